@@ -1,0 +1,124 @@
+package core
+
+import (
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Platform names a shop platform.
+type Platform string
+
+// Supported platforms.
+const (
+	PlatformShopify     Platform = "shopify"
+	PlatformWooCommerce Platform = "woocommerce"
+)
+
+// Order is the platform-neutral snapshot of an order that adapters build
+// from webhook payloads or REST responses. A snapshot is a hint of the
+// order's current state, never a command: replaying any snapshot any
+// number of times, in any order, converges on the same books.
+type Order struct {
+	ShopID      int64    // set by the worker, not by the normalizer
+	Platform    Platform // shopify or woocommerce
+	OrderID     string   // platform order id, decimal digits
+	OrderNumber string   // human-facing number, e.g. "#1001"
+	Customer    CustomerRef
+	Currency    string // ISO 4217, upper case
+	// Status is the raw platform status (Shopify financial_status,
+	// WooCommerce status). Paid and Cancelled are derived by the adapter
+	// from the shop's configuration of paid states.
+	Status    string
+	Paid      bool
+	Cancelled bool
+	Test      bool
+	Lines     []OrderLine
+	// Refunds seen in this snapshot. Refunds are merged by ID with the
+	// refunds already known for the order, so a snapshot that lacks a
+	// refund never un-refunds it.
+	Refunds []Refund
+	// Redemptions lists credit this order consumed: a creditbridge
+	// discount (Shopify function / WooCommerce coupon) or a voucher code.
+	Redemptions []Redemption
+	// PartnerRef is the referral attribution (partner id or code) if any.
+	PartnerRef string
+	// CartKey links the order to the checkout that placed a hold: Shopify
+	// checkout_token / cart_token, WooCommerce session key.
+	CartKey string
+	UpdatedAt  time.Time
+	CreatedAt  time.Time
+}
+
+// CustomerRef identifies the buyer. PlatformID is empty for guests, who
+// are identified by their normalized e-mail.
+type CustomerRef struct {
+	PlatformID string
+	Email      string
+}
+
+// IsGuest reports whether the buyer has no platform customer id.
+func (c CustomerRef) IsGuest() bool { return c.PlatformID == "" }
+
+// NormalizeEmail lower-cases and trims an e-mail address.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// OrderLine is one line of an order.
+type OrderLine struct {
+	LineID    string
+	ProductID string
+	VariantID string
+	SKU       string
+	Title     string
+	Quantity  int64
+	// NetTotal is the line total after all line-level and allocated order
+	// discounts, excluding tax and shipping, in the order currency.
+	NetTotal decimal.Decimal
+	// GiftCard lines never earn.
+	GiftCard bool
+}
+
+// NetUnitPrice returns NetTotal / Quantity without rounding (it may carry
+// more digits than the currency; it is only used as a rate input).
+func (l OrderLine) NetUnitPrice() decimal.Decimal {
+	if l.Quantity <= 0 {
+		return decimal.Zero
+	}
+	return l.NetTotal.DivRound(decimal.NewFromInt(l.Quantity), 12)
+}
+
+// Refund is one refund of an order with its line detail. A refund without
+// line detail (LinesKnown false) must be completed from the platform API
+// before it can reverse credit.
+type Refund struct {
+	RefundID   string
+	Lines      []RefundLine
+	Amount     decimal.Decimal // total refunded amount, informational
+	LinesKnown bool
+	CreatedAt  time.Time
+}
+
+// RefundLine is the quantity of one order line refunded by a refund.
+type RefundLine struct {
+	LineID   string
+	Quantity int64
+	Amount   decimal.Decimal // informational
+}
+
+// RedemptionKind tells how credit was applied to an order.
+type RedemptionKind string
+
+// Redemption kinds.
+const (
+	RedemptionDiscount RedemptionKind = "discount" // automatic checkout discount / plugin coupon
+	RedemptionVoucher  RedemptionKind = "voucher"  // single-use voucher code
+)
+
+// Redemption is credit an order consumed.
+type Redemption struct {
+	Kind   RedemptionKind
+	Code   string          // discount or coupon code, voucher code
+	HoldID string          // hold id when the platform carried it (WooCommerce coupon)
+	Amount decimal.Decimal // amount actually applied on the order
+}
