@@ -46,9 +46,9 @@ type Order struct {
 	PartnerRef string
 	// CartKey links the order to the checkout that placed a hold: Shopify
 	// checkout_token / cart_token, WooCommerce session key.
-	CartKey string
-	UpdatedAt  time.Time
-	CreatedAt  time.Time
+	CartKey   string
+	UpdatedAt time.Time
+	CreatedAt time.Time
 }
 
 // CustomerRef identifies the buyer. PlatformID is empty for guests, who

@@ -1,0 +1,148 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+)
+
+// Balance returns an owner's balances; an owner without entries has zero.
+func (s *LedgerStore) Balance(ctx context.Context, shopID int64, currency string, owner core.Owner) (core.Balance, error) {
+	return getBalance(ctx, s.pool, shopID, currency, owner)
+}
+
+func getBalance(ctx context.Context, q DBTX, shopID int64, currency string, owner core.Owner) (core.Balance, error) {
+	b := core.Balance{ShopID: shopID, Currency: currency, Owner: owner}
+	err := q.QueryRow(ctx, `SELECT available, pending, held, overdraft, version FROM ledger_balances
+WHERE shop_id = $1 AND currency = $2 AND owner_kind = $3 AND owner_id = $4`, shopID, currency, string(owner.Kind), owner.ID).
+		Scan(&b.Available, &b.Pending, &b.Held, &b.Overdraft, &b.Version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, nil
+	}
+	if err != nil {
+		return b, fmt.Errorf("postgres: balance: %w", err)
+	}
+	return b, nil
+}
+
+// MaxStatementPage bounds a statement page.
+const MaxStatementPage = 200
+
+// Statement returns an owner's entries newest first, each with its running
+// balances and reason, paginated by seq.
+func (s *LedgerStore) Statement(ctx context.Context, q core.StatementQuery) (core.StatementPage, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > MaxStatementPage {
+		limit = 50
+	}
+	before := q.Before
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := s.pool.Query(ctx, `SELECT e.seq, e.tx_id, t.idem_key, t.reason, t.reverses, e.currency,
+	e.d_available, e.d_pending, e.d_held, e.d_overdraft, e.available_after, e.pending_after, e.held_after, e.overdraft_after, e.created_at
+FROM ledger_entries e JOIN ledger_transactions t ON t.shop_id = e.shop_id AND t.id = e.tx_id
+WHERE e.shop_id = $1 AND e.currency = $2 AND e.owner_kind = $3 AND e.owner_id = $4 AND e.seq < $5
+ORDER BY e.seq DESC LIMIT $6`, q.ShopID, q.Currency, string(q.Owner.Kind), q.Owner.ID, before, limit+1)
+	if err != nil {
+		return core.StatementPage{}, fmt.Errorf("postgres: statement: %w", err)
+	}
+	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.StatementEntry, error) {
+		var e core.StatementEntry
+		var reason []byte
+		var rev *int64
+		err := r.Scan(&e.Seq, &e.TransactionID, &e.Key, &reason, &rev, &e.Currency, &e.Available, &e.Pending, &e.Held, &e.Overdraft,
+			&e.AvailableAfter, &e.PendingAfter, &e.HeldAfter, &e.OverdraftAfter, &e.CreatedAt)
+		if err != nil {
+			return e, err
+		}
+		if rev != nil {
+			e.Reverses = *rev
+		}
+		return e, json.Unmarshal(reason, &e.Reason)
+	})
+	if err != nil {
+		return core.StatementPage{}, fmt.Errorf("postgres: statement: %w", err)
+	}
+	page := core.StatementPage{Entries: entries}
+	if len(entries) > limit {
+		page.Entries = entries[:limit]
+		page.NextBefore = entries[limit-1].Seq
+	}
+	if page.Entries == nil {
+		page.Entries = []core.StatementEntry{}
+	}
+	return page, nil
+}
+
+// ProgramBalances sums the program's buckets of a shop per currency by
+// aggregation (there is no program balance row to contend on).
+func (s *LedgerStore) ProgramBalances(ctx context.Context, shopID int64) (map[string]map[core.Bucket]decimal.Decimal, error) {
+	rows, err := s.pool.Query(ctx, `SELECT currency, bucket, sum(amount) FROM ledger_postings
+WHERE shop_id = $1 AND owner_kind = 'program' GROUP BY currency, bucket`, shopID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: program balances: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[core.Bucket]decimal.Decimal{}
+	for rows.Next() {
+		var cur, bucket string
+		var sum decimal.Decimal
+		if err := rows.Scan(&cur, &bucket, &sum); err != nil {
+			return nil, err
+		}
+		if out[cur] == nil {
+			out[cur] = map[core.Bucket]decimal.Decimal{}
+		}
+		out[cur][core.Bucket(bucket)] = sum
+	}
+	return out, rows.Err()
+}
+
+// TransactionsForOrder lists an order's transactions in id order.
+func (s *LedgerStore) TransactionsForOrder(ctx context.Context, shopID int64, orderID string) ([]core.Transaction, error) {
+	return txsForOrder(ctx, s.pool, shopID, orderID)
+}
+
+func txsForOrder(ctx context.Context, q DBTX, shopID int64, orderID string) ([]core.Transaction, error) {
+	rows, err := q.Query(ctx, `SELECT t.id, t.idem_key, t.reason, t.reverses, t.created_at,
+	p.currency, p.owner_kind, p.owner_id, p.bucket, p.amount
+FROM ledger_transactions t JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
+WHERE t.shop_id = $1 AND t.order_id = $2 ORDER BY t.id, p.seq`, shopID, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: order transactions: %w", err)
+	}
+	defer rows.Close()
+	var out []core.Transaction
+	for rows.Next() {
+		var id int64
+		var key string
+		var reason []byte
+		var rev *int64
+		var p core.Posting
+		var kind, bucket string
+		var t core.Transaction
+		if err := rows.Scan(&id, &key, &reason, &rev, &t.CreatedAt, &p.Currency, &kind, &p.Owner.ID, &bucket, &p.Amount); err != nil {
+			return nil, err
+		}
+		p.Owner.Kind, p.Bucket = core.OwnerKind(kind), core.Bucket(bucket)
+		if len(out) == 0 || out[len(out)-1].ID != id {
+			t.ID, t.ShopID, t.Key = id, shopID, key
+			if rev != nil {
+				t.Reverses = *rev
+			}
+			if err := json.Unmarshal(reason, &t.Reason); err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+		}
+		last := &out[len(out)-1]
+		last.Postings = append(last.Postings, p)
+	}
+	return out, rows.Err()
+}

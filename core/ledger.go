@@ -1,0 +1,411 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// OwnerKind says who owns an account.
+type OwnerKind string
+
+// Owner kinds.
+const (
+	OwnerCustomer OwnerKind = "customer"
+	OwnerPartner  OwnerKind = "partner"
+	OwnerProgram  OwnerKind = "program"
+)
+
+// Bucket is the part of an owner's credit, or the program account, a
+// posting touches. The balance of a bucket is the sum of its postings.
+type Bucket string
+
+// Owner buckets. Available, pending and held never go below zero; overdraft
+// never goes above zero (it records credit an order used that the owner did
+// not have, and later earnings pay it back).
+const (
+	BucketAvailable Bucket = "available"
+	BucketPending   Bucket = "pending"
+	BucketHeld      Bucket = "held"
+	BucketOverdraft Bucket = "overdraft"
+)
+
+// Program buckets: the shop's side of every transaction. They may take any
+// sign and have no stored balance row (they are derived by aggregation) so
+// they never serialize a shop's writes.
+const (
+	ProgramIssued      Bucket = "issued"      // credit earned by owners (negative as credit is issued)
+	ProgramRedeemed    Bucket = "redeemed"    // credit spent on orders
+	ProgramExpired     Bucket = "expired"     // credit that expired
+	ProgramVouchers    Bucket = "vouchers"    // credit turned into outstanding voucher codes
+	ProgramAdjustments Bucket = "adjustments" // manual corrections
+)
+
+// Owner identifies an account holder inside a shop. The program owner has
+// Kind OwnerProgram and an empty ID.
+type Owner struct {
+	Kind OwnerKind `json:"kind"`
+	ID   string    `json:"id"`
+}
+
+// ProgramOwner is the shop's program.
+var ProgramOwner = Owner{Kind: OwnerProgram}
+
+func (o Owner) String() string { return string(o.Kind) + ":" + o.ID }
+
+// Validate checks an owner.
+func (o Owner) Validate() error {
+	switch o.Kind {
+	case OwnerCustomer, OwnerPartner:
+		if o.ID == "" || len(o.ID) > 200 {
+			return Errorf(EINVALID, "owner %s needs an id of 1..200 characters", o.Kind)
+		}
+	case OwnerProgram:
+		if o.ID != "" {
+			return Errorf(EINVALID, "program owner has no id")
+		}
+	default:
+		return Errorf(EINVALID, "unknown owner kind %q", o.Kind)
+	}
+	return nil
+}
+
+func validBucket(o OwnerKind, b Bucket) bool {
+	if o == OwnerProgram {
+		switch b {
+		case ProgramIssued, ProgramRedeemed, ProgramExpired, ProgramVouchers, ProgramAdjustments:
+			return true
+		}
+		return false
+	}
+	switch b {
+	case BucketAvailable, BucketPending, BucketHeld, BucketOverdraft:
+		return true
+	}
+	return false
+}
+
+// Posting moves Amount into (positive) or out of (negative) one bucket.
+type Posting struct {
+	Currency string          `json:"currency"`
+	Owner    Owner           `json:"owner"`
+	Bucket   Bucket          `json:"bucket"`
+	Amount   decimal.Decimal `json:"amount"`
+}
+
+// ReasonKind says why a transaction exists.
+type ReasonKind string
+
+// Reason kinds.
+const (
+	ReasonEarn            ReasonKind = "earn"             // order line earned credit
+	ReasonEarnReversal    ReasonKind = "earn_reversal"    // refund/cancellation reversed earned credit
+	ReasonHoldPlace       ReasonKind = "hold_place"       // checkout reserved credit
+	ReasonHoldCapture     ReasonKind = "hold_capture"     // paid order consumed reserved credit
+	ReasonHoldVoid        ReasonKind = "hold_void"        // reservation released
+	ReasonHoldExpire      ReasonKind = "hold_expire"      // reservation timed out
+	ReasonRedeem          ReasonKind = "redeem"           // order used credit without a hold
+	ReasonRedeemReversal  ReasonKind = "redeem_reversal"  // order that used credit was cancelled
+	ReasonOverdraftSettle ReasonKind = "overdraft_settle" // later credit paid back an overdraft
+	ReasonVoucherIssue    ReasonKind = "voucher_issue"    // credit turned into a voucher code
+	ReasonVoucherSettle   ReasonKind = "voucher_settle"   // voucher used on an order
+	ReasonVoucherReturn   ReasonKind = "voucher_return"   // unused voucher expired, credit returned
+	ReasonMature          ReasonKind = "mature"           // pending credit became available
+	ReasonAdjustment      ReasonKind = "adjustment"       // manual correction by an actor
+)
+
+// Reason records why a transaction exists: what the statement and the
+// merchant's review are built from. It never holds personal data.
+type Reason struct {
+	Kind        ReasonKind `json:"kind"`
+	OrderID     string     `json:"order_id,omitempty"`
+	OrderNumber string     `json:"order_number,omitempty"`
+	LineID      string     `json:"line_id,omitempty"`
+	ProductID   string     `json:"product_id,omitempty"`
+	VariantID   string     `json:"variant_id,omitempty"`
+	SKU         string     `json:"sku,omitempty"`
+	Product     string     `json:"product,omitempty"` // product title for display
+	Rule        string     `json:"rule,omitempty"`    // rule description, e.g. "sku:ABC 5%"
+	Beneficiary string     `json:"beneficiary,omitempty"`
+	RefundID    string     `json:"refund_id,omitempty"`
+	HoldID      string     `json:"hold_id,omitempty"`
+	VoucherID   string     `json:"voucher_id,omitempty"`
+	Actor       string     `json:"actor,omitempty"`
+	Note        string     `json:"note,omitempty"`
+}
+
+// Transaction is a balanced set of postings with a business idempotency key
+// unique per shop.
+type Transaction struct {
+	ID        int64        `json:"id"`
+	ShopID    int64        `json:"shop_id"`
+	Key       string       `json:"key"`
+	Reason    Reason       `json:"reason"`
+	Reverses  int64        `json:"reverses,omitempty"` // id of the transaction this one reverses
+	Postings  []Posting    `json:"postings"`
+	CreatedAt time.Time    `json:"created_at"`
+	Hash      [32]byte     `json:"-"`
+	Replayed  bool         `json:"-"` // true when Post found the same transaction already stored
+	Deltas    []OwnerDelta `json:"-"` // filled by Validate
+}
+
+// OwnerDelta is the net change of one owner's buckets in one currency
+// within a transaction.
+type OwnerDelta struct {
+	Currency  string
+	Owner     Owner
+	Available decimal.Decimal
+	Pending   decimal.Decimal
+	Held      decimal.Decimal
+	Overdraft decimal.Decimal
+}
+
+// Debits reports whether the delta takes anything out of available, pending
+// or held (the buckets that must not go below zero) or deepens an overdraft.
+func (d OwnerDelta) Debits() bool {
+	return d.Available.IsNegative() || d.Pending.IsNegative() || d.Held.IsNegative() || d.Overdraft.IsNegative()
+}
+
+// MaxKeyLen bounds idempotency keys.
+const MaxKeyLen = 255
+
+// Validate checks the transaction's invariants: a key, at least two
+// postings, known currencies with amounts at their scale, valid owners and
+// buckets, and a zero sum per currency. It also computes Hash and Deltas.
+func (t *Transaction) Validate() error {
+	if t.ShopID <= 0 {
+		return Errorf(EINVALID, "transaction needs a shop")
+	}
+	if t.Key == "" || len(t.Key) > MaxKeyLen {
+		return Errorf(EINVALID, "transaction needs an idempotency key of 1..%d characters", MaxKeyLen)
+	}
+	if t.Reason.Kind == "" {
+		return Errorf(EINVALID, "transaction %s needs a reason", t.Key)
+	}
+	if t.Reason.Kind == ReasonAdjustment && (t.Reason.Actor == "" || t.Reason.Note == "") {
+		return Errorf(EINVALID, "adjustment %s needs an actor and a note", t.Key)
+	}
+	if len(t.Postings) < 2 {
+		return Errorf(EINVALID, "transaction %s needs at least two postings", t.Key)
+	}
+	sums := map[string]decimal.Decimal{}
+	for i, p := range t.Postings {
+		if err := p.Owner.Validate(); err != nil {
+			return err
+		}
+		if !validBucket(p.Owner.Kind, p.Bucket) {
+			return Errorf(EINVALID, "posting %d: bucket %q is not valid for a %s account", i, p.Bucket, p.Owner.Kind)
+		}
+		if _, err := CurrencyScale(p.Currency); err != nil {
+			return err
+		}
+		if err := CheckScale(p.Currency, p.Amount); err != nil {
+			return err
+		}
+		if p.Amount.IsZero() {
+			return Errorf(EINVALID, "posting %d of %s has a zero amount", i, t.Key)
+		}
+		sums[p.Currency] = sums[p.Currency].Add(p.Amount)
+	}
+	for cur, s := range sums {
+		if !s.IsZero() {
+			return Errorf(EINVALID, "transaction %s does not balance in %s: postings sum to %s", t.Key, cur, s.String())
+		}
+	}
+	t.Deltas = ownerDeltas(t.Postings)
+	t.Hash = t.contentHash()
+	return nil
+}
+
+// ownerDeltas nets the postings per (currency, owner), sorted by
+// (currency, kind, id): the order in which balance rows are locked.
+func ownerDeltas(ps []Posting) []OwnerDelta {
+	idx := map[string]int{}
+	var out []OwnerDelta
+	for _, p := range ps {
+		if p.Owner.Kind == OwnerProgram {
+			continue
+		}
+		k := p.Currency + "\x00" + p.Owner.String()
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, OwnerDelta{Currency: p.Currency, Owner: p.Owner})
+		}
+		d := &out[i]
+		switch p.Bucket {
+		case BucketAvailable:
+			d.Available = d.Available.Add(p.Amount)
+		case BucketPending:
+			d.Pending = d.Pending.Add(p.Amount)
+		case BucketHeld:
+			d.Held = d.Held.Add(p.Amount)
+		case BucketOverdraft:
+			d.Overdraft = d.Overdraft.Add(p.Amount)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return LessOwnerKey(out[i].Currency, out[i].Owner, out[j].Currency, out[j].Owner) })
+	return out
+}
+
+// LessOwnerKey is the global lock order of owner balance rows.
+func LessOwnerKey(ca string, a Owner, cb string, b Owner) bool {
+	if ca != cb {
+		return ca < cb
+	}
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	return a.ID < b.ID
+}
+
+// contentHash is a canonical digest of what the transaction does: reason,
+// reversal link and postings (order-independent). Same key + same hash is a
+// replay; same key + other hash is a conflict.
+func (t *Transaction) contentHash() [32]byte {
+	h := sha256.New()
+	w := func(s string) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	r := t.Reason
+	for _, s := range []string{string(r.Kind), r.OrderID, r.OrderNumber, r.LineID, r.ProductID, r.VariantID, r.SKU, r.Product, r.Rule, r.Beneficiary, r.RefundID, r.HoldID, r.VoucherID, r.Actor, r.Note} {
+		w(s)
+	}
+	var rv [8]byte
+	binary.BigEndian.PutUint64(rv[:], uint64(t.Reverses))
+	h.Write(rv[:])
+	lines := make([]string, len(t.Postings))
+	for i, p := range t.Postings {
+		lines[i] = strings.Join([]string{p.Currency, string(p.Owner.Kind), p.Owner.ID, string(p.Bucket), p.Amount.String()}, "\x00")
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		w(l)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// Balance is an owner's credit in one currency.
+type Balance struct {
+	ShopID    int64           `json:"-"`
+	Currency  string          `json:"currency"`
+	Owner     Owner           `json:"owner"`
+	Available decimal.Decimal `json:"available"`
+	Pending   decimal.Decimal `json:"pending"`
+	Held      decimal.Decimal `json:"held"`
+	Overdraft decimal.Decimal `json:"overdraft"`
+	Version   int64           `json:"version"` // number of entries so far
+}
+
+// StatementEntry is one transaction as seen by one owner, with the owner's
+// balances right after it.
+type StatementEntry struct {
+	Seq            int64           `json:"seq"`
+	TransactionID  int64           `json:"transaction_id"`
+	Key            string          `json:"key"`
+	Reason         Reason          `json:"reason"`
+	Reverses       int64           `json:"reverses,omitempty"`
+	Currency       string          `json:"currency"`
+	Available      decimal.Decimal `json:"available"` // change of available
+	Pending        decimal.Decimal `json:"pending"`
+	Held           decimal.Decimal `json:"held"`
+	Overdraft      decimal.Decimal `json:"overdraft"`
+	AvailableAfter decimal.Decimal `json:"available_after"`
+	PendingAfter   decimal.Decimal `json:"pending_after"`
+	HeldAfter      decimal.Decimal `json:"held_after"`
+	OverdraftAfter decimal.Decimal `json:"overdraft_after"`
+	CreatedAt      time.Time       `json:"created_at"`
+}
+
+// StatementQuery selects a page of an owner's statement, newest first.
+// Before is the cursor: only entries with Seq < Before (0 = from newest).
+type StatementQuery struct {
+	ShopID   int64
+	Currency string
+	Owner    Owner
+	Before   int64
+	Limit    int
+}
+
+// StatementPage is a page of a statement. NextBefore is 0 on the last page.
+type StatementPage struct {
+	Entries    []StatementEntry `json:"entries"`
+	NextBefore int64            `json:"next_before,omitempty"`
+}
+
+// HoldStatus is the life-cycle state of a hold.
+type HoldStatus string
+
+// Hold states. A hold resolves exactly once: open -> one of the others.
+const (
+	HoldOpen     HoldStatus = "open"
+	HoldCaptured HoldStatus = "captured"
+	HoldVoided   HoldStatus = "voided"
+	HoldExpired  HoldStatus = "expired"
+)
+
+// Hold is credit reserved at checkout (available -> held).
+type Hold struct {
+	ID          int64           `json:"id"`
+	ShopID      int64           `json:"-"`
+	Currency    string          `json:"currency"`
+	Owner       Owner           `json:"owner"`
+	Amount      decimal.Decimal `json:"amount"`
+	Captured    decimal.Decimal `json:"captured"`
+	Status      HoldStatus      `json:"status"`
+	CartKey     string          `json:"cart_key,omitempty"`
+	OrderID     string          `json:"order_id,omitempty"`
+	ExpiresAt   time.Time       `json:"expires_at"`
+	CreatedAt   time.Time       `json:"created_at"`
+	PlaceTxID   int64           `json:"place_tx_id"`
+	ResolveTxID int64           `json:"resolve_tx_id,omitempty"`
+}
+
+// HoldRequest asks to reserve Amount of an owner's available credit.
+type HoldRequest struct {
+	ShopID    int64
+	Currency  string
+	Owner     Owner
+	Amount    decimal.Decimal
+	CartKey   string // optional; at most one open hold per cart
+	ExpiresAt time.Time
+	Key       string // idempotency key of the placing transaction
+}
+
+// Ledger is the store of transactions, balances and holds.
+//
+// Post is idempotent on (shop, key): the same key with the same content
+// returns the stored transaction with Replayed set; other content is
+// ECONFLICT. A transaction that would take available, pending or held below
+// zero fails with EINSUFFICIENT and changes nothing.
+type Ledger interface {
+	Post(ctx context.Context, t Transaction) (Transaction, error)
+	Balance(ctx context.Context, shopID int64, currency string, owner Owner) (Balance, error)
+	Statement(ctx context.Context, q StatementQuery) (StatementPage, error)
+
+	// PlaceHold moves Amount from available to held (EINSUFFICIENT when not
+	// enough is available). When CartKey names an open hold, that hold is
+	// voided and replaced in the same database transaction.
+	PlaceHold(ctx context.Context, r HoldRequest) (Hold, error)
+	// CaptureHold consumes amount (<= the hold's amount) into the program's
+	// redeemed bucket and releases the remainder; ECONFLICT when the hold is
+	// already resolved differently.
+	CaptureHold(ctx context.Context, shopID, holdID int64, amount decimal.Decimal, reason Reason) (Hold, error)
+	// VoidHold releases the whole hold (expired=true records an expiry).
+	VoidHold(ctx context.Context, shopID, holdID int64, reason Reason, expired bool) (Hold, error)
+	GetHold(ctx context.Context, shopID, holdID int64) (Hold, error)
+	OpenHoldByCart(ctx context.Context, shopID int64, cartKey string) (Hold, error)
+	// ExpiredHolds lists open holds whose expiry passed.
+	ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]Hold, error)
+}
