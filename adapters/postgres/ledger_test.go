@@ -125,8 +125,8 @@ func TestPostRejectsInvalid(t *testing.T) {
 		"cross currency": {ShopID: 1, Key: "k4", Reason: core.Reason{Kind: core.ReasonEarn}, Postings: []core.Posting{
 			{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramIssued, Amount: dec("-5")},
 			{Currency: "USD", Owner: cust("a"), Bucket: core.BucketAvailable, Amount: dec("5")}}},
-		"bad bucket":       {ShopID: 1, Key: "k5", Reason: core.Reason{Kind: core.ReasonEarn}, Postings: []core.Posting{{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.BucketAvailable, Amount: dec("-5")}, {Currency: "EUR", Owner: cust("a"), Bucket: core.BucketAvailable, Amount: dec("5")}}},
-		"no key":           earnTx(1, "", cust("a"), "1"),
+		"bad bucket":          {ShopID: 1, Key: "k5", Reason: core.Reason{Kind: core.ReasonEarn}, Postings: []core.Posting{{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.BucketAvailable, Amount: dec("-5")}, {Currency: "EUR", Owner: cust("a"), Bucket: core.BucketAvailable, Amount: dec("5")}}},
+		"no key":              earnTx(1, "", cust("a"), "1"),
 		"adjustment no actor": {ShopID: 1, Key: "k6", Reason: core.Reason{Kind: core.ReasonAdjustment}, Postings: earnTx(1, "x", cust("a"), "1").Postings},
 	}
 	for name, tx := range cases {

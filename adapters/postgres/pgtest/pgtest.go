@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/postgres"
+	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
 )
 
 // DefaultURL is used when TEST_DATABASE_URL is unset.
