@@ -499,9 +499,10 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		Variables     map[string]any `json:"variables"`
 		OperationName string         `json:"operationName"`
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&body); err != nil {
+	// Plain decoding (numbers as float64) on purpose: gqlparser would
+	// accept a json.Number where a String is expected. The Admin API's
+	// numeric arguments are small Ints; ids are strings.
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		rec.Status = http.StatusBadRequest
 		writeJSON(w, rec.Status, map[string]string{"errors": "invalid JSON"})
 		return
@@ -546,10 +547,12 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	cost := queryCost(op)
 	s.refill()
 	if s.throttleNext > 0 || s.available < cost {
+		ext := s.costExtension(cost, nil)
 		if s.throttleNext > 0 {
+			// A simulated throttle reports an empty bucket without
+			// draining the real one.
 			s.throttleNext--
-			s.available = 0
-			s.availableAt = time.Now()
+			ext["cost"].(map[string]any)["throttleStatus"].(map[string]any)["currentlyAvailable"] = 0.0
 		}
 		rec.Throttled = true
 		writeJSON(w, http.StatusOK, map[string]any{
@@ -557,7 +560,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 				"code":          "THROTTLED",
 				"documentation": "https://shopify.dev/api/usage/rate-limits",
 			}}},
-			"extensions": s.costExtension(cost, nil),
+			"extensions": ext,
 		})
 		return
 	}
