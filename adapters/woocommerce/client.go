@@ -1,0 +1,613 @@
+package woocommerce
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/creditbridge/creditbridge/core"
+)
+
+// Client defaults.
+const (
+	// DefaultRequestTimeout bounds one HTTP attempt.
+	DefaultRequestTimeout = 10 * time.Second
+	// DefaultHTTPTimeout is the overall timeout of the default http.Client,
+	// a safety net above the per-attempt timeout.
+	DefaultHTTPTimeout = 30 * time.Second
+	// MaxAttempts is the number of attempts of one call, retries included.
+	MaxAttempts = 3
+	// MaxPerPage is the largest page size the WooCommerce REST API accepts.
+	MaxPerPage = 100
+	// maxRetryAfter is the longest Retry-After the client waits for; a
+	// longer one ends the call with the error (the poller tries again on
+	// its next run).
+	maxRetryAfter = 30 * time.Second
+	// maxResponseBytes bounds a response body (100 orders are ~1 MB).
+	maxResponseBytes = 32 << 20
+	// maxRefundPages bounds the refund pages read for one order.
+	maxRefundPages = 50
+	// apiPrefix is the REST route prefix below the site URL.
+	apiPrefix = "/wp-json/wc/v3"
+)
+
+// Client is creditbridge's client of one shop's WooCommerce REST API (v3).
+// It authenticates with a consumer key and secret by HTTP basic auth, which
+// WooCommerce accepts only over HTTPS; NewClient refuses plain HTTP except
+// to a loopback host (tests).
+//
+// Every call is bounded by a per-attempt timeout and retried at most
+// MaxAttempts times in all, with exponential backoff and jitter, on network
+// errors, 429 and 5xx (a Retry-After header is honoured up to 30 s). A POST
+// that creates something (CreateCoupon) is retried only when the request
+// cannot have been processed: a connection that was never established, or
+// 429. After a timeout or 5xx the coupon may exist, and a blind retry would
+// either create a twin or fail on the duplicate code; the caller reconciles
+// with GetCouponByCode instead. A Client is safe for concurrent use.
+type Client struct {
+	base           *url.URL
+	key, secret    string
+	http           *http.Client
+	requestTimeout time.Duration
+	backoffBase    time.Duration
+	backoffMax     time.Duration
+	sleepFunc      func(ctx context.Context, d time.Duration) error
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the http.Client (its Timeout is the overall bound of
+// one attempt, next to the per-request timeout).
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
+
+// WithRequestTimeout sets the timeout of one HTTP attempt (default 10 s).
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *Client) { c.requestTimeout = d }
+}
+
+// WithBackoff sets the first retry delay and its cap (default 500 ms and
+// 5 s). The delay doubles per attempt; each wait is drawn uniformly from
+// [delay/2, delay].
+func WithBackoff(base, maxDelay time.Duration) Option {
+	return func(c *Client) { c.backoffBase, c.backoffMax = base, maxDelay }
+}
+
+// NewClient returns a client of the shop at baseURL (the WordPress site
+// URL, e.g. "https://shop.example.com" or "https://example.com/shop"). It
+// returns a *core.Error with code core.EINVALID for a malformed or non-HTTPS
+// URL (plain HTTP is allowed to loopback hosts only) or missing credentials.
+func NewClient(baseURL, consumerKey, consumerSecret string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(baseURL))
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, core.Errorf(core.EINVALID, "woocommerce: base URL is not an absolute URL")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, core.Errorf(core.EINVALID, "woocommerce: base URL must use https (the API keys travel in the Authorization header)")
+		}
+	default:
+		return nil, core.Errorf(core.EINVALID, "woocommerce: base URL scheme %q is not https", u.Scheme)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, core.Errorf(core.EINVALID, "woocommerce: base URL must not carry user info, a query or a fragment")
+	}
+	if consumerKey == "" || consumerSecret == "" {
+		return nil, core.Errorf(core.EINVALID, "woocommerce: consumer key and secret are required")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	c := &Client{
+		base:           u,
+		key:            consumerKey,
+		secret:         consumerSecret,
+		requestTimeout: DefaultRequestTimeout,
+		backoffBase:    500 * time.Millisecond,
+		backoffMax:     5 * time.Second,
+		sleepFunc:      sleepCtx,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: DefaultHTTPTimeout}
+	}
+	if c.requestTimeout <= 0 {
+		c.requestTimeout = DefaultRequestTimeout
+	}
+	return c, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// APIError is a non-2xx answer of the WooCommerce REST API. Code and
+// Message are WooCommerce's JSON error fields when the body had them.
+type APIError struct {
+	Method  string
+	Path    string // route below /wp-json/wc/v3, without the query
+	Status  int
+	Code    string // e.g. "woocommerce_rest_cannot_view", "rest_invalid_param"
+	Message string
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("woocommerce: %s %s: HTTP %d", e.Method, e.Path, e.Status)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// IsNotFound reports whether err is a 404 answer of the API.
+func IsNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// ListOrdersModifiedAfter returns one page of the orders modified after
+// after (exclusive in WooCommerce), oldest modification first, as raw REST
+// order objects for ParseOrder, and the number of pages (X-WP-TotalPages).
+// page starts at 1; perPage is 1..100. WooCommerce compares whole seconds
+// and "after" is strict, so a poller should move its cursor to the newest
+// date_modified_gmt it processed and re-read an overlap of a few seconds
+// (snapshots are idempotent).
+func (c *Client) ListOrdersModifiedAfter(ctx context.Context, after time.Time, page, perPage int) ([]json.RawMessage, int, error) {
+	if page < 1 || perPage < 1 || perPage > MaxPerPage {
+		return nil, 0, core.Errorf(core.EINVALID, "woocommerce: page %d / per_page %d out of range", page, perPage)
+	}
+	q := url.Values{}
+	q.Set("modified_after", after.UTC().Format(time.RFC3339))
+	q.Set("dates_are_gmt", "true")
+	q.Set("orderby", "modified")
+	q.Set("order", "asc")
+	q.Set("page", strconv.Itoa(page))
+	q.Set("per_page", strconv.Itoa(perPage))
+	var orders []json.RawMessage
+	resp, err := c.do(ctx, http.MethodGet, "/orders", q, nil, &orders)
+	if err != nil {
+		return nil, 0, err
+	}
+	return orders, totalPages(resp.header, page, len(orders), perPage), nil
+}
+
+// GetOrder returns one raw REST order object for ParseOrder. A missing
+// order gives an *APIError with Status 404 (see IsNotFound).
+func (c *Client) GetOrder(ctx context.Context, id string) (json.RawMessage, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, http.MethodGet, "/orders/"+id, nil, nil, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// ListRefunds returns all refunds of an order with line detail
+// (GET /orders/<id>/refunds, every page), parsed by ParseRefunds.
+func (c *Client) ListRefunds(ctx context.Context, orderID string) ([]core.Refund, error) {
+	if err := checkID(orderID); err != nil {
+		return nil, err
+	}
+	var all []core.Refund
+	for page := 1; page <= maxRefundPages; page++ {
+		q := url.Values{}
+		q.Set("page", strconv.Itoa(page))
+		q.Set("per_page", strconv.Itoa(MaxPerPage))
+		var raw json.RawMessage
+		resp, err := c.do(ctx, http.MethodGet, "/orders/"+orderID+"/refunds", q, nil, &raw)
+		if err != nil {
+			return nil, err
+		}
+		refunds, err := ParseRefunds(raw)
+		if err != nil {
+			return nil, fmt.Errorf("woocommerce: refunds of order %s: %w", orderID, err)
+		}
+		all = append(all, refunds...)
+		if page >= totalPages(resp.header, page, len(refunds), MaxPerPage) {
+			return all, nil
+		}
+	}
+	return nil, fmt.Errorf("woocommerce: order %s has more than %d pages of refunds", orderID, maxRefundPages)
+}
+
+// CouponRequest describes a single-use fixed_cart coupon (a voucher).
+type CouponRequest struct {
+	Code     string
+	Currency string          // the shop currency; Amount must fit its scale
+	Amount   decimal.Decimal // face value, > 0
+	// EmailRestrictions binds the coupon to these billing e-mails (empty:
+	// anyone holding the code).
+	EmailRestrictions []string
+	ExpiresAt         time.Time // zero: never expires
+	Description       string
+	Meta              map[string]string
+}
+
+// Coupon is a WooCommerce coupon as creditbridge reads it.
+type Coupon struct {
+	ID          string
+	Code        string
+	Amount      decimal.Decimal
+	UsageCount  int
+	DateExpires time.Time // zero when the coupon never expires (UTC)
+	UsedBy      []string  // user ids or billing e-mails of the orders that used it
+}
+
+type couponBody struct {
+	Code              string         `json:"code"`
+	DiscountType      string         `json:"discount_type"`
+	Amount            string         `json:"amount"`
+	UsageLimit        int            `json:"usage_limit"`
+	UsageLimitPerUser int            `json:"usage_limit_per_user"`
+	IndividualUse     bool           `json:"individual_use"`
+	EmailRestrictions []string       `json:"email_restrictions"`
+	DateExpiresGMT    *string        `json:"date_expires_gmt"`
+	Description       string         `json:"description"`
+	MetaData          []couponMetaKV `json:"meta_data,omitempty"`
+}
+
+type couponMetaKV struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+type wcCoupon struct {
+	ID             json.Number  `json:"id"`
+	Code           string       `json:"code"`
+	Amount         flexString   `json:"amount"`
+	UsageCount     json.Number  `json:"usage_count"`
+	DateExpiresGMT flexString   `json:"date_expires_gmt"`
+	UsedBy         []flexString `json:"used_by"`
+}
+
+// CreateCoupon creates a single-use (usage_limit 1, usage_limit_per_user 1)
+// fixed_cart coupon that combines with other coupons (individual_use
+// false). See Client for why it is not retried after a 5xx or timeout.
+func (c *Client) CreateCoupon(ctx context.Context, req CouponRequest) (Coupon, error) {
+	code := strings.TrimSpace(req.Code)
+	if code == "" {
+		return Coupon{}, core.Errorf(core.EINVALID, "woocommerce: coupon code is empty")
+	}
+	if !req.Amount.IsPositive() {
+		return Coupon{}, core.Errorf(core.EINVALID, "woocommerce: coupon amount must be positive")
+	}
+	if err := core.CheckScale(req.Currency, req.Amount); err != nil {
+		return Coupon{}, err
+	}
+	body := couponBody{
+		Code:              code,
+		DiscountType:      "fixed_cart",
+		Amount:            core.StringFixedFor(req.Currency, req.Amount),
+		UsageLimit:        1,
+		UsageLimitPerUser: 1,
+		IndividualUse:     false,
+		EmailRestrictions: make([]string, 0, len(req.EmailRestrictions)),
+		Description:       req.Description,
+	}
+	for _, e := range req.EmailRestrictions {
+		body.EmailRestrictions = append(body.EmailRestrictions, core.NormalizeEmail(e))
+	}
+	if !req.ExpiresAt.IsZero() {
+		s := req.ExpiresAt.UTC().Format(dateLayout)
+		body.DateExpiresGMT = &s
+	}
+	for k, v := range req.Meta {
+		body.MetaData = append(body.MetaData, couponMetaKV{Key: k, Value: v})
+	}
+	// Stable order for reproducible requests.
+	sortMeta(body.MetaData)
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return Coupon{}, fmt.Errorf("woocommerce: encode coupon: %w", err)
+	}
+	var w wcCoupon
+	if _, err := c.do(ctx, http.MethodPost, "/coupons", nil, buf, &w); err != nil {
+		return Coupon{}, err
+	}
+	return w.coupon()
+}
+
+// GetCouponByCode looks a coupon up by its code (WooCommerce matches codes
+// case-insensitively). found is false when no coupon has that code.
+func (c *Client) GetCouponByCode(ctx context.Context, code string) (Coupon, bool, error) {
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return Coupon{}, false, core.Errorf(core.EINVALID, "woocommerce: coupon code is empty")
+	}
+	q := url.Values{}
+	q.Set("code", code)
+	var list []wcCoupon
+	if _, err := c.do(ctx, http.MethodGet, "/coupons", q, nil, &list); err != nil {
+		return Coupon{}, false, err
+	}
+	for _, w := range list {
+		if strings.EqualFold(w.Code, code) {
+			cp, err := w.coupon()
+			return cp, err == nil, err
+		}
+	}
+	return Coupon{}, false, nil
+}
+
+// DeleteCoupon deletes a coupon permanently (force=true; coupons cannot be
+// trashed through the API). Deleting a coupon that is already gone (404)
+// succeeds, so the call is idempotent and safe to retry.
+func (c *Client) DeleteCoupon(ctx context.Context, id string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	q := url.Values{}
+	q.Set("force", "true")
+	_, err := c.do(ctx, http.MethodDelete, "/coupons/"+id, q, nil, nil)
+	if IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func (w wcCoupon) coupon() (Coupon, error) {
+	id, err := parseID(w.ID, true)
+	if err != nil {
+		return Coupon{}, fmt.Errorf("woocommerce: coupon id: %w", err)
+	}
+	amount, err := parseDecimal(string(w.Amount))
+	if err != nil {
+		return Coupon{}, fmt.Errorf("woocommerce: coupon %s amount: %w", id, err)
+	}
+	usage := 0
+	if s := w.UsageCount.String(); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return Coupon{}, fmt.Errorf("woocommerce: coupon %s usage_count %q is not a count", id, truncate(s))
+		}
+		usage = n
+	}
+	exp, err := parseDate(string(w.DateExpiresGMT))
+	if err != nil {
+		return Coupon{}, fmt.Errorf("woocommerce: coupon %s date_expires_gmt: %w", id, err)
+	}
+	cp := Coupon{ID: id, Code: w.Code, Amount: amount, UsageCount: usage, DateExpires: exp}
+	for _, u := range w.UsedBy {
+		cp.UsedBy = append(cp.UsedBy, string(u))
+	}
+	return cp, nil
+}
+
+func sortMeta(m []couponMetaKV) {
+	slices.SortFunc(m, func(a, b couponMetaKV) int { return strings.Compare(a.Key, b.Key) })
+}
+
+// checkID refuses anything but a positive decimal id, so an id can never
+// change the request path.
+func checkID(id string) error {
+	if _, err := parseID(json.Number(id), true); err != nil || strings.TrimLeft(id, "0123456789") != "" {
+		return core.Errorf(core.EINVALID, "woocommerce: %q is not a valid id", truncate(id))
+	}
+	return nil
+}
+
+// totalPages reads X-WP-TotalPages; without it, a full page suggests one
+// more.
+func totalPages(h http.Header, page, n, perPage int) int {
+	if v, err := strconv.Atoi(h.Get("X-WP-TotalPages")); err == nil && v >= 0 {
+		return v
+	}
+	if n >= perPage {
+		return page + 1
+	}
+	return page
+}
+
+type response struct {
+	status int
+	header http.Header
+}
+
+// do sends one API call with retries and decodes a 2xx JSON body into out
+// (unless out is nil).
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte, out any) (response, error) {
+	u := *c.base
+	u.Path = c.base.Path + apiPrefix + path
+	u.RawQuery = q.Encode()
+	creates := method == http.MethodPost
+	var lastErr error
+	for attempt := 1; attempt <= MaxAttempts; attempt++ {
+		resp, payload, err := c.once(ctx, method, u.String(), body)
+		if err == nil && resp.status >= 200 && resp.status < 300 {
+			if out != nil {
+				if err := decodeJSON(payload, out); err != nil {
+					return resp, fmt.Errorf("woocommerce: %s %s: decode response: %w", method, path, err)
+				}
+			}
+			return resp, nil
+		}
+		var wait time.Duration
+		haveWait, retry := false, false
+		if err != nil {
+			if ctx.Err() != nil {
+				return resp, fmt.Errorf("woocommerce: %s %s: %w", method, path, ctx.Err())
+			}
+			lastErr = fmt.Errorf("woocommerce: %s %s: %w", method, path, err)
+			retry = !creates || isConnectError(err)
+		} else {
+			lastErr = apiError(method, path, resp.status, payload)
+			switch {
+			case resp.status == http.StatusTooManyRequests:
+				retry = true
+			case resp.status >= 500:
+				retry = !creates
+			}
+			if retry {
+				if d, ok := retryAfter(resp.header.Get("Retry-After")); ok {
+					if d > maxRetryAfter {
+						return resp, lastErr
+					}
+					wait, haveWait = d, true
+				}
+			}
+		}
+		if !retry || attempt == MaxAttempts {
+			return resp, lastErr
+		}
+		if !haveWait {
+			wait = c.backoff(attempt)
+		}
+		if err := c.sleepFunc(ctx, wait); err != nil {
+			return response{}, fmt.Errorf("woocommerce: %s %s: %w (after: %w)", method, path, err, lastErr)
+		}
+	}
+	return response{}, lastErr
+}
+
+// once sends one attempt and reads its body.
+func (c *Client) once(ctx context.Context, method, rawURL string, body []byte) (response, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
+	if err != nil {
+		return response{}, nil, err
+	}
+	req.SetBasicAuth(c.key, c.secret)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "creditbridge")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return response{}, nil, err
+	}
+	defer res.Body.Close()
+	payload, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
+	resp := response{status: res.StatusCode, header: res.Header}
+	if err != nil {
+		return resp, nil, err
+	}
+	if len(payload) > maxResponseBytes {
+		return resp, nil, fmt.Errorf("response body above %d bytes", maxResponseBytes)
+	}
+	return resp, payload, nil
+}
+
+func decodeJSON(b []byte, out any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(out); err != nil {
+		return errors.New(jsonErrorText(err))
+	}
+	if d.More() {
+		return errors.New("trailing data after JSON value")
+	}
+	return nil
+}
+
+// apiError reads WooCommerce's {"code","message","data":{"status"}} body.
+func apiError(method, path string, status int, body []byte) *APIError {
+	e := &APIError{Method: method, Path: path, Status: status}
+	var w struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &w) == nil {
+		e.Code = truncateN(w.Code, 100)
+		e.Message = truncateN(w.Message, 300)
+	}
+	return e
+}
+
+func truncateN(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// isConnectError reports whether the request never reached the server
+// (DNS failure, connection refused): then even a POST is safe to repeat.
+func isConnectError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date).
+func retryAfter(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := time.Until(t)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// backoff returns the wait before attempt+1: base·2^(attempt-1), capped,
+// with jitter drawn from [d/2, d].
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.backoffBase << (attempt - 1)
+	if d > c.backoffMax || d <= 0 {
+		d = c.backoffMax
+	}
+	if d <= 1 {
+		return d
+	}
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
