@@ -49,12 +49,12 @@ type bundle struct {
 	sleeps *sleeps
 }
 
-func setup(t *testing.T, opts shopifyfake.Options) bundle {
+func setup(t *testing.T, opts shopifyfake.Options, extra ...admin.Option) bundle {
 	t.Helper()
 	srv := shopifyfake.New(t, opts)
 	sl := &sleeps{}
-	c := admin.NewClient(srv.ShopDomain(), srv.AccessToken(), srv.APIVersion(),
-		admin.WithBaseURL(srv.URL), admin.WithSleepFunc(sl.sleep), admin.WithTimeout(5*time.Second), admin.WithBackoff(time.Millisecond))
+	copts := []admin.Option{admin.WithBaseURL(srv.URL), admin.WithSleepFunc(sl.sleep), admin.WithTimeout(5 * time.Second), admin.WithBackoff(time.Millisecond)}
+	c := admin.NewClient(srv.ShopDomain(), srv.AccessToken(), srv.APIVersion(), append(copts, extra...)...)
 	return bundle{srv: srv, client: c, sleeps: sl}
 }
 
@@ -274,7 +274,8 @@ func TestShop(t *testing.T) {
 
 func TestThrottledRequestIsRetriedAfterRefill(t *testing.T) {
 	t.Parallel()
-	b := setup(t, shopifyfake.Options{RestoreRate: 50})
+	frozen := time.Now()
+	b := setup(t, shopifyfake.Options{RestoreRate: 50}, admin.WithNowFunc(func() time.Time { return frozen }))
 	b.srv.Throttle(2)
 	if _, err := b.client.Shop(context.Background()); err != nil {
 		t.Fatalf("Shop after throttling: %v", err)
@@ -287,7 +288,7 @@ func TestThrottledRequestIsRetriedAfterRefill(t *testing.T) {
 	// the client waits cost/restoreRate = 1/50 s for the bucket to refill.
 	var refills int
 	for _, d := range b.sleeps.all() {
-		if d > 15*time.Millisecond && d <= 20*time.Millisecond {
+		if d == 20*time.Millisecond {
 			refills++
 		}
 	}
@@ -332,7 +333,7 @@ func TestClientWaitsBeforeSendingWhenBucketIsLow(t *testing.T) {
 	}
 	// After two calls the fake reports 5 available; the third call needs
 	// 10 → wait about 0.5 s (less whatever refilled meanwhile).
-	if waited < 300*time.Millisecond || waited > 600*time.Millisecond {
+	if waited < 100*time.Millisecond || waited > 600*time.Millisecond {
 		t.Errorf("client waited %v before the third call, want about 500ms (sleeps %v)", waited, b.sleeps.all())
 	}
 	if reqs := b.srv.Requests(); len(reqs) != 3 || reqs[2].Throttled {

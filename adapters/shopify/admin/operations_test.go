@@ -50,12 +50,12 @@ func TestSchemaValidationRejectsWrongQueries(t *testing.T) {
 	t.Parallel()
 	schema := shopifyfake.AdminSchema(t)
 	bad := map[string]string{
-		"misspelled field": strings.Replace(admin.ShopQuery, "currencyCode", "currencyCod", 1),
-		"unknown argument": `query { codeDiscountNodeByCode(kode: "X") { id } }`,
-		"wrong variable type": `mutation($id: String!) { discountCodeDeactivate(id: $id) { userErrors { message } } }`,
+		"misspelled field":                strings.Replace(admin.ShopQuery, "currencyCode", "currencyCod", 1),
+		"unknown argument":                `query { codeDiscountNodeByCode(kode: "X") { id } }`,
+		"wrong variable type":             `mutation($id: String!) { discountCodeDeactivate(id: $id) { userErrors { message } } }`,
 		"field on union without fragment": `query { codeDiscountNodeByCode(code: "X") { codeDiscount { status } } }`,
-		"missing required argument": `mutation { discountCodeDeactivate { userErrors { message } } }`,
-		"unknown input field":  `mutation { metafieldsSet(metafields: [{ownerId: "gid://shopify/Customer/1", key: "k", value: "v", colour: "red"}]) { userErrors { message } } }`,
+		"missing required argument":       `mutation { discountCodeDeactivate { userErrors { message } } }`,
+		"unknown input field":             `mutation { metafieldsSet(metafields: [{ownerId: "gid://shopify/Customer/1", key: "k", value: "v", colour: "red"}]) { userErrors { message } } }`,
 	}
 	for name, q := range bad {
 		t.Run(name, func(t *testing.T) {

@@ -296,15 +296,15 @@ func (s *Server) SessionToken() string {
 	now := time.Now().Unix()
 	header := b64(`{"alg":"HS256","typ":"JWT"}`)
 	claims, _ := json.Marshal(map[string]any{
-		"iss": "https://" + s.opts.ShopDomain + "/admin",
+		"iss":  "https://" + s.opts.ShopDomain + "/admin",
 		"dest": "https://" + s.opts.ShopDomain,
-		"aud": s.opts.ClientID,
-		"sub": "42",
-		"exp": now + 60,
-		"nbf": now - 1,
-		"iat": now,
-		"jti": randHex(8),
-		"sid": randHex(8),
+		"aud":  s.opts.ClientID,
+		"sub":  "42",
+		"exp":  now + 60,
+		"nbf":  now - 1,
+		"iat":  now,
+		"jti":  randHex(8),
+		"sid":  randHex(8),
 	})
 	signing := header + "." + b64(string(claims))
 	return signing + "." + sign(s.opts.ClientSecret, signing)
