@@ -20,12 +20,20 @@ type auditQuery struct {
 var auditQueries = []auditQuery{
 	{core.CheckBalanced, core.SeverityError, `
 SELECT shop_id, format('transaction %s: postings in %s sum to %s', tx_id, currency, s)
-FROM (SELECT shop_id, tx_id, currency, sum(amount) AS s FROM ledger_postings WHERE ($1 = 0 OR shop_id = $1) GROUP BY 1, 2, 3) x
+FROM (SELECT shop_id, tx_id, currency, sum(amount) AS s FROM ledger_postings WHERE ($1::bigint = 0 OR shop_id = $1) GROUP BY 1, 2, 3) x
 WHERE s <> 0
 UNION ALL
 SELECT t.shop_id, format('transaction %s (%s) has %s posting(s)', t.id, t.idem_key, count(p.seq))
 FROM ledger_transactions t LEFT JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
-WHERE ($1 = 0 OR t.shop_id = $1) GROUP BY t.shop_id, t.id, t.idem_key HAVING count(p.seq) < 2`},
+WHERE ($1::bigint = 0 OR t.shop_id = $1) GROUP BY t.shop_id, t.id, t.idem_key HAVING count(p.seq) < 2
+UNION ALL
+SELECT p.shop_id, format('posting %s/%s references no transaction', p.tx_id, p.seq)
+FROM ledger_postings p LEFT JOIN ledger_transactions t ON t.shop_id = p.shop_id AND t.id = p.tx_id
+WHERE ($1::bigint = 0 OR p.shop_id = $1) AND t.id IS NULL
+UNION ALL
+SELECT e.shop_id, format('statement entry %s %s:%s #%s references no transaction', e.currency, e.owner_kind, e.owner_id, e.seq)
+FROM ledger_entries e LEFT JOIN ledger_transactions t ON t.shop_id = e.shop_id AND t.id = e.tx_id
+WHERE ($1::bigint = 0 OR e.shop_id = $1) AND t.id IS NULL`},
 	{core.CheckBalanceRows, core.SeverityError, `
 WITH p AS (
 	SELECT shop_id, currency, owner_kind, owner_id,
@@ -33,8 +41,8 @@ WITH p AS (
 		coalesce(sum(amount) FILTER (WHERE bucket = 'pending'), 0) AS pe,
 		coalesce(sum(amount) FILTER (WHERE bucket = 'held'), 0) AS he,
 		coalesce(sum(amount) FILTER (WHERE bucket = 'overdraft'), 0) AS ov
-	FROM ledger_postings WHERE owner_kind <> 'program' AND ($1 = 0 OR shop_id = $1) GROUP BY 1, 2, 3, 4),
-b AS (SELECT * FROM ledger_balances WHERE ($1 = 0 OR shop_id = $1))
+	FROM ledger_postings WHERE owner_kind <> 'program' AND ($1::bigint = 0 OR shop_id = $1) GROUP BY 1, 2, 3, 4),
+b AS (SELECT * FROM ledger_balances WHERE ($1::bigint = 0 OR shop_id = $1))
 SELECT coalesce(b.shop_id, p.shop_id), format('%s %s:%s stored available/pending/held/overdraft %s/%s/%s/%s but postings sum to %s/%s/%s/%s',
 	coalesce(b.currency, p.currency), coalesce(b.owner_kind, p.owner_kind), coalesce(b.owner_id, p.owner_id),
 	coalesce(b.available, 0), coalesce(b.pending, 0), coalesce(b.held, 0), coalesce(b.overdraft, 0),
@@ -46,36 +54,36 @@ WHERE coalesce(b.available, 0) <> coalesce(p.av, 0) OR coalesce(b.pending, 0) <>
 WITH last AS (
 	SELECT DISTINCT ON (shop_id, currency, owner_kind, owner_id) shop_id, currency, owner_kind, owner_id, seq,
 		available_after, pending_after, held_after, overdraft_after
-	FROM ledger_entries WHERE ($1 = 0 OR shop_id = $1) ORDER BY shop_id, currency, owner_kind, owner_id, seq DESC),
-cnt AS (SELECT shop_id, currency, owner_kind, owner_id, count(*) AS n FROM ledger_entries WHERE ($1 = 0 OR shop_id = $1) GROUP BY 1, 2, 3, 4)
+	FROM ledger_entries WHERE ($1::bigint = 0 OR shop_id = $1) ORDER BY shop_id, currency, owner_kind, owner_id, seq DESC),
+cnt AS (SELECT shop_id, currency, owner_kind, owner_id, count(*) AS n FROM ledger_entries WHERE ($1::bigint = 0 OR shop_id = $1) GROUP BY 1, 2, 3, 4)
 SELECT b.shop_id, format('%s %s:%s statement ends at seq %s with %s/%s/%s/%s (%s entries) but balance row says %s/%s/%s/%s version %s',
 	b.currency, b.owner_kind, b.owner_id, l.seq, l.available_after, l.pending_after, l.held_after, l.overdraft_after, c.n,
 	b.available, b.pending, b.held, b.overdraft, b.version)
 FROM ledger_balances b
 LEFT JOIN last l USING (shop_id, currency, owner_kind, owner_id)
 LEFT JOIN cnt c USING (shop_id, currency, owner_kind, owner_id)
-WHERE ($1 = 0 OR b.shop_id = $1) AND (l.seq IS DISTINCT FROM b.version OR c.n IS DISTINCT FROM b.version
+WHERE ($1::bigint = 0 OR b.shop_id = $1) AND (l.seq IS DISTINCT FROM b.version OR c.n IS DISTINCT FROM b.version
 	OR l.available_after <> b.available OR l.pending_after <> b.pending OR l.held_after <> b.held OR l.overdraft_after <> b.overdraft)`},
 	{core.CheckNonNegative, core.SeverityError, `
 SELECT shop_id, format('%s %s:%s available=%s pending=%s held=%s overdraft=%s', currency, owner_kind, owner_id, available, pending, held, overdraft)
-FROM ledger_balances WHERE ($1 = 0 OR shop_id = $1) AND (available < 0 OR pending < 0 OR held < 0 OR overdraft > 0)
+FROM ledger_balances WHERE ($1::bigint = 0 OR shop_id = $1) AND (available < 0 OR pending < 0 OR held < 0 OR overdraft > 0)
 UNION ALL
 SELECT shop_id, format('%s %s:%s went below zero in entry %s (available=%s pending=%s held=%s)', currency, owner_kind, owner_id, seq, available_after, pending_after, held_after)
-FROM ledger_entries WHERE ($1 = 0 OR shop_id = $1) AND (available_after < 0 OR pending_after < 0 OR held_after < 0 OR overdraft_after > 0)`},
+FROM ledger_entries WHERE ($1::bigint = 0 OR shop_id = $1) AND (available_after < 0 OR pending_after < 0 OR held_after < 0 OR overdraft_after > 0)`},
 	{core.CheckHoldsResolved, core.SeverityError, `
 SELECT h.shop_id, format('hold %s is %s but has %s resolving transaction(s)', h.id, h.status, count(t.id))
 FROM ledger_holds h LEFT JOIN ledger_transactions t ON t.shop_id = h.shop_id AND t.kind IN ('hold_capture', 'hold_void', 'hold_expire') AND t.reason->>'hold_id' = h.id::text
-WHERE ($1 = 0 OR h.shop_id = $1)
+WHERE ($1::bigint = 0 OR h.shop_id = $1)
 GROUP BY h.shop_id, h.id, h.status
 HAVING count(t.id) > 1 OR (h.status = 'open') <> (count(t.id) = 0)`},
 	{core.CheckHeldMatchesOpen, core.SeverityError, `
-WITH o AS (SELECT shop_id, currency, owner_kind, owner_id, sum(amount) AS s FROM ledger_holds WHERE status = 'open' AND ($1 = 0 OR shop_id = $1) GROUP BY 1, 2, 3, 4)
+WITH o AS (SELECT shop_id, currency, owner_kind, owner_id, sum(amount) AS s FROM ledger_holds WHERE status = 'open' AND ($1::bigint = 0 OR shop_id = $1) GROUP BY 1, 2, 3, 4)
 SELECT coalesce(b.shop_id, o.shop_id), format('%s %s:%s held=%s but open holds sum to %s', coalesce(b.currency, o.currency), coalesce(b.owner_kind, o.owner_kind), coalesce(b.owner_id, o.owner_id), coalesce(b.held, 0), coalesce(o.s, 0))
-FROM (SELECT * FROM ledger_balances WHERE ($1 = 0 OR shop_id = $1) AND held <> 0) b FULL JOIN o USING (shop_id, currency, owner_kind, owner_id)
+FROM (SELECT * FROM ledger_balances WHERE ($1::bigint = 0 OR shop_id = $1) AND held <> 0) b FULL JOIN o USING (shop_id, currency, owner_kind, owner_id)
 WHERE coalesce(b.held, 0) <> coalesce(o.s, 0)`},
 	{core.CheckOverdraft, core.SeverityNotice, `
 SELECT shop_id, format('%s %s:%s has an overdraft of %s (offset by later earnings)', currency, owner_kind, owner_id, -overdraft)
-FROM ledger_balances WHERE ($1 = 0 OR shop_id = $1) AND overdraft < 0`},
+FROM ledger_balances WHERE ($1::bigint = 0 OR shop_id = $1) AND overdraft < 0`},
 }
 
 // Audit checks every ledger invariant for one shop (or all with shopID 0)
@@ -89,10 +97,10 @@ func Audit(ctx context.Context, pool *pgxpool.Pool, shopID int64) (core.AuditRep
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only
 	err = tx.QueryRow(ctx, `SELECT
-	(SELECT count(*) FROM ledger_transactions WHERE ($1 = 0 OR shop_id = $1)),
-	(SELECT count(*) FROM ledger_postings WHERE ($1 = 0 OR shop_id = $1)),
-	(SELECT count(*) FROM ledger_balances WHERE ($1 = 0 OR shop_id = $1)),
-	(SELECT count(*) FROM ledger_holds WHERE ($1 = 0 OR shop_id = $1))`, shopID).Scan(&r.Transactions, &r.Postings, &r.Accounts, &r.Holds)
+	(SELECT count(*) FROM ledger_transactions WHERE ($1::bigint = 0 OR shop_id = $1)),
+	(SELECT count(*) FROM ledger_postings WHERE ($1::bigint = 0 OR shop_id = $1)),
+	(SELECT count(*) FROM ledger_balances WHERE ($1::bigint = 0 OR shop_id = $1)),
+	(SELECT count(*) FROM ledger_holds WHERE ($1::bigint = 0 OR shop_id = $1))`, shopID).Scan(&r.Transactions, &r.Postings, &r.Accounts, &r.Holds)
 	if err != nil {
 		return r, fmt.Errorf("postgres: audit counts: %w", err)
 	}

@@ -1,0 +1,169 @@
+// Command cbbench is creditbridge's load generator. Each mode drives one
+// path of the running system on this machine and prints throughput and
+// latency percentiles, then audits the books it touched.
+//
+//	cbbench ledger  -duration 30s -concurrency 256   earn transactions, one shop, distinct customers (hot program account)
+//	cbbench holds   -duration 10s -concurrency 16    place+void holds on ONE customer
+//
+// See the README's Benchmarks section for the figures on the reference
+// machine.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/postgres"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/shopspring/decimal"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: cbbench ledger|holds|ingest|e2e|quote [flags]")
+		os.Exit(2)
+	}
+	mode := os.Args[1]
+	fs := flag.NewFlagSet(mode, flag.ExitOnError)
+	dbURL := fs.String("db", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL")
+	duration := fs.Duration("duration", 30*time.Second, "how long to run")
+	conc := fs.Int("concurrency", 256, "concurrent clients")
+	conns := fs.Int("conns", 16, "PostgreSQL pool size")
+	committers := fs.Int("committers", 4, "ledger group-commit workers")
+	_ = fs.Parse(os.Args[2:])
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var err error
+	switch mode {
+	case "ledger", "holds":
+		err = runLedger(ctx, mode, *dbURL, *duration, *conc, int32(*conns), *committers)
+	default:
+		err = runHTTP(ctx, mode, fs.Args(), *duration, *conc)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cbbench:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, d string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return d
+}
+
+// recorder collects latencies per worker without locks on the hot path.
+type recorder struct {
+	mu  sync.Mutex
+	all []time.Duration
+}
+
+func (r *recorder) merge(l []time.Duration) {
+	r.mu.Lock()
+	r.all = append(r.all, l...)
+	r.mu.Unlock()
+}
+
+func (r *recorder) report(what string, elapsed time.Duration, errors int64) {
+	slices.Sort(r.all)
+	n := len(r.all)
+	pct := func(p float64) time.Duration {
+		if n == 0 {
+			return 0
+		}
+		return r.all[min(n-1, int(float64(n)*p))]
+	}
+	fmt.Printf("%s: %d ok, %d errors in %s = %.0f/s; latency p50 %s p99 %s max %s\n",
+		what, n, errors, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
+		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
+}
+
+func runLedger(ctx context.Context, mode, url string, d time.Duration, conc int, conns int32, committers int) error {
+	pool, err := postgres.Open(ctx, url, conns)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := postgres.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	store := postgres.NewLedgerStore(pool, committers)
+	defer store.Close()
+	shop := time.Now().UnixNano() / 1000 // a fresh shop per run
+	fmt.Printf("mode=%s shop=%d concurrency=%d conns=%d committers=%d duration=%s\n", mode, shop, conc, conns, committers, d)
+	one := decimal.RequireFromString("1.00")
+	if mode == "holds" {
+		seed := core.Transaction{ShopID: shop, Key: "seed", Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "cbbench", Note: "seed"},
+			Postings: []core.Posting{{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: decimal.NewFromInt(-1_000_000)},
+				{Currency: "EUR", Owner: core.Owner{Kind: core.OwnerCustomer, ID: "hot"}, Bucket: core.BucketAvailable, Amount: decimal.NewFromInt(1_000_000)}}}
+		if _, err := store.Post(ctx, seed); err != nil {
+			return err
+		}
+	}
+	var rec recorder
+	var errs atomic.Int64
+	var seq atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 1<<14)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				i := seq.Add(1)
+				t0 := time.Now()
+				var err error
+				if mode == "ledger" {
+					c := core.Owner{Kind: core.OwnerCustomer, ID: fmt.Sprintf("c%d", i)}
+					_, err = store.Post(ctx, core.Transaction{ShopID: shop, Key: fmt.Sprintf("order:%d:line:1:buyer:earn", i),
+						Reason: core.Reason{Kind: core.ReasonEarn, OrderID: fmt.Sprint(i), LineID: "1", Rule: "default 5%"},
+						Postings: []core.Posting{{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramIssued, Amount: one.Neg()},
+							{Currency: "EUR", Owner: c, Bucket: core.BucketAvailable, Amount: one}}})
+				} else {
+					var h core.Hold
+					h, err = store.PlaceHold(ctx, core.HoldRequest{ShopID: shop, Currency: "EUR", Owner: core.Owner{Kind: core.OwnerCustomer, ID: "hot"}, Amount: one, ExpiresAt: time.Now().Add(time.Hour)})
+					if err == nil {
+						_, err = store.VoidHold(ctx, shop, h.ID, core.Reason{}, false)
+					}
+				}
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			rec.merge(lat)
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	what := "earn transactions"
+	if mode == "holds" {
+		what = "hold place+void pairs on one customer"
+	}
+	rec.report(what, elapsed, errs.Load())
+	a0 := time.Now()
+	r, err := postgres.Audit(context.Background(), pool, shop)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("audit (%s): %s", time.Since(a0).Round(time.Millisecond), r)
+	if !r.OK() {
+		return fmt.Errorf("audit failed")
+	}
+	return nil
+}
+
+func runHTTP(ctx context.Context, mode string, args []string, d time.Duration, conc int) error {
+	return fmt.Errorf("mode %q not implemented yet", mode)
+}
