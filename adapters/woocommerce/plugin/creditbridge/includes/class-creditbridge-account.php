@@ -1,0 +1,291 @@
+<?php
+/**
+ * "Store credit" tab in My Account: balance, statement, voucher form.
+ *
+ * @package Creditbridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * My Account endpoint.
+ */
+class Creditbridge_Account {
+
+	const ENDPOINT  = 'store-credit';
+	const ACTION    = 'creditbridge_voucher';
+	const PAGE_SIZE = 20;
+
+	/**
+	 * Client factory.
+	 *
+	 * @var callable
+	 */
+	private $client_factory;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param callable|null $client_factory Returns a Creditbridge_Client or null.
+	 */
+	public function __construct( $client_factory = null ) {
+		$this->client_factory = $client_factory ? $client_factory : array( 'Creditbridge_Client', 'from_options' );
+	}
+
+	/**
+	 * Registers the hooks.
+	 */
+	public function hooks() {
+		add_action( 'init', array( __CLASS__, 'add_endpoint' ) );
+		add_filter( 'woocommerce_get_query_vars', array( $this, 'query_vars' ) );
+		add_filter( 'woocommerce_account_menu_items', array( $this, 'menu_items' ) );
+		add_filter( 'woocommerce_endpoint_' . self::ENDPOINT . '_title', array( $this, 'title' ) );
+		add_action( 'woocommerce_account_' . self::ENDPOINT . '_endpoint', array( $this, 'render' ) );
+		add_action( 'template_redirect', array( $this, 'handle_voucher' ) );
+	}
+
+	/**
+	 * Adds the rewrite endpoint (also called on activation before flushing).
+	 */
+	public static function add_endpoint() {
+		add_rewrite_endpoint( self::ENDPOINT, EP_ROOT | EP_PAGES );
+	}
+
+	/**
+	 * Tells WooCommerce about the endpoint's query var.
+	 *
+	 * @param array $vars Query vars.
+	 * @return array
+	 */
+	public function query_vars( $vars ) {
+		$vars[ self::ENDPOINT ] = self::ENDPOINT;
+		return $vars;
+	}
+
+	/**
+	 * Adds the tab before "Log out".
+	 *
+	 * @param array $items Menu items.
+	 * @return array
+	 */
+	public function menu_items( $items ) {
+		if ( ! Creditbridge_Settings::is_registered() ) {
+			return $items;
+		}
+		$out = array();
+		foreach ( $items as $key => $label ) {
+			if ( 'customer-logout' === $key ) {
+				$out[ self::ENDPOINT ] = __( 'Store credit', 'creditbridge' );
+			}
+			$out[ $key ] = $label;
+		}
+		if ( ! isset( $out[ self::ENDPOINT ] ) ) {
+			$out[ self::ENDPOINT ] = __( 'Store credit', 'creditbridge' );
+		}
+		return $out;
+	}
+
+	/**
+	 * Page title.
+	 *
+	 * @return string
+	 */
+	public function title() {
+		return __( 'Store credit', 'creditbridge' );
+	}
+
+	/**
+	 * Sanitizes a statement cursor from the query string.
+	 *
+	 * @param mixed $raw Raw value.
+	 * @return string
+	 */
+	public static function sanitize_cursor( $raw ) {
+		if ( ! is_string( $raw ) || strlen( $raw ) > 256 || ! preg_match( '/^[A-Za-z0-9_.:=-]*$/D', $raw ) ) {
+			return '';
+		}
+		return $raw;
+	}
+
+	/**
+	 * Checks a voucher amount against the format and the available balance.
+	 *
+	 * @param mixed  $raw       Typed amount.
+	 * @param string $available Available balance (decimal string).
+	 * @param string $currency  ISO 4217.
+	 * @return string|WP_Error Normalized amount.
+	 */
+	public static function validate_voucher_amount( $raw, $available, $currency ) {
+		$d     = Creditbridge_Money::decimals( $currency );
+		$minor = Creditbridge_Money::parse_customer_amount( $raw, $currency );
+		if ( null === $minor ) {
+			return new WP_Error(
+				'creditbridge_amount',
+				0 === $d
+					? __( 'Enter a whole amount greater than zero, without separators.', 'creditbridge' )
+					/* translators: %d: number of decimals */
+					: sprintf( __( 'Enter an amount greater than zero with a dot and at most %d decimals, such as 10.50.', 'creditbridge' ), $d )
+			);
+		}
+		$avail = Creditbridge_Money::to_minor( (string) $available, $d );
+		if ( null === $avail || $minor > $avail ) {
+			return new WP_Error( 'creditbridge_amount', __( 'The amount is more than your available credit.', 'creditbridge' ) );
+		}
+		return Creditbridge_Money::from_minor( $minor, $d );
+	}
+
+	/**
+	 * Handles the voucher form (POST, nonce, logged-in customer), then
+	 * redirects back to the tab.
+	 */
+	public function handle_voucher() {
+		if ( 'POST' !== ( isset( $_SERVER['REQUEST_METHOD'] ) ? $_SERVER['REQUEST_METHOD'] : '' ) || ! isset( $_POST['creditbridge_voucher_nonce'] ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
+			return;
+		}
+		$nonce = sanitize_text_field( wp_unslash( $_POST['creditbridge_voucher_nonce'] ) );
+		if ( ! is_user_logged_in() || ! wp_verify_nonce( $nonce, self::ACTION ) ) {
+			wc_add_notice( __( 'Your session expired. Please try again.', 'creditbridge' ), 'error' );
+			return;
+		}
+		$redirect = wc_get_account_endpoint_url( self::ENDPOINT );
+		$client   = call_user_func( $this->client_factory );
+		$currency = get_woocommerce_currency();
+		$customer = (string) get_current_user_id();
+		$raw      = isset( $_POST['creditbridge_amount'] ) ? sanitize_text_field( wp_unslash( $_POST['creditbridge_amount'] ) ) : '';
+		if ( ! $client ) {
+			wp_safe_redirect( $redirect );
+			exit;
+		}
+		$balance = $client->balance( $customer, $currency );
+		if ( is_wp_error( $balance ) ) {
+			wc_add_notice( __( 'Store credit is unavailable right now. Please try again later.', 'creditbridge' ), 'error' );
+			wp_safe_redirect( $redirect );
+			exit;
+		}
+		$amount = self::validate_voucher_amount( $raw, $balance['available'], $currency );
+		if ( is_wp_error( $amount ) ) {
+			wc_add_notice( $amount->get_error_message(), 'error' );
+			wp_safe_redirect( $redirect );
+			exit;
+		}
+		$voucher = $client->create_voucher( $customer, $amount, $currency );
+		if ( is_wp_error( $voucher ) ) {
+			wc_add_notice( __( 'The voucher could not be created. Your credit was not used.', 'creditbridge' ), 'error' );
+		} else {
+			/* translators: 1: voucher code, 2: amount */
+			wc_add_notice( esc_html( sprintf( __( 'Your voucher code is %1$s (%2$s). It was added to your statement.', 'creditbridge' ), $voucher['code'], Creditbridge_Cart::plain_price( $voucher['amount'], $voucher['currency'] ) ) ), 'success' );
+		}
+		wp_safe_redirect( $redirect );
+		exit;
+	}
+
+	/**
+	 * Renders the tab.
+	 */
+	public function render() {
+		$client = call_user_func( $this->client_factory );
+		if ( ! $client || ! is_user_logged_in() ) {
+			echo '<p>' . esc_html__( 'Store credit is not available.', 'creditbridge' ) . '</p>';
+			return;
+		}
+		$currency = get_woocommerce_currency();
+		$customer = (string) get_current_user_id();
+		$cursor   = isset( $_GET['cb_cursor'] ) ? self::sanitize_cursor( sanitize_text_field( wp_unslash( $_GET['cb_cursor'] ) ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- read-only pagination.
+		$balance  = $client->balance( $customer, $currency );
+		if ( is_wp_error( $balance ) ) {
+			echo '<p>' . esc_html__( 'Store credit is unavailable right now. Please try again later.', 'creditbridge' ) . '</p>';
+			return;
+		}
+		$statement = $client->statement( $customer, $currency, self::PAGE_SIZE, $cursor );
+
+		echo '<h3>' . esc_html__( 'Balance', 'creditbridge' ) . '</h3>';
+		echo '<table class="shop_table creditbridge-balance"><tbody>';
+		$rows = array(
+			'available' => __( 'Available', 'creditbridge' ),
+			'pending'   => __( 'Pending (not yet spendable)', 'creditbridge' ),
+			'held'      => __( 'Reserved for a cart', 'creditbridge' ),
+		);
+		foreach ( $rows as $field => $label ) {
+			echo '<tr><th>' . esc_html( $label ) . '</th><td>' . esc_html( Creditbridge_Cart::plain_price( $balance[ $field ], $balance['currency'] ) ) . '</td></tr>';
+		}
+		echo '</tbody></table>';
+
+		$this->render_voucher_form( $balance );
+
+		echo '<h3>' . esc_html__( 'Statement', 'creditbridge' ) . '</h3>';
+		if ( is_wp_error( $statement ) ) {
+			echo '<p>' . esc_html__( 'The statement is unavailable right now.', 'creditbridge' ) . '</p>';
+			return;
+		}
+		if ( empty( $statement['entries'] ) ) {
+			echo '<p>' . esc_html__( 'No entries yet.', 'creditbridge' ) . '</p>';
+		} else {
+			echo '<table class="shop_table shop_table_responsive creditbridge-statement"><thead><tr>';
+			echo '<th>' . esc_html__( 'Date', 'creditbridge' ) . '</th><th>' . esc_html__( 'Description', 'creditbridge' ) . '</th><th>' . esc_html__( 'Change', 'creditbridge' ) . '</th><th>' . esc_html__( 'Balance', 'creditbridge' ) . '</th>';
+			echo '</tr></thead><tbody>';
+			foreach ( $statement['entries'] as $e ) {
+				$ts   = strtotime( $e['created_at'] );
+				$date = false === $ts ? '' : date_i18n( get_option( 'date_format', 'Y-m-d' ), $ts );
+				$desc = '' !== $e['description'] ? $e['description'] : self::kind_label( $e['kind'] );
+				$sign = ( '' !== $e['delta'] && '-' !== $e['delta'][0] ) ? '+' : '';
+				echo '<tr>';
+				echo '<td data-title="' . esc_attr__( 'Date', 'creditbridge' ) . '">' . esc_html( $date ) . '</td>';
+				echo '<td data-title="' . esc_attr__( 'Description', 'creditbridge' ) . '">' . esc_html( $desc ) . '</td>';
+				echo '<td data-title="' . esc_attr__( 'Change', 'creditbridge' ) . '">' . esc_html( '' === $e['delta'] ? '' : $sign . Creditbridge_Cart::plain_price( $e['delta'], $currency ) ) . '</td>';
+				echo '<td data-title="' . esc_attr__( 'Balance', 'creditbridge' ) . '">' . esc_html( '' === $e['available_after'] ? '' : Creditbridge_Cart::plain_price( $e['available_after'], $currency ) ) . '</td>';
+				echo '</tr>';
+			}
+			echo '</tbody></table>';
+		}
+		$base = wc_get_account_endpoint_url( self::ENDPOINT );
+		echo '<p class="creditbridge-pagination">';
+		if ( '' !== $cursor ) {
+			echo '<a class="button" href="' . esc_url( $base ) . '">' . esc_html__( 'First page', 'creditbridge' ) . '</a> ';
+		}
+		$next = self::sanitize_cursor( $statement['next_cursor'] );
+		if ( '' !== $next ) {
+			echo '<a class="button" href="' . esc_url( add_query_arg( 'cb_cursor', rawurlencode( $next ), $base ) ) . '">' . esc_html__( 'Older entries', 'creditbridge' ) . '</a>';
+		}
+		echo '</p>';
+	}
+
+	/**
+	 * The "turn credit into a voucher" form.
+	 *
+	 * @param array $balance Normalized balance.
+	 */
+	private function render_voucher_form( array $balance ) {
+		$d     = Creditbridge_Money::decimals( $balance['currency'] );
+		$avail = Creditbridge_Money::to_minor( $balance['available'], $d );
+		if ( null === $avail || $avail <= 0 ) {
+			return;
+		}
+		echo '<h3>' . esc_html__( 'Turn credit into a voucher', 'creditbridge' ) . '</h3>';
+		echo '<form method="post" class="creditbridge-voucher" action="' . esc_url( wc_get_account_endpoint_url( self::ENDPOINT ) ) . '">';
+		wp_nonce_field( self::ACTION, 'creditbridge_voucher_nonce' );
+		echo '<p><label for="creditbridge_amount">' . esc_html__( 'Amount', 'creditbridge' ) . '</label> ';
+		$pattern = 0 === $d ? '[0-9]+' : '[0-9]+(\.[0-9]{1,' . $d . '})?';
+		echo '<input type="text" inputmode="decimal" id="creditbridge_amount" name="creditbridge_amount" required pattern="' . esc_attr( $pattern ) . '" placeholder="' . esc_attr( $balance['available'] ) . '" /> ';
+		echo '<button type="submit" class="button">' . esc_html__( 'Create voucher', 'creditbridge' ) . '</button></p>';
+		echo '<p class="description">' . esc_html__( 'A voucher is a single-use coupon code you can use or give away. Its amount leaves your credit balance.', 'creditbridge' ) . '</p>';
+		echo '</form>';
+	}
+
+	/**
+	 * Human label of a ledger entry kind.
+	 *
+	 * @param string $kind Kind.
+	 * @return string
+	 */
+	public static function kind_label( $kind ) {
+		$labels = array(
+			'earn'          => __( 'Credit earned', 'creditbridge' ),
+			'reversal'      => __( 'Credit reversed (refund or cancellation)', 'creditbridge' ),
+			'hold_place'    => __( 'Reserved for a cart', 'creditbridge' ),
+			'hold_capture'  => __( 'Used on an order', 'creditbridge' ),
+			'hold_void'     => __( 'Reservation released', 'creditbridge' ),
+			'voucher_issue' => __( 'Turned into a voucher', 'creditbridge' ),
+		);
+		return isset( $labels[ $kind ] ) ? $labels[ $kind ] : __( 'Adjustment', 'creditbridge' );
+	}
+}

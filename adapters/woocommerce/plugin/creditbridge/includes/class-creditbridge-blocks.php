@@ -1,0 +1,170 @@
+<?php
+/**
+ * Block cart and checkout: exposes the credit state in the Store API cart
+ * response (extensions.creditbridge) and renders it with a small inline
+ * script in the order summary (ExperimentalOrderMeta slot).
+ *
+ * The coupon itself needs nothing here: block checkout shows it as a
+ * discount like any coupon.
+ *
+ * @package Creditbridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Store API extension and block script.
+ */
+class Creditbridge_Blocks {
+
+	const NAMESPACE_KEY = 'creditbridge';
+	const SCRIPT        = 'creditbridge-blocks';
+
+	/**
+	 * Cart integration (source of the displayed data).
+	 *
+	 * @var Creditbridge_Cart
+	 */
+	private $cart;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param Creditbridge_Cart $cart Cart integration.
+	 */
+	public function __construct( Creditbridge_Cart $cart ) {
+		$this->cart = $cart;
+	}
+
+	/**
+	 * Registers the hooks.
+	 */
+	public function hooks() {
+		add_action( 'woocommerce_blocks_loaded', array( $this, 'register_endpoint_data' ) );
+		add_action( 'wp_enqueue_scripts', array( $this, 'enqueue' ) );
+	}
+
+	/**
+	 * Adds extensions.creditbridge to the Store API cart.
+	 */
+	public function register_endpoint_data() {
+		if ( ! function_exists( 'woocommerce_store_api_register_endpoint_data' ) ) {
+			return;
+		}
+		$endpoint = class_exists( '\Automattic\WooCommerce\StoreApi\Schemas\V1\CartSchema' ) ? \Automattic\WooCommerce\StoreApi\Schemas\V1\CartSchema::IDENTIFIER : 'cart';
+		woocommerce_store_api_register_endpoint_data(
+			array(
+				'endpoint'        => $endpoint,
+				'namespace'       => self::NAMESPACE_KEY,
+				'data_callback'   => array( $this, 'data' ),
+				'schema_callback' => array( __CLASS__, 'schema' ),
+				'schema_type'     => ARRAY_A,
+			)
+		);
+	}
+
+	/**
+	 * Data of extensions.creditbridge.
+	 *
+	 * @return array
+	 */
+	public function data() {
+		$info = $this->cart->display_info();
+		if ( null === $info ) {
+			return array(
+				'show'           => false,
+				'message'        => '',
+				'applied'        => '',
+				'available'      => '',
+				'currency'       => '',
+				'use_credit_url' => '',
+			);
+		}
+		return array(
+			'show'           => true,
+			'message'        => (string) $info['message'],
+			'applied'        => (string) $info['applied'],
+			'available'      => (string) $info['available'],
+			'currency'       => (string) $info['currency'],
+			'use_credit_url' => (string) $info['use_credit_url'],
+		);
+	}
+
+	/**
+	 * Schema of extensions.creditbridge.
+	 *
+	 * @return array
+	 */
+	public static function schema() {
+		$str = array(
+			'type'     => 'string',
+			'context'  => array( 'view', 'edit' ),
+			'readonly' => true,
+		);
+		return array(
+			'show'           => array(
+				'description' => __( 'Whether to show the store credit notice.', 'creditbridge' ),
+				'type'        => 'boolean',
+				'context'     => array( 'view', 'edit' ),
+				'readonly'    => true,
+			),
+			'message'        => $str + array( 'description' => __( 'Store credit notice text.', 'creditbridge' ) ),
+			'applied'        => $str + array( 'description' => __( 'Credit applied to the cart (decimal string).', 'creditbridge' ) ),
+			'available'      => $str + array( 'description' => __( 'Remaining available credit (decimal string).', 'creditbridge' ) ),
+			'currency'       => $str + array( 'description' => __( 'Currency of the amounts.', 'creditbridge' ) ),
+			'use_credit_url' => $str + array( 'description' => __( 'Link that re-enables credit after the customer removed it.', 'creditbridge' ) ),
+		);
+	}
+
+	/**
+	 * Enqueues the inline script on pages with the cart or checkout block.
+	 */
+	public function enqueue() {
+		if ( ! Creditbridge_Settings::is_registered() || ! is_user_logged_in() ) {
+			return;
+		}
+		if ( ! function_exists( 'has_block' ) || ! ( has_block( 'woocommerce/cart' ) || has_block( 'woocommerce/checkout' ) ) ) {
+			return;
+		}
+		wp_register_script( self::SCRIPT, false, array( 'wp-plugins', 'wp-element', 'wc-blocks-checkout' ), CREDITBRIDGE_VERSION, true );
+		wp_enqueue_script( self::SCRIPT );
+		wp_add_inline_script( self::SCRIPT, self::inline_script() );
+	}
+
+	/**
+	 * The script: a fill of the order summary's ExperimentalOrderMeta slot
+	 * showing extensions.creditbridge.message.
+	 *
+	 * @return string
+	 */
+	public static function inline_script() {
+		$title = wp_json_encode( __( 'Store credit', 'creditbridge' ) );
+		$link  = wp_json_encode( __( 'Use my store credit', 'creditbridge' ) );
+		return <<<JS
+( function ( wp, wc ) {
+	if ( ! wp || ! wp.plugins || ! wp.element || ! wc || ! wc.blocksCheckout || ! wc.blocksCheckout.ExperimentalOrderMeta ) {
+		return;
+	}
+	var el = wp.element.createElement;
+	var Slot = wc.blocksCheckout.ExperimentalOrderMeta;
+	function Notice( props ) {
+		var data = props && props.extensions ? props.extensions.creditbridge : null;
+		if ( ! data || ! data.show ) {
+			return null;
+		}
+		var children = [ el( 'strong', { key: 't' }, {$title} + ': ' ), el( 'span', { key: 'm' }, data.message ) ];
+		if ( data.use_credit_url ) {
+			children.push( ' ', el( 'a', { key: 'a', href: data.use_credit_url }, {$link} ) );
+		}
+		return el( 'div', { className: 'creditbridge-block-notice wc-block-components-totals-item' }, children );
+	}
+	wp.plugins.registerPlugin( 'creditbridge', {
+		scope: 'woocommerce-checkout',
+		render: function () {
+			return el( Slot, null, el( Notice, null ) );
+		}
+	} );
+} )( window.wp, window.wc );
+JS;
+	}
+}

@@ -1,0 +1,94 @@
+<?php
+/**
+ * The virtual store-credit coupon.
+ *
+ * Decision: credit is applied as a VIRTUAL, customer-bound coupon with code
+ * "cb-<hold_id>" (lower case), discount_type fixed_cart, amount = the quoted
+ * amount, individual_use false, usage_limit 1, restricted to the customer's
+ * billing e-mail (and account e-mail, which WooCommerce also checks). Its data is supplied through the
+ * woocommerce_get_shop_coupon_data filter, so no coupon post is ever created.
+ *
+ * Why a coupon and not a negative fee: a fixed_cart coupon is a pre-tax
+ * discount that WooCommerce spreads across the lines, so it reduces the
+ * taxable amount correctly in tax-inclusive and tax-exclusive stores and
+ * shows as a discount in classic and block checkout (and in the order's
+ * coupon_lines, which the bridge reads to capture the hold). Negative fees
+ * are taxed as a separate line and are poorly supported by block checkout.
+ *
+ * @package Creditbridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Pure helpers for the credit coupon.
+ */
+final class Creditbridge_Coupon {
+
+	/** Prefix of every credit coupon code. */
+	const PREFIX = 'cb-';
+
+	/**
+	 * Coupon code for a hold id.
+	 *
+	 * @param string $hold_id Hold id from the bridge.
+	 * @return string
+	 */
+	public static function code_for_hold( $hold_id ) {
+		return strtolower( self::PREFIX . $hold_id );
+	}
+
+	/**
+	 * Whether a coupon code is a credit coupon of this plugin.
+	 *
+	 * @param string $code Coupon code.
+	 * @return bool
+	 */
+	public static function is_credit_code( $code ) {
+		return is_string( $code ) && 1 === preg_match( '/^cb-[a-z0-9_-]{1,64}$/D', strtolower( $code ) );
+	}
+
+	/**
+	 * Coupon properties for WC_Coupon::read_manual_coupon(), or false when
+	 * the code is not the code of the session's quote.
+	 *
+	 * @param string     $code  Requested coupon code.
+	 * @param array|null $quote Quote cached for the session.
+	 * @param string[]   $emails Customer's account and billing e-mails.
+	 * @return array|false
+	 */
+	public static function build_data( $code, $quote, $emails ) {
+		if ( ! is_array( $quote ) || empty( $quote['coupon_code'] ) || ! self::is_credit_code( $code ) ) {
+			return false;
+		}
+		if ( strtolower( (string) $code ) !== $quote['coupon_code'] ) {
+			return false;
+		}
+		$minor = Creditbridge_Money::to_minor( (string) $quote['amount'], Creditbridge_Money::decimals( $quote['currency'] ) );
+		if ( null === $minor || $minor <= 0 ) {
+			return false;
+		}
+		$list = array();
+		foreach ( (array) $emails as $email ) {
+			$email = strtolower( trim( (string) $email ) );
+			if ( '' !== $email && ! in_array( $email, $list, true ) ) {
+				$list[] = $email;
+			}
+		}
+		if ( empty( $list ) ) {
+			// Never hand out a coupon that anyone could use.
+			return false;
+		}
+		return array(
+			'discount_type'        => 'fixed_cart',
+			'amount'               => (string) $quote['amount'],
+			'individual_use'       => false,
+			'usage_limit'          => 1,
+			'usage_limit_per_user' => 1,
+			'email_restrictions'   => $list,
+			'free_shipping'        => false,
+			'exclude_sale_items'   => false,
+			'description'          => 'Store credit (creditbridge hold ' . $quote['hold_id'] . ')',
+		);
+	}
+}

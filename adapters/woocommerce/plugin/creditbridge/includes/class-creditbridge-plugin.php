@@ -1,0 +1,77 @@
+<?php
+/**
+ * Bootstrap: wires the components once WooCommerce is loaded.
+ *
+ * @package Creditbridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Plugin bootstrap.
+ */
+final class Creditbridge_Plugin {
+
+	/**
+	 * Whether init() ran.
+	 *
+	 * @var bool
+	 */
+	private static $started = false;
+
+	/**
+	 * Registers every hook (on plugins_loaded, when WooCommerce is active).
+	 */
+	public static function init() {
+		if ( self::$started ) {
+			return;
+		}
+		self::$started = true;
+		load_plugin_textdomain( 'creditbridge', false, dirname( plugin_basename( CREDITBRIDGE_FILE ) ) . '/languages' );
+		if ( ! class_exists( 'WooCommerce' ) ) {
+			add_action( 'admin_notices', array( __CLASS__, 'missing_woocommerce_notice' ) );
+			return;
+		}
+		$cart = new Creditbridge_Cart();
+		$cart->hooks();
+		( new Creditbridge_Blocks( $cart ) )->hooks();
+		( new Creditbridge_Account() )->hooks();
+		if ( is_admin() ) {
+			( new Creditbridge_Admin() )->hooks();
+		}
+	}
+
+	/**
+	 * Declares HPOS and cart/checkout blocks compatibility.
+	 */
+	public static function declare_compatibility() {
+		if ( class_exists( '\Automattic\WooCommerce\Utilities\FeaturesUtil' ) ) {
+			\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'custom_order_tables', CREDITBRIDGE_FILE, true );
+			\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'cart_checkout_blocks', CREDITBRIDGE_FILE, true );
+		}
+	}
+
+	/**
+	 * Activation: register the My Account endpoint and flush rewrite rules.
+	 */
+	public static function activate() {
+		Creditbridge_Account::add_endpoint();
+		flush_rewrite_rules();
+	}
+
+	/**
+	 * Deactivation: drop the endpoint's rewrite rules.
+	 */
+	public static function deactivate() {
+		flush_rewrite_rules();
+	}
+
+	/**
+	 * Admin notice when WooCommerce is not active.
+	 */
+	public static function missing_woocommerce_notice() {
+		if ( current_user_can( 'activate_plugins' ) ) {
+			echo '<div class="notice notice-error"><p>' . esc_html__( 'Creditbridge store credit needs WooCommerce to be active.', 'creditbridge' ) . '</p></div>';
+		}
+	}
+}

@@ -1,0 +1,29 @@
+<?php
+/**
+ * Uninstall: deletes the webhooks and revokes the REST API key the plugin
+ * created for the bridge, then removes every option it wrote. Orders keep
+ * their _creditbridge_* meta (it is part of the order's history).
+ *
+ * @package Creditbridge
+ */
+
+defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
+
+require_once __DIR__ . '/includes/class-creditbridge-settings.php';
+require_once __DIR__ . '/includes/class-creditbridge-webhooks.php';
+
+$creditbridge_webhooks = get_option( Creditbridge_Settings::OPT_WEBHOOK_IDS, array() );
+if ( is_array( $creditbridge_webhooks ) && function_exists( 'wc_get_webhook' ) ) {
+	Creditbridge_Webhooks::delete( $creditbridge_webhooks );
+}
+
+$creditbridge_key_id = (int) get_option( Creditbridge_Settings::OPT_API_KEY_ID, 0 );
+if ( $creditbridge_key_id > 0 ) {
+	global $wpdb;
+	$wpdb->delete( $wpdb->prefix . 'woocommerce_api_keys', array( 'key_id' => $creditbridge_key_id ), array( '%d' ) );
+}
+
+foreach ( Creditbridge_Settings::all_options() as $creditbridge_option ) {
+	delete_option( $creditbridge_option );
+}
+delete_transient( 'creditbridge_bridge_backoff' );
