@@ -139,7 +139,8 @@ class Creditbridge_Account {
 	 * redirects back to the tab.
 	 */
 	public function handle_voucher() {
-		if ( 'POST' !== ( isset( $_SERVER['REQUEST_METHOD'] ) ? $_SERVER['REQUEST_METHOD'] : '' ) || ! isset( $_POST['creditbridge_voucher_nonce'] ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
+		$method = isset( $_SERVER['REQUEST_METHOD'] ) ? sanitize_text_field( wp_unslash( $_SERVER['REQUEST_METHOD'] ) ) : '';
+		if ( 'POST' !== $method || ! isset( $_POST['creditbridge_voucher_nonce'] ) ) {
 			return;
 		}
 		$nonce = sanitize_text_field( wp_unslash( $_POST['creditbridge_voucher_nonce'] ) );

@@ -88,7 +88,8 @@ final class Creditbridge_Coupon {
 			'email_restrictions'   => $list,
 			'free_shipping'        => false,
 			'exclude_sale_items'   => false,
-			'description'          => 'Store credit (creditbridge hold ' . $quote['hold_id'] . ')',
+			// Newer block checkouts may show the description as the coupon's label.
+			'description'          => __( 'Store credit', 'creditbridge' ),
 		);
 	}
 }
