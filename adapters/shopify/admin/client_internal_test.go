@@ -104,10 +104,10 @@ func TestCanceledContextStopsRetries(t *testing.T) {
 func TestIsMutation(t *testing.T) {
 	t.Parallel()
 	for q, want := range map[string]bool{
-		MetafieldsSetMutation:                            true,
-		ShopQuery:                                        false,
-		"# comment\n  mutation X { a }":                  true,
-		"{ shop { name } }":                              false,
+		MetafieldsSetMutation:           true,
+		ShopQuery:                       false,
+		"# comment\n  mutation X { a }": true,
+		"{ shop { name } }":             false,
 		"# mutation in a comment\nquery { shop { id } }": false,
 	} {
 		if got := isMutation(q); got != want {

@@ -17,6 +17,8 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/creditbridge/creditbridge/adapters/sharedfixtures"
 )
@@ -312,12 +314,42 @@ func FunctionSchema(tb testing.TB) *ast.Schema {
 		if err != nil {
 			return nil, err
 		}
-		s, err := gqlparser.LoadSchema(&ast.Source{Name: filepath.Base(p), Input: string(b)})
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
+		return LoadSDL(filepath.Base(p), string(b))
 	})
+}
+
+// LoadSDL loads a schema written in SDL that, like Shopify's Function
+// schemas, redeclares built-in scalars (ID, String…) or directives the
+// gqlparser prelude already declares (@oneOf…): those redeclarations are
+// dropped before the document is merged with the prelude and validated.
+func LoadSDL(name, sdl string) (*ast.Schema, error) {
+	doc, err := parser.ParseSchema(&ast.Source{Name: name, Input: sdl})
+	if err != nil {
+		return nil, fmt.Errorf("shopifyfake: parse %s: %w", name, err)
+	}
+	defs := doc.Definitions[:0]
+	for _, d := range doc.Definitions {
+		if d.Kind == ast.Scalar && builtinScalars[d.Name] {
+			continue
+		}
+		defs = append(defs, d)
+	}
+	doc.Definitions = defs
+	dirs := doc.Directives[:0]
+	for _, d := range doc.Directives {
+		if preludeDirectives[d.Name] {
+			continue
+		}
+		dirs = append(dirs, d)
+	}
+	doc.Directives = dirs
+	full := validator.PreludeDocument()
+	full.Merge(doc)
+	schema, err := validator.ValidateSchemaDocument(full)
+	if err != nil {
+		return nil, fmt.Errorf("shopifyfake: load %s: %w", name, err)
+	}
+	return schema, nil
 }
 
 // Validate parses query and validates it against schema with the
