@@ -1,0 +1,249 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Directory implements core.Directory: customers, partners and rules.
+type Directory struct {
+	pool *pgxpool.Pool
+}
+
+// NewDirectory returns a Directory.
+func NewDirectory(pool *pgxpool.Pool) *Directory { return &Directory{pool: pool} }
+
+var _ core.Directory = (*Directory)(nil)
+
+func emailHash(shop core.Shop, email string) []byte {
+	h := sha256.Sum256([]byte(core.GuestOwnerID(shop.Secrets.CustomerKey, email)))
+	return h[:]
+}
+
+// CustomerOwner maps a buyer to its ledger owner. Registered customers are
+// c:<platform id>; guests g:<keyed hash of the e-mail>. The e-mail is kept
+// only in the customers table (wiped by customers/redact).
+func (d *Directory) CustomerOwner(ctx context.Context, shop core.Shop, c core.CustomerRef) (core.Owner, error) {
+	var id string
+	var platformID *string
+	switch {
+	case c.PlatformID != "":
+		id = core.CustomerOwnerID(c.PlatformID)
+		platformID = &c.PlatformID
+	case c.Email != "":
+		id = core.GuestOwnerID(shop.Secrets.CustomerKey, c.Email)
+	default:
+		return core.Owner{}, core.Errorf(core.EINVALID, "customer without id or e-mail")
+	}
+	var email *string
+	var eh []byte
+	if c.Email != "" {
+		e := core.NormalizeEmail(c.Email)
+		email, eh = &e, emailHash(shop, e)
+	}
+	_, err := d.pool.Exec(ctx, `INSERT INTO customers (shop_id, owner_id, platform_id, email, email_hash) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (shop_id, owner_id) DO UPDATE SET email = coalesce(EXCLUDED.email, customers.email), email_hash = coalesce(EXCLUDED.email_hash, customers.email_hash)
+WHERE customers.redacted_at IS NULL AND customers.email IS DISTINCT FROM EXCLUDED.email AND EXCLUDED.email IS NOT NULL`, shop.ID, id, platformID, email, eh)
+	if err != nil {
+		return core.Owner{}, fmt.Errorf("postgres: customer: %w", err)
+	}
+	return core.Owner{Kind: core.OwnerCustomer, ID: id}, nil
+}
+
+// GuestOwnerFor returns the guest owner of an e-mail if that guest has
+// earned before (used when a guest registers).
+func (d *Directory) GuestOwnerFor(ctx context.Context, shop core.Shop, email string) (core.Owner, bool, error) {
+	var id string
+	err := d.pool.QueryRow(ctx, `SELECT owner_id FROM customers WHERE shop_id = $1 AND owner_id = $2`, shop.ID, core.GuestOwnerID(shop.Secrets.CustomerKey, email)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return core.Owner{}, false, nil
+	}
+	if err != nil {
+		return core.Owner{}, false, err
+	}
+	return core.Owner{Kind: core.OwnerCustomer, ID: id}, true, nil
+}
+
+// CustomerData is what creditbridge holds about one customer (GDPR data
+// request).
+type CustomerData struct {
+	OwnerIDs   []string `json:"owner_ids"`
+	PlatformID string   `json:"platform_id,omitempty"`
+	Email      string   `json:"email,omitempty"`
+	Orders     []string `json:"orders"`
+}
+
+// CustomerRecords finds the owners of a customer by platform id or e-mail.
+func (d *Directory) CustomerRecords(ctx context.Context, shop core.Shop, c core.CustomerRef) (CustomerData, error) {
+	var out CustomerData
+	var eh []byte
+	if c.Email != "" {
+		eh = emailHash(shop, c.Email)
+	}
+	rows, err := d.pool.Query(ctx, `SELECT owner_id, coalesce(platform_id, ''), coalesce(email, '') FROM customers
+WHERE shop_id = $1 AND (($2 <> '' AND platform_id = $2) OR ($3::bytea IS NOT NULL AND email_hash = $3))`, shop.ID, c.PlatformID, eh)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, pid, email string
+		if err := rows.Scan(&id, &pid, &email); err != nil {
+			return out, err
+		}
+		out.OwnerIDs = append(out.OwnerIDs, id)
+		if pid != "" {
+			out.PlatformID = pid
+		}
+		if email != "" {
+			out.Email = email
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	out.Orders = []string{}
+	if len(out.OwnerIDs) > 0 {
+		r2, err := d.pool.Query(ctx, `SELECT order_id FROM orders WHERE shop_id = $1 AND buyer_owner = ANY($2) ORDER BY order_id`, shop.ID, out.OwnerIDs)
+		if err != nil {
+			return out, err
+		}
+		ids, err := pgx.CollectRows(r2, pgx.RowTo[string])
+		if err != nil {
+			return out, err
+		}
+		out.Orders = append(out.Orders, ids...)
+	}
+	return out, nil
+}
+
+// RedactCustomer removes a customer's personal data (e-mail, platform id,
+// snapshots' identity) while the ledger keeps its opaque owner ids, so the
+// books stay balanced. It returns how many identity rows were redacted.
+func (d *Directory) RedactCustomer(ctx context.Context, shop core.Shop, c core.CustomerRef) (int, error) {
+	data, err := d.CustomerRecords(ctx, shop, c)
+	if err != nil || len(data.OwnerIDs) == 0 {
+		return 0, err
+	}
+	var n int
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE customers SET email = NULL, email_hash = NULL, platform_id = NULL, redacted_at = now() WHERE shop_id = $1 AND owner_id = ANY($2)`, shop.ID, data.OwnerIDs)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		_, err = tx.Exec(ctx, `UPDATE orders SET snapshot = snapshot - 'Customer' || jsonb_build_object('Customer', jsonb_build_object('PlatformID', '', 'Email', '')) WHERE shop_id = $1 AND buyer_owner = ANY($2) AND snapshot IS NOT NULL`, shop.ID, data.OwnerIDs)
+		if err != nil {
+			return err
+		}
+		// Raw webhook payloads of this customer's orders hold their PII.
+		_, err = tx.Exec(ctx, `UPDATE inbox SET payload = '\x7b7d' WHERE shop_id = $1 AND status <> 'received' AND topic LIKE '%order%'
+AND payload::text <> '' AND EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = inbox.shop_id AND o.buyer_owner = ANY($2))`, shop.ID, data.OwnerIDs)
+		return err
+	})
+	return n, err
+}
+
+// PartnerChain walks the sponsor chain from the partner ref names (by id or
+// code), up to levels partners.
+func (d *Directory) PartnerChain(ctx context.Context, shopID int64, ref string, levels int) ([]core.Owner, error) {
+	if ref == "" || levels <= 0 {
+		return nil, nil
+	}
+	rows, err := d.pool.Query(ctx, `WITH RECURSIVE chain(partner_id, sponsor_id, depth, path) AS (
+	SELECT partner_id, sponsor_id, 1, ARRAY[partner_id] FROM partners WHERE shop_id = $1 AND (partner_id = $2 OR code = $2)
+	UNION ALL
+	SELECT p.partner_id, p.sponsor_id, c.depth + 1, c.path || p.partner_id FROM partners p JOIN chain c ON p.shop_id = $1 AND p.partner_id = c.sponsor_id
+	WHERE c.depth < $3 AND NOT p.partner_id = ANY(c.path))
+SELECT partner_id FROM chain ORDER BY depth LIMIT $3`, shopID, ref, levels)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: partner chain: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]core.Owner, len(ids))
+	for i, id := range ids {
+		out[i] = core.Owner{Kind: core.OwnerPartner, ID: id}
+	}
+	return out, nil
+}
+
+// Partner is an affiliate/sponsor.
+type Partner struct {
+	ID        string `json:"id"`
+	Code      string `json:"code,omitempty"`
+	SponsorID string `json:"sponsor_id,omitempty"`
+	Name      string `json:"name,omitempty"`
+}
+
+// UpsertPartner creates or updates a partner.
+func (d *Directory) UpsertPartner(ctx context.Context, shopID int64, p Partner) error {
+	if p.ID == "" || len(p.ID) > 200 {
+		return core.Errorf(core.EINVALID, "partner id must be 1..200 characters")
+	}
+	if p.SponsorID == p.ID {
+		return core.Errorf(core.EINVALID, "a partner cannot sponsor itself")
+	}
+	var code, sponsor *string
+	if p.Code != "" {
+		code = &p.Code
+	}
+	if p.SponsorID != "" {
+		sponsor = &p.SponsorID
+	}
+	_, err := d.pool.Exec(ctx, `INSERT INTO partners (shop_id, partner_id, code, sponsor_id, name) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (shop_id, partner_id) DO UPDATE SET code = EXCLUDED.code, sponsor_id = EXCLUDED.sponsor_id, name = EXCLUDED.name`, shopID, p.ID, code, sponsor, p.Name)
+	if c, con := pgCode(err); c == "23505" && con == "partners_code" {
+		return core.Errorf(core.ECONFLICT, "partner code %q is taken", p.Code)
+	}
+	return err
+}
+
+// Rules lists a shop's credit rules.
+func (d *Directory) Rules(ctx context.Context, shopID int64) ([]core.Rule, error) {
+	rows, err := d.pool.Query(ctx, `SELECT id, target, target_id, beneficiary, mode, value FROM credit_rules WHERE shop_id = $1 ORDER BY id`, shopID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: rules: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Rule, error) {
+		var x core.Rule
+		var t, m string
+		err := r.Scan(&x.ID, &t, &x.TargetID, &x.Beneficiary, &m, &x.Value)
+		x.Target, x.Mode = core.RuleTarget(t), core.RuleMode(m)
+		return x, err
+	})
+}
+
+// PutRule creates or replaces the rule for (target, target id, beneficiary).
+func (d *Directory) PutRule(ctx context.Context, shopID int64, r core.Rule) (core.Rule, error) {
+	if err := r.Validate(); err != nil {
+		return r, err
+	}
+	err := d.pool.QueryRow(ctx, `INSERT INTO credit_rules (shop_id, target, target_id, beneficiary, mode, value) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (shop_id, target, target_id, beneficiary) DO UPDATE SET mode = EXCLUDED.mode, value = EXCLUDED.value, updated_at = now()
+RETURNING id`, shopID, string(r.Target), r.TargetID, r.Beneficiary, string(r.Mode), r.Value).Scan(&r.ID)
+	if err != nil {
+		return r, fmt.Errorf("postgres: put rule: %w", err)
+	}
+	return r, nil
+}
+
+// DeleteRule removes a rule (past earnings keep their frozen rates).
+func (d *Directory) DeleteRule(ctx context.Context, shopID, ruleID int64) error {
+	tag, err := d.pool.Exec(ctx, `DELETE FROM credit_rules WHERE shop_id = $1 AND id = $2`, shopID, ruleID)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return core.Errorf(core.ENOTFOUND, "rule %d not found", ruleID)
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"testing"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/postgres"
+	"github.com/creditbridge/creditbridge/adapters/secretbox"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+)
+
+type earnEnv struct {
+	pool   *pgxpool.Pool
+	ledger *postgres.LedgerStore
+	shops  *postgres.ShopStore
+	dir    *postgres.Directory
+	earner *core.Earner
+	shop   core.Shop
+}
+
+func newEarnEnv(t *testing.T) *earnEnv {
+	t.Helper()
+	l, pool := newStore(t)
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	box, err := secretbox.New(k, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &earnEnv{pool: pool, ledger: l, shops: postgres.NewShopStore(pool, box), dir: postgres.NewDirectory(pool)}
+	e.earner = &core.Earner{Orders: postgres.OrderStore{L: l}, Directory: e.dir, Ledger: l, Redeemer: &core.Redeemer{Ledger: l}}
+	e.shop, err = e.shops.CreateShop(context.Background(), core.Shop{Platform: core.PlatformShopify, Domain: "demo.myshopify.com", Currency: "EUR",
+		Settings: core.ShopSettings{PartnerLevels: 2}, Secrets: core.ShopSecrets{CustomerKey: "k"}}, "admintoken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, r := range []core.Rule{
+		{Target: core.TargetDefault, Mode: core.ModePercent, Value: dec("5")},
+		{Target: core.TargetSKU, TargetID: "SHIRT", Mode: core.ModeFixed, Value: dec("2.50")},
+		{Target: core.TargetProduct, TargetID: "99", Mode: core.ModeExclude},
+		{Target: core.TargetDefault, Beneficiary: "partner1", Mode: core.ModePercent, Value: dec("2")},
+		{Target: core.TargetDefault, Beneficiary: "partner2", Mode: core.ModePercent, Value: dec("1")},
+	} {
+		if _, err := e.dir.PutRule(ctx, e.shop.ID, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.dir.UpsertPartner(ctx, e.shop.ID, postgres.Partner{ID: "p-top"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.dir.UpsertPartner(ctx, e.shop.ID, postgres.Partner{ID: "p-1", Code: "ANNA", SponsorID: "p-top"}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func order(updated time.Time, paid, cancelled bool, refunds ...core.Refund) core.Order {
+	return core.Order{Platform: core.PlatformShopify, OrderID: "5001", OrderNumber: "#1001", Currency: "EUR", Paid: paid, Cancelled: cancelled,
+		Customer: core.CustomerRef{PlatformID: "77", Email: "Buyer@Example.com"}, PartnerRef: "ANNA", UpdatedAt: updated,
+		Lines: []core.OrderLine{
+			{LineID: "1", ProductID: "10", SKU: "SHIRT", Title: "Shirt", Quantity: 3, NetTotal: dec("60.00")},
+			{LineID: "2", ProductID: "11", SKU: "MUG", Title: "Mug", Quantity: 2, NetTotal: dec("19.99")},
+			{LineID: "3", ProductID: "99", SKU: "GIFT", Title: "Excluded", Quantity: 1, NetTotal: dec("50.00")},
+		},
+		Refunds: refunds}
+}
+
+func (e *earnEnv) balance(t *testing.T, o core.Owner) decimal.Decimal {
+	t.Helper()
+	b, err := e.ledger.Balance(context.Background(), e.shop.ID, "EUR", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Available.Add(b.Overdraft)
+}
+
+func TestEarnConvergesInAnyOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	refund := core.Refund{RefundID: "r1", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 1}, {LineID: "2", Quantity: 1}}}
+	snapshots := []core.Order{
+		order(t0, false, false),                           // created, unpaid
+		order(t0.Add(time.Minute), true, false),           // paid
+		order(t0.Add(2*time.Minute), true, false, refund), // partial refund
+	}
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
+	p1 := core.Owner{Kind: core.OwnerPartner, ID: "p-1"}
+	p2 := core.Owner{Kind: core.OwnerPartner, ID: "p-top"}
+	// buyer: shirt 2.50 x 2 = 5.00; mug 5% of 9.995 x 1 = 0.49975 -> 0.50; total 5.50
+	// partner1: 2% of 20 x 2 = 0.80 + 2% of 9.995 = 0.1999 -> 0.20; total 1.00
+	// partner2: 1% of 20 x 2 = 0.40 + 1% of 9.995 = 0.09995 -> 0.10; total 0.50
+	orders := [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 1, 0, 2}, {2, 2, 0}}
+	for i, seq := range orders {
+		e := newEarnEnv(t)
+		for _, k := range seq {
+			if _, err := e.earner.ApplyOrder(ctx, e.shop, snapshots[k]); err != nil {
+				t.Fatalf("sequence %d: %v", i, err)
+			}
+		}
+		for o, want := range map[core.Owner]string{buyer: "5.50", p1: "1.00", p2: "0.50"} {
+			if got := e.balance(t, o); !got.Equal(dec(want)) {
+				t.Errorf("sequence %v: %s has %s, want %s", seq, o, got, want)
+			}
+		}
+		// Cancellation brings everything back to zero, even with a stale replay after it.
+		if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0.Add(3*time.Minute), true, true)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.earner.ApplyOrder(ctx, e.shop, snapshots[1])
+		if err != nil || !res.Stale {
+			t.Fatalf("stale replay: %v stale=%v", err, res.Stale)
+		}
+		for _, o := range []core.Owner{buyer, p1, p2} {
+			if got := e.balance(t, o); !got.IsZero() {
+				t.Errorf("sequence %v after cancel: %s has %s", seq, o, got)
+			}
+		}
+		mustAuditClean(t, e.pool)
+	}
+}
+
+func TestEarnFrozenRateAndRefundAfterRuleChange(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEarnEnv(t)
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0, true, false)); err != nil {
+		t.Fatal(err)
+	}
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
+	// 2.50 x 3 + round(9.995 x 2 x 5%) = 7.50 + 1.00 = 8.50
+	if got := e.balance(t, buyer); !got.Equal(dec("8.50")) {
+		t.Fatalf("earned %s want 8.50", got)
+	}
+	// The merchant changes the shirt rule; a refund must reverse the old rate.
+	if _, err := e.dir.PutRule(ctx, e.shop.ID, core.Rule{Target: core.TargetSKU, TargetID: "SHIRT", Mode: core.ModeFixed, Value: dec("10")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.earner.ApplyRefund(ctx, e.shop, "5001", core.Refund{RefundID: "r9", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.balance(t, buyer); !got.Equal(dec("6.00")) {
+		t.Fatalf("after refund %s want 6.00", got)
+	}
+	// The customer spends it all, then the rest is refunded: overdraft, paid back by later earning.
+	spend := core.Transaction{ShopID: e.shop.ID, Key: "spend", Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "t", Note: "spend"}, Postings: []core.Posting{
+		{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("-6.00")},
+		{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: dec("6.00")}}}
+	if _, err := e.ledger.Post(ctx, spend); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.earner.ApplyRefund(ctx, e.shop, "5001", core.Refund{RefundID: "r10", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 2}, {LineID: "2", Quantity: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
+	if !b.Available.IsZero() || !b.Overdraft.Equal(dec("-6.00")) {
+		t.Fatalf("overdraft: %+v", b)
+	}
+	o2 := order(t0, true, false)
+	o2.OrderID = "5002"
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o2); err != nil { // earns 10 x 3 + 1.00 = 31.00
+		t.Fatal(err)
+	}
+	b, _ = e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
+	if !b.Available.Equal(dec("25.00")) || !b.Overdraft.IsZero() {
+		t.Fatalf("after settling overdraft: %+v", b)
+	}
+	r := mustAuditClean(t, e.pool)
+	_ = r
+}

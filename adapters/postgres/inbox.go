@@ -1,0 +1,184 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// InboxStatus is the processing state of a webhook delivery.
+type InboxStatus string
+
+// Inbox states.
+const (
+	InboxReceived  InboxStatus = "received"
+	InboxProcessed InboxStatus = "processed"
+	InboxSkipped   InboxStatus = "skipped"
+	InboxDead      InboxStatus = "dead"
+)
+
+// InboxEvent is one stored webhook delivery.
+type InboxEvent struct {
+	ShopID     int64         `json:"shop_id"`
+	ID         int64         `json:"id"`
+	Platform   core.Platform `json:"platform"`
+	EventKey   string        `json:"event_key"`
+	Topic      string        `json:"topic"`
+	ShopDomain string        `json:"shop_domain"`
+	Payload    []byte        `json:"-"`
+	ReceivedAt time.Time     `json:"received_at"`
+	Status     InboxStatus   `json:"status"`
+	Attempts   int           `json:"attempts"`
+	LastError  string        `json:"last_error,omitempty"`
+}
+
+// Inbox stores webhook deliveries before they are acknowledged.
+type Inbox struct {
+	pool *pgxpool.Pool
+}
+
+// NewInbox returns an Inbox.
+func NewInbox(pool *pgxpool.Pool) *Inbox { return &Inbox{pool: pool} }
+
+// Insert stores a delivery. A repeat of the same platform event returns the
+// original row with duplicate=true.
+func (b *Inbox) Insert(ctx context.Context, e InboxEvent) (stored InboxEvent, duplicate bool, err error) {
+	err = b.pool.QueryRow(ctx, `INSERT INTO inbox (shop_id, platform, event_key, topic, shop_domain, payload) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (platform, shop_id, event_key) DO NOTHING RETURNING id, received_at, status`,
+		e.ShopID, string(e.Platform), e.EventKey, e.Topic, e.ShopDomain, e.Payload).Scan(&e.ID, &e.ReceivedAt, &e.Status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = b.pool.QueryRow(ctx, `SELECT id, received_at, status FROM inbox WHERE platform = $1 AND shop_id = $2 AND event_key = $3`,
+			string(e.Platform), e.ShopID, e.EventKey).Scan(&e.ID, &e.ReceivedAt, &e.Status)
+		if err != nil {
+			return e, false, fmt.Errorf("postgres: inbox duplicate: %w", err)
+		}
+		return e, true, nil
+	}
+	if err != nil {
+		return e, false, fmt.Errorf("postgres: inbox insert: %w", err)
+	}
+	return e, false, nil
+}
+
+const inboxCols = `shop_id, id, platform, event_key, topic, shop_domain, payload, received_at, status, attempts, coalesce(last_error, '')`
+
+func scanInbox(row pgx.Row) (InboxEvent, error) {
+	var e InboxEvent
+	var p, st string
+	err := row.Scan(&e.ShopID, &e.ID, &p, &e.EventKey, &e.Topic, &e.ShopDomain, &e.Payload, &e.ReceivedAt, &st, &e.Attempts, &e.LastError)
+	e.Platform, e.Status = core.Platform(p), InboxStatus(st)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, core.Errorf(core.ENOTFOUND, "inbox event not found")
+	}
+	return e, err
+}
+
+// Get loads a delivery.
+func (b *Inbox) Get(ctx context.Context, shopID, id int64) (InboxEvent, error) {
+	return scanInbox(b.pool.QueryRow(ctx, `SELECT `+inboxCols+` FROM inbox WHERE shop_id = $1 AND id = $2`, shopID, id))
+}
+
+// Finish records the outcome of processing a delivery.
+func (b *Inbox) Finish(ctx context.Context, shopID, id int64, st InboxStatus, reason string) error {
+	if len(reason) > 1000 {
+		reason = reason[:1000]
+	}
+	var r *string
+	if reason != "" {
+		r = &reason
+	}
+	_, err := b.pool.Exec(ctx, `UPDATE inbox SET status = $3, last_error = $4, attempts = attempts + 1, processed_at = now() WHERE shop_id = $1 AND id = $2`,
+		shopID, id, string(st), r)
+	return err
+}
+
+// Failed records a failed attempt that will be retried.
+func (b *Inbox) Failed(ctx context.Context, shopID, id int64, reason string) error {
+	if len(reason) > 1000 {
+		reason = reason[:1000]
+	}
+	_, err := b.pool.Exec(ctx, `UPDATE inbox SET attempts = attempts + 1, last_error = $3 WHERE shop_id = $1 AND id = $2`, shopID, id, reason)
+	return err
+}
+
+// Unprocessed lists deliveries still 'received' after olderThan (for the
+// sweeper that re-enqueues them).
+func (b *Inbox) Unprocessed(ctx context.Context, olderThan time.Time, limit int) ([]InboxEvent, error) {
+	rows, err := b.pool.Query(ctx, `SELECT `+inboxCols+` FROM inbox WHERE status = 'received' AND received_at < $1 ORDER BY received_at LIMIT $2`, olderThan, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []InboxEvent
+	for rows.Next() {
+		e, err := scanInbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		e.Payload = nil
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// DeadLetters lists a shop's dead letters, newest first. Shopify events
+// for a shop we did not know (shop_id 0) are listed for the shop whose
+// domain they name.
+func (b *Inbox) DeadLetters(ctx context.Context, shop core.Shop, limit int) ([]InboxEvent, error) {
+	rows, err := b.pool.Query(ctx, `SELECT `+inboxCols+` FROM inbox WHERE status = 'dead' AND (shop_id = $1 OR (shop_id = 0 AND platform = $2 AND shop_domain = $3)) ORDER BY id DESC LIMIT $4`,
+		shop.ID, string(shop.Platform), shop.Domain, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []InboxEvent
+	for rows.Next() {
+		e, err := scanInbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		e.Payload = nil
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Retry puts a dead letter back to 'received' so it is processed again.
+func (b *Inbox) Retry(ctx context.Context, shop core.Shop, id int64) (InboxEvent, error) {
+	return scanInbox(b.pool.QueryRow(ctx, `UPDATE inbox SET status = 'received', last_error = NULL WHERE id = $1 AND status = 'dead'
+AND (shop_id = $2 OR (shop_id = 0 AND platform = $3 AND shop_domain = $4)) RETURNING `+inboxCols, id, shop.ID, string(shop.Platform), shop.Domain))
+}
+
+// Lag returns the age of the oldest unprocessed delivery (0 if none).
+func (b *Inbox) Lag(ctx context.Context) (time.Duration, error) {
+	var oldest *time.Time
+	if err := b.pool.QueryRow(ctx, `SELECT min(received_at) FROM inbox WHERE status = 'received'`).Scan(&oldest); err != nil {
+		return 0, err
+	}
+	if oldest == nil {
+		return 0, nil
+	}
+	return time.Since(*oldest), nil
+}
+
+// Cursor returns a poller cursor (zero time if none).
+func (b *Inbox) Cursor(ctx context.Context, shopID int64, name string) (time.Time, error) {
+	var t time.Time
+	err := b.pool.QueryRow(ctx, `SELECT cursor_at FROM poll_cursors WHERE shop_id = $1 AND name = $2`, shopID, name).Scan(&t)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return t, err
+}
+
+// SetCursor stores a poller cursor.
+func (b *Inbox) SetCursor(ctx context.Context, shopID int64, name string, at time.Time) error {
+	_, err := b.pool.Exec(ctx, `INSERT INTO poll_cursors (shop_id, name, cursor_at) VALUES ($1, $2, $3)
+ON CONFLICT (shop_id, name) DO UPDATE SET cursor_at = EXCLUDED.cursor_at, updated_at = now()`, shopID, name, at)
+	return err
+}

@@ -1,0 +1,201 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ShopStore implements core.ShopStore; secrets are sealed with Sealer.
+type ShopStore struct {
+	pool   *pgxpool.Pool
+	sealer core.Sealer
+}
+
+// NewShopStore returns a ShopStore.
+func NewShopStore(pool *pgxpool.Pool, sealer core.Sealer) *ShopStore {
+	return &ShopStore{pool: pool, sealer: sealer}
+}
+
+var _ core.ShopStore = (*ShopStore)(nil)
+
+// NormalizeDomain lower-cases a shop domain or site URL and strips the
+// trailing slash.
+func NormalizeDomain(d string) string {
+	return strings.TrimRight(strings.ToLower(strings.TrimSpace(d)), "/")
+}
+
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// CreateShop inserts a shop; adminToken (may be empty) is stored hashed.
+func (s *ShopStore) CreateShop(ctx context.Context, sh core.Shop, adminToken string) (core.Shop, error) {
+	if sh.Platform != core.PlatformShopify && sh.Platform != core.PlatformWooCommerce {
+		return sh, core.Errorf(core.EINVALID, "unknown platform %q", sh.Platform)
+	}
+	cur, err := core.NormalizeCurrency(sh.Currency)
+	if err != nil {
+		return sh, err
+	}
+	sh.Currency = cur
+	sh.Domain = NormalizeDomain(sh.Domain)
+	if sh.Domain == "" {
+		return sh, core.Errorf(core.EINVALID, "shop domain is required")
+	}
+	if err := sh.Settings.Validate(); err != nil {
+		return sh, err
+	}
+	settings, sealed, err := s.encode(sh)
+	if err != nil {
+		return sh, err
+	}
+	var th []byte
+	if adminToken != "" {
+		th = tokenHash(adminToken)
+	}
+	err = s.pool.QueryRow(ctx, `INSERT INTO shops (platform, domain, name, currency, active, settings, secrets, admin_token_hash)
+VALUES ($1, $2, $3, $4, true, $5, $6, $7) RETURNING id`, string(sh.Platform), sh.Domain, sh.Name, sh.Currency, settings, sealed, th).Scan(&sh.ID)
+	if c, con := pgCode(err); c == "23505" && con == "shops_domain" {
+		return sh, core.Errorf(core.ECONFLICT, "a %s shop with domain %s already exists", sh.Platform, sh.Domain)
+	}
+	if err != nil {
+		return sh, fmt.Errorf("postgres: create shop: %w", err)
+	}
+	sh.Active = true
+	return sh, nil
+}
+
+func (s *ShopStore) encode(sh core.Shop) ([]byte, []byte, error) {
+	settings, err := json.Marshal(sh.Settings)
+	if err != nil {
+		return nil, nil, err
+	}
+	plain, err := json.Marshal(sh.Secrets)
+	if err != nil {
+		return nil, nil, err
+	}
+	sealed, err := s.sealer.Seal(plain)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: seal shop secrets: %w", err)
+	}
+	return settings, sealed, nil
+}
+
+const shopCols = `id, platform, domain, name, currency, active, settings, secrets`
+
+func (s *ShopStore) scan(row pgx.Row) (core.Shop, error) {
+	var sh core.Shop
+	var platform string
+	var settings, sealed []byte
+	err := row.Scan(&sh.ID, &platform, &sh.Domain, &sh.Name, &sh.Currency, &sh.Active, &settings, &sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sh, core.Errorf(core.ENOTFOUND, "shop not found")
+	}
+	if err != nil {
+		return sh, fmt.Errorf("postgres: load shop: %w", err)
+	}
+	sh.Platform = core.Platform(platform)
+	if err := json.Unmarshal(settings, &sh.Settings); err != nil {
+		return sh, fmt.Errorf("postgres: shop %d settings: %w", sh.ID, err)
+	}
+	if len(sealed) > 0 {
+		plain, err := s.sealer.Open(sealed)
+		if err != nil {
+			return sh, fmt.Errorf("postgres: shop %d secrets: %w", sh.ID, err)
+		}
+		if err := json.Unmarshal(plain, &sh.Secrets); err != nil {
+			return sh, fmt.Errorf("postgres: shop %d secrets: %w", sh.ID, err)
+		}
+	}
+	return sh, nil
+}
+
+// ShopByID loads a shop.
+func (s *ShopStore) ShopByID(ctx context.Context, id int64) (core.Shop, error) {
+	return s.scan(s.pool.QueryRow(ctx, `SELECT `+shopCols+` FROM shops WHERE id = $1`, id))
+}
+
+// ShopByDomain loads a shop by platform and domain.
+func (s *ShopStore) ShopByDomain(ctx context.Context, p core.Platform, domain string) (core.Shop, error) {
+	return s.scan(s.pool.QueryRow(ctx, `SELECT `+shopCols+` FROM shops WHERE platform = $1 AND domain = $2`, string(p), NormalizeDomain(domain)))
+}
+
+// ShopByAdminToken finds the shop whose admin token hashes to token's hash.
+func (s *ShopStore) ShopByAdminToken(ctx context.Context, token string) (core.Shop, error) {
+	if token == "" {
+		return core.Shop{}, core.Errorf(core.EUNAUTHORIZED, "missing token")
+	}
+	return s.scan(s.pool.QueryRow(ctx, `SELECT `+shopCols+` FROM shops WHERE admin_token_hash = $1`, tokenHash(token)))
+}
+
+// UpdateShop stores name, currency, active, settings and secrets.
+func (s *ShopStore) UpdateShop(ctx context.Context, sh core.Shop) error {
+	if err := sh.Settings.Validate(); err != nil {
+		return err
+	}
+	settings, sealed, err := s.encode(sh)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE shops SET name = $2, currency = $3, active = $4, settings = $5, secrets = $6, updated_at = now() WHERE id = $1`,
+		sh.ID, sh.Name, sh.Currency, sh.Active, settings, sealed)
+	if err != nil {
+		return fmt.Errorf("postgres: update shop: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return core.Errorf(core.ENOTFOUND, "shop not found")
+	}
+	return nil
+}
+
+// SetAdminToken replaces a shop's admin token.
+func (s *ShopStore) SetAdminToken(ctx context.Context, shopID int64, token string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE shops SET admin_token_hash = $2, updated_at = now() WHERE id = $1`, shopID, tokenHash(token))
+	return err
+}
+
+// ListShops lists active shops of a platform (for pollers and sweepers).
+func (s *ShopStore) ListShops(ctx context.Context, p core.Platform) ([]core.Shop, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+shopCols+` FROM shops WHERE platform = $1 AND active ORDER BY id`, string(p))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list shops: %w", err)
+	}
+	defer rows.Close()
+	var out []core.Shop
+	for rows.Next() {
+		sh, err := s.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sh)
+	}
+	return out, rows.Err()
+}
+
+// PurgeShop deletes everything of a shop, ledger included (GDPR
+// shop/redact). The append-only triggers allow it only for this shop in
+// this transaction.
+func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('creditbridge.purge_shop', $1, true)`, fmt.Sprint(shopID)); err != nil {
+			return err
+		}
+		for _, t := range []string{"ledger_entries", "ledger_postings", "ledger_holds", "ledger_balances", "vouchers", "ledger_transactions",
+			"order_rates", "order_refunds", "orders", "inbox", "customers", "partners", "credit_rules", "poll_cursors"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE shop_id = $1`, shopID); err != nil {
+				return fmt.Errorf("postgres: purge %s: %w", t, err)
+			}
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM shops WHERE id = $1`, shopID)
+		return err
+	})
+}

@@ -1,0 +1,235 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// OrderTx is the storage view of one order inside one database
+// transaction that holds the order's lock.
+type OrderTx interface {
+	// State returns the stored state; Order.OrderID is empty when the order
+	// was never seen (refunds may still exist).
+	State(ctx context.Context) (OrderState, error)
+	// SaveSnapshot stores o as the newest snapshot.
+	SaveSnapshot(ctx context.Context, o Order, buyer Owner) error
+	// AddRefunds stores refunds not yet known (by id); a refund whose lines
+	// become known replaces its line-less record.
+	AddRefunds(ctx context.Context, rs []Refund) error
+	SaveRates(ctx context.Context, rates []FrozenRate) error
+	// Transactions lists the order's ledger transactions.
+	Transactions(ctx context.Context) ([]Transaction, error)
+	// Funds locks and returns an owner's balance.
+	Funds(ctx context.Context, currency string, o Owner) (Balance, error)
+	Post(ctx context.Context, t Transaction) (Transaction, error)
+}
+
+// OrderStore runs fn with the order locked, in one database transaction.
+type OrderStore interface {
+	WithOrder(ctx context.Context, shopID int64, orderID string, fn func(OrderTx) error) error
+}
+
+// Directory resolves who earns: buyers, partners and rules.
+type Directory interface {
+	// CustomerOwner returns (creating if needed) the owner of a buyer.
+	CustomerOwner(ctx context.Context, shop Shop, c CustomerRef) (Owner, error)
+	// PartnerChain returns the partner referenced by ref and its sponsors,
+	// up to levels owners; empty when ref is empty or unknown.
+	PartnerChain(ctx context.Context, shopID int64, ref string, levels int) ([]Owner, error)
+	Rules(ctx context.Context, shopID int64) ([]Rule, error)
+}
+
+// ApplyResult reports what applying a snapshot did.
+type ApplyResult struct {
+	Stale    bool          // an older snapshot: only its refunds were merged
+	Posted   []Transaction // new transactions (replays excluded)
+	Redeemed []Transaction // redemption transactions
+}
+
+// Earner turns order snapshots into ledger postings: it converges the
+// books on the order's desired credit state.
+type Earner struct {
+	Orders    OrderStore
+	Directory Directory
+	Ledger    Ledger
+	Redeemer  *Redeemer // optional: captures holds for credit used on the order
+	Now       func() time.Time
+}
+
+// ApplyOrder applies an order snapshot (see DESIGN §2).
+func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResult, error) {
+	var res ApplyResult
+	if o.OrderID == "" {
+		return res, Errorf(EINVALID, "order without id")
+	}
+	o.ShopID = shop.ID
+	if o.Currency == "" {
+		return res, Errorf(EINVALID, "order %s has no currency", o.OrderID)
+	}
+	var buyer Owner
+	if o.Customer.PlatformID != "" || o.Customer.Email != "" {
+		var err error
+		if buyer, err = e.Directory.CustomerOwner(ctx, shop, o.Customer); err != nil {
+			return res, err
+		}
+	}
+	partners, err := e.Directory.PartnerChain(ctx, shop.ID, o.PartnerRef, shop.Settings.PartnerLevels)
+	if err != nil {
+		return res, err
+	}
+	rules, err := e.Directory.Rules(ctx, shop.ID)
+	if err != nil {
+		return res, err
+	}
+	rs := NewRuleSet(rules)
+	err = e.Orders.WithOrder(ctx, shop.ID, o.OrderID, func(tx OrderTx) error {
+		res = ApplyResult{}
+		st, err := tx.State(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Refunds == nil {
+			st.Refunds = map[string]Refund{}
+		}
+		if err := tx.AddRefunds(ctx, o.Refunds); err != nil {
+			return err
+		}
+		for _, r := range o.Refunds {
+			if r.LinesKnown || st.Refunds[r.RefundID].RefundID == "" {
+				st.Refunds[r.RefundID] = r
+			}
+		}
+		if st.Order.OrderID != "" && IsStale(o.UpdatedAt, st.Order.UpdatedAt) {
+			res.Stale = true
+		} else {
+			if err := tx.SaveSnapshot(ctx, o, buyer); err != nil {
+				return err
+			}
+			st.Order = o
+		}
+		if st.Refunds == nil {
+			st.Refunds = map[string]Refund{}
+		}
+		st.buyer = buyer
+		if res.Stale && st.Buyer.Kind != "" {
+			st.buyer = st.Buyer
+		}
+		if st.Order.Paid && !st.Order.Cancelled {
+			fresh := FreezeRates(st.Order, st.Rates, rs, st.buyer, partners)
+			fresh = dropAnonymous(fresh)
+			if len(fresh) > 0 {
+				if err := tx.SaveRates(ctx, fresh); err != nil {
+					return err
+				}
+				st.Rates = append(st.Rates, fresh...)
+			}
+		}
+		return e.converge(ctx, tx, shop, st, &res)
+	})
+	if err != nil {
+		return res, err
+	}
+	e.settleOverdrafts(ctx, shop, res.Posted)
+	return res, nil
+}
+
+func dropAnonymous(rs []FrozenRate) []FrozenRate {
+	out := rs[:0]
+	for _, r := range rs {
+		if r.Owner.Kind != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ApplyRefund records a refund (Shopify refunds/create) and converges the
+// order if its snapshot is known.
+func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r Refund) (ApplyResult, error) {
+	var res ApplyResult
+	err := e.Orders.WithOrder(ctx, shop.ID, orderID, func(tx OrderTx) error {
+		res = ApplyResult{}
+		if err := tx.AddRefunds(ctx, []Refund{r}); err != nil {
+			return err
+		}
+		st, err := tx.State(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Order.OrderID == "" {
+			return nil // the order's snapshot will pick the refund up
+		}
+		st.buyer = st.Buyer
+		return e.converge(ctx, tx, shop, st, &res)
+	})
+	if err != nil {
+		return res, err
+	}
+	e.settleOverdrafts(ctx, shop, res.Posted)
+	return res, nil
+}
+
+func (e *Earner) converge(ctx context.Context, tx OrderTx, shop Shop, st OrderState, res *ApplyResult) error {
+	posted, err := tx.Transactions(ctx)
+	if err != nil {
+		return err
+	}
+	funds := map[Owner]Balance{}
+	var ferr error
+	plan, err := PlanEarnings(st, posted, func(o Owner) OwnerFunds {
+		b, err := tx.Funds(ctx, st.Order.Currency, o)
+		if err != nil && ferr == nil {
+			ferr = err
+		}
+		funds[o] = b
+		return OwnerFunds{Pending: b.Pending, Available: b.Available}
+	}, shop.Settings.PendingDays > 0)
+	if err != nil {
+		return err
+	}
+	if ferr != nil {
+		return ferr
+	}
+	for _, t := range plan {
+		out, err := tx.Post(ctx, t)
+		if err != nil {
+			return fmt.Errorf("order %s: post %s: %w", st.Order.OrderID, t.Key, err)
+		}
+		if !out.Replayed {
+			res.Posted = append(res.Posted, out)
+		}
+	}
+	if e.Redeemer != nil {
+		red, err := e.Redeemer.settleOrder(ctx, tx, shop, st, posted)
+		if err != nil {
+			return err
+		}
+		res.Redeemed = red
+	}
+	return nil
+}
+
+// settleOverdrafts pays back overdrafts of owners that just earned. It is
+// best effort: a failure leaves the overdraft for the next earning.
+func (e *Earner) settleOverdrafts(ctx context.Context, shop Shop, posted []Transaction) {
+	seen := map[string]bool{}
+	for _, t := range posted {
+		if t.Reason.Kind != ReasonEarn {
+			continue
+		}
+		for _, p := range t.Postings {
+			if p.Owner.Kind == OwnerProgram || seen[p.Currency+p.Owner.String()] {
+				continue
+			}
+			seen[p.Currency+p.Owner.String()] = true
+			b, err := e.Ledger.Balance(ctx, shop.ID, p.Currency, p.Owner)
+			if err != nil {
+				continue
+			}
+			if st, ok := SettleOverdraft(shop.ID, p.Currency, p.Owner, b); ok {
+				_, _ = e.Ledger.Post(ctx, st)
+			}
+		}
+	}
+}

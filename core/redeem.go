@@ -1,0 +1,247 @@
+package core
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// HoldTx is what settling an order's redemption needs from the order's
+// database transaction (so hold changes commit atomically with it).
+type HoldTx interface {
+	// FindHold returns the hold with id holdID, or else the open hold of
+	// cartKey, locked; ok=false when there is none.
+	FindHold(ctx context.Context, holdID int64, cartKey string) (h Hold, ok bool, err error)
+	ResolveHold(ctx context.Context, h Hold, amount decimal.Decimal, reason Reason, status HoldStatus) (Hold, error)
+}
+
+// QuoteRequest asks how much credit a cart can use now.
+type QuoteRequest struct {
+	Owner    Owner
+	Currency string
+	Subtotal decimal.Decimal // cart subtotal after other discounts
+	CartKey  string
+}
+
+// Quote is the credit applied to a cart, reserved by a hold.
+type Quote struct {
+	Amount    decimal.Decimal `json:"amount"`
+	Available decimal.Decimal `json:"available"` // spendable credit including this cart's hold
+	Currency  string          `json:"currency"`
+	Hold      *Hold           `json:"hold,omitempty"`
+}
+
+// Redeemer applies credit at checkout and settles it when the order
+// arrives.
+type Redeemer struct {
+	Ledger Ledger
+	Now    func() time.Time
+}
+
+// CapCredit returns the credit a cart may use: the least of available, the
+// subtotal and the shop's caps (max percent rounded down to the currency's
+// minor unit, max amount), zero below the minimum order value.
+func CapCredit(s ShopSettings, currency string, available, subtotal decimal.Decimal) (decimal.Decimal, error) {
+	scale, err := CurrencyScale(currency)
+	if err != nil {
+		return decimal.Zero, err
+	}
+	if !subtotal.IsPositive() || !available.IsPositive() {
+		return decimal.Zero, nil
+	}
+	if s.MinOrder.Valid && subtotal.LessThan(s.MinOrder.Decimal) {
+		return decimal.Zero, nil
+	}
+	amt := decimal.Min(available, subtotal)
+	if s.MaxPercent.Valid {
+		amt = decimal.Min(amt, subtotal.Mul(s.MaxPercent.Decimal).Div(decimal.NewFromInt(100)).RoundDown(scale))
+	}
+	if s.MaxAmount.Valid {
+		amt = decimal.Min(amt, s.MaxAmount.Decimal)
+	}
+	amt = amt.RoundDown(scale)
+	if amt.IsNegative() {
+		return decimal.Zero, nil
+	}
+	return amt, nil
+}
+
+// Quote computes the applicable credit and places (or reuses) the cart's
+// hold. A zero quote releases the cart's hold.
+func (r *Redeemer) Quote(ctx context.Context, shop Shop, q QuoteRequest) (Quote, error) {
+	if err := q.Owner.Validate(); err != nil {
+		return Quote{}, err
+	}
+	if q.CartKey == "" {
+		return Quote{}, Errorf(EINVALID, "quote needs a cart key")
+	}
+	cur, err := NormalizeCurrency(q.Currency)
+	if err != nil {
+		return Quote{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		b, err := r.Ledger.Balance(ctx, shop.ID, cur, q.Owner)
+		if err != nil {
+			return Quote{}, err
+		}
+		avail := b.Available
+		existing, err := r.Ledger.OpenHoldByCart(ctx, shop.ID, q.CartKey)
+		hasHold := err == nil
+		if err != nil && ErrorCode(err) != ENOTFOUND {
+			return Quote{}, err
+		}
+		if hasHold && existing.Owner == q.Owner && existing.Currency == cur {
+			avail = avail.Add(existing.Amount)
+		}
+		amt, err := CapCredit(shop.Settings, cur, avail, q.Subtotal)
+		if err != nil {
+			return Quote{}, err
+		}
+		out := Quote{Amount: amt, Available: avail, Currency: cur}
+		if amt.IsZero() {
+			if hasHold {
+				if _, err := r.Ledger.VoidHold(ctx, shop.ID, existing.ID, Reason{Note: "cart no longer uses credit"}, false); err != nil && ErrorCode(err) != ECONFLICT {
+					return Quote{}, err
+				}
+			}
+			return out, nil
+		}
+		h, err := r.Ledger.PlaceHold(ctx, HoldRequest{ShopID: shop.ID, Currency: cur, Owner: q.Owner, Amount: amt, CartKey: q.CartKey,
+			ExpiresAt: r.now().Add(shop.Settings.HoldTTL())})
+		if ErrorCode(err) == EINSUFFICIENT && attempt < 3 {
+			continue // the balance moved between read and hold: quote again
+		}
+		if err != nil {
+			return Quote{}, err
+		}
+		out.Hold = &h
+		return out, nil
+	}
+}
+
+func (r *Redeemer) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// settleOrder converges the credit an order used: the paid order captures
+// its hold by the amount actually applied (releasing the rest) and debits
+// any excess without a hold (a shortfall becomes a recorded overdraft); a
+// cancelled order voids its hold and gives captured credit back; a paid
+// order that did not use its cart's hold voids it.
+func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st OrderState, posted []Transaction) ([]Transaction, error) {
+	o := st.Order
+	ht, ok := tx.(HoldTx)
+	if !ok {
+		return nil, nil
+	}
+	used := decimal.Zero
+	var holdID int64
+	for _, rd := range o.Redemptions {
+		if rd.Kind != RedemptionDiscount {
+			continue
+		}
+		used = used.Add(rd.Amount)
+		if id, err := strconv.ParseInt(rd.HoldID, 10, 64); err == nil && holdID == 0 {
+			holdID = id
+		}
+	}
+	var out []Transaction
+	has := map[ReasonKind]bool{}
+	for _, t := range posted {
+		if t.Reason.OrderID == o.OrderID && t.Reason.HoldID == "" {
+			has[t.Reason.Kind] = true
+		}
+	}
+	h, found, err := ht.FindHold(ctx, holdID, o.CartKey)
+	if err != nil {
+		return nil, err
+	}
+	reason := Reason{OrderID: o.OrderID, OrderNumber: o.OrderNumber}
+	active := o.Paid && !o.Cancelled
+	captured := decimal.Zero
+	switch {
+	case found && h.Status == HoldOpen && active && used.IsPositive():
+		capAmt := decimal.Min(used, h.Amount)
+		if h, err = ht.ResolveHold(ctx, h, capAmt, reason, HoldCaptured); err != nil {
+			return nil, err
+		}
+		captured = h.Captured
+	case found && h.Status == HoldOpen && (o.Cancelled || (active && used.IsZero())):
+		note := "order did not use the credit"
+		if o.Cancelled {
+			note = "order cancelled"
+		}
+		rs := reason
+		rs.Note = note
+		if _, err = ht.ResolveHold(ctx, h, decimal.Zero, rs, HoldVoided); err != nil {
+			return nil, err
+		}
+	case found && h.Status == HoldCaptured && h.OrderID == o.OrderID:
+		captured = h.Captured
+	}
+	owner := st.buyer
+	if found {
+		owner = h.Owner
+	}
+	if active && used.GreaterThan(captured) && !has[ReasonRedeem] && owner.Kind != "" {
+		excess := used.Sub(captured)
+		b, err := tx.Funds(ctx, o.Currency, owner)
+		if err != nil {
+			return nil, err
+		}
+		take := decimal.Min(excess, b.Available)
+		t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem", Reason: Reason{Kind: ReasonRedeem, OrderID: o.OrderID, OrderNumber: o.OrderNumber,
+			Note: "credit used without a matching hold"},
+			Postings: []Posting{{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: excess}}}
+		if take.IsPositive() {
+			t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: take.Neg()})
+		}
+		if short := excess.Sub(take); short.IsPositive() {
+			t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketOverdraft, Amount: short.Neg()})
+		}
+		p, err := tx.Post(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if o.Cancelled && !has[ReasonRedeemReversal] {
+		back := decimal.Zero
+		var redeemID int64
+		for _, t := range posted {
+			if t.Reason.Kind == ReasonRedeem && t.Reason.OrderID == o.OrderID {
+				redeemID = t.ID
+				for _, p := range t.Postings {
+					if p.Owner.Kind == OwnerProgram {
+						back = back.Add(p.Amount)
+					}
+				}
+			}
+		}
+		if found && h.Status == HoldCaptured && h.OrderID == o.OrderID {
+			back = back.Add(h.Captured)
+			if redeemID == 0 {
+				redeemID = h.ResolveTxID
+			}
+		}
+		if back.IsPositive() && owner.Kind != "" {
+			t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem:reversal", Reverses: redeemID,
+				Reason: Reason{Kind: ReasonRedeemReversal, OrderID: o.OrderID, OrderNumber: o.OrderNumber, Note: "order cancelled: credit returned"},
+				Postings: []Posting{
+					{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: back.Neg()},
+					{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: back},
+				}}
+			p, err := tx.Post(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,114 @@
+package core
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Shop is a merchant's store on one platform.
+type Shop struct {
+	ID       int64        `json:"id"`
+	Platform Platform     `json:"platform"`
+	Domain   string       `json:"domain"` // myshopify domain or WooCommerce site URL
+	Name     string       `json:"name"`
+	Currency string       `json:"currency"`
+	Active   bool         `json:"active"`
+	Settings ShopSettings `json:"settings"`
+	Secrets  ShopSecrets  `json:"-"` // decrypted; never serialized
+}
+
+// ShopSettings are a shop's program settings.
+type ShopSettings struct {
+	// PaidStatuses overrides the platform's default paid states (see the
+	// platform adapters' DefaultParseOptions).
+	PaidStatuses []string `json:"paid_statuses,omitempty"`
+	// PendingDays > 0 books earnings as pending for that many days before
+	// they can be spent.
+	PendingDays int `json:"pending_days,omitempty"`
+	// PartnerLevels is how far up the sponsor chain partners earn (0..5).
+	PartnerLevels int `json:"partner_levels,omitempty"`
+	// Checkout caps.
+	HoldMinutes int                 `json:"hold_minutes,omitempty"` // default 60
+	MaxPercent  decimal.NullDecimal `json:"max_percent,omitempty"`  // of the cart subtotal
+	MaxAmount   decimal.NullDecimal `json:"max_amount,omitempty"`
+	MinOrder    decimal.NullDecimal `json:"min_order,omitempty"`
+	// VoucherDays is how long a voucher code is valid (default 90).
+	VoucherDays int `json:"voucher_days,omitempty"`
+}
+
+// HoldTTL returns the hold expiry duration.
+func (s ShopSettings) HoldTTL() time.Duration {
+	if s.HoldMinutes <= 0 {
+		return 60 * time.Minute
+	}
+	return time.Duration(s.HoldMinutes) * time.Minute
+}
+
+// Validate checks settings.
+func (s ShopSettings) Validate() error {
+	if s.PendingDays < 0 || s.PendingDays > 365 {
+		return Errorf(EINVALID, "pending_days must be 0..365")
+	}
+	if s.PartnerLevels < 0 || s.PartnerLevels > MaxPartnerLevels {
+		return Errorf(EINVALID, "partner_levels must be 0..%d", MaxPartnerLevels)
+	}
+	if s.HoldMinutes < 0 || s.HoldMinutes > 7*24*60 {
+		return Errorf(EINVALID, "hold_minutes must be 0..10080")
+	}
+	if s.VoucherDays < 0 || s.VoucherDays > 3650 {
+		return Errorf(EINVALID, "voucher_days must be 0..3650")
+	}
+	if s.MaxPercent.Valid && (s.MaxPercent.Decimal.IsNegative() || s.MaxPercent.Decimal.GreaterThan(decimal.NewFromInt(100))) {
+		return Errorf(EINVALID, "max_percent must be 0..100")
+	}
+	if s.MaxAmount.Valid && s.MaxAmount.Decimal.IsNegative() {
+		return Errorf(EINVALID, "max_amount must not be negative")
+	}
+	if s.MinOrder.Valid && s.MinOrder.Decimal.IsNegative() {
+		return Errorf(EINVALID, "min_order must not be negative")
+	}
+	return nil
+}
+
+// ShopSecrets are a shop's credentials, encrypted at rest.
+type ShopSecrets struct {
+	WebhookSecret  string    `json:"webhook_secret,omitempty"`  // WooCommerce webhook secret
+	ConsumerKey    string    `json:"consumer_key,omitempty"`    // WooCommerce REST
+	ConsumerSecret string    `json:"consumer_secret,omitempty"` // WooCommerce REST
+	PluginSecret   string    `json:"plugin_secret,omitempty"`   // WooCommerce plugin request signing
+	AccessToken    string    `json:"access_token,omitempty"`    // Shopify offline token
+	RefreshToken   string    `json:"refresh_token,omitempty"`   // Shopify expiring offline token
+	TokenExpiresAt time.Time `json:"token_expires_at,omitempty"`
+	CustomerKey    string    `json:"customer_key,omitempty"` // signs short-lived customer tokens and guest ids
+}
+
+// ShopStore persists shops.
+type ShopStore interface {
+	CreateShop(ctx context.Context, s Shop, adminToken string) (Shop, error)
+	ShopByID(ctx context.Context, id int64) (Shop, error)
+	ShopByDomain(ctx context.Context, p Platform, domain string) (Shop, error)
+	ShopByAdminToken(ctx context.Context, token string) (Shop, error)
+	UpdateShop(ctx context.Context, s Shop) error
+}
+
+// GuestOwnerID derives the opaque owner id of a guest from the e-mail with
+// a per-shop key, so the ledger never stores the address itself.
+func GuestOwnerID(key, email string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(NormalizeEmail(email)))
+	return "g:" + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// CustomerOwnerID is the owner id of a registered platform customer.
+func CustomerOwnerID(platformID string) string { return "c:" + platformID }
+
+// Sealer encrypts secrets at rest (AES-GCM in adapters/secretbox).
+type Sealer interface {
+	Seal(plaintext []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+}
