@@ -233,3 +233,31 @@ func (e *Earner) settleOverdrafts(ctx context.Context, shop Shop, posted []Trans
 		}
 	}
 }
+
+// ApplyDeletion treats a deleted or trashed order (WooCommerce
+// order.deleted carries only the id) as cancelled: its credit converges to
+// zero. An order never seen is ignored.
+func (e *Earner) ApplyDeletion(ctx context.Context, shop Shop, orderID string, at time.Time) (ApplyResult, error) {
+	var res ApplyResult
+	err := e.Orders.WithOrder(ctx, shop.ID, orderID, func(tx OrderTx) error {
+		res = ApplyResult{}
+		st, err := tx.State(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Order.OrderID == "" {
+			return nil
+		}
+		if at.After(st.Order.UpdatedAt) {
+			st.Order.UpdatedAt = at
+		}
+		st.Order.Cancelled = true
+		st.Order.Status = "deleted"
+		if err := tx.SaveSnapshot(ctx, st.Order, st.Buyer); err != nil {
+			return err
+		}
+		st.buyer = st.Buyer
+		return e.converge(ctx, tx, shop, st, &res)
+	})
+	return res, err
+}

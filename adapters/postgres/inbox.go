@@ -11,36 +11,26 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// InboxStatus is the processing state of a webhook delivery.
-type InboxStatus string
+// InboxStatus and InboxEvent are the core types.
+type (
+	InboxStatus = core.InboxStatus
+	InboxEvent  = core.InboxEvent
+)
 
 // Inbox states.
 const (
-	InboxReceived  InboxStatus = "received"
-	InboxProcessed InboxStatus = "processed"
-	InboxSkipped   InboxStatus = "skipped"
-	InboxDead      InboxStatus = "dead"
+	InboxReceived  = core.InboxReceived
+	InboxProcessed = core.InboxProcessed
+	InboxSkipped   = core.InboxSkipped
+	InboxDead      = core.InboxDead
 )
-
-// InboxEvent is one stored webhook delivery.
-type InboxEvent struct {
-	ShopID     int64         `json:"shop_id"`
-	ID         int64         `json:"id"`
-	Platform   core.Platform `json:"platform"`
-	EventKey   string        `json:"event_key"`
-	Topic      string        `json:"topic"`
-	ShopDomain string        `json:"shop_domain"`
-	Payload    []byte        `json:"-"`
-	ReceivedAt time.Time     `json:"received_at"`
-	Status     InboxStatus   `json:"status"`
-	Attempts   int           `json:"attempts"`
-	LastError  string        `json:"last_error,omitempty"`
-}
 
 // Inbox stores webhook deliveries before they are acknowledged.
 type Inbox struct {
 	pool *pgxpool.Pool
 }
+
+var _ core.InboxStore = (*Inbox)(nil)
 
 // NewInbox returns an Inbox.
 func NewInbox(pool *pgxpool.Pool) *Inbox { return &Inbox{pool: pool} }

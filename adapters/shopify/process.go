@@ -1,0 +1,97 @@
+package shopify
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/creditbridge/creditbridge/core"
+)
+
+// Header names of webhook deliveries.
+const (
+	HeaderTopic      = "X-Shopify-Topic"
+	HeaderShopDomain = "X-Shopify-Shop-Domain"
+	HeaderEventID    = "X-Shopify-Event-Id"
+	HeaderWebhookID  = "X-Shopify-Webhook-Id"
+)
+
+// CheckoutHandler places or refreshes the credit hold of a checkout
+// (redeem path); nil disables hold placement from checkout webhooks.
+type CheckoutHandler func(ctx context.Context, shop core.Shop, c Checkout) error
+
+// Processor applies Shopify events to the ledger (core.EventHandler).
+type Processor struct {
+	Earner     *core.Earner
+	Compliance core.Compliance
+	OnCheckout CheckoutHandler
+}
+
+var _ core.EventHandler = (*Processor)(nil)
+
+// Options returns the parse options for a shop.
+func Options(shop core.Shop) ParseOptions {
+	o := DefaultParseOptions()
+	if len(shop.Settings.PaidStatuses) > 0 {
+		o.PaidStatuses = shop.Settings.PaidStatuses
+	}
+	return o
+}
+
+// Handle applies one stored event.
+func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEvent) (core.Outcome, error) {
+	switch {
+	case IsOrderTopic(ev.Topic):
+		o, err := ParseOrder(ev.Payload, Options(shop))
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		res, err := p.Earner.ApplyOrder(ctx, shop, o)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		if res.Stale {
+			return core.Outcome{Status: core.InboxSkipped, Note: "stale snapshot: refunds merged, state unchanged"}, nil
+		}
+		return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("%d posting(s)", len(res.Posted)+len(res.Redeemed))}, nil
+	case ev.Topic == TopicRefundsCreate:
+		orderID, r, err := ParseRefund(ev.Payload)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		res, err := p.Earner.ApplyRefund(ctx, shop, orderID, r)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("refund %s: %d posting(s)", r.RefundID, len(res.Posted))}, nil
+	case IsCheckoutTopic(ev.Topic):
+		if p.OnCheckout == nil {
+			return core.Outcome{Status: core.InboxSkipped, Note: "checkout holds disabled"}, nil
+		}
+		c, err := ParseCheckout(ev.Payload)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		return core.Outcome{Status: core.InboxProcessed, Note: "checkout hold refreshed"}, p.OnCheckout(ctx, shop, c)
+	case ev.Topic == TopicAppUninstalled:
+		return core.Outcome{Status: core.InboxProcessed, Note: "shop deactivated"}, p.Compliance.Deactivate(ctx, shop)
+	case ev.Topic == TopicCustomersDataRequest:
+		r, err := ParseDataRequest(ev.Payload)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		return core.Outcome{Status: core.InboxProcessed, Note: "data request " + r.DataRequestID + " recorded"},
+			p.Compliance.DataRequest(ctx, shop, core.CustomerRef{PlatformID: r.CustomerID, Email: r.Email}, r.DataRequestID)
+	case ev.Topic == TopicCustomersRedact:
+		r, err := ParseCustomerRedact(ev.Payload)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		return core.Outcome{Status: core.InboxProcessed, Note: "customer redacted"}, p.Compliance.RedactCustomer(ctx, shop, core.CustomerRef{PlatformID: r.CustomerID, Email: r.Email})
+	case ev.Topic == TopicShopRedact:
+		if _, err := ParseShopRedact(ev.Payload); err != nil {
+			return core.Outcome{}, err
+		}
+		return core.Outcome{Status: core.InboxProcessed, Note: "shop data deleted"}, p.Compliance.PurgeShop(ctx, shop)
+	}
+	return core.Outcome{}, core.Errorf(core.EINVALID, "unknown Shopify topic %q", ev.Topic)
+}

@@ -1,0 +1,127 @@
+// Package jobs holds creditbridge's asynq task types, their thin handlers,
+// the asynq-backed core.Enqueuer, and the periodic sweeps (inbox sweeper,
+// hold expiry, WooCommerce poller).
+//
+// Redis only carries the queue: every task names a row in PostgreSQL, so a
+// lost task is found again by the sweeper.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/hibiken/asynq"
+)
+
+// TypeProcessEvent processes one stored webhook event.
+const TypeProcessEvent = "event:process"
+
+// EventPayload names an inbox row.
+type EventPayload struct {
+	ShopID  int64 `json:"shop_id"`
+	EventID int64 `json:"event_id"`
+}
+
+// Enqueuer enqueues inbox events on asynq (core.Enqueuer).
+type Enqueuer struct {
+	Client *asynq.Client
+	Queue  string
+}
+
+var _ core.Enqueuer = (*Enqueuer)(nil)
+
+// TaskID is the asynq task id of an event: a re-enqueue while the task is
+// pending is a no-op.
+func TaskID(shopID, eventID int64) string {
+	return "ev:" + strconv.FormatInt(shopID, 10) + ":" + strconv.FormatInt(eventID, 10)
+}
+
+// Enqueue enqueues an event.
+func (e *Enqueuer) Enqueue(ctx context.Context, shopID, eventID int64) error {
+	b, _ := json.Marshal(EventPayload{ShopID: shopID, EventID: eventID})
+	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeProcessEvent, b),
+		asynq.Queue(e.Queue), asynq.TaskID(TaskID(shopID, eventID)), asynq.MaxRetry(12), asynq.Timeout(2*time.Minute))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	return err
+}
+
+// EventHandler is the asynq handler of TypeProcessEvent.
+type EventHandler struct {
+	Dispatcher *core.Dispatcher
+}
+
+// ProcessTask decodes the payload and lets the dispatcher process it.
+func (h *EventHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p EventPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.EventID == 0 {
+		return fmt.Errorf("jobs: bad payload: %w", asynq.SkipRetry)
+	}
+	return h.Dispatcher.Process(ctx, p.ShopID, p.EventID)
+}
+
+// RetryDelay backs off 1s, 2s, 4s ... capped at 10 minutes, with jitter.
+func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := time.Second << min(n, 10)
+	if d > 10*time.Minute {
+		d = 10 * time.Minute
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// NewServer builds the asynq server for the worker role.
+func NewServer(r asynq.RedisConnOpt, queue string, concurrency int, shutdown time.Duration, log *slog.Logger) *asynq.Server {
+	return asynq.NewServer(r, asynq.Config{
+		Concurrency:     concurrency,
+		Queues:          map[string]int{queue: 1},
+		RetryDelayFunc:  RetryDelay,
+		ShutdownTimeout: shutdown,
+		Logger:          asynqLogger{log.With(slog.String("component", "asynq"))},
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			retried, _ := asynq.GetRetryCount(ctx)
+			maxRetry, _ := asynq.GetMaxRetry(ctx)
+			if retried >= maxRetry {
+				log.Error("task exhausted its retries; the inbox sweeper will pick the event up again", slog.String("type", t.Type()), slog.Any("error", err))
+			}
+		}),
+	})
+}
+
+// NewMux routes task types to handlers.
+func NewMux(h *EventHandler) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Handle(TypeProcessEvent, h)
+	return mux
+}
+
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+
+// Every runs fn every interval until ctx ends, logging failures.
+func Every(ctx context.Context, interval time.Duration, name string, log *slog.Logger, fn func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			log.Error("periodic job failed", slog.String("job", name), slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
