@@ -112,3 +112,11 @@ type Sealer interface {
 	Seal(plaintext []byte) ([]byte, error)
 	Open(sealed []byte) ([]byte, error)
 }
+
+// Partner is an affiliate or sponsor who earns on referred sales.
+type Partner struct {
+	ID        string `json:"id"`
+	Code      string `json:"code,omitempty"`       // referral code customers enter or links carry
+	SponsorID string `json:"sponsor_id,omitempty"` // the partner one level up
+	Name      string `json:"name,omitempty"`
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 )
 
 // TypeProcessEvent processes one stored webhook event.
@@ -77,9 +78,10 @@ func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-// NewServer builds the asynq server for the worker role.
-func NewServer(r asynq.RedisConnOpt, queue string, concurrency int, shutdown time.Duration, log *slog.Logger) *asynq.Server {
-	return asynq.NewServer(r, asynq.Config{
+// NewServer builds the asynq server for the worker role on a shared Redis
+// client (asynq does not close it).
+func NewServer(r redis.UniversalClient, queue string, concurrency int, shutdown time.Duration, log *slog.Logger) *asynq.Server {
+	return asynq.NewServerFromRedisClient(r, asynq.Config{
 		Concurrency:     concurrency,
 		Queues:          map[string]int{queue: 1},
 		RetryDelayFunc:  RetryDelay,

@@ -176,16 +176,8 @@ SELECT partner_id FROM chain ORDER BY depth LIMIT $3`, shopID, ref, levels)
 	return out, nil
 }
 
-// Partner is an affiliate/sponsor.
-type Partner struct {
-	ID        string `json:"id"`
-	Code      string `json:"code,omitempty"`
-	SponsorID string `json:"sponsor_id,omitempty"`
-	Name      string `json:"name,omitempty"`
-}
-
 // UpsertPartner creates or updates a partner.
-func (d *Directory) UpsertPartner(ctx context.Context, shopID int64, p Partner) error {
+func (d *Directory) UpsertPartner(ctx context.Context, shopID int64, p core.Partner) error {
 	if p.ID == "" || len(p.ID) > 200 {
 		return core.Errorf(core.EINVALID, "partner id must be 1..200 characters")
 	}

@@ -50,10 +50,10 @@ func newEarnEnv(t *testing.T) *earnEnv {
 			t.Fatal(err)
 		}
 	}
-	if err := e.dir.UpsertPartner(ctx, e.shop.ID, postgres.Partner{ID: "p-top"}); err != nil {
+	if err := e.dir.UpsertPartner(ctx, e.shop.ID, core.Partner{ID: "p-top"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.dir.UpsertPartner(ctx, e.shop.ID, postgres.Partner{ID: "p-1", Code: "ANNA", SponsorID: "p-top"}); err != nil {
+	if err := e.dir.UpsertPartner(ctx, e.shop.ID, core.Partner{ID: "p-1", Code: "ANNA", SponsorID: "p-top"}); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -1,0 +1,547 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
+)
+
+// Vouchers issues voucher codes (redeem path).
+type Vouchers = core.VoucherService
+
+func (s *Server) routes(app *fiber.App) {
+	api := app.Group("/api/v1")
+	admin := api.Group("/shops", s.adminAuth)
+	admin.Post("/", s.createShop)
+	admin.Get("/:shop", s.getShop)
+	admin.Patch("/:shop/settings", s.patchSettings)
+	admin.Get("/:shop/rules", s.listRules)
+	admin.Put("/:shop/rules", s.putRule)
+	admin.Delete("/:shop/rules/:id", s.deleteRule)
+	admin.Put("/:shop/partners/:partner", s.putPartner)
+	admin.Get("/:shop/customers/:customer/balance", s.adminBalance)
+	admin.Get("/:shop/customers/:customer/statement", s.adminStatement)
+	admin.Post("/:shop/customers/:customer/adjustments", s.adjust)
+	admin.Post("/:shop/customers/:customer/token", s.customerToken)
+	admin.Post("/:shop/customers/:customer/vouchers", s.adminVoucher)
+	admin.Get("/:shop/dead-letters", s.deadLetters)
+	admin.Post("/:shop/dead-letters/:id/retry", s.retryDeadLetter)
+	admin.Get("/:shop/report", s.report)
+	admin.Get("/:shop/audit", s.audit)
+
+	me := api.Group("/me", s.customerAuth)
+	me.Get("/balance", s.meBalance)
+	me.Get("/statement", s.meStatement)
+	me.Post("/vouchers", s.meVoucher)
+	s.extraRoutes(app, api)
+}
+
+// extraRoutes is extended by other files of the package.
+var extraRouteFuncs []func(s *Server, app *fiber.App, api fiber.Router)
+
+func (s *Server) extraRoutes(app *fiber.App, api fiber.Router) {
+	for _, f := range extraRouteFuncs {
+		f(s, app, api)
+	}
+}
+
+func randomToken(prefix string, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return prefix + hex.EncodeToString(b)
+}
+
+type createShopReq struct {
+	Platform       core.Platform     `json:"platform"`
+	Domain         string            `json:"domain"`
+	Name           string            `json:"name"`
+	Currency       string            `json:"currency"`
+	Settings       core.ShopSettings `json:"settings"`
+	WebhookSecret  string            `json:"webhook_secret"`
+	ConsumerKey    string            `json:"consumer_key"`
+	ConsumerSecret string            `json:"consumer_secret"`
+	AccessToken    string            `json:"access_token"`
+}
+
+func (s *Server) createShop(c *fiber.Ctx) error {
+	if !getPrincipal(c).operator {
+		return core.Errorf(core.EUNAUTHORIZED, "only the operator token can create shops")
+	}
+	var r createShopReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	shop := core.Shop{Platform: r.Platform, Domain: r.Domain, Name: r.Name, Currency: r.Currency, Settings: r.Settings,
+		Secrets: core.ShopSecrets{WebhookSecret: r.WebhookSecret, ConsumerKey: r.ConsumerKey, ConsumerSecret: r.ConsumerSecret, AccessToken: r.AccessToken,
+			CustomerKey: randomToken("", 32)}}
+	if shop.Platform == core.PlatformWooCommerce && shop.Secrets.WebhookSecret == "" {
+		shop.Secrets.WebhookSecret = randomToken("whsec_", 24)
+	}
+	tok := randomToken("cba_", 24)
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	out, err := s.deps.Store.CreateShop(ctx, shop, tok)
+	if err != nil {
+		return err
+	}
+	resp := fiber.Map{"shop": out, "admin_token": tok}
+	if out.Platform == core.PlatformWooCommerce {
+		resp["webhook_url"] = s.cfg.PublicURL + "/webhooks/woocommerce/" + strconv.FormatInt(out.ID, 10)
+		resp["webhook_secret"] = out.Secrets.WebhookSecret
+	}
+	return c.Status(fiber.StatusCreated).JSON(resp)
+}
+
+func (s *Server) getShop(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(shop)
+}
+
+func (s *Server) patchSettings(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	// Decode over the current settings so absent fields keep their value.
+	if err := decode(c, &shop.Settings); err != nil {
+		return err
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	if err := s.deps.Store.UpdateShop(ctx, shop); err != nil {
+		return err
+	}
+	s.ForgetShops()
+	return c.JSON(shop)
+}
+
+func (s *Server) listRules(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	rules, err := s.deps.Store.ListRules(ctx, shop.ID)
+	if err != nil {
+		return err
+	}
+	if rules == nil {
+		rules = []core.Rule{}
+	}
+	return c.JSON(fiber.Map{"rules": rules})
+}
+
+func (s *Server) putRule(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	var r core.Rule
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	out, err := s.deps.Store.PutRule(ctx, shop.ID, r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) deleteRule(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return core.Errorf(core.EINVALID, "rule id must be an integer")
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	if err := s.deps.Store.DeleteRule(ctx, shop.ID, id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) putPartner(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	var p core.Partner
+	if err := decode(c, &p); err != nil {
+		return err
+	}
+	p.ID = c.Params("partner")
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	if err := s.deps.Store.UpsertPartner(ctx, shop.ID, p); err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func currencyOf(c *fiber.Ctx, shop core.Shop) (string, error) {
+	cur := c.Query("currency")
+	if cur == "" {
+		return shop.Currency, nil
+	}
+	return core.NormalizeCurrency(cur)
+}
+
+func (s *Server) balanceJSON(c *fiber.Ctx, shop core.Shop, owner core.Owner) error {
+	cur, err := currencyOf(c, shop)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := reqCtx(c, 3*time.Second)
+	defer cancel()
+	b, err := s.deps.Ledger.Balance(ctx, shop.ID, cur, owner)
+	if err != nil {
+		return err
+	}
+	return c.JSON(BalanceView(b))
+}
+
+// BalanceView formats a balance with the currency's decimals.
+func BalanceView(b core.Balance) fiber.Map {
+	f := func(d decimal.Decimal) string { return core.StringFixedFor(b.Currency, d) }
+	return fiber.Map{"currency": b.Currency, "owner": b.Owner.ID, "available": f(b.Available), "pending": f(b.Pending), "held": f(b.Held), "overdraft": f(b.Overdraft.Neg())}
+}
+
+func (s *Server) statementJSON(c *fiber.Ctx, shop core.Shop, owner core.Owner) error {
+	cur, err := currencyOf(c, shop)
+	if err != nil {
+		return err
+	}
+	before, _ := strconv.ParseInt(c.Query("before", c.Query("cursor")), 10, 64)
+	limit := c.QueryInt("limit", 50)
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	page, err := s.deps.Ledger.Statement(ctx, core.StatementQuery{ShopID: shop.ID, Currency: cur, Owner: owner, Before: before, Limit: limit})
+	if err != nil {
+		return err
+	}
+	return c.JSON(StatementView(cur, page))
+}
+
+// StatementView formats a statement page for clients.
+func StatementView(cur string, page core.StatementPage) fiber.Map {
+	f := func(d decimal.Decimal) string { return core.StringFixedFor(cur, d) }
+	entries := make([]fiber.Map, 0, len(page.Entries))
+	for _, e := range page.Entries {
+		entries = append(entries, fiber.Map{
+			"id": strconv.FormatInt(e.Seq, 10), "seq": e.Seq, "transaction_id": e.TransactionID, "created_at": e.CreatedAt.UTC().Format(time.RFC3339),
+			"kind": e.Reason.Kind, "description": Describe(e.Reason), "order_id": e.Reason.OrderID, "order_number": e.Reason.OrderNumber,
+			"product": e.Reason.Product, "sku": e.Reason.SKU, "rule": e.Reason.Rule, "beneficiary": e.Reason.Beneficiary, "note": e.Reason.Note,
+			"reverses": e.Reverses,
+			"delta": f(e.Available), "pending_delta": f(e.Pending), "held_delta": f(e.Held), "overdraft_delta": f(e.Overdraft.Neg()),
+			"available_after": f(e.AvailableAfter), "pending_after": f(e.PendingAfter), "held_after": f(e.HeldAfter), "overdraft_after": f(e.OverdraftAfter.Neg()),
+		})
+	}
+	out := fiber.Map{"currency": cur, "entries": entries, "next_cursor": ""}
+	if page.NextBefore != 0 {
+		out["next_cursor"] = strconv.FormatInt(page.NextBefore, 10)
+	}
+	return out
+}
+
+// Describe renders a reason as one human line for statements.
+func Describe(r core.Reason) string {
+	var b strings.Builder
+	label := map[core.ReasonKind]string{
+		core.ReasonEarn: "Earned", core.ReasonEarnReversal: "Reversed (refund/cancellation)", core.ReasonHoldPlace: "Reserved at checkout",
+		core.ReasonHoldCapture: "Used on order", core.ReasonHoldVoid: "Reservation released", core.ReasonHoldExpire: "Reservation expired",
+		core.ReasonRedeem: "Used on order", core.ReasonRedeemReversal: "Returned (order cancelled)", core.ReasonOverdraftSettle: "Overdraft paid back",
+		core.ReasonVoucherIssue: "Turned into voucher", core.ReasonVoucherSettle: "Voucher used", core.ReasonVoucherReturn: "Voucher expired, credit returned",
+		core.ReasonMature: "Became available", core.ReasonAdjustment: "Adjustment",
+	}[r.Kind]
+	if label == "" {
+		label = string(r.Kind)
+	}
+	b.WriteString(label)
+	if r.OrderNumber != "" {
+		b.WriteString(" · Order " + r.OrderNumber)
+	} else if r.OrderID != "" {
+		b.WriteString(" · Order " + r.OrderID)
+	}
+	if r.Product != "" {
+		b.WriteString(" · " + r.Product)
+	}
+	if r.Beneficiary != "" && r.Beneficiary != core.BeneficiaryBuyer {
+		b.WriteString(" · referral (" + r.Beneficiary + ")")
+	}
+	if r.Kind == core.ReasonAdjustment && r.Note != "" {
+		b.WriteString(" · " + r.Note)
+	}
+	return b.String()
+}
+
+func (s *Server) adminBalance(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	owner, err := ownerParam(c.Params("customer"))
+	if err != nil {
+		return err
+	}
+	return s.balanceJSON(c, shop, owner)
+}
+
+func (s *Server) adminStatement(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	owner, err := ownerParam(c.Params("customer"))
+	if err != nil {
+		return err
+	}
+	return s.statementJSON(c, shop, owner)
+}
+
+type adjustReq struct {
+	Amount   string `json:"amount"` // signed: positive credits, negative debits
+	Currency string `json:"currency"`
+	Note     string `json:"note"`
+	Key      string `json:"idempotency_key"`
+}
+
+// adjust posts a manual correction with the actor and a note.
+func (s *Server) adjust(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	owner, err := ownerParam(c.Params("customer"))
+	if err != nil {
+		return err
+	}
+	var r adjustReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	cur := shop.Currency
+	if r.Currency != "" {
+		if cur, err = core.NormalizeCurrency(r.Currency); err != nil {
+			return err
+		}
+	}
+	amt, err := core.ParseAmount(cur, r.Amount)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.Note) == "" {
+		return core.Errorf(core.EINVALID, "an adjustment needs a note")
+	}
+	key := r.Key
+	if key == "" {
+		key = c.Get("Idempotency-Key")
+	}
+	if key == "" {
+		return core.Errorf(core.EINVALID, "an adjustment needs an idempotency_key (or Idempotency-Key header)")
+	}
+	t := core.Transaction{ShopID: shop.ID, Key: "adjust:" + key, Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: getPrincipal(c).actor, Note: r.Note},
+		Postings: []core.Posting{
+			{Currency: cur, Owner: owner, Bucket: core.BucketAvailable, Amount: amt},
+			{Currency: cur, Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: amt.Neg()},
+		}}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	out, err := s.deps.Ledger.Post(ctx, t)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusCreated
+	if out.Replayed {
+		status = fiber.StatusOK
+	}
+	return c.Status(status).JSON(fiber.Map{"transaction_id": out.ID, "replayed": out.Replayed})
+}
+
+func (s *Server) customerToken(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	owner, err := ownerParam(c.Params("customer"))
+	if err != nil || owner.Kind != core.OwnerCustomer {
+		return core.Errorf(core.EINVALID, "tokens are issued for customers")
+	}
+	exp := time.Now().Add(s.cfg.CustomerTokenTTL)
+	return c.JSON(fiber.Map{"token": IssueCustomerToken(shop, owner, exp), "expires_at": exp.UTC().Format(time.RFC3339)})
+}
+
+type voucherReq struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+func (s *Server) issueVoucher(c *fiber.Ctx, shop core.Shop, owner core.Owner) error {
+	if s.deps.Vouchers == nil {
+		return core.Errorf(core.ENOTFOUND, "vouchers are not enabled")
+	}
+	var r voucherReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	cur := shop.Currency
+	var err error
+	if r.Currency != "" {
+		if cur, err = core.NormalizeCurrency(r.Currency); err != nil {
+			return err
+		}
+	}
+	amt, err := core.ParseAmount(cur, r.Amount)
+	if err != nil {
+		return err
+	}
+	if !amt.IsPositive() {
+		return core.Errorf(core.EINVALID, "voucher amount must be positive")
+	}
+	ctx, cancel := reqCtx(c, 20*time.Second)
+	defer cancel()
+	v, err := s.deps.Vouchers.Issue(ctx, shop, owner, cur, amt)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": v.Code, "amount": core.StringFixedFor(cur, v.Amount), "currency": cur,
+		"expires_at": v.ExpiresAt.UTC().Format(time.RFC3339), "status": v.Status, "id": v.ID})
+}
+
+func (s *Server) adminVoucher(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	owner, err := ownerParam(c.Params("customer"))
+	if err != nil {
+		return err
+	}
+	return s.issueVoucher(c, shop, owner)
+}
+
+func (s *Server) deadLetters(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	evs, err := s.deps.Store.DeadLetters(ctx, shop, c.QueryInt("limit", 100))
+	if err != nil {
+		return err
+	}
+	if evs == nil {
+		evs = []core.InboxEvent{}
+	}
+	return c.JSON(fiber.Map{"dead_letters": evs})
+}
+
+func (s *Server) retryDeadLetter(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return core.Errorf(core.EINVALID, "dead letter id must be an integer")
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	ev, err := s.deps.Store.RetryDeadLetter(ctx, shop, id)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Enqueuer.Enqueue(ctx, ev.ShopID, ev.ID); err != nil {
+		s.log.Warn("enqueue of retried dead letter failed; the sweeper will pick it up")
+	}
+	return c.JSON(fiber.Map{"retried": ev})
+}
+
+func (s *Server) report(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := reqCtx(c, 30*time.Second)
+	defer cancel()
+	pb, err := s.deps.Store.ProgramBalances(ctx, shop.ID)
+	if err != nil {
+		return err
+	}
+	out := fiber.Map{}
+	for cur, m := range pb {
+		f := func(b core.Bucket) string { return core.StringFixedFor(cur, m[b]) }
+		issued := m[core.ProgramIssued].Neg()
+		// Liability = credit issued and not yet redeemed, expired or
+		// adjusted away; vouchers outstanding are part of it.
+		liability := issued.Sub(m[core.ProgramRedeemed]).Sub(m[core.ProgramExpired]).Add(m[core.ProgramAdjustments].Neg())
+		out[cur] = fiber.Map{"issued": core.StringFixedFor(cur, issued), "redeemed": f(core.ProgramRedeemed), "expired": f(core.ProgramExpired),
+			"vouchers_outstanding": f(core.ProgramVouchers), "adjustments": core.StringFixedFor(cur, m[core.ProgramAdjustments].Neg()),
+			"liability": core.StringFixedFor(cur, liability)}
+	}
+	return c.JSON(fiber.Map{"shop_id": shop.ID, "currencies": out})
+}
+
+func (s *Server) audit(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := reqCtx(c, 60*time.Second)
+	defer cancel()
+	r, err := s.deps.Store.Audit(ctx, shop.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"ok": r.OK(), "report": r})
+}
+
+func (s *Server) meOwner(c *fiber.Ctx) (core.Shop, core.Owner) {
+	o, _ := c.Locals("owner").(core.Owner)
+	return getPrincipal(c).shop, o
+}
+
+func (s *Server) meBalance(c *fiber.Ctx) error {
+	shop, owner := s.meOwner(c)
+	return s.balanceJSON(c, shop, owner)
+}
+
+func (s *Server) meStatement(c *fiber.Ctx) error {
+	shop, owner := s.meOwner(c)
+	return s.statementJSON(c, shop, owner)
+}
+
+func (s *Server) meVoucher(c *fiber.Ctx) error {
+	shop, owner := s.meOwner(c)
+	return s.issueVoucher(c, shop, owner)
+}
+
+// decode parses a JSON body strictly.
+func decode(c *fiber.Ctx, v any) error {
+	if len(c.Body()) == 0 {
+		return core.Errorf(core.EINVALID, "request body required")
+	}
+	dec := jsonDecoder(c.Body())
+	if err := dec.Decode(v); err != nil {
+		return core.Errorf(core.EINVALID, "invalid JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package httpapi
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/gofiber/fiber/v2"
+)
+
+type principal struct {
+	operator bool
+	shop     core.Shop // for shop-scoped principals
+	actor    string    // who, for adjustments: "operator", "shop-admin", "shopify-user:<id>"
+}
+
+const localsPrincipal = "principal"
+
+func bearer(c *fiber.Ctx) string {
+	h := c.Get(fiber.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// adminAuth accepts the operator token, a shop's admin token, or a Shopify
+// session token (embedded admin) and records who is calling.
+func (s *Server) adminAuth(c *fiber.Ctx) error {
+	tok := bearer(c)
+	if tok == "" {
+		return core.Errorf(core.EUNAUTHORIZED, "missing bearer token")
+	}
+	if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) == 1 {
+		c.Locals(localsPrincipal, principal{operator: true, actor: "operator"})
+		return c.Next()
+	}
+	ctx, cancel := reqCtx(c, 2*time.Second)
+	defer cancel()
+	if strings.Count(tok, ".") == 2 && s.cfg.ShopifyClientID != "" {
+		claims, err := shopify.VerifySessionToken(tok, s.cfg.ShopifyClientID, s.cfg.ShopifySecrets, time.Now())
+		if err != nil {
+			return err
+		}
+		shop, err := s.deps.Store.ShopByDomain(ctx, core.PlatformShopify, claims.Shop)
+		if err != nil {
+			return core.Errorf(core.EUNAUTHORIZED, "shop is not installed")
+		}
+		c.Locals(localsPrincipal, principal{shop: shop, actor: "shopify-user:" + claims.Sub})
+		return c.Next()
+	}
+	shop, err := s.deps.Store.ShopByAdminToken(ctx, tok)
+	if err != nil {
+		return core.Errorf(core.EUNAUTHORIZED, "invalid token")
+	}
+	c.Locals(localsPrincipal, principal{shop: shop, actor: "shop-admin"})
+	return c.Next()
+}
+
+func getPrincipal(c *fiber.Ctx) principal {
+	p, _ := c.Locals(localsPrincipal).(principal)
+	return p
+}
+
+// scopedShop returns the shop named by :shop if the caller may see it.
+// Another shop's id answers 404, never 403, so ids cannot be probed.
+func (s *Server) scopedShop(c *fiber.Ctx) (core.Shop, error) {
+	id, err := strconv.ParseInt(c.Params("shop"), 10, 64)
+	if err != nil || id <= 0 {
+		return core.Shop{}, core.Errorf(core.ENOTFOUND, "shop not found")
+	}
+	p := getPrincipal(c)
+	if p.operator {
+		ctx, cancel := reqCtx(c, 2*time.Second)
+		defer cancel()
+		return s.deps.Store.ShopByID(ctx, id)
+	}
+	if p.shop.ID != id {
+		return core.Shop{}, core.Errorf(core.ENOTFOUND, "shop not found")
+	}
+	return p.shop, nil
+}
+
+// Customer tokens: short-lived, signed for one customer of one shop with
+// the shop's customer key: cbt1.<shop>.<owner b64url>.<exp>.<hmac hex>.
+
+func signCustomer(key, payload string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(payload))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// IssueCustomerToken returns a token for owner valid until exp.
+func IssueCustomerToken(shop core.Shop, owner core.Owner, exp time.Time) string {
+	payload := "cbt1." + strconv.FormatInt(shop.ID, 10) + "." + base64.RawURLEncoding.EncodeToString([]byte(owner.ID)) + "." + strconv.FormatInt(exp.Unix(), 10)
+	return payload + "." + signCustomer(shop.Secrets.CustomerKey, payload)
+}
+
+// customerAuth verifies a customer token and loads its shop and owner.
+func (s *Server) customerAuth(c *fiber.Ctx) error {
+	tok := bearer(c)
+	parts := strings.Split(tok, ".")
+	if len(parts) != 5 || parts[0] != "cbt1" {
+		return core.Errorf(core.EUNAUTHORIZED, "missing or malformed customer token")
+	}
+	shopID, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return core.Errorf(core.EUNAUTHORIZED, "malformed customer token")
+	}
+	exp, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil || time.Now().Unix() > exp {
+		return core.Errorf(core.EUNAUTHORIZED, "customer token expired")
+	}
+	ctx, cancel := reqCtx(c, 2*time.Second)
+	defer cancel()
+	shop, ok, err := s.cachedShopBy(ctx, "id:"+parts[1], func() (core.Shop, error) { return s.deps.Store.ShopByID(ctx, shopID) })
+	if err != nil {
+		return err
+	}
+	if !ok || shop.Secrets.CustomerKey == "" {
+		return core.Errorf(core.EUNAUTHORIZED, "invalid customer token")
+	}
+	want := signCustomer(shop.Secrets.CustomerKey, strings.Join(parts[:4], "."))
+	if !hmac.Equal([]byte(want), []byte(parts[4])) {
+		return core.Errorf(core.EUNAUTHORIZED, "invalid customer token")
+	}
+	id, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return core.Errorf(core.EUNAUTHORIZED, "invalid customer token")
+	}
+	c.Locals(localsPrincipal, principal{shop: shop, actor: "customer"})
+	c.Locals("owner", core.Owner{Kind: core.OwnerCustomer, ID: string(id)})
+	return c.Next()
+}
+
+// Plugin requests (WooCommerce companion plugin) are signed with the shop's
+// plugin secret over "ts\nMETHOD\npath?query\nbody" and valid for 5 min.
+const pluginMaxSkew = 300 * time.Second
+
+// PluginSignature computes the plugin request signature (exported for the
+// load generator and tests).
+func PluginSignature(secret, ts, method, pathWithQuery string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(ts + "\n" + method + "\n" + pathWithQuery + "\n"))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (s *Server) pluginAuth(c *fiber.Ctx) error {
+	shopID, err := strconv.ParseInt(c.Get("X-Creditbridge-Shop"), 10, 64)
+	if err != nil {
+		return core.Errorf(core.EUNAUTHORIZED, "missing X-Creditbridge-Shop")
+	}
+	ts := c.Get("X-Creditbridge-Timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return core.Errorf(core.EUNAUTHORIZED, "missing X-Creditbridge-Timestamp")
+	}
+	if d := time.Since(time.Unix(sec, 0)); d > pluginMaxSkew || d < -pluginMaxSkew {
+		return core.Errorf(core.EUNAUTHORIZED, "request timestamp outside the allowed 300 s window (check the shop's clock)")
+	}
+	ctx, cancel := reqCtx(c, 2*time.Second)
+	defer cancel()
+	shop, ok, err := s.cachedShopBy(ctx, "id:"+strconv.FormatInt(shopID, 10), func() (core.Shop, error) { return s.deps.Store.ShopByID(ctx, shopID) })
+	if err != nil {
+		return err
+	}
+	if !ok || shop.Platform != core.PlatformWooCommerce || shop.Secrets.PluginSecret == "" {
+		return core.Errorf(core.EUNAUTHORIZED, "unknown shop")
+	}
+	want := PluginSignature(shop.Secrets.PluginSecret, ts, c.Method(), c.OriginalURL(), c.BodyRaw())
+	got := strings.ToLower(c.Get("X-Creditbridge-Signature"))
+	if !hmac.Equal([]byte(want), []byte(got)) {
+		return core.Errorf(core.EUNAUTHORIZED, "bad request signature")
+	}
+	c.Locals(localsPrincipal, principal{shop: shop, actor: "plugin"})
+	return c.Next()
+}
+
+// ownerParam maps a path parameter to an owner: a platform customer id, an
+// owner id (c:..., g:...), or partner:<id>.
+func ownerParam(v string) (core.Owner, error) {
+	switch {
+	case v == "":
+		return core.Owner{}, core.Errorf(core.EINVALID, "customer id required")
+	case strings.HasPrefix(v, "partner:"):
+		return core.Owner{Kind: core.OwnerPartner, ID: strings.TrimPrefix(v, "partner:")}, nil
+	case strings.HasPrefix(v, "c:") || strings.HasPrefix(v, "g:"):
+		return core.Owner{Kind: core.OwnerCustomer, ID: v}, nil
+	}
+	return core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(v)}, nil
+}

@@ -1,0 +1,193 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/metrics"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/shopspring/decimal"
+)
+
+// Store is what the HTTP layer needs from storage beyond the core
+// interfaces (implemented by adapters/postgres types, wired in cmd).
+type Store interface {
+	core.ShopStore
+	ListRules(ctx context.Context, shopID int64) ([]core.Rule, error)
+	PutRule(ctx context.Context, shopID int64, r core.Rule) (core.Rule, error)
+	DeleteRule(ctx context.Context, shopID, ruleID int64) error
+	UpsertPartner(ctx context.Context, shopID int64, p core.Partner) error
+	DeadLetters(ctx context.Context, shop core.Shop, limit int) ([]core.InboxEvent, error)
+	RetryDeadLetter(ctx context.Context, shop core.Shop, id int64) (core.InboxEvent, error)
+	ProgramBalances(ctx context.Context, shopID int64) (map[string]map[core.Bucket]decimal.Decimal, error)
+	Audit(ctx context.Context, shopID int64) (core.AuditReport, error)
+	SetAdminToken(ctx context.Context, shopID int64, token string) error
+}
+
+// Config is the HTTP layer's configuration.
+type Config struct {
+	BodyLimit        int
+	AdminToken       string // operator token
+	ShopifyClientID  string
+	ShopifySecrets   []string // current first, then previous
+	PublicURL        string
+	CustomerTokenTTL time.Duration
+	ReadTimeout      time.Duration
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Log      *slog.Logger
+	Metrics  *metrics.Metrics
+	Store    Store
+	Inbox    core.InboxStore
+	Enqueuer core.Enqueuer
+	Ledger   core.Ledger
+	Redeemer *core.Redeemer
+	Vouchers Vouchers // optional (redeem path)
+	// Ready reports whether dependencies answer (PostgreSQL, Redis, schema).
+	Ready func(ctx context.Context) error
+}
+
+// Server holds the handlers.
+type Server struct {
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
+
+	shopCache sync.Map // cacheKey -> cachedShop
+}
+
+type cachedShop struct {
+	shop core.Shop
+	ok   bool
+	at   time.Time
+}
+
+// New builds the fiber app.
+func New(cfg Config, deps Deps) (*fiber.App, *Server) {
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 10 * time.Second
+	}
+	if cfg.CustomerTokenTTL <= 0 {
+		cfg.CustomerTokenTTL = 15 * time.Minute
+	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
+	app := fiber.New(fiber.Config{
+		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          10 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+	})
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", s.readyz)
+	if deps.Metrics != nil {
+		app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(deps.Metrics.Registry, promhttp.HandlerOpts{})))
+	}
+	app.Post("/webhooks/shopify", s.shopifyWebhook)
+	app.Post("/webhooks/woocommerce/:shop", s.wooWebhook)
+	s.routes(app)
+	return app, s
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if s.deps.Ready != nil {
+		if err := s.deps.Ready(ctx); err != nil {
+			s.log.Warn("not ready", slog.Any("error", err))
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "error": err.Error()})
+		}
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+// codes maps core error codes to HTTP statuses: the one place it happens.
+var codes = map[string]int{
+	core.ECONFLICT:     fiber.StatusConflict,
+	core.EINVALID:      fiber.StatusBadRequest,
+	core.ENOTFOUND:     fiber.StatusNotFound,
+	core.EUNAUTHORIZED: fiber.StatusUnauthorized,
+	core.EINSUFFICIENT: fiber.StatusUnprocessableEntity,
+	core.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
+	core.EINTERNAL:     fiber.StatusInternalServerError,
+}
+
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		msg := fe.Message
+		if fe.Code == fiber.StatusRequestEntityTooLarge {
+			msg = "request body too large"
+		}
+		return c.Status(fe.Code).JSON(fiber.Map{"error": fiber.Map{"code": httpCodeName(fe.Code), "message": msg}})
+	}
+	code := core.ErrorCode(err)
+	status, ok := codes[code]
+	if !ok {
+		status = fiber.StatusInternalServerError
+	}
+	if code == core.EINTERNAL {
+		s.log.Error("internal error", slog.String("method", c.Method()), slog.String("path", c.Route().Path), slog.Any("error", err))
+	}
+	return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": core.ErrorMessage(err)}})
+}
+
+func httpCodeName(status int) string {
+	switch status {
+	case fiber.StatusRequestEntityTooLarge:
+		return core.ETOOLARGE
+	case fiber.StatusNotFound:
+		return core.ENOTFOUND
+	case fiber.StatusUnauthorized:
+		return core.EUNAUTHORIZED
+	case fiber.StatusMethodNotAllowed, fiber.StatusBadRequest:
+		return core.EINVALID
+	}
+	return "http_" + fiber.ErrBadRequest.Message
+}
+
+// ctx returns a request-scoped context with a deadline (fiber's own
+// context is not cancelled on client disconnect).
+func reqCtx(c *fiber.Ctx, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.UserContext(), d)
+}
+
+const shopCacheTTL = 30 * time.Second
+
+// cachedShopBy loads a shop through a short-lived cache (webhook hot path).
+func (s *Server) cachedShopBy(ctx context.Context, key string, load func() (core.Shop, error)) (core.Shop, bool, error) {
+	if v, ok := s.shopCache.Load(key); ok {
+		cs := v.(cachedShop)
+		if time.Since(cs.at) < shopCacheTTL {
+			return cs.shop, cs.ok, nil
+		}
+	}
+	sh, err := load()
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		s.shopCache.Store(key, cachedShop{ok: false, at: time.Now()})
+		return sh, false, nil
+	}
+	if err != nil {
+		return sh, false, err
+	}
+	s.shopCache.Store(key, cachedShop{shop: sh, ok: true, at: time.Now()})
+	return sh, true, nil
+}
+
+// ForgetShops drops the shop cache (after a shop changes).
+func (s *Server) ForgetShops() { s.shopCache.Clear() }

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/httpapi"
+	"github.com/creditbridge/creditbridge/adapters/metrics"
+	"github.com/creditbridge/creditbridge/adapters/postgres"
+	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
+	"github.com/creditbridge/creditbridge/adapters/secretbox"
+	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/adapters/woocommerce"
+	"github.com/creditbridge/creditbridge/configs"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/jobs"
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// app is the wired service.
+type app struct {
+	cfg        configs.Config
+	log        *slog.Logger
+	pool       *pgxpool.Pool
+	rdb        *goredis.Client
+	aclient    *asynq.Client
+	inspector  *asynq.Inspector
+	ledger     *postgres.LedgerStore
+	shops      *postgres.ShopStore
+	dir        *postgres.Directory
+	inbox      *postgres.Inbox
+	earner     *core.Earner
+	redeemer   *core.Redeemer
+	dispatcher *core.Dispatcher
+	enqueuer   *jobs.Enqueuer
+	metrics    *metrics.Metrics
+	http       *fiber.App
+	server     *httpapi.Server
+}
+
+func openDB(ctx context.Context, cfg configs.Config) (*pgxpool.Pool, error) {
+	return postgres.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+}
+
+// ensureSchema migrates an empty database and refuses an outdated one.
+func ensureSchema(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	st, err := postgres.CheckSchema(ctx, pool)
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.Empty:
+		applied, err := postgres.Migrate(ctx, pool)
+		if err != nil {
+			return err
+		}
+		log.Info("empty database: schema created", slog.Any("migrations", applied))
+	case len(st.Unknown) > 0:
+		return fmt.Errorf("the database has migrations this binary does not know (%s): it was migrated by a newer creditbridge; run that version", strings.Join(st.Unknown, ", "))
+	case len(st.Pending) > 0:
+		return fmt.Errorf("the database schema is outdated (pending: %s): run `creditbridge migrate` first", strings.Join(st.Pending, ", "))
+	}
+	return nil
+}
+
+func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, error) {
+	key, err := secretbox.ParseKey(cfg.EncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("CREDITBRIDGE_ENCRYPTION_KEY %w", err)
+	}
+	var prev []byte
+	if cfg.EncryptionKeyPrev != "" {
+		if prev, err = secretbox.ParseKey(cfg.EncryptionKeyPrev); err != nil {
+			return nil, fmt.Errorf("CREDITBRIDGE_ENCRYPTION_KEY_PREVIOUS %w", err)
+		}
+	}
+	box, err := secretbox.New(key, prev)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log}
+	if a.pool, err = openDB(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err := ensureSchema(ctx, a.pool, log); err != nil {
+		a.pool.Close()
+		return nil, err
+	}
+	if a.rdb, err = cbredis.Open(ctx, cfg.RedisURL); err != nil {
+		a.pool.Close()
+		return nil, err
+	}
+	a.aclient = asynq.NewClientFromRedisClient(a.rdb)
+	a.inspector = asynq.NewInspectorFromRedisClient(a.rdb)
+	a.metrics = metrics.New(a.queueLag, a.queueSize)
+	a.ledger = postgres.NewLedgerStore(a.pool, cfg.LedgerCommitters)
+	a.ledger.OnCommit = a.metrics.OnCommit
+	a.shops = postgres.NewShopStore(a.pool, box)
+	a.dir = postgres.NewDirectory(a.pool)
+	a.inbox = postgres.NewInbox(a.pool)
+	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue}
+	a.redeemer = &core.Redeemer{Ledger: a.ledger}
+	a.earner = &core.Earner{Orders: postgres.OrderStore{L: a.ledger}, Directory: a.dir, Ledger: a.ledger, Redeemer: a.redeemer}
+	compliance := &postgres.Compliance{Shops: a.shops, Directory: a.dir, Ledger: a.ledger}
+	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: a.shops, Log: log, Observe: a.metrics.ObserveEvent,
+		Handlers: map[core.Platform]core.EventHandler{
+			core.PlatformShopify:     &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: a.checkoutHold},
+			core.PlatformWooCommerce: &woocommerce.Processor{Earner: a.earner, Refunds: a.wooRefunds},
+		}}
+	secrets := []string{}
+	for _, s := range []string{cfg.ShopifySecret, cfg.ShopifySecretPrev} {
+		if s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	a.http, a.server = httpapi.New(httpapi.Config{BodyLimit: cfg.BodyLimit, AdminToken: cfg.AdminToken, ShopifyClientID: cfg.ShopifyClientID,
+		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL},
+		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
+			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Ready: a.ready})
+	return a, nil
+}
+
+func (a *app) ready(ctx context.Context) error {
+	if err := a.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	st, err := postgres.CheckSchema(ctx, a.pool)
+	if err != nil {
+		return err
+	}
+	if !st.UpToDate() {
+		return errors.New("schema not up to date")
+	}
+	return nil
+}
+
+func (a *app) queueLag() float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	d, err := a.inbox.Lag(ctx)
+	if err != nil {
+		return -1
+	}
+	return d.Seconds()
+}
+
+func (a *app) queueSize() float64 {
+	qi, err := a.inspector.GetQueueInfo(a.cfg.Queue)
+	if err != nil {
+		return 0
+	}
+	return float64(qi.Pending + qi.Retry + qi.Scheduled)
+}
+
+func (a *app) wooClient(shop core.Shop) (*woocommerce.Client, error) {
+	if shop.Secrets.ConsumerKey == "" || shop.Secrets.ConsumerSecret == "" {
+		return nil, errors.New("no REST consumer key/secret stored for this shop")
+	}
+	return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
+}
+
+func (a *app) wooRefunds(shop core.Shop) (woocommerce.RefundSource, error) { return a.wooClient(shop) }
+
+// checkoutHold places (or refreshes) the hold of a Shopify checkout for a
+// logged-in customer, keyed by the checkout token.
+func (a *app) checkoutHold(ctx context.Context, shop core.Shop, c shopify.Checkout) error {
+	if c.CustomerID == "" || c.Token == "" {
+		return nil
+	}
+	_, err := a.redeemer.Quote(ctx, shop, core.QuoteRequest{Owner: core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(c.CustomerID)},
+		Currency: c.Currency, Subtotal: c.SubtotalPrice, CartKey: c.Token})
+	if core.ErrorCode(err) == core.EINSUFFICIENT {
+		return nil
+	}
+	return err
+}
+
+func (a *app) close() {
+	_ = a.aclient.Close()
+	_ = a.inspector.Close()
+	_ = a.rdb.Close()
+	a.ledger.Close()
+	a.pool.Close()
+}
+
+// serve runs the HTTP server and/or the worker until ctx ends, then shuts
+// down in order: HTTP (finish requests) → worker (finish tasks) → clients
+// → Redis → ledger committers → PostgreSQL. started, if set, is called
+// with the listening address once HTTP accepts connections.
+func serve(ctx context.Context, cfg configs.Config, log *slog.Logger, started func(addr string, a *app)) error {
+	a, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	web := cfg.Role == "all" || cfg.Role == "web"
+	work := cfg.Role == "all" || cfg.Role == "worker"
+	var ln net.Listener
+	if web {
+		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.http.Listener(ln); err != nil {
+				errc <- fmt.Errorf("http: %w", err)
+			}
+		}()
+		log.Info("http listening", slog.String("addr", ln.Addr().String()))
+	}
+	var srv *asynq.Server
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	if work {
+		srv = jobs.NewServer(a.rdb, cfg.Queue, cfg.WorkerConcurrency, cfg.ShutdownTimeout/2, log)
+		if err := srv.Start(jobs.NewMux(&jobs.EventHandler{Dispatcher: a.dispatcher})); err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
+		log.Info("worker started", slog.String("queue", cfg.Queue), slog.Int("concurrency", cfg.WorkerConcurrency))
+		a.startPeriodic(bg, &wg)
+	}
+	if started != nil && ln != nil {
+		started(ln.Addr().String(), a)
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	log.Info("shutting down")
+	stopBG()
+	if web {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout/2)
+		if e := a.http.ShutdownWithContext(sctx); e != nil {
+			log.Warn("http shutdown", slog.Any("error", e))
+		}
+		cancel()
+	}
+	if srv != nil {
+		srv.Stop()
+		srv.Shutdown()
+	}
+	wg.Wait()
+	log.Info("stopped")
+	return err
+}
+
+func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
+	sweeper := &jobs.Sweeper{Inbox: a.inbox, Enqueuer: a.enqueuer, After: a.cfg.SweepAfter, Log: a.log}
+	expirer := &jobs.HoldExpirer{Ledger: a.ledger, Log: a.log}
+	poller := &jobs.Poller{Store: a.inbox, Enqueuer: a.enqueuer, Log: a.log, EventKey: httpapi.WooEventKey}
+	run := func(name string, every time.Duration, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); jobs.Every(ctx, every, name, a.log, fn) }()
+	}
+	run("inbox-sweeper", max(a.cfg.SweepAfter/2, 10*time.Second), func(ctx context.Context) error { _, err := sweeper.Sweep(ctx); return err })
+	run("hold-expiry", 30*time.Second, func(ctx context.Context) error { _, err := expirer.Expire(ctx); return err })
+	run("woocommerce-poller", a.cfg.PollInterval, func(ctx context.Context) error {
+		shops, err := a.shops.ListShops(ctx, core.PlatformWooCommerce)
+		if err != nil {
+			return err
+		}
+		for _, s := range shops {
+			c, err := a.wooClient(s)
+			if err != nil {
+				continue // no REST credentials: webhooks only
+			}
+			if _, err := poller.Poll(ctx, s, c, woocommerce.TopicPolled); err != nil {
+				a.log.Warn("poll failed", slog.Int64("shop", s.ID), slog.Any("error", err))
+			}
+		}
+		return nil
+	})
+}
+
+func migrate(ctx context.Context, cfg configs.Config, log *slog.Logger, out io.Writer) error {
+	pool, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := postgres.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(out, "schema is up to date")
+	}
+	for _, n := range applied {
+		fmt.Fprintln(out, "applied", n)
+	}
+	return nil
+}
+
+func audit(ctx context.Context, cfg configs.Config, shop int64, asJSON bool, out io.Writer) (bool, error) {
+	pool, err := openDB(ctx, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer pool.Close()
+	r, err := postgres.Audit(ctx, pool, shop)
+	if err != nil {
+		return false, err
+	}
+	if asJSON {
+		b, _ := json.MarshalIndent(r, "", "  ")
+		fmt.Fprintln(out, string(b))
+	} else {
+		fmt.Fprint(out, r.String())
+	}
+	return r.OK(), nil
+}
