@@ -250,7 +250,7 @@ func StatementView(cur string, page core.StatementPage) fiber.Map {
 			"kind": e.Reason.Kind, "description": Describe(e.Reason), "order_id": e.Reason.OrderID, "order_number": e.Reason.OrderNumber,
 			"product": e.Reason.Product, "sku": e.Reason.SKU, "rule": e.Reason.Rule, "beneficiary": e.Reason.Beneficiary, "note": e.Reason.Note,
 			"reverses": e.Reverses,
-			"delta": f(e.Available), "pending_delta": f(e.Pending), "held_delta": f(e.Held), "overdraft_delta": f(e.Overdraft.Neg()),
+			"delta":    f(e.Available), "pending_delta": f(e.Pending), "held_delta": f(e.Held), "overdraft_delta": f(e.Overdraft.Neg()),
 			"available_after": f(e.AvailableAfter), "pending_after": f(e.PendingAfter), "held_after": f(e.HeldAfter), "overdraft_after": f(e.OverdraftAfter.Neg()),
 		})
 	}
