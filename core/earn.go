@@ -55,6 +55,7 @@ type Earner struct {
 	Ledger    Ledger
 	Redeemer  *Redeemer // optional: captures holds for credit used on the order
 	Now       func() time.Time
+	Notify    BalanceNotifier // optional
 }
 
 // ApplyOrder applies an order snapshot (see DESIGN §2).
@@ -131,6 +132,7 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 		return res, err
 	}
 	e.settleOverdrafts(ctx, shop, res.Posted)
+	e.notify(ctx, shop, res)
 	return res, nil
 }
 
@@ -167,6 +169,7 @@ func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r R
 		return res, err
 	}
 	e.settleOverdrafts(ctx, shop, res.Posted)
+	e.notify(ctx, shop, res)
 	return res, nil
 }
 
@@ -259,5 +262,38 @@ func (e *Earner) ApplyDeletion(ctx context.Context, shop Shop, orderID string, a
 		st.buyer = st.Buyer
 		return e.converge(ctx, tx, shop, st, &res)
 	})
+	if err == nil {
+		e.notify(ctx, shop, res)
+	}
 	return res, err
+}
+
+// BalanceNotifier is told, after commit, whose balances changed (for
+// example to keep a Shopify customer metafield in sync). It must not block.
+type BalanceNotifier func(ctx context.Context, shop Shop, owners []Owner)
+
+// changedOwners lists the owners touched by transactions.
+func changedOwners(txs ...[]Transaction) []Owner {
+	seen := map[Owner]bool{}
+	var out []Owner
+	for _, list := range txs {
+		for _, t := range list {
+			for _, p := range t.Postings {
+				if p.Owner.Kind != OwnerProgram && !seen[p.Owner] {
+					seen[p.Owner] = true
+					out = append(out, p.Owner)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (e *Earner) notify(ctx context.Context, shop Shop, res ApplyResult) {
+	if e.Notify == nil {
+		return
+	}
+	if owners := changedOwners(res.Posted, res.Redeemed); len(owners) > 0 {
+		e.Notify(ctx, shop, owners)
+	}
 }

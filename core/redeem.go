@@ -38,6 +38,7 @@ type Quote struct {
 type Redeemer struct {
 	Ledger Ledger
 	Now    func() time.Time
+	Notify BalanceNotifier // optional: told after a hold changes a balance
 }
 
 // CapCredit returns the credit a cart may use: the least of available, the
@@ -117,6 +118,9 @@ func (r *Redeemer) Quote(ctx context.Context, shop Shop, q QuoteRequest) (Quote,
 			return Quote{}, err
 		}
 		out.Hold = &h
+		if r.Notify != nil {
+			r.Notify(ctx, shop, []Owner{q.Owner})
+		}
 		return out, nil
 	}
 }
