@@ -214,6 +214,40 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 		}
 		out = append(out, p)
 	}
+	if vt, ok := tx.(VoucherTx); ok && (active || o.Cancelled) {
+		for _, rd := range o.Redemptions {
+			if rd.Kind != RedemptionVoucher {
+				continue
+			}
+			v, found, err := vt.VoucherByCode(ctx, rd.Code)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case !found:
+			case active && (v.Status == VoucherIssued || v.Status == VoucherPending):
+				if err := vt.SettleVoucher(ctx, v, o.OrderID); err != nil {
+					return nil, err
+				}
+			case o.Cancelled && v.Status == VoucherUsed && v.OrderID == o.OrderID:
+				// The order that consumed the voucher was cancelled: the
+				// credit goes back to its owner (the code stays used).
+				vid := strconv.FormatInt(v.ID, 10)
+				p, err := tx.Post(ctx, Transaction{ShopID: shop.ID, Key: "voucher:" + vid + ":cancel-return",
+					Reason: Reason{Kind: ReasonVoucherReturn, OrderID: o.OrderID, OrderNumber: o.OrderNumber, VoucherID: vid, Note: "order cancelled: voucher credit returned"},
+					Postings: []Posting{
+						{Currency: v.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: v.Amount.Neg()},
+						{Currency: v.Currency, Owner: v.Owner, Bucket: BucketAvailable, Amount: v.Amount},
+					}})
+				if err != nil {
+					return nil, err
+				}
+				if !p.Replayed {
+					out = append(out, p)
+				}
+			}
+		}
+	}
 	if o.Cancelled && !has[ReasonRedeemReversal] {
 		back := decimal.Zero
 		var redeemID int64

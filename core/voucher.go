@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -39,4 +40,134 @@ type Voucher struct {
 // VoucherService issues vouchers and settles or returns them.
 type VoucherService interface {
 	Issue(ctx context.Context, shop Shop, owner Owner, currency string, amount decimal.Decimal) (Voucher, error)
+}
+
+// VoucherStore persists vouchers; every state change posts its ledger
+// transaction in the same database transaction.
+type VoucherStore interface {
+	// CreatePending inserts the voucher and moves its amount from the
+	// owner's available credit to the program's vouchers bucket
+	// (EINSUFFICIENT when not enough is available).
+	CreatePending(ctx context.Context, v Voucher) (Voucher, error)
+	MarkIssued(ctx context.Context, shopID, id int64, platformRef string) error
+	// Return gives an unused voucher's credit back (pending/issued only).
+	Return(ctx context.Context, shopID, id int64, note string) (Voucher, error)
+	Expired(ctx context.Context, now time.Time, limit int) ([]Voucher, error)
+}
+
+// VoucherTx settles vouchers inside an order's database transaction.
+type VoucherTx interface {
+	VoucherByCode(ctx context.Context, code string) (Voucher, bool, error)
+	// SettleVoucher marks the voucher used by the order and moves its
+	// amount from the vouchers bucket to redeemed.
+	SettleVoucher(ctx context.Context, v Voucher, orderID string) error
+}
+
+// CodeIssuer creates and checks voucher codes on a platform.
+type CodeIssuer interface {
+	CreateCode(ctx context.Context, shop Shop, v Voucher, email string) (platformRef string, err error)
+	// CodeUsed reports whether the platform recorded a use of the code.
+	CodeUsed(ctx context.Context, shop Shop, v Voucher) (bool, error)
+	DeleteCode(ctx context.Context, shop Shop, v Voucher) error
+}
+
+// EmailLookup finds the e-mail of a registered customer (to bind a
+// platform coupon to it).
+type EmailLookup func(ctx context.Context, shop Shop, owner Owner) (string, error)
+
+// Vouchers turns credit into single-use codes (VoucherService).
+type Vouchers struct {
+	Store   VoucherStore
+	Issuers map[Platform]CodeIssuer
+	Email   EmailLookup
+	Now     func() time.Time
+	Rand    func() string // code suffix generator
+}
+
+// VoucherCodePrefix starts every voucher code; platforms compare it
+// case-insensitively (WooCommerce lower-cases coupon codes).
+const VoucherCodePrefix = "cbv-"
+
+// Issue reserves the credit, creates the code on the platform, and gives
+// the credit back if the platform refuses.
+func (s *Vouchers) Issue(ctx context.Context, shop Shop, owner Owner, currency string, amount decimal.Decimal) (Voucher, error) {
+	if err := owner.Validate(); err != nil {
+		return Voucher{}, err
+	}
+	if err := CheckScale(currency, amount); err != nil {
+		return Voucher{}, err
+	}
+	if !amount.IsPositive() {
+		return Voucher{}, Errorf(EINVALID, "voucher amount must be positive")
+	}
+	iss, ok := s.Issuers[shop.Platform]
+	if !ok {
+		return Voucher{}, Errorf(EINVALID, "vouchers are not available on %s", shop.Platform)
+	}
+	days := shop.Settings.VoucherDays
+	if days <= 0 {
+		days = 90
+	}
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	v, err := s.Store.CreatePending(ctx, Voucher{ShopID: shop.ID, Code: VoucherCodePrefix + s.Rand(), Currency: currency, Owner: owner, Amount: amount,
+		Status: VoucherPending, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour)})
+	if err != nil {
+		return Voucher{}, err
+	}
+	email := ""
+	if s.Email != nil {
+		if email, err = s.Email(ctx, shop, owner); err != nil {
+			email = ""
+		}
+	}
+	ref, err := iss.CreateCode(ctx, shop, v, email)
+	if err != nil {
+		if _, rerr := s.Store.Return(ctx, shop.ID, v.ID, "the platform refused the code: credit returned"); rerr != nil {
+			return Voucher{}, fmt.Errorf("create code: %w (and returning the credit failed: %v; the expiry job will retry)", err, rerr)
+		}
+		return Voucher{}, fmt.Errorf("create voucher code on %s: %w", shop.Platform, err)
+	}
+	if err := s.Store.MarkIssued(ctx, shop.ID, v.ID, ref); err != nil {
+		return Voucher{}, err
+	}
+	v.Status, v.PlatformRef = VoucherIssued, ref
+	return v, nil
+}
+
+// ExpireVouchers returns the credit of expired, unused vouchers after
+// deleting their codes. A code the platform reports as used is left for
+// the order webhook to settle.
+func (s *Vouchers) ExpireVouchers(ctx context.Context, shops func(ctx context.Context, id int64) (Shop, error)) (int, error) {
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	vs, err := s.Store.Expired(ctx, now, 500)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range vs {
+		shop, err := shops(ctx, v.ShopID)
+		if err != nil {
+			continue
+		}
+		if iss, ok := s.Issuers[shop.Platform]; ok && v.Status == VoucherIssued {
+			used, err := iss.CodeUsed(ctx, shop, v)
+			if err != nil || used {
+				continue
+			}
+			if err := iss.DeleteCode(ctx, shop, v); err != nil {
+				continue
+			}
+		}
+		if _, err := s.Store.Return(ctx, v.ShopID, v.ID, "voucher expired unused"); err != nil && ErrorCode(err) != ECONFLICT {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
 	"github.com/creditbridge/creditbridge/adapters/secretbox"
+	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce"
 	"github.com/creditbridge/creditbridge/configs"
@@ -42,6 +44,7 @@ type app struct {
 	inbox      *postgres.Inbox
 	earner     *core.Earner
 	redeemer   *core.Redeemer
+	vouchers   *core.Vouchers
 	dispatcher *core.Dispatcher
 	enqueuer   *jobs.Enqueuer
 	metrics    *metrics.Metrics
@@ -113,6 +116,11 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.redeemer = &core.Redeemer{Ledger: a.ledger}
 	a.earner = &core.Earner{Orders: postgres.OrderStore{L: a.ledger}, Directory: a.dir, Ledger: a.ledger, Redeemer: a.redeemer}
 	compliance := &postgres.Compliance{Shops: a.shops, Directory: a.dir, Ledger: a.ledger}
+	a.vouchers = &core.Vouchers{Store: postgres.VoucherStore{L: a.ledger}, Email: a.dir.CustomerEmail, Rand: voucherSuffix,
+		Issuers: map[core.Platform]core.CodeIssuer{
+			core.PlatformWooCommerce: woocommerce.VoucherIssuer{Client: func(s core.Shop) (woocommerce.CouponAPI, error) { return a.wooClient(s) }},
+			core.PlatformShopify:     admin.VoucherIssuer{Client: a.shopifyClient},
+		}}
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: a.shops, Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify:     &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: a.checkoutHold},
@@ -127,7 +135,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.http, a.server = httpapi.New(httpapi.Config{BodyLimit: cfg.BodyLimit, AdminToken: cfg.AdminToken, ShopifyClientID: cfg.ShopifyClientID,
 		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL},
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
-			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Ready: a.ready})
+			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Ready: a.ready})
 	return a, nil
 }
 
@@ -171,6 +179,28 @@ func (a *app) wooClient(shop core.Shop) (*woocommerce.Client, error) {
 		return nil, errors.New("no REST consumer key/secret stored for this shop")
 	}
 	return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
+}
+
+// shopifyClient returns an Admin API client for a shop's stored token.
+func (a *app) shopifyClient(_ context.Context, shop core.Shop) (*admin.Client, error) {
+	if shop.Secrets.AccessToken == "" {
+		return nil, core.Errorf(core.EINVALID, "shop %s has no Admin API token (install the app)", shop.Domain)
+	}
+	return admin.NewClient(shop.Domain, shop.Secrets.AccessToken, a.cfg.ShopifyAPIVersion), nil
+}
+
+// voucherSuffix is the random part of a voucher code: 10 characters from
+// an alphabet without look-alikes.
+func voucherSuffix() string {
+	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }
 
 func (a *app) wooRefunds(shop core.Shop) (woocommerce.RefundSource, error) { return a.wooClient(shop) }
@@ -271,6 +301,7 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	run("inbox-sweeper", max(a.cfg.SweepAfter/2, 10*time.Second), func(ctx context.Context) error { _, err := sweeper.Sweep(ctx); return err })
 	run("hold-expiry", 30*time.Second, func(ctx context.Context) error { _, err := expirer.Expire(ctx); return err })
+	run("voucher-expiry", 10*time.Minute, func(ctx context.Context) error { _, err := a.vouchers.ExpireVouchers(ctx, a.shops.ShopByID); return err })
 	run("woocommerce-poller", a.cfg.PollInterval, func(ctx context.Context) error {
 		shops, err := a.shops.ListShops(ctx, core.PlatformWooCommerce)
 		if err != nil {

@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/jackc/pgx/v5"
+)
+
+// VoucherStore implements core.VoucherStore.
+type VoucherStore struct {
+	L *LedgerStore
+}
+
+var _ core.VoucherStore = VoucherStore{}
+
+const voucherCols = `id, code, currency, owner_kind, owner_id, amount, status, coalesce(platform_ref, ''), coalesce(order_id, ''), expires_at, created_at`
+
+func scanVoucher(shopID int64, row pgx.Row) (core.Voucher, error) {
+	v := core.Voucher{ShopID: shopID}
+	var kind, st string
+	err := row.Scan(&v.ID, &v.Code, &v.Currency, &kind, &v.Owner.ID, &v.Amount, &st, &v.PlatformRef, &v.OrderID, &v.ExpiresAt, &v.CreatedAt)
+	v.Owner.Kind, v.Status = core.OwnerKind(kind), core.VoucherStatus(st)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, core.Errorf(core.ENOTFOUND, "voucher not found")
+	}
+	return v, err
+}
+
+func voucherTx(v core.Voucher, step string, kind core.ReasonKind, note string, ps []core.Posting) core.Transaction {
+	id := strconv.FormatInt(v.ID, 10)
+	return core.Transaction{ShopID: v.ShopID, Key: "voucher:" + id + ":" + step, Reason: core.Reason{Kind: kind, VoucherID: id, OrderID: v.OrderID, Note: note}, Postings: ps}
+}
+
+// CreatePending inserts the voucher and reserves its credit.
+func (s VoucherStore) CreatePending(ctx context.Context, v core.Voucher) (core.Voucher, error) {
+	var out core.Voucher
+	err := s.L.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanVoucher(v.ShopID, tx.QueryRow(ctx, `INSERT INTO vouchers (shop_id, code, currency, owner_kind, owner_id, amount, status, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING `+voucherCols, v.ShopID, strings.ToLower(v.Code), v.Currency, string(v.Owner.Kind), v.Owner.ID, v.Amount, v.ExpiresAt))
+		if err != nil {
+			return err
+		}
+		out.ShopID = v.ShopID
+		_, err = s.L.postInTx(ctx, tx, mustValid(voucherTx(out, "issue", core.ReasonVoucherIssue, "", []core.Posting{
+			{Currency: v.Currency, Owner: v.Owner, Bucket: core.BucketAvailable, Amount: v.Amount.Neg()},
+			{Currency: v.Currency, Owner: core.ProgramOwner, Bucket: core.ProgramVouchers, Amount: v.Amount},
+		})))
+		return err
+	})
+	if c, con := pgCode(err); c == "23505" && con == "vouchers_code" {
+		return out, core.Errorf(core.ECONFLICT, "voucher code already exists")
+	}
+	return out, err
+}
+
+func mustValid(t core.Transaction) core.Transaction {
+	_ = t.Validate() // postInTx re-validates and reports errors
+	return t
+}
+
+// MarkIssued records the platform's reference of a created code.
+func (s VoucherStore) MarkIssued(ctx context.Context, shopID, id int64, ref string) error {
+	_, err := s.L.pool.Exec(ctx, `UPDATE vouchers SET status = 'issued', platform_ref = $3 WHERE shop_id = $1 AND id = $2 AND status = 'pending'`, shopID, id, ref)
+	return err
+}
+
+// Return gives an unused voucher's credit back.
+func (s VoucherStore) Return(ctx context.Context, shopID, id int64, note string) (core.Voucher, error) {
+	var out core.Voucher
+	err := s.L.inTx(ctx, func(tx pgx.Tx) error {
+		v, err := scanVoucher(shopID, tx.QueryRow(ctx, `SELECT `+voucherCols+` FROM vouchers WHERE shop_id = $1 AND id = $2 FOR UPDATE`, shopID, id))
+		if err != nil {
+			return err
+		}
+		if v.Status != core.VoucherPending && v.Status != core.VoucherIssued {
+			return core.Errorf(core.ECONFLICT, "voucher %d is already %s", id, v.Status)
+		}
+		if _, err := s.L.postInTx(ctx, tx, mustValid(voucherTx(v, "return", core.ReasonVoucherReturn, note, []core.Posting{
+			{Currency: v.Currency, Owner: core.ProgramOwner, Bucket: core.ProgramVouchers, Amount: v.Amount.Neg()},
+			{Currency: v.Currency, Owner: v.Owner, Bucket: core.BucketAvailable, Amount: v.Amount},
+		}))); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE vouchers SET status = 'returned', resolved_at = now() WHERE shop_id = $1 AND id = $2`, shopID, id)
+		v.Status = core.VoucherReturned
+		out = v
+		return err
+	})
+	return out, err
+}
+
+// Expired lists vouchers past their expiry that were never used.
+func (s VoucherStore) Expired(ctx context.Context, now time.Time, limit int) ([]core.Voucher, error) {
+	rows, err := s.L.pool.Query(ctx, `SELECT shop_id, `+voucherCols+` FROM vouchers WHERE status IN ('pending', 'issued') AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: expired vouchers: %w", err)
+	}
+	defer rows.Close()
+	var out []core.Voucher
+	for rows.Next() {
+		var shop int64
+		var v core.Voucher
+		var kind, st string
+		if err := rows.Scan(&shop, &v.ID, &v.Code, &v.Currency, &kind, &v.Owner.ID, &v.Amount, &st, &v.PlatformRef, &v.OrderID, &v.ExpiresAt, &v.CreatedAt); err != nil {
+			return nil, err
+		}
+		v.ShopID, v.Owner.Kind, v.Status = shop, core.OwnerKind(kind), core.VoucherStatus(st)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Vouchers of an owner, newest first.
+func (s VoucherStore) ForOwner(ctx context.Context, shopID int64, owner core.Owner) ([]core.Voucher, error) {
+	rows, err := s.L.pool.Query(ctx, `SELECT `+voucherCols+` FROM vouchers WHERE shop_id = $1 AND owner_kind = $2 AND owner_id = $3 ORDER BY id DESC LIMIT 100`, shopID, string(owner.Kind), owner.ID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Voucher, error) { return scanVoucher(shopID, r) })
+}
+
+func (o *orderTx) VoucherByCode(ctx context.Context, code string) (core.Voucher, bool, error) {
+	v, err := scanVoucher(o.shop, o.tx.QueryRow(ctx, `SELECT `+voucherCols+` FROM vouchers WHERE shop_id = $1 AND code = $2 FOR UPDATE`, o.shop, strings.ToLower(code)))
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		return v, false, nil
+	}
+	return v, err == nil, err
+}
+
+func (o *orderTx) SettleVoucher(ctx context.Context, v core.Voucher, orderID string) error {
+	v.OrderID = orderID
+	if _, err := o.s.postInTx(ctx, o.tx, mustValid(voucherTx(v, "settle", core.ReasonVoucherSettle, "", []core.Posting{
+		{Currency: v.Currency, Owner: core.ProgramOwner, Bucket: core.ProgramVouchers, Amount: v.Amount.Neg()},
+		{Currency: v.Currency, Owner: core.ProgramOwner, Bucket: core.ProgramRedeemed, Amount: v.Amount},
+	}))); err != nil {
+		return err
+	}
+	_, err := o.tx.Exec(ctx, `UPDATE vouchers SET status = 'used', order_id = $3, resolved_at = now() WHERE shop_id = $1 AND id = $2`, o.shop, v.ID, orderID)
+	return err
+}
+
+// CustomerEmail returns the e-mail recorded for a customer owner ("" if none).
+func (d *Directory) CustomerEmail(ctx context.Context, shop core.Shop, owner core.Owner) (string, error) {
+	var email *string
+	err := d.pool.QueryRow(ctx, `SELECT email FROM customers WHERE shop_id = $1 AND owner_id = $2`, shop.ID, owner.ID).Scan(&email)
+	if errors.Is(err, pgx.ErrNoRows) || email == nil {
+		return "", nil
+	}
+	return *email, err
+}

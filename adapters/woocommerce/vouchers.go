@@ -1,0 +1,69 @@
+package woocommerce
+
+import (
+	"context"
+
+	"github.com/creditbridge/creditbridge/core"
+)
+
+// CouponAPI is the part of the REST client vouchers use.
+type CouponAPI interface {
+	CreateCoupon(ctx context.Context, r CouponRequest) (Coupon, error)
+	GetCouponByCode(ctx context.Context, code string) (Coupon, bool, error)
+	DeleteCoupon(ctx context.Context, id string) error
+}
+
+// VoucherIssuer creates voucher codes as single-use WooCommerce coupons
+// bound to the customer's e-mail (core.CodeIssuer).
+type VoucherIssuer struct {
+	Client func(shop core.Shop) (CouponAPI, error)
+}
+
+var _ core.CodeIssuer = VoucherIssuer{}
+
+// CreateCode creates the coupon and returns its id.
+func (v VoucherIssuer) CreateCode(ctx context.Context, shop core.Shop, vc core.Voucher, email string) (string, error) {
+	c, err := v.Client(shop)
+	if err != nil {
+		return "", core.Errorf(core.EINVALID, "the shop has no REST credentials to create coupons")
+	}
+	req := CouponRequest{Code: vc.Code, Currency: vc.Currency, Amount: vc.Amount, ExpiresAt: vc.ExpiresAt, Description: "creditbridge voucher",
+		Meta: map[string]string{"_creditbridge_voucher": vc.Code}}
+	if email != "" {
+		req.EmailRestrictions = []string{email}
+	}
+	cp, err := c.CreateCoupon(ctx, req)
+	if err != nil {
+		// A lost response may hide a created coupon: look it up.
+		if got, ok, lerr := c.GetCouponByCode(ctx, vc.Code); lerr == nil && ok {
+			return got.ID, nil
+		}
+		return "", err
+	}
+	return cp.ID, nil
+}
+
+// CodeUsed reports whether the coupon was used.
+func (v VoucherIssuer) CodeUsed(ctx context.Context, shop core.Shop, vc core.Voucher) (bool, error) {
+	c, err := v.Client(shop)
+	if err != nil {
+		return false, err
+	}
+	cp, ok, err := c.GetCouponByCode(ctx, vc.Code)
+	if err != nil || !ok {
+		return false, err
+	}
+	return cp.UsageCount > 0, nil
+}
+
+// DeleteCode deletes the coupon.
+func (v VoucherIssuer) DeleteCode(ctx context.Context, shop core.Shop, vc core.Voucher) error {
+	c, err := v.Client(shop)
+	if err != nil {
+		return err
+	}
+	if vc.PlatformRef == "" {
+		return nil
+	}
+	return c.DeleteCoupon(ctx, vc.PlatformRef)
+}
