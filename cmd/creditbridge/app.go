@@ -18,8 +18,8 @@ import (
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
 	"github.com/creditbridge/creditbridge/adapters/secretbox"
-	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce"
 	"github.com/creditbridge/creditbridge/configs"
 	"github.com/creditbridge/creditbridge/core"
@@ -301,7 +301,10 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	run("inbox-sweeper", max(a.cfg.SweepAfter/2, 10*time.Second), func(ctx context.Context) error { _, err := sweeper.Sweep(ctx); return err })
 	run("hold-expiry", 30*time.Second, func(ctx context.Context) error { _, err := expirer.Expire(ctx); return err })
-	run("voucher-expiry", 10*time.Minute, func(ctx context.Context) error { _, err := a.vouchers.ExpireVouchers(ctx, a.shops.ShopByID); return err })
+	run("voucher-expiry", 10*time.Minute, func(ctx context.Context) error {
+		_, err := a.vouchers.ExpireVouchers(ctx, a.shops.ShopByID)
+		return err
+	})
 	run("woocommerce-poller", a.cfg.PollInterval, func(ctx context.Context) error {
 		shops, err := a.shops.ListShops(ctx, core.PlatformWooCommerce)
 		if err != nil {
