@@ -1,6 +1,7 @@
 package core
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -58,7 +59,11 @@ func CheckScale(currency string, amount decimal.Decimal) error {
 // ParseAmount parses a decimal string and checks it against the currency's
 // scale.
 func ParseAmount(currency, s string) (decimal.Decimal, error) {
-	d, err := decimal.NewFromString(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if !plainDecimal.MatchString(s) {
+		return decimal.Zero, Errorf(EINVALID, "amount %q is not a plain decimal number like 12.50", truncate(s, 40))
+	}
+	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return decimal.Zero, Errorf(EINVALID, "amount %q is not a decimal number", s)
 	}
@@ -88,4 +93,15 @@ func StringFixedFor(currency string, amount decimal.Decimal) string {
 		return amount.String()
 	}
 	return amount.StringFixed(s)
+}
+
+// plainDecimal accepts "12", "-3.5", "0.001": no exponents (which could make
+// later arithmetic unbounded), no signs other than a leading minus.
+var plainDecimal = regexp.MustCompile(`^-?[0-9]{1,20}(\.[0-9]{1,20})?$`)
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
