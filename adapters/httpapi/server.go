@@ -40,6 +40,7 @@ type Config struct {
 	PublicURL        string
 	CustomerTokenTTL time.Duration
 	ReadTimeout      time.Duration
+	ShopifyApp       ShopifyAppConfig // install flow, embedded page, app proxy (shopifyapp.go)
 }
 
 // Deps are the server's collaborators.
