@@ -1,0 +1,330 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/hibiken/asynq"
+	"github.com/shopspring/decimal"
+)
+
+// TypeShopifyMetafieldSync writes a customer's available credit into the
+// Shopify customer metafield the discount Function reads.
+const TypeShopifyMetafieldSync = "shopify:metafield-sync"
+
+// MetafieldPayload names the owner whose metafield to refresh. The task
+// carries no amount: the handler reads the balance when it runs, so a
+// late or repeated task always writes the current value.
+type MetafieldPayload struct {
+	ShopID  int64  `json:"shop_id"`
+	OwnerID string `json:"owner_id"`
+}
+
+// DefaultMetafieldDelay is how long changes to one owner's balance are
+// collected before the metafield is written.
+const DefaultMetafieldDelay = 2 * time.Second
+
+// MetafieldTaskID is the asynq task id of the sync of owner at now with
+// window delay: changes within one window share one task, which runs at
+// the window's end, after every change of that window has committed.
+// (A single id per owner would be rejected as a duplicate while its task
+// is running, and a change committed after the task read the balance
+// would then never reach Shopify.)
+func MetafieldTaskID(shopID int64, ownerID string, now time.Time, window time.Duration) (string, time.Time) {
+	if window <= 0 {
+		window = DefaultMetafieldDelay
+	}
+	bucket := now.UnixNano() / int64(window)
+	runAt := time.Unix(0, (bucket+1)*int64(window))
+	return "mf:" + strconv.FormatInt(shopID, 10) + ":" + ownerID + ":" + strconv.FormatInt(bucket, 10), runAt
+}
+
+// MetafieldNotifier enqueues metafield syncs after balance changes. Its
+// Notify method is a core.BalanceNotifier (core.Earner.Notify).
+type MetafieldNotifier struct {
+	Client *asynq.Client
+	Queue  string
+	// Delay is the collection window (default DefaultMetafieldDelay).
+	Delay time.Duration
+	Log   *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+var _ core.BalanceNotifier = (*MetafieldNotifier)(nil).Notify
+
+// Notify enqueues one sync per registered customer of a Shopify shop
+// (guests and partners have no Shopify customer to write to). It only
+// talks to Redis, with a short timeout; a failure is logged and the next
+// balance change of that owner syncs again.
+func (n *MetafieldNotifier) Notify(ctx context.Context, shop core.Shop, owners []core.Owner) {
+	if shop.Platform != core.PlatformShopify {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	for _, o := range owners {
+		if _, ok := ShopifyCustomerID(o); !ok {
+			continue
+		}
+		if err := n.Enqueue(ctx, shop.ID, o.ID); err != nil && n.Log != nil {
+			n.Log.Warn("metafield sync not enqueued", slog.Int64("shop", shop.ID), slog.Any("error", err))
+		}
+	}
+}
+
+// Enqueue schedules the sync of one owner. A task already scheduled for
+// the same window makes it a no-op.
+func (n *MetafieldNotifier) Enqueue(ctx context.Context, shopID int64, ownerID string) error {
+	now := time.Now
+	if n.Now != nil {
+		now = n.Now
+	}
+	id, runAt := MetafieldTaskID(shopID, ownerID, now(), n.Delay)
+	b, _ := json.Marshal(MetafieldPayload{ShopID: shopID, OwnerID: ownerID})
+	_, err := n.Client.EnqueueContext(ctx, asynq.NewTask(TypeShopifyMetafieldSync, b), asynq.Queue(n.Queue), asynq.TaskID(id),
+		asynq.ProcessAt(runAt), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	return err
+}
+
+// ShopifyCustomerID returns the Shopify customer id of a registered
+// customer owner (c:<digits>).
+func ShopifyCustomerID(o core.Owner) (string, bool) {
+	if o.Kind != core.OwnerCustomer {
+		return "", false
+	}
+	id, ok := strings.CutPrefix(o.ID, "c:")
+	if !ok || id == "" {
+		return "", false
+	}
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return "", false
+	}
+	return id, true
+}
+
+// AdminSource returns a usable Admin API client for a shop.
+type AdminSource interface {
+	AdminClient(ctx context.Context, shop core.Shop) (*admin.Client, error)
+}
+
+// ShopifyClients builds Admin API clients from the shops' stored tokens,
+// refreshing an expiring offline token (and storing the rotated pair)
+// shortly before it expires.
+type ShopifyClients struct {
+	Shops        core.ShopStore
+	ClientID     string
+	ClientSecret string
+	// APIVersion defaults to admin.DefaultAPIVersion.
+	APIVersion string
+	// HTTPClient sends OAuth and GraphQL requests (nil: defaults).
+	HTTPClient *http.Client
+	// Options are extra client options (tests).
+	Options []admin.Option
+	Log     *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+
+	mu    sync.Mutex
+	locks map[int64]*sync.Mutex
+}
+
+var _ AdminSource = (*ShopifyClients)(nil)
+
+func (c *ShopifyClients) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *ShopifyClients) lock(shopID int64) *sync.Mutex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.locks == nil {
+		c.locks = map[int64]*sync.Mutex{}
+	}
+	l, ok := c.locks[shopID]
+	if !ok {
+		l = &sync.Mutex{}
+		c.locks[shopID] = l
+	}
+	return l
+}
+
+func (c *ShopifyClients) client(shop core.Shop) *admin.Client {
+	opts := make([]admin.Option, 0, len(c.Options)+1)
+	if c.HTTPClient != nil {
+		opts = append(opts, admin.WithHTTPClient(c.HTTPClient))
+	}
+	opts = append(opts, c.Options...)
+	return admin.NewClient(shop.Domain, shop.Secrets.AccessToken, c.APIVersion, opts...)
+}
+
+func needsRefresh(s core.ShopSecrets, now time.Time) bool {
+	return (admin.Token{ExpiresAt: s.TokenExpiresAt}).NeedsRefresh(now)
+}
+
+// AdminClient returns a client for shop, refreshing its token first when
+// it expires within five minutes. Refreshes of one shop are serialized in
+// this process; when another process rotated the refresh token first, the
+// stored token is reloaded and used. A shop without a token, or whose
+// refresh token Shopify refuses, is EUNAUTHORIZED: the merchant must open
+// the app again (token exchange) or reinstall it.
+func (c *ShopifyClients) AdminClient(ctx context.Context, shop core.Shop) (*admin.Client, error) {
+	if shop.Platform != core.PlatformShopify {
+		return nil, core.Errorf(core.EINVALID, "shop %d is not a Shopify shop", shop.ID)
+	}
+	if shop.Secrets.AccessToken == "" {
+		return nil, core.Errorf(core.EUNAUTHORIZED, "shop %d has no Shopify access token (open the app in the Shopify admin)", shop.ID)
+	}
+	if !needsRefresh(shop.Secrets, c.now()) {
+		return c.client(shop), nil
+	}
+	l := c.lock(shop.ID)
+	l.Lock()
+	defer l.Unlock()
+	fresh, err := c.Shops.ShopByID(ctx, shop.ID)
+	if err != nil {
+		return nil, err
+	}
+	if fresh.Secrets.AccessToken != "" && !needsRefresh(fresh.Secrets, c.now()) {
+		return c.client(fresh), nil // refreshed meanwhile
+	}
+	if fresh.Secrets.RefreshToken == "" {
+		return nil, core.Errorf(core.EUNAUTHORIZED, "shop %d: the Shopify token expired and there is no refresh token (open the app in the Shopify admin)", shop.ID)
+	}
+	tok, err := admin.RefreshToken(ctx, c.HTTPClient, fresh.Domain, c.ClientID, c.ClientSecret, fresh.Secrets.RefreshToken)
+	if err != nil {
+		// Another process may have rotated the refresh token first.
+		if again, lerr := c.Shops.ShopByID(ctx, shop.ID); lerr == nil && again.Secrets.AccessToken != fresh.Secrets.AccessToken &&
+			!needsRefresh(again.Secrets, c.now()) {
+			return c.client(again), nil
+		}
+		return nil, fmt.Errorf("jobs: refresh Shopify token of shop %d: %w", shop.ID, err)
+	}
+	// Store on a fresh read so concurrent settings changes are kept.
+	latest, err := c.Shops.ShopByID(ctx, shop.ID)
+	if err != nil {
+		return nil, err
+	}
+	latest.Secrets.AccessToken, latest.Secrets.RefreshToken, latest.Secrets.TokenExpiresAt = tok.AccessToken, tok.RefreshToken, tok.ExpiresAt
+	if err := c.Shops.UpdateShop(ctx, latest); err != nil {
+		// The old refresh token is spent: without the new pair stored the
+		// merchant must open the app again to get a token.
+		return nil, fmt.Errorf("jobs: store refreshed Shopify token of shop %d: %w", shop.ID, err)
+	}
+	if c.Log != nil {
+		c.Log.Info("shopify token refreshed", slog.Int64("shop", shop.ID), slog.Time("expires_at", tok.ExpiresAt))
+	}
+	return c.client(latest), nil
+}
+
+// MetafieldHandler is the asynq handler of TypeShopifyMetafieldSync.
+type MetafieldHandler struct {
+	Shops  core.ShopStore
+	Ledger core.Ledger
+	Admin  AdminSource
+	Log    *slog.Logger
+	// Now stamps the metafield's updated_at (default time.Now).
+	Now func() time.Time
+}
+
+// ProcessTask decodes the payload and syncs the metafield.
+func (h *MetafieldHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p MetafieldPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ShopID == 0 || p.OwnerID == "" {
+		return fmt.Errorf("jobs: bad metafield payload: %w", asynq.SkipRetry)
+	}
+	err := h.Sync(ctx, p.ShopID, p.OwnerID)
+	switch core.ErrorCode(err) {
+	case "":
+		return nil
+	case core.EUNAUTHORIZED, core.ENOTFOUND, core.EINVALID:
+		// Uninstalled shop, revoked token, rejected value: retrying
+		// cannot help; the next balance change (or app open) tries again.
+		if h.Log != nil {
+			h.Log.Warn("metafield sync dropped", slog.Int64("shop", p.ShopID), slog.Any("error", err))
+		}
+		return fmt.Errorf("jobs: metafield sync: %w (%w)", err, asynq.SkipRetry)
+	}
+	return err
+}
+
+// Sync writes the owner's available credit (with the shop's checkout
+// caps) into the customer's metafield. Non-Shopify or inactive shops and
+// owners that are not registered Shopify customers are skipped.
+func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID string) error {
+	shop, err := h.Shops.ShopByID(ctx, shopID)
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		return nil // purged
+	}
+	if err != nil {
+		return err
+	}
+	owner := core.Owner{Kind: core.OwnerCustomer, ID: ownerID}
+	custID, ok := ShopifyCustomerID(owner)
+	if shop.Platform != core.PlatformShopify || !shop.Active || !ok {
+		return nil
+	}
+	b, err := h.Ledger.Balance(ctx, shop.ID, shop.Currency, owner)
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	mf := CreditMetafieldFor(shop, b, now())
+	cl, err := h.Admin.AdminClient(ctx, shop)
+	if err != nil {
+		return err
+	}
+	return cl.SetCustomerCreditMetafield(ctx, "gid://shopify/Customer/"+custID, mf)
+}
+
+// CreditMetafieldFor builds the metafield value of a balance: the
+// available credit (never negative) and the shop's checkout caps. A
+// max_percent of 0 allows no credit, so it is sent as amount 0.
+func CreditMetafieldFor(shop core.Shop, b core.Balance, now time.Time) admin.CreditMetafield {
+	cur := shop.Currency
+	avail := b.Available
+	if avail.IsNegative() {
+		avail = decimal.Zero
+	}
+	st := shop.Settings
+	var maxPercent string
+	if st.MaxPercent.Valid {
+		if p := st.MaxPercent.Decimal.Round(2); p.IsPositive() {
+			maxPercent = p.String()
+		} else {
+			avail = decimal.Zero
+		}
+	}
+	mf := admin.CreditMetafield{Amount: core.StringFixedFor(cur, avail), Currency: cur, MaxPercent: maxPercent, UpdatedAt: now}
+	if st.MaxAmount.Valid {
+		mf.MaxAmount = core.StringFixedFor(cur, st.MaxAmount.Decimal)
+	}
+	if st.MinOrder.Valid {
+		mf.MinOrder = core.StringFixedFor(cur, st.MinOrder.Decimal)
+	}
+	return mf
+}
+
+// RegisterShopify adds the Shopify task handlers to mux.
+func RegisterShopify(mux *asynq.ServeMux, h *MetafieldHandler) {
+	mux.Handle(TypeShopifyMetafieldSync, h)
+}
