@@ -134,6 +134,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	t.Cleanup(func() {
 		// asynq keys embed the queue name: remove this test's queue.
 		_ = e.inspector.DeleteQueue(e.queue, true)
+		_, _ = e.flushQueue(context.Background())
 		_ = e.aclient.Close()
 		_ = e.inspector.Close()
 		_ = e.rdb.Close()
@@ -178,6 +179,26 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		e.startWorker()
 	}
 	return e
+}
+
+// flushQueue deletes every Redis key of the test's queue, as a Redis
+// flush or a restart without persistence would, and returns how many.
+func (e *env) flushQueue(ctx context.Context) (int, error) {
+	keys, err := e.rdb.Keys(ctx, "asynq:{"+e.queue+"}:*").Result()
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	return len(keys), e.rdb.Del(ctx, keys...).Err()
+}
+
+// pendingTasks counts the tasks waiting in the test's queue.
+func (e *env) pendingTasks() int64 {
+	e.t.Helper()
+	n, err := e.rdb.LLen(context.Background(), "asynq:{"+e.queue+"}:pending").Result()
+	if err != nil {
+		e.t.Fatalf("redis: %v", err)
+	}
+	return n
 }
 
 // startWorker starts the asynq worker on the test's queue (once).
@@ -502,4 +523,6 @@ func (e *env) auditOK(shopID int64) {
 }
 
 // errIs reports whether err carries a core code.
-func errIs(err error, code string) bool { return err != nil && core.ErrorCode(err) == code && !errors.Is(err, context.Canceled) }
+func errIs(err error, code string) bool {
+	return err != nil && core.ErrorCode(err) == code && !errors.Is(err, context.Canceled)
+}
