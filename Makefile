@@ -1,0 +1,111 @@
+# creditbridge developer tasks. `make help` lists the targets.
+#
+# The demo, the tests, the fuzzers and the benchmarks need PostgreSQL on
+# 127.0.0.1:5432 (user postgres, database test) and Redis on 127.0.0.1:6379;
+# `make services` (a prerequisite of those targets) checks them and starts
+# them when they are installed but stopped (deploy/services.sh).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Go from /usr/local/go when it is installed there but not on PATH.
+export PATH := $(if $(wildcard /usr/local/go/bin/go),/usr/local/go/bin:,)$(PATH)
+
+GO ?= go
+# Database the tests use (adapters/postgres/pgtest creates one schema per test).
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+# Environment file for migrate/audit/serve (copy configs/example.env to .env).
+ENV_FILE ?= .env
+# Time for each fuzz target in `make fuzz`.
+FUZZTIME ?= 10s
+# Extra flags for `make test`, e.g. TESTFLAGS='-run TestLedger -v'.
+TESTFLAGS ?=
+# Image name for `make docker`.
+IMAGE ?= creditbridge:dev
+
+# with_env runs a creditbridge subcommand with $(ENV_FILE) loaded: KEY=VALUE
+# lines (no quotes), comments with #; variables already set in the
+# environment win over the file, as with docker compose.
+define with_env
+@if [ -f "$(ENV_FILE)" ]; then \
+		while IFS= read -r line || [ -n "$$line" ]; do \
+			case "$$line" in ''|'#'*) continue ;; esac; \
+			key="$${line%%=*}"; \
+			case "$$key" in ''|*[!A-Za-z0-9_]*) echo "$(ENV_FILE): ignoring line: $$key=..." >&2; continue ;; esac; \
+			if [ -z "$${!key+set}" ]; then export "$$line"; fi; \
+		done < "$(ENV_FILE)"; \
+	elif [ -z "$${DATABASE_URL:-}" ]; then \
+		echo "no $(ENV_FILE) and DATABASE_URL is not set: cp configs/example.env .env and edit it (or export the variables)" >&2; \
+		exit 2; \
+	fi; \
+	$(GO) run ./cmd/creditbridge $(1)
+endef
+
+.PHONY: help
+help: ## list the targets
+	@echo "usage: make <target>   (variables: FUZZTIME=$(FUZZTIME) ENV_FILE=$(ENV_FILE) IMAGE=$(IMAGE) TESTFLAGS=...)"
+	@echo
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: services
+services: ## check PostgreSQL (127.0.0.1:5432, database test) and Redis (127.0.0.1:6379); start them if stopped
+	@bash deploy/services.sh
+
+.PHONY: run
+run: services ## run the demo: a demo shop, signed webhooks through the real endpoints, balance and statement
+	$(GO) run ./cmd/creditbridge demo
+
+.PHONY: test
+test: services ## run every test with the race detector (PHP/node tests run when php/node are installed)
+	$(GO) test -race -count=1 ./... $(TESTFLAGS)
+
+.PHONY: lint
+lint: ## gofmt must list no file, go vet must be clean (and golangci-lint when it is installed)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); \
+	if [ -n "$$out" ]; then echo "gofmt -l lists files that need gofmt -w:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if command -v golangci-lint >/dev/null 2>&1; then golangci-lint run ./...; \
+	else echo "golangci-lint not installed: skipped (config in .golangci.yml)"; fi
+
+.PHONY: fuzz
+fuzz: services ## run each Fuzz target of every package for FUZZTIME (default 10s)
+	@for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+.PHONY: bench
+bench: services ## smoke-run every benchmark once (-benchtime=1x)
+	$(GO) test -run='^$$' -bench=. -benchtime=1x ./...
+
+.PHONY: build
+build: ## build the binaries of ./cmd/... into bin/
+	$(GO) build -o bin/ ./cmd/...
+
+.PHONY: migrate
+migrate: ## apply pending database migrations (environment from ENV_FILE, default .env)
+	$(call with_env,migrate)
+
+.PHONY: audit
+audit: ## check every ledger invariant (environment from ENV_FILE); exits 1 with a report when one fails
+	$(call with_env,audit)
+
+.PHONY: serve
+serve: ## run the HTTP API and the worker (environment from ENV_FILE)
+	$(call with_env,serve)
+
+.PHONY: docker
+docker: ## build the container image IMAGE (default creditbridge:dev) from deploy/Dockerfile
+	docker build -f deploy/Dockerfile -t $(IMAGE) .
+
+.PHONY: ci
+ci: ## run the CI script (.ci/run) on this working tree
+	bash .ci/run
+
+.PHONY: clean
+clean: ## remove build output (bin/)
+	rm -rf bin/
