@@ -264,8 +264,8 @@ func (h *MetafieldHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 	return err
 }
 
-// Sync writes the owner's available credit (with the shop's checkout
-// caps) into the customer's metafield. Non-Shopify or inactive shops and
+// Sync writes the owner's spendable credit (see CreditMetafieldFor) into
+// the customer's metafield. Non-Shopify or inactive shops and
 // owners that are not registered Shopify customers are skipped.
 func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID string) error {
 	shop, err := h.Shops.ShopByID(ctx, shopID)
@@ -296,12 +296,17 @@ func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID strin
 	return cl.SetCustomerCreditMetafield(ctx, "gid://shopify/Customer/"+custID, mf)
 }
 
-// CreditMetafieldFor builds the metafield value of a balance: the
-// available credit (never negative) and the shop's checkout caps. A
-// max_percent of 0 allows no credit, so it is sent as amount 0.
+// CreditMetafieldFor builds the metafield value of a balance: the credit
+// the customer can spend (available plus held, never negative) and the
+// shop's checkout caps. Held credit counts because the customer's holds
+// are placed for the customer's own checkouts (checkouts/create): were it
+// left out, the hold placed for a checkout would shrink the credit the
+// discount Function applies to that same checkout (the hold is captured
+// by the amount the order actually used). A max_percent of 0 allows no
+// credit, so it is sent as amount 0.
 func CreditMetafieldFor(shop core.Shop, b core.Balance, now time.Time) admin.CreditMetafield {
 	cur := shop.Currency
-	avail := b.Available
+	avail := b.Available.Add(b.Held)
 	if avail.IsNegative() {
 		avail = decimal.Zero
 	}

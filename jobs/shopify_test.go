@@ -247,3 +247,30 @@ func TestShopifyClientsRefreshExpiringToken(t *testing.T) {
 		t.Fatalf("no token: err = %v", err)
 	}
 }
+
+func TestCreditMetafieldFor(t *testing.T) {
+	t.Parallel()
+	d := decimal.RequireFromString
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	shop := core.Shop{Currency: "JPY", Settings: core.ShopSettings{MaxAmount: decimal.NewNullDecimal(d("5000"))}}
+	for _, tc := range []struct {
+		name                 string
+		avail, held          string
+		maxPercent           string
+		wantAmount, wantPerc string
+	}{
+		{"held counts", "300", "200", "", "500", ""},
+		{"never negative", "-100", "0", "", "0", ""},
+		{"percent rounded", "100", "0", "33.333", "100", "33.33"},
+		{"zero percent means no credit", "100", "0", "0", "0", ""},
+	} {
+		s := shop
+		if tc.maxPercent != "" {
+			s.Settings.MaxPercent = decimal.NewNullDecimal(d(tc.maxPercent))
+		}
+		mf := jobs.CreditMetafieldFor(s, core.Balance{Currency: "JPY", Available: d(tc.avail), Held: d(tc.held)}, at)
+		if mf.Amount != tc.wantAmount || mf.MaxPercent != tc.wantPerc || mf.MaxAmount != "5000" || mf.Currency != "JPY" || !mf.UpdatedAt.Equal(at) {
+			t.Errorf("%s: %+v", tc.name, mf)
+		}
+	}
+}
