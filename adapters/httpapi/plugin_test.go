@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -953,4 +954,88 @@ func TestPluginQuoteConcurrency(t *testing.T) {
 		t.Logf("only %s of 100.00 held under contention (%d carts)", openSum, withCredit)
 	}
 	e.audit(shopID)
+}
+
+// --- the plugin's own PHP client against the live bridge ---
+
+func phpOrSkip(t *testing.T) string {
+	t.Helper()
+	php, err := exec.LookPath("php")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("php is not on PATH but CI is set: install the PHP CLI to run the plugin contract test")
+		}
+		t.Skip("php is not on PATH: skipping the plugin contract test")
+	}
+	return php
+}
+
+func runPHP(t *testing.T, php string, v any, args ...string) {
+	t.Helper()
+	cmd := exec.Command(php, append([]string{"testdata/plugin-contract.php"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("php %s: %v\n%s%s", args[0], err, out, stderr.String())
+	}
+	if err := json.Unmarshal(out, v); err != nil {
+		t.Fatalf("php %s printed %q: %v", args[0], out, err)
+	}
+}
+
+// TestPluginContractPHP runs the plugin's registration and client classes
+// (signing, request building, answer parsing) against this bridge.
+func TestPluginContractPHP(t *testing.T) {
+	t.Parallel()
+	php := phpOrSkip(t)
+	e := newPlugEnv(t)
+	var reg struct {
+		Status  int               `json:"status"`
+		Parsed  map[string]string `json:"parsed"`
+		SiteURL string            `json:"site_url"`
+	}
+	runPHP(t, php, &reg, "register", e.base, plugOperator)
+	if reg.Status != http.StatusCreated || reg.Parsed["shop_id"] == "" || reg.Parsed["plugin_secret"] == "" || reg.Parsed["error"] != "" {
+		t.Fatalf("plugin registration: %+v", reg)
+	}
+	id, _ := strconv.ParseInt(reg.Parsed["shop_id"], 10, 64)
+	shop, err := e.shops.ShopByID(context.Background(), id)
+	if err != nil || shop.Domain != reg.SiteURL || shop.Secrets.ConsumerKey != "ck_"+strings.Repeat("a", 40) {
+		t.Fatalf("registered shop %+v, %v (site %s)", shop, err, reg.SiteURL)
+	}
+	body := fmt.Sprintf(`{"amount":"30.00","currency":"EUR","note":"seed","idempotency_key":%q}`, plugHex(6))
+	e.do("POST", "/api/v1/shops/"+reg.Parsed["shop_id"]+"/customers/42/adjustments", []byte(body), "Authorization", "Bearer "+plugOperator).
+		want(t, http.StatusCreated)
+
+	var calls struct {
+		QuoteStatus     int            `json:"quote_status"`
+		Quote           map[string]any `json:"quote"`
+		BalanceStatus   int            `json:"balance_status"`
+		Balance         map[string]any `json:"balance"`
+		StatementStatus int            `json:"statement_status"`
+		Statement       struct {
+			Entries []map[string]any `json:"entries"`
+		} `json:"statement"`
+		ReleaseStatus int `json:"release_status"`
+		Release       any `json:"release"`
+	}
+	runPHP(t, php, &calls, "calls", e.base, reg.Parsed["shop_id"], reg.Parsed["plugin_secret"], "42", plugHex(16))
+	q := calls.Quote
+	if calls.QuoteStatus != http.StatusOK || q["amount"] != "30.00" || q["available"] != "30.00" || q["coupon_code"] != "cb-"+fmt.Sprint(q["hold_id"]) {
+		t.Fatalf("plugin quote: %d %+v", calls.QuoteStatus, q)
+	}
+	if calls.BalanceStatus != http.StatusOK || calls.Balance["available"] != "0.00" || calls.Balance["held"] != "30.00" {
+		t.Fatalf("plugin balance: %d %+v", calls.BalanceStatus, calls.Balance)
+	}
+	if calls.StatementStatus != http.StatusOK || len(calls.Statement.Entries) < 2 {
+		t.Fatalf("plugin statement: %d %+v", calls.StatementStatus, calls.Statement)
+	}
+	if calls.ReleaseStatus != http.StatusOK || calls.Release != true {
+		t.Fatalf("plugin release: %d %v", calls.ReleaseStatus, calls.Release)
+	}
+	if st, _, _ := holdRow(t, e.pool, fmt.Sprint(q["hold_id"])); st != "voided" {
+		t.Fatalf("hold is %s after the plugin released it", st)
+	}
+	e.audit(id)
 }
