@@ -23,6 +23,9 @@ type OrderTx interface {
 	// Funds locks and returns an owner's balance.
 	Funds(ctx context.Context, currency string, o Owner) (Balance, error)
 	Post(ctx context.Context, t Transaction) (Transaction, error)
+	// PostAll posts several transactions (set-based when they only
+	// credit owners) and returns them in order.
+	PostAll(ctx context.Context, ts []Transaction) ([]Transaction, error)
 }
 
 // OrderStore runs fn with the order locked, in one database transaction.
@@ -194,13 +197,15 @@ func (e *Earner) converge(ctx context.Context, tx OrderTx, shop Shop, st OrderSt
 	if ferr != nil {
 		return ferr
 	}
-	for _, t := range plan {
-		out, err := tx.Post(ctx, t)
+	if len(plan) > 0 {
+		out, err := tx.PostAll(ctx, plan)
 		if err != nil {
-			return fmt.Errorf("order %s: post %s: %w", st.Order.OrderID, t.Key, err)
+			return fmt.Errorf("order %s: post: %w", st.Order.OrderID, err)
 		}
-		if !out.Replayed {
-			res.Posted = append(res.Posted, out)
+		for _, t := range out {
+			if !t.Replayed {
+				res.Posted = append(res.Posted, t)
+			}
 		}
 	}
 	if e.Redeemer != nil {
@@ -213,26 +218,26 @@ func (e *Earner) converge(ctx context.Context, tx OrderTx, shop Shop, st OrderSt
 	return nil
 }
 
-// settleOverdrafts pays back overdrafts of owners that just earned. It is
-// best effort: a failure leaves the overdraft for the next earning.
+// settleOverdrafts pays back overdrafts of owners that just received
+// credit, using the balances the store reported right after each
+// transaction (no extra read when nobody owes anything). It is best
+// effort: a failure leaves the overdraft for the next credit.
 func (e *Earner) settleOverdrafts(ctx context.Context, shop Shop, posted []Transaction) {
-	seen := map[string]bool{}
+	latest := map[string]Balance{}
 	for _, t := range posted {
-		if t.Reason.Kind != ReasonEarn {
+		for _, b := range t.After {
+			k := b.Currency + "\x00" + b.Owner.String()
+			if cur, ok := latest[k]; !ok || b.Version > cur.Version {
+				latest[k] = b
+			}
+		}
+	}
+	for _, b := range latest {
+		if !b.Overdraft.IsNegative() || !b.Available.IsPositive() {
 			continue
 		}
-		for _, p := range t.Postings {
-			if p.Owner.Kind == OwnerProgram || seen[p.Currency+p.Owner.String()] {
-				continue
-			}
-			seen[p.Currency+p.Owner.String()] = true
-			b, err := e.Ledger.Balance(ctx, shop.ID, p.Currency, p.Owner)
-			if err != nil {
-				continue
-			}
-			if st, ok := SettleOverdraft(shop.ID, p.Currency, p.Owner, b); ok {
-				_, _ = e.Ledger.Post(ctx, st)
-			}
+		if st, ok := SettleOverdraft(shop.ID, b.Currency, b.Owner, b); ok {
+			_, _ = e.Ledger.Post(ctx, st)
 		}
 	}
 }

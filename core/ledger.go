@@ -152,6 +152,9 @@ type Transaction struct {
 	Hash      [32]byte     `json:"-"`
 	Replayed  bool         `json:"-"` // true when Post found the same transaction already stored
 	Deltas    []OwnerDelta `json:"-"` // filled by Validate
+	// After holds the touched owners' balances right after this
+	// transaction (filled by the store for new transactions).
+	After []Balance `json:"-"`
 }
 
 // OwnerDelta is the net change of one owner's buckets in one currency

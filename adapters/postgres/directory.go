@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/jackc/pgx/v5"
@@ -12,9 +14,26 @@ import (
 )
 
 // Directory implements core.Directory: customers, partners and rules.
+//
+// It caches a shop's rules for RulesTTL (rule changes made through this
+// process apply at once, those made elsewhere within RulesTTL) and the
+// customers it has already recorded, so the order hot path does not
+// re-read or re-write them for every event.
 type Directory struct {
 	pool *pgxpool.Pool
+
+	rules sync.Map // shop id -> cachedRules
+	known sync.Map // "shop/owner/emailhash" -> struct{}
 }
+
+type cachedRules struct {
+	rules []core.Rule
+	at    time.Time
+}
+
+// RulesTTL bounds how long a rule change made by another process takes to
+// apply to new earnings.
+const RulesTTL = 5 * time.Second
 
 // NewDirectory returns a Directory.
 func NewDirectory(pool *pgxpool.Pool) *Directory { return &Directory{pool: pool} }
@@ -47,12 +66,17 @@ func (d *Directory) CustomerOwner(ctx context.Context, shop core.Shop, c core.Cu
 		e := core.NormalizeEmail(c.Email)
 		email, eh = &e, emailHash(shop, e)
 	}
+	ck := fmt.Sprintf("%d/%s/%x", shop.ID, id, eh)
+	if _, ok := d.known.Load(ck); ok {
+		return core.Owner{Kind: core.OwnerCustomer, ID: id}, nil
+	}
 	_, err := d.pool.Exec(ctx, `INSERT INTO customers (shop_id, owner_id, platform_id, email, email_hash) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (shop_id, owner_id) DO UPDATE SET email = coalesce(EXCLUDED.email, customers.email), email_hash = coalesce(EXCLUDED.email_hash, customers.email_hash)
 WHERE customers.redacted_at IS NULL AND customers.email IS DISTINCT FROM EXCLUDED.email AND EXCLUDED.email IS NOT NULL`, shop.ID, id, platformID, email, eh)
 	if err != nil {
 		return core.Owner{}, fmt.Errorf("postgres: customer: %w", err)
 	}
+	d.known.Store(ck, struct{}{})
 	return core.Owner{Kind: core.OwnerCustomer, ID: id}, nil
 }
 
@@ -131,6 +155,7 @@ func (d *Directory) RedactCustomer(ctx context.Context, shop core.Shop, c core.C
 	if err != nil || len(data.OwnerIDs) == 0 {
 		return 0, err
 	}
+	d.known.Clear()
 	var n int
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE customers SET email = NULL, email_hash = NULL, platform_id = NULL, redacted_at = now() WHERE shop_id = $1 AND owner_id = ANY($2)`, shop.ID, data.OwnerIDs)
@@ -199,8 +224,21 @@ ON CONFLICT (shop_id, partner_id) DO UPDATE SET code = EXCLUDED.code, sponsor_id
 	return err
 }
 
-// Rules lists a shop's credit rules.
+// Rules returns a shop's credit rules (cached for RulesTTL).
 func (d *Directory) Rules(ctx context.Context, shopID int64) ([]core.Rule, error) {
+	if v, ok := d.rules.Load(shopID); ok {
+		if c := v.(cachedRules); time.Since(c.at) < RulesTTL {
+			return c.rules, nil
+		}
+	}
+	rules, err := d.loadRules(ctx, shopID)
+	if err == nil {
+		d.rules.Store(shopID, cachedRules{rules: rules, at: time.Now()})
+	}
+	return rules, err
+}
+
+func (d *Directory) loadRules(ctx context.Context, shopID int64) ([]core.Rule, error) {
 	rows, err := d.pool.Query(ctx, `SELECT id, target, target_id, beneficiary, mode, value FROM credit_rules WHERE shop_id = $1 ORDER BY id`, shopID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: rules: %w", err)
@@ -225,6 +263,7 @@ RETURNING id`, shopID, string(r.Target), r.TargetID, r.Beneficiary, string(r.Mod
 	if err != nil {
 		return r, fmt.Errorf("postgres: put rule: %w", err)
 	}
+	d.rules.Delete(shopID)
 	return r, nil
 }
 
@@ -234,6 +273,7 @@ func (d *Directory) DeleteRule(ctx context.Context, shopID, ruleID int64) error 
 	if err != nil {
 		return err
 	}
+	d.rules.Delete(shopID)
 	if tag.RowsAffected() == 0 {
 		return core.Errorf(core.ENOTFOUND, "rule %d not found", ruleID)
 	}

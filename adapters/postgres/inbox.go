@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
@@ -26,18 +27,135 @@ const (
 )
 
 // Inbox stores webhook deliveries before they are acknowledged.
+//
+// Concurrent Insert calls are group-committed: one multi-row INSERT (one
+// WAL flush) for all deliveries waiting at that moment, so ingest is not
+// limited by one commit per webhook. Each caller still returns only after
+// its row is durable.
 type Inbox struct {
 	pool *pgxpool.Pool
+	reqs chan *inboxReq
+	once sync.Once
 }
+
+type inboxReq struct {
+	e    InboxEvent
+	done chan inboxRes
+}
+
+type inboxRes struct {
+	e   InboxEvent
+	dup bool
+	err error
+}
+
+// inboxCommitters is the number of concurrent group commits.
+const inboxCommitters = 4
 
 var _ core.InboxStore = (*Inbox)(nil)
 
 // NewInbox returns an Inbox.
-func NewInbox(pool *pgxpool.Pool) *Inbox { return &Inbox{pool: pool} }
+func NewInbox(pool *pgxpool.Pool) *Inbox { return &Inbox{pool: pool, reqs: make(chan *inboxReq, 4096)} }
+
+func (b *Inbox) start() {
+	for i := 0; i < inboxCommitters; i++ {
+		go b.committer()
+	}
+}
+
+func (b *Inbox) committer() {
+	for first := range b.reqs {
+		batch := []*inboxReq{first}
+	fill:
+		for len(batch) < 500 {
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		b.insertBatch(batch)
+	}
+}
 
 // Insert stores a delivery. A repeat of the same platform event returns the
 // original row with duplicate=true.
 func (b *Inbox) Insert(ctx context.Context, e InboxEvent) (stored InboxEvent, duplicate bool, err error) {
+	b.once.Do(b.start)
+	r := &inboxReq{e: e, done: make(chan inboxRes, 1)}
+	select {
+	case b.reqs <- r:
+	case <-ctx.Done():
+		return e, false, ctx.Err()
+	}
+	res := <-r.done // the batch has its own deadline; wait for the outcome
+	return res.e, res.dup, res.err
+}
+
+func (b *Inbox) insertBatch(batch []*inboxReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if len(batch) == 1 {
+		e, dup, err := b.insertOne(ctx, batch[0].e)
+		batch[0].done <- inboxRes{e, dup, err}
+		return
+	}
+	n := len(batch)
+	shop, plat, key, topic, dom := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	payload := make([][]byte, n)
+	for i, r := range batch {
+		shop[i], plat[i], key[i], topic[i], dom[i], payload[i] = r.e.ShopID, string(r.e.Platform), r.e.EventKey, r.e.Topic, r.e.ShopDomain, r.e.Payload
+	}
+	rows, err := b.pool.Query(ctx, `INSERT INTO inbox (shop_id, platform, event_key, topic, shop_domain, payload)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[])
+ON CONFLICT (platform, shop_id, event_key) DO NOTHING RETURNING platform, shop_id, event_key, id, received_at, status`, shop, plat, key, topic, dom, payload)
+	type k struct {
+		p    string
+		shop int64
+		key  string
+	}
+	got := map[k]InboxEvent{}
+	if err == nil {
+		for rows.Next() {
+			var e InboxEvent
+			var p, st string
+			if err = rows.Scan(&p, &e.ShopID, &e.EventKey, &e.ID, &e.ReceivedAt, &st); err != nil {
+				break
+			}
+			e.Platform, e.Status = core.Platform(p), InboxStatus(st)
+			got[k{p, e.ShopID, e.EventKey}] = e
+		}
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+	}
+	if err != nil {
+		// Fall back to one insert per delivery so one bad row cannot fail
+		// the others.
+		for _, r := range batch {
+			e, dup, err := b.insertOne(ctx, r.e)
+			r.done <- inboxRes{e, dup, err}
+		}
+		return
+	}
+	claimed := map[k]bool{}
+	for _, r := range batch {
+		kk := k{string(r.e.Platform), r.e.ShopID, r.e.EventKey}
+		if e, ok := got[kk]; ok && !claimed[kk] {
+			claimed[kk] = true
+			out := r.e
+			out.ID, out.ReceivedAt, out.Status = e.ID, e.ReceivedAt, e.Status
+			r.done <- inboxRes{e: out}
+			continue
+		}
+		e, dup, err := b.insertOne(ctx, r.e) // already stored: returns the original as a duplicate
+		r.done <- inboxRes{e, dup, err}
+	}
+}
+
+func (b *Inbox) insertOne(ctx context.Context, e InboxEvent) (stored InboxEvent, duplicate bool, err error) {
 	err = b.pool.QueryRow(ctx, `INSERT INTO inbox (shop_id, platform, event_key, topic, shop_domain, payload) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (platform, shop_id, event_key) DO NOTHING RETURNING id, received_at, status`,
 		e.ShopID, string(e.Platform), e.EventKey, e.Topic, e.ShopDomain, e.Payload).Scan(&e.ID, &e.ReceivedAt, &e.Status)
@@ -171,4 +289,11 @@ func (b *Inbox) SetCursor(ctx context.Context, shopID int64, name string, at tim
 	_, err := b.pool.Exec(ctx, `INSERT INTO poll_cursors (shop_id, name, cursor_at) VALUES ($1, $2, $3)
 ON CONFLICT (shop_id, name) DO UPDATE SET cursor_at = EXCLUDED.cursor_at, updated_at = now()`, shopID, name, at)
 	return err
+}
+
+// Close stops the group-commit goroutines; call it once, after the HTTP
+// server has stopped (no Insert may follow).
+func (b *Inbox) Close() {
+	b.once.Do(func() {}) // a never-used inbox starts nothing
+	close(b.reqs)
 }

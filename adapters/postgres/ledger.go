@@ -280,6 +280,7 @@ func (s *LedgerStore) postInTx(ctx context.Context, tx pgx.Tx, t core.Transactio
 				return err
 			}
 			e.add(t.ShopID, d.Currency, d.Owner, ver, id, d, av, pe, he, ov, now)
+			t.After = append(t.After, core.Balance{ShopID: t.ShopID, Currency: d.Currency, Owner: d.Owner, Available: av, Pending: pe, Held: he, Overdraft: ov, Version: ver})
 			return nil
 		})
 	}
@@ -393,8 +394,18 @@ SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[], $5::text
 // statements. It returns one result per request; an error aborts the batch
 // (the caller then retries each transaction alone).
 func (s *LedgerStore) postMany(ctx context.Context, tx pgx.Tx, reqs []*postReq) ([]postRes, error) {
+	ts := make([]core.Transaction, len(reqs))
+	for i, r := range reqs {
+		ts[i] = r.t
+	}
+	return s.postManyTx(ctx, tx, ts)
+}
+
+// postManyTx writes credit-only transactions with set-based statements
+// inside tx (see postMany).
+func (s *LedgerStore) postManyTx(ctx context.Context, tx pgx.Tx, txs []core.Transaction) ([]postRes, error) {
 	now := s.now().UTC()
-	n := len(reqs)
+	n := len(txs)
 	shop := make([]int64, n)
 	key := make([]string, n)
 	hash := make([][]byte, n)
@@ -402,8 +413,7 @@ func (s *LedgerStore) postMany(ctx context.Context, tx pgx.Tx, reqs []*postReq) 
 	order := make([]string, n)
 	reason := make([]string, n)
 	rev := make([]int64, n)
-	for i, r := range reqs {
-		t := r.t
+	for i, t := range txs {
 		rb, err := json.Marshal(t.Reason)
 		if err != nil {
 			return nil, err
@@ -441,12 +451,11 @@ RETURNING shop_id, idem_key, id`, shop, key, hash, kind, order, reason, rev, now
 	var fresh []core.Transaction
 	var freshIdx []int
 	claimed := map[sk]bool{}
-	for i, r := range reqs {
-		k := sk{r.t.ShopID, r.t.Key}
+	for i, t := range txs {
+		k := sk{t.ShopID, t.Key}
 		id, ok := ids[k]
 		if ok && !claimed[k] {
 			claimed[k] = true
-			t := r.t
 			t.ID, t.CreatedAt = id, now
 			fresh = append(fresh, t)
 			freshIdx = append(freshIdx, i)
@@ -465,9 +474,9 @@ RETURNING shop_id, idem_key, id`, shop, key, hash, kind, order, reason, rev, now
 	for j, i := range freshIdx {
 		results[i] = postRes{t: fresh[j]}
 	}
-	for i, r := range reqs {
+	for i, t := range txs {
 		if results[i].err == errReplayPending {
-			t, err := s.replay(ctx, tx, r.t)
+			t, err := s.replay(ctx, tx, t)
 			results[i] = postRes{t: t, err: err}
 		}
 	}
@@ -579,6 +588,7 @@ RETURNING shop_id, currency, owner_kind, owner_id, available, pending, held, ove
 		for j := len(a.txs) - 1; j >= 0; j-- {
 			d := a.deltas[j]
 			e.add(a.k.shop, a.k.cur, a.k.o, ver, ts[a.txs[j]].ID, d, cav, cpe, che, cov, now)
+			ts[a.txs[j]].After = append(ts[a.txs[j]].After, core.Balance{ShopID: a.k.shop, Currency: a.k.cur, Owner: a.k.o, Available: cav, Pending: cpe, Held: che, Overdraft: cov, Version: ver})
 			cav, cpe, che, cov, ver = cav.Sub(d.Available), cpe.Sub(d.Pending), che.Sub(d.Held), cov.Sub(d.Overdraft), ver-1
 		}
 	}

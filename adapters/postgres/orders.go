@@ -24,10 +24,10 @@ var _ core.OrderStore = OrderStore{}
 // transaction, retrying deadlocks.
 func (s OrderStore) WithOrder(ctx context.Context, shopID int64, orderID string, fn func(core.OrderTx) error) error {
 	return s.L.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO orders (shop_id, order_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, shopID, orderID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM orders WHERE shop_id = $1 AND order_id = $2 FOR UPDATE`, shopID, orderID); err != nil {
+		// Create the row if needed, then lock it (the upsert's DO UPDATE
+		// takes the row lock in the same statement).
+		if _, err := tx.Exec(ctx, `INSERT INTO orders (shop_id, order_id) VALUES ($1, $2)
+ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`, shopID, orderID); err != nil {
 			return err
 		}
 		return fn(&orderTx{s: s.L, tx: tx, shop: shopID, order: orderID})
@@ -43,12 +43,17 @@ type orderTx struct {
 
 var _ core.HoldTx = (*orderTx)(nil)
 
-// snapshot is the stored form of core.Order: the e-mail is not kept.
+// State loads the order's snapshot, refunds and frozen rates in one query.
+// (The snapshot is stored without the e-mail.)
 func (o *orderTx) State(ctx context.Context) (core.OrderState, error) {
 	st := core.OrderState{Refunds: map[string]core.Refund{}}
-	var snap []byte
+	var snap, refunds, rates []byte
 	var buyer *string
-	err := o.tx.QueryRow(ctx, `SELECT snapshot, buyer_owner FROM orders WHERE shop_id = $1 AND order_id = $2`, o.shop, o.order).Scan(&snap, &buyer)
+	err := o.tx.QueryRow(ctx, `SELECT o.snapshot, o.buyer_owner,
+	(SELECT coalesce(json_agg(json_build_object('RefundID', r.refund_id, 'LinesKnown', r.lines_known, 'Amount', r.amount::text, 'Lines', r.lines, 'CreatedAt', r.created_at)), '[]')
+	   FROM order_refunds r WHERE r.shop_id = o.shop_id AND r.order_id = o.order_id),
+	(SELECT coalesce(json_agg(x.rate ORDER BY x.line_id, x.beneficiary), '[]') FROM order_rates x WHERE x.shop_id = o.shop_id AND x.order_id = o.order_id)
+FROM orders o WHERE o.shop_id = $1 AND o.order_id = $2`, o.shop, o.order).Scan(&snap, &buyer, &refunds, &rates)
 	if err != nil {
 		return st, fmt.Errorf("postgres: order state: %w", err)
 	}
@@ -60,40 +65,17 @@ func (o *orderTx) State(ctx context.Context) (core.OrderState, error) {
 	if buyer != nil && *buyer != "" {
 		st.Buyer = core.Owner{Kind: core.OwnerCustomer, ID: *buyer}
 	}
-	rows, err := o.tx.Query(ctx, `SELECT refund_id, lines_known, amount, lines, created_at FROM order_refunds WHERE shop_id = $1 AND order_id = $2`, o.shop, o.order)
-	if err != nil {
-		return st, err
+	var rs []core.Refund
+	if err := json.Unmarshal(refunds, &rs); err != nil {
+		return st, fmt.Errorf("postgres: order refunds: %w", err)
 	}
-	for rows.Next() {
-		var r core.Refund
-		var lines []byte
-		if err := rows.Scan(&r.RefundID, &r.LinesKnown, &r.Amount, &lines, &r.CreatedAt); err != nil {
-			rows.Close()
-			return st, err
-		}
-		if err := json.Unmarshal(lines, &r.Lines); err != nil {
-			rows.Close()
-			return st, err
-		}
+	for _, r := range rs {
 		st.Refunds[r.RefundID] = r
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return st, err
+	if err := json.Unmarshal(rates, &st.Rates); err != nil {
+		return st, fmt.Errorf("postgres: order rates: %w", err)
 	}
-	rr, err := o.tx.Query(ctx, `SELECT rate FROM order_rates WHERE shop_id = $1 AND order_id = $2 ORDER BY line_id, beneficiary`, o.shop, o.order)
-	if err != nil {
-		return st, err
-	}
-	st.Rates, err = pgx.CollectRows(rr, func(r pgx.CollectableRow) (core.FrozenRate, error) {
-		var b []byte
-		var f core.FrozenRate
-		if err := r.Scan(&b); err != nil {
-			return f, err
-		}
-		return f, json.Unmarshal(b, &f)
-	})
-	return st, err
+	return st, nil
 }
 
 func (o *orderTx) SaveSnapshot(ctx context.Context, ord core.Order, buyer core.Owner) error {
@@ -142,15 +124,19 @@ WHERE NOT order_refunds.lines_known AND EXCLUDED.lines_known`, o.shop, o.order, 
 }
 
 func (o *orderTx) SaveRates(ctx context.Context, rates []core.FrozenRate) error {
-	for _, r := range rates {
+	lines := make([]string, len(rates))
+	bens := make([]string, len(rates))
+	docs := make([]string, len(rates))
+	for i, r := range rates {
 		b, err := json.Marshal(r)
 		if err != nil {
 			return err
 		}
-		if _, err := o.tx.Exec(ctx, `INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-			o.shop, o.order, r.LineID, r.Beneficiary, b); err != nil {
-			return fmt.Errorf("postgres: save rate: %w", err)
-		}
+		lines[i], bens[i], docs[i] = r.LineID, r.Beneficiary, string(b)
+	}
+	if _, err := o.tx.Exec(ctx, `INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate)
+SELECT $1, $2, l, b, r::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) AS u(l, b, r) ON CONFLICT DO NOTHING`, o.shop, o.order, lines, bens, docs); err != nil {
+		return fmt.Errorf("postgres: save rates: %w", err)
 	}
 	return nil
 }
@@ -175,6 +161,42 @@ func (o *orderTx) Post(ctx context.Context, t core.Transaction) (core.Transactio
 		return t, err
 	}
 	return o.s.postInTx(ctx, o.tx, t)
+}
+
+func (o *orderTx) PostAll(ctx context.Context, ts []core.Transaction) ([]core.Transaction, error) {
+	creditOnly := true
+	for i := range ts {
+		if err := ts[i].Validate(); err != nil {
+			return nil, err
+		}
+		for _, d := range ts[i].Deltas {
+			if d.Debits() || d.Overdraft.IsPositive() {
+				creditOnly = false
+			}
+		}
+	}
+	out := make([]core.Transaction, len(ts))
+	if creditOnly && len(ts) > 1 {
+		res, err := o.s.postManyTx(ctx, o.tx, ts)
+		if err != nil {
+			return nil, translate(err)
+		}
+		for i, r := range res {
+			if r.err != nil {
+				return nil, r.err
+			}
+			out[i] = r.t
+		}
+		return out, nil
+	}
+	for i, t := range ts {
+		p, err := o.s.postInTx(ctx, o.tx, t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Key, err)
+		}
+		out[i] = p
+	}
+	return out, nil
 }
 
 func (o *orderTx) FindHold(ctx context.Context, holdID int64, cartKey string) (core.Hold, bool, error) {

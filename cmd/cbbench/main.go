@@ -4,6 +4,9 @@
 //
 //	cbbench ledger  -duration 30s -concurrency 256   earn transactions, one shop, distinct customers (hot program account)
 //	cbbench holds   -duration 10s -concurrency 16    place+void holds on ONE customer
+//	cbbench ingest  -duration 30s -concurrency 64    signed Shopify webhooks against a running server
+//	cbbench e2e     -duration 60s -rate 2000         webhooks until credit is in the ledger, then audit
+//	cbbench quote   -duration 30s -rate 1000         signed checkout quotes (hold placement)
 //
 // See the README's Benchmarks section for the figures on the reference
 // machine.
@@ -15,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -37,7 +41,18 @@ func main() {
 	conc := fs.Int("concurrency", 256, "concurrent clients")
 	conns := fs.Int("conns", 16, "PostgreSQL pool size")
 	committers := fs.Int("committers", 4, "ledger group-commit workers")
+	hopts := registerHTTP(fs)
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process to the file")
 	_ = fs.Parse(os.Args[2:])
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var err error
@@ -45,10 +60,11 @@ func main() {
 	case "ledger", "holds":
 		err = runLedger(ctx, mode, *dbURL, *duration, *conc, int32(*conns), *committers)
 	default:
-		err = runHTTP(ctx, mode, fs.Args(), *duration, *conc)
+		err = runHTTP(ctx, mode, *hopts, *duration, *conc)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cbbench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -162,8 +178,4 @@ func runLedger(ctx context.Context, mode, url string, d time.Duration, conc int,
 		return fmt.Errorf("audit failed")
 	}
 	return nil
-}
-
-func runHTTP(ctx context.Context, mode string, args []string, d time.Duration, conc int) error {
-	return fmt.Errorf("mode %q not implemented yet", mode)
 }

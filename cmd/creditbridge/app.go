@@ -50,6 +50,7 @@ type app struct {
 	metrics    *metrics.Metrics
 	http       *fiber.App
 	server     *httpapi.Server
+	shopify    *jobs.ShopifyClients // Shopify app: token-refreshing Admin API clients
 }
 
 func openDB(ctx context.Context, cfg configs.Config) (*pgxpool.Pool, error) {
@@ -115,6 +116,15 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue}
 	a.redeemer = &core.Redeemer{Ledger: a.ledger}
 	a.earner = &core.Earner{Orders: postgres.OrderStore{L: a.ledger}, Directory: a.dir, Ledger: a.ledger, Redeemer: a.redeemer}
+	// --- Shopify app (adapters/httpapi/shopifyapp.go, jobs/shopify.go) ---
+	// Admin API clients refresh expiring offline tokens; every balance
+	// change of a Shopify customer schedules a sync of the credit metafield
+	// the discount Function reads.
+	a.shopify = &jobs.ShopifyClients{Shops: a.shops, ClientID: cfg.ShopifyClientID, ClientSecret: cfg.ShopifySecret, APIVersion: cfg.ShopifyAPIVersion, Log: log}
+	mfNotifier := &jobs.MetafieldNotifier{Client: a.aclient, Queue: cfg.Queue, Log: log}
+	a.earner.Notify = mfNotifier.Notify
+	a.redeemer.Notify = mfNotifier.Notify
+	// --- end Shopify app ---
 	compliance := &postgres.Compliance{Shops: a.shops, Directory: a.dir, Ledger: a.ledger}
 	a.vouchers = &core.Vouchers{Store: postgres.VoucherStore{L: a.ledger}, Email: a.dir.CustomerEmail, Rand: voucherSuffix,
 		Issuers: map[core.Platform]core.CodeIssuer{
@@ -133,7 +143,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		}
 	}
 	a.http, a.server = httpapi.New(httpapi.Config{BodyLimit: cfg.BodyLimit, AdminToken: cfg.AdminToken, ShopifyClientID: cfg.ShopifyClientID,
-		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL},
+		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL,
+		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
 			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Ready: a.ready})
 	return a, nil
@@ -181,12 +192,10 @@ func (a *app) wooClient(shop core.Shop) (*woocommerce.Client, error) {
 	return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
 }
 
-// shopifyClient returns an Admin API client for a shop's stored token.
-func (a *app) shopifyClient(_ context.Context, shop core.Shop) (*admin.Client, error) {
-	if shop.Secrets.AccessToken == "" {
-		return nil, core.Errorf(core.EINVALID, "shop %s has no Admin API token (install the app)", shop.Domain)
-	}
-	return admin.NewClient(shop.Domain, shop.Secrets.AccessToken, a.cfg.ShopifyAPIVersion), nil
+// shopifyClient returns an Admin API client for a shop's stored token,
+// refreshing an expiring token first (Shopify app: jobs.ShopifyClients).
+func (a *app) shopifyClient(ctx context.Context, shop core.Shop) (*admin.Client, error) {
+	return a.shopify.AdminClient(ctx, shop)
 }
 
 // voucherSuffix is the random part of a voucher code: 10 characters from
@@ -223,6 +232,7 @@ func (a *app) close() {
 	_ = a.aclient.Close()
 	_ = a.inspector.Close()
 	_ = a.rdb.Close()
+	a.inbox.Close()
 	a.ledger.Close()
 	a.pool.Close()
 }
@@ -260,7 +270,10 @@ func serve(ctx context.Context, cfg configs.Config, log *slog.Logger, started fu
 	defer stopBG()
 	if work {
 		srv = jobs.NewServer(a.rdb, cfg.Queue, cfg.WorkerConcurrency, cfg.ShutdownTimeout/2, log)
-		if err := srv.Start(jobs.NewMux(&jobs.EventHandler{Dispatcher: a.dispatcher})); err != nil {
+		mux := jobs.NewMux(&jobs.EventHandler{Dispatcher: a.dispatcher})
+		// Shopify app: credit metafield sync.
+		jobs.RegisterShopify(mux, &jobs.MetafieldHandler{Shops: a.shops, Ledger: a.ledger, Admin: a.shopify, Log: log})
+		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
 		log.Info("worker started", slog.String("queue", cfg.Queue), slog.Int("concurrency", cfg.WorkerConcurrency))

@@ -33,7 +33,8 @@ CREATE TABLE ledger_transactions (
     CONSTRAINT ledger_transactions_reverses_fk FOREIGN KEY (shop_id, reverses) REFERENCES ledger_transactions (shop_id, id)
 );
 CREATE INDEX ledger_transactions_order ON ledger_transactions (shop_id, order_id) WHERE order_id IS NOT NULL;
-CREATE INDEX ledger_transactions_created ON ledger_transactions (shop_id, created_at);
+-- BRIN: date-range exports and reports, nearly free to maintain on an append-only table.
+CREATE INDEX ledger_transactions_created ON ledger_transactions USING brin (created_at);
 
 CREATE TABLE ledger_postings (
     shop_id    bigint  NOT NULL,

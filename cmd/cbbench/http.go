@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/postgres"
+	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/adapters/shopify/payload"
+)
+
+// httpOpts are the flags of the HTTP modes (ingest, e2e, quote). The
+// defaults match `creditbridge demo`, so the quickest setup is: run the
+// demo in one terminal and cbbench in another.
+type httpOpts struct {
+	url, secret, opToken, db string
+	rate                     int
+	lines                    int
+}
+
+func registerHTTP(fs *flag.FlagSet) *httpOpts {
+	o := &httpOpts{}
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "creditbridge base URL")
+	fs.StringVar(&o.secret, "secret", envOr("SHOPIFY_CLIENT_SECRET", "demo-shopify-secret"), "Shopify app secret the server verifies with")
+	fs.StringVar(&o.opToken, "operator-token", envOr("CREDITBRIDGE_ADMIN_TOKEN", "demo-operator-token-0123456789"), "operator token")
+	fs.StringVar(&o.db, "server-db", envOr("SERVER_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=creditbridge_demo"), "the server's DATABASE_URL (to watch progress and audit)")
+	fs.IntVar(&o.rate, "rate", 0, "target requests per second (0 = as fast as the concurrency allows)")
+	fs.IntVar(&o.lines, "lines", 3, "order lines per order")
+	return o
+}
+
+func postJSON(client *http.Client, url, token string, body any, out any) error {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("POST %s: %d %s", url, resp.StatusCode, rb)
+	}
+	if out != nil {
+		return json.Unmarshal(rb, out)
+	}
+	return nil
+}
+
+// benchShop creates a fresh Shopify shop with a 5% default rule.
+func benchShop(client *http.Client, o httpOpts) (id int64, domain, adminToken string, err error) {
+	domain = fmt.Sprintf("bench-%d.myshopify.com", time.Now().UnixNano())
+	var created struct {
+		Shop struct {
+			ID int64 `json:"id"`
+		} `json:"shop"`
+		AdminToken string `json:"admin_token"`
+	}
+	if err = postJSON(client, o.url+"/api/v1/shops/", o.opToken, map[string]any{"platform": "shopify", "domain": domain, "name": "bench", "currency": "EUR"}, &created); err != nil {
+		return
+	}
+	req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/api/v1/shops/%d/rules", o.url, created.Shop.ID), bytes.NewReader([]byte(`{"target":"default","mode":"percent","value":"5"}`)))
+	req.Header.Set("Authorization", "Bearer "+created.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return
+	}
+	resp.Body.Close()
+	return created.Shop.ID, domain, created.AdminToken, nil
+}
+
+func runHTTP(ctx context.Context, mode string, o httpOpts, d time.Duration, conc int) error {
+	switch mode {
+	case "ingest", "e2e":
+		return runWebhooks(ctx, mode, o, d, conc)
+	}
+	return fmt.Errorf("unknown mode %q (ledger, holds, ingest, e2e)", mode)
+}
+
+// runWebhooks sends signed orders/paid webhooks with unique ids. ingest
+// reports acceptance throughput and latency; e2e also waits until every
+// order's credit is in the ledger, reports the processing rate, and audits.
+func runWebhooks(ctx context.Context, mode string, o httpOpts, d time.Duration, conc int) error {
+	tr := &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2, IdleConnTimeout: time.Minute}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	shopID, domain, _, err := benchShop(client, o)
+	if err != nil {
+		return fmt.Errorf("setup (is `creditbridge demo` or `serve` running at %s?): %w", o.url, err)
+	}
+	fmt.Printf("mode=%s shop=%d url=%s concurrency=%d rate=%d lines=%d duration=%s\n", mode, shopID, o.url, conc, o.rate, o.lines, d)
+	var seq atomic.Int64
+	var errs atomic.Int64
+	var rec recorder
+	var ticker <-chan time.Time
+	if o.rate > 0 {
+		t := time.NewTicker(time.Second / time.Duration(o.rate))
+		defer t.Stop()
+		ticker = t.C
+	}
+	base := time.Now().UnixNano() / 1000
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 1<<14)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if ticker != nil {
+					select {
+					case <-ticker:
+					case <-ctx.Done():
+						return
+					}
+				}
+				i := seq.Add(1)
+				lines := make([]payload.Line, o.lines)
+				for l := range lines {
+					lines[l] = payload.Line{ID: (base+i)*10 + int64(l), ProductID: 7000 + int64(l), VariantID: 8000 + int64(l), SKU: fmt.Sprintf("SKU-%d", l),
+						Title: fmt.Sprintf("Product %d", l), Quantity: 1 + l, Price: "19.90"}
+				}
+				body := payload.OrderJSON(payload.Order{ID: base + i, Number: int(i), CustomerID: 1 + i%5000, Email: "bench@example.com", Currency: "EUR",
+					Financial: "paid", UpdatedAt: time.Now().UTC(), Lines: lines})
+				req, _ := http.NewRequest("POST", o.url+"/webhooks/shopify", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Shopify-Topic", "orders/paid")
+				req.Header.Set("X-Shopify-Shop-Domain", domain)
+				req.Header.Set("X-Shopify-Event-Id", fmt.Sprintf("bench-%d-%d", base, i))
+				req.Header.Set("X-Shopify-Hmac-Sha256", shopify.SignWebhook(body, o.secret))
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs.Add(1)
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			rec.merge(lat)
+		}()
+	}
+	var progress []float64
+	var watchDone chan struct{}
+	var spool *postgresPool
+	if mode == "e2e" {
+		spool, err = openServerDB(ctx, o.db)
+		if err != nil {
+			return err
+		}
+		defer spool.Close()
+		watchDone = make(chan struct{})
+		go func() {
+			defer close(watchDone)
+			last, lastT := int64(0), time.Now()
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				time.Sleep(time.Second)
+				n, err := spool.processed(ctx, shopID)
+				if err != nil {
+					continue
+				}
+				now := time.Now()
+				progress = append(progress, float64(n-last)/now.Sub(lastT).Seconds())
+				last, lastT = n, now
+			}
+		}()
+	}
+	wg.Wait()
+	sent := time.Since(start)
+	rec.report("webhooks accepted (HTTP 200)", sent, errs.Load())
+	if mode != "e2e" {
+		return nil
+	}
+	<-watchDone
+	total := int64(len(rec.all))
+	fmt.Printf("waiting for the worker to drain %d orders...\n", total)
+	for ctx.Err() == nil {
+		n, err := spool.processed(ctx, shopID)
+		if err == nil && n >= total {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	drained := time.Since(start)
+	credited, err := spool.creditedOrders(ctx, shopID)
+	if err != nil {
+		return err
+	}
+	// steady-state processing rate: median of the per-second rates,
+	// skipping the first two seconds of warm-up
+	steady := progress
+	if len(steady) > 4 {
+		steady = steady[2:]
+	}
+	slices.Sort(steady)
+	med := 0.0
+	if len(steady) > 0 {
+		med = steady[len(steady)/2]
+	}
+	fmt.Printf("end to end: %d orders (%d lines each) credited in %s = %.0f orders/s overall; median per-second processing rate while sending %.0f orders/s\n",
+		credited, o.lines, drained.Round(time.Millisecond), float64(credited)/drained.Seconds(), med)
+	if credited != total {
+		return fmt.Errorf("%d orders accepted but %d credited", total, credited)
+	}
+	r, err := postgres.Audit(ctx, spool.Pool, shopID)
+	if err != nil {
+		return err
+	}
+	fmt.Print("audit: ", r)
+	if !r.OK() {
+		return fmt.Errorf("audit failed")
+	}
+	return nil
+}
