@@ -18,7 +18,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// TypeShopifyMetafieldSync writes a customer's available credit into the
+// TypeShopifyMetafieldSync writes a customer's spendable credit into the
 // Shopify customer metafield the discount Function reads.
 const TypeShopifyMetafieldSync = "shopify:metafield-sync"
 
@@ -265,8 +265,9 @@ func (h *MetafieldHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 }
 
 // Sync writes the owner's spendable credit (see CreditMetafieldFor) into
-// the customer's metafield. Non-Shopify or inactive shops and
-// owners that are not registered Shopify customers are skipped.
+// the customer's metafield. Non-Shopify or inactive shops, shops without
+// an access token and owners that are not registered Shopify customers
+// are skipped.
 func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID string) error {
 	shop, err := h.Shops.ShopByID(ctx, shopID)
 	if core.ErrorCode(err) == core.ENOTFOUND {
@@ -277,8 +278,8 @@ func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID strin
 	}
 	owner := core.Owner{Kind: core.OwnerCustomer, ID: ownerID}
 	custID, ok := ShopifyCustomerID(owner)
-	if shop.Platform != core.PlatformShopify || !shop.Active || !ok {
-		return nil
+	if shop.Platform != core.PlatformShopify || !shop.Active || !ok || shop.Secrets.AccessToken == "" {
+		return nil // no app installed: nothing reads the metafield
 	}
 	b, err := h.Ledger.Balance(ctx, shop.ID, shop.Currency, owner)
 	if err != nil {
