@@ -174,3 +174,41 @@ func TestEarnFrozenRateAndRefundAfterRuleChange(t *testing.T) {
 	r := mustAuditClean(t, e.pool)
 	_ = r
 }
+
+func TestPendingCreditMatures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEarnEnv(t)
+	e.shop.Settings.PendingDays = 14
+	if err := e.shops.UpdateShop(ctx, e.shop); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0, true, false)); err != nil {
+		t.Fatal(err)
+	}
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
+	b, _ := e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
+	if !b.Pending.Equal(dec("8.50")) || !b.Available.IsZero() {
+		t.Fatalf("pending: %+v", b)
+	}
+	// A refund during the holding period takes from pending.
+	if _, err := e.earner.ApplyRefund(ctx, e.shop, "5001", core.Refund{RefundID: "r1", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.ledger.MaturePending(ctx, e.shop.ID, time.Now().Add(-time.Hour), 100); err != nil || n != 0 {
+		t.Fatalf("matured too early: %d %v", n, err)
+	}
+	n, err := e.ledger.MaturePending(ctx, e.shop.ID, time.Now().Add(time.Hour), 100)
+	if err != nil || n == 0 {
+		t.Fatalf("mature: %d %v", n, err)
+	}
+	if again, _ := e.ledger.MaturePending(ctx, e.shop.ID, time.Now().Add(time.Hour), 100); again != 0 {
+		t.Fatalf("matured twice: %d", again)
+	}
+	b, _ = e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
+	if !b.Pending.IsZero() || !b.Available.Equal(dec("6.00")) {
+		t.Fatalf("after maturing: %+v", b)
+	}
+	mustAuditClean(t, e.pool)
+}
