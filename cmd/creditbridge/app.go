@@ -318,6 +318,22 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 		_, err := a.vouchers.ExpireVouchers(ctx, a.shops.ShopByID)
 		return err
 	})
+	run("pending-maturation", 10*time.Minute, func(ctx context.Context) error {
+		for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
+			shops, err := a.shops.ListShops(ctx, p)
+			if err != nil {
+				return err
+			}
+			for _, s := range shops {
+				if s.Settings.PendingDays > 0 {
+					if _, err := a.ledger.MaturePending(ctx, s.ID, time.Now().AddDate(0, 0, -s.Settings.PendingDays), 10000); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
 	run("woocommerce-poller", a.cfg.PollInterval, func(ctx context.Context) error {
 		shops, err := a.shops.ListShops(ctx, core.PlatformWooCommerce)
 		if err != nil {
