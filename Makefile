@@ -71,8 +71,10 @@ lint: ## gofmt must list no file, go vet must be clean (and golangci-lint when i
 
 .PHONY: fuzz
 fuzz: services ## run each Fuzz target of every package for FUZZTIME (default 10s)
-	@for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+	@pkgs=$$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); \
+	for pkg in $$pkgs; do \
+		list=$$($(GO) test -list '^Fuzz' "$$pkg"); \
+		for f in $$(printf '%s\n' "$$list" | grep '^Fuzz' || true); do \
 			echo "== $$pkg $$f ($(FUZZTIME))"; \
 			$(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
 		done; \
