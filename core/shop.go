@@ -93,7 +93,12 @@ type ShopStore interface {
 	ShopByID(ctx context.Context, id int64) (Shop, error)
 	ShopByDomain(ctx context.Context, p Platform, domain string) (Shop, error)
 	ShopByAdminToken(ctx context.Context, token string) (Shop, error)
+	// UpdateShop stores everything, secrets included (use it with a shop
+	// just read, e.g. after a token rotation).
 	UpdateShop(ctx context.Context, s Shop) error
+	// UpdateSettings stores name, active and settings only, so a stale copy
+	// of the shop can never write back rotated-away secrets.
+	UpdateSettings(ctx context.Context, s Shop) error
 }
 
 // GuestOwnerID derives the opaque owner id of a guest from the e-mail with

@@ -81,7 +81,8 @@ type Vouchers struct {
 	Issuers map[Platform]CodeIssuer
 	Email   EmailLookup
 	Now     func() time.Time
-	Rand    func() string // code suffix generator
+	Rand    func() string   // code suffix generator
+	Notify  BalanceNotifier // optional: told after issue and return
 }
 
 // VoucherCodePrefix starts every voucher code; platforms compare it
@@ -134,6 +135,9 @@ func (s *Vouchers) Issue(ctx context.Context, shop Shop, owner Owner, currency s
 		return Voucher{}, err
 	}
 	v.Status, v.PlatformRef = VoucherIssued, ref
+	if s.Notify != nil {
+		s.Notify(ctx, shop, []Owner{owner})
+	}
 	return v, nil
 }
 
@@ -166,6 +170,9 @@ func (s *Vouchers) ExpireVouchers(ctx context.Context, shops func(ctx context.Co
 		}
 		if _, err := s.Store.Return(ctx, v.ShopID, v.ID, "voucher expired unused"); err != nil && ErrorCode(err) != ECONFLICT {
 			return n, err
+		}
+		if s.Notify != nil {
+			s.Notify(ctx, shop, []Owner{v.Owner})
 		}
 		n++
 	}

@@ -119,7 +119,7 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
-	if err := s.deps.Store.UpdateShop(ctx, shop); err != nil {
+	if err := s.deps.Store.UpdateSettings(ctx, shop); err != nil {
 		return err
 	}
 	s.ForgetShops()
@@ -367,6 +367,9 @@ func (s *Server) adjust(c *fiber.Ctx) error {
 	out, err := s.deps.Ledger.Post(ctx, t)
 	if err != nil {
 		return err
+	}
+	if s.deps.Notify != nil && !out.Replayed {
+		s.deps.Notify(ctx, shop, []core.Owner{owner})
 	}
 	status := fiber.StatusCreated
 	if out.Replayed {

@@ -53,6 +53,8 @@ type Deps struct {
 	Ledger   core.Ledger
 	Redeemer *core.Redeemer
 	Vouchers Vouchers // optional (redeem path)
+	// Notify is told whose balance an admin adjustment changed (optional).
+	Notify core.BalanceNotifier
 	// Ready reports whether dependencies answer (PostgreSQL, Redis, schema).
 	Ready func(ctx context.Context) error
 }

@@ -94,5 +94,5 @@ func (c *Compliance) PurgeShop(ctx context.Context, shop core.Shop) error {
 // Deactivate marks the shop inactive.
 func (c *Compliance) Deactivate(ctx context.Context, shop core.Shop) error {
 	shop.Active = false
-	return c.Shops.UpdateShop(ctx, shop)
+	return c.Shops.UpdateSettings(ctx, shop)
 }

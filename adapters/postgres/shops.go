@@ -157,6 +157,25 @@ func (s *ShopStore) UpdateShop(ctx context.Context, sh core.Shop) error {
 	return nil
 }
 
+// UpdateSettings stores name, active and settings, leaving secrets alone.
+func (s *ShopStore) UpdateSettings(ctx context.Context, sh core.Shop) error {
+	if err := sh.Settings.Validate(); err != nil {
+		return err
+	}
+	settings, err := json.Marshal(sh.Settings)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE shops SET name = $2, active = $3, settings = $4, updated_at = now() WHERE id = $1`, sh.ID, sh.Name, sh.Active, settings)
+	if err != nil {
+		return fmt.Errorf("postgres: update shop settings: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return core.Errorf(core.ENOTFOUND, "shop not found")
+	}
+	return nil
+}
+
 // SetAdminToken replaces a shop's admin token.
 func (s *ShopStore) SetAdminToken(ctx context.Context, shopID int64, token string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE shops SET admin_token_hash = $2, updated_at = now() WHERE id = $1`, shopID, tokenHash(token))

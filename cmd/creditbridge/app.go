@@ -130,7 +130,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		Issuers: map[core.Platform]core.CodeIssuer{
 			core.PlatformWooCommerce: woocommerce.VoucherIssuer{Client: func(s core.Shop) (woocommerce.CouponAPI, error) { return a.wooClient(s) }},
 			core.PlatformShopify:     admin.VoucherIssuer{Client: a.shopifyClient},
-		}}
+		}, Notify: mfNotifier.Notify}
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: a.shops, Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify:     &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: a.checkoutHold},
@@ -146,7 +146,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL,
 		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
-			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Ready: a.ready})
+			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready})
 	return a, nil
 }
 
