@@ -20,6 +20,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -356,11 +357,7 @@ func (s *Server) pluginQuote(c *fiber.Ctx) error {
 	if customer == "" || customer == "0" {
 		// Guests cannot use credit at checkout; a hold left on this cart
 		// (the customer logged out) is released.
-		if h, err := s.deps.Ledger.OpenHoldByCart(ctx, shop.ID, cartKey); err == nil {
-			if _, err := s.deps.Ledger.VoidHold(ctx, shop.ID, h.ID, core.Reason{Note: "cart no longer uses credit"}, false); err == nil {
-				s.countHold("void")
-			}
-		}
+		s.releaseCart(ctx, shop, cartKey)
 		result = "guest"
 		return c.JSON(quoteView(cur, core.Quote{Currency: cur}))
 	}
@@ -377,7 +374,9 @@ func (s *Server) pluginQuote(c *fiber.Ctx) error {
 	q, err := s.deps.Redeemer.Quote(ctx, shop, core.QuoteRequest{Owner: owner, Currency: cur, Subtotal: sub, CartKey: cartKey})
 	if core.ErrorCode(err) == core.EINSUFFICIENT {
 		// The balance kept moving under concurrent quotes: answer no credit
-		// for now (the plugin quotes again on the next cart change).
+		// for now (the plugin quotes again on the next cart change), so the
+		// cart's previous hold, if any, is released too.
+		s.releaseCart(ctx, shop, cartKey)
 		b, berr := s.deps.Ledger.Balance(ctx, shop.ID, cur, owner)
 		if berr != nil {
 			return berr
@@ -402,6 +401,21 @@ func (s *Server) pluginQuote(c *fiber.Ctx) error {
 		result = "applied"
 	}
 	return c.JSON(quoteView(cur, q))
+}
+
+// releaseCart voids the open hold of a cart, if any (best effort: an
+// unreleased hold expires on its own).
+func (s *Server) releaseCart(ctx context.Context, shop core.Shop, cartKey string) {
+	h, err := s.deps.Ledger.OpenHoldByCart(ctx, shop.ID, cartKey)
+	if err != nil {
+		return
+	}
+	if _, err := s.deps.Ledger.VoidHold(ctx, shop.ID, h.ID, core.Reason{Note: "cart no longer uses credit"}, false); err == nil {
+		s.countHold("void")
+		if s.deps.Redeemer != nil && s.deps.Redeemer.Notify != nil {
+			s.deps.Redeemer.Notify(ctx, shop, []core.Owner{h.Owner})
+		}
+	}
 }
 
 func (s *Server) countHold(op string) {
