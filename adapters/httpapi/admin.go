@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/shopify"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
@@ -85,6 +86,9 @@ func (s *Server) createShop(c *fiber.Ctx) error {
 	if shop.Platform == core.PlatformWooCommerce && shop.Secrets.WebhookSecret == "" {
 		shop.Secrets.WebhookSecret = randomToken("whsec_", 24)
 	}
+	if shop.Platform == core.PlatformShopify && !shopify.ValidShopDomain(strings.ToLower(strings.TrimSpace(shop.Domain))) {
+		return core.Errorf(core.EINVALID, "a Shopify shop's domain must be its <name>.myshopify.com domain")
+	}
 	tok := randomToken("cba_", 24)
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
@@ -92,6 +96,7 @@ func (s *Server) createShop(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.ForgetShops() // a cached "unknown shop" must not outlive its creation
 	resp := fiber.Map{"shop": out, "admin_token": tok}
 	if out.Platform == core.PlatformWooCommerce {
 		resp["webhook_url"] = s.cfg.PublicURL + "/webhooks/woocommerce/" + strconv.FormatInt(out.ID, 10)
@@ -447,7 +452,7 @@ func (s *Server) deadLetters(c *fiber.Ctx) error {
 	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
-	evs, err := s.deps.Store.DeadLetters(ctx, shop, c.QueryInt("limit", 100))
+	evs, err := s.deps.Store.DeadLetters(ctx, shop, min(max(c.QueryInt("limit", 100), 1), 500))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -188,12 +189,22 @@ func (s *Server) pluginAuth(c *fiber.Ctx) error {
 // owner id (c:..., g:...), or partner:<id>.
 func ownerParam(v string) (core.Owner, error) {
 	switch {
-	case v == "":
-		return core.Owner{}, core.Errorf(core.EINVALID, "customer id required")
 	case strings.HasPrefix(v, "partner:"):
-		return core.Owner{Kind: core.OwnerPartner, ID: strings.TrimPrefix(v, "partner:")}, nil
-	case strings.HasPrefix(v, "c:") || strings.HasPrefix(v, "g:"):
+		id := strings.TrimPrefix(v, "partner:")
+		if !partnerID.MatchString(id) {
+			return core.Owner{}, core.Errorf(core.EINVALID, "partner id must be 1..200 letters, digits, '-', '_' or '.'")
+		}
+		return core.Owner{Kind: core.OwnerPartner, ID: id}, nil
+	case customerOwner.MatchString(v):
 		return core.Owner{Kind: core.OwnerCustomer, ID: v}, nil
+	case platformID.MatchString(v):
+		return core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(v)}, nil
 	}
-	return core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(v)}, nil
+	return core.Owner{}, core.Errorf(core.EINVALID, "customer must be a platform customer id (digits), c:<digits>, g:<32 hex> or partner:<id>")
 }
+
+var (
+	platformID    = regexp.MustCompile(`^[0-9]{1,20}$`)
+	customerOwner = regexp.MustCompile(`^(c:[0-9]{1,20}|g:[0-9a-f]{32})$`)
+	partnerID     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,200}$`)
+)

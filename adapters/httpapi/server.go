@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -113,7 +114,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	if s.deps.Ready != nil {
 		if err := s.deps.Ready(ctx); err != nil {
 			s.log.Warn("not ready", slog.Any("error", err))
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "error": err.Error()})
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "error": "a dependency is not ready (see the service log)"})
 		}
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
@@ -161,7 +162,7 @@ func httpCodeName(status int) string {
 	case fiber.StatusMethodNotAllowed, fiber.StatusBadRequest:
 		return core.EINVALID
 	}
-	return "http_" + fiber.ErrBadRequest.Message
+	return "http_" + strconv.Itoa(status)
 }
 
 // ctx returns a request-scoped context with a deadline (fiber's own
