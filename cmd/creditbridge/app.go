@@ -26,6 +26,7 @@ import (
 	"github.com/creditbridge/creditbridge/jobs"
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -388,4 +389,37 @@ func audit(ctx context.Context, cfg configs.Config, shop int64, asJSON bool, out
 		fmt.Fprint(out, r.String())
 	}
 	return r.OK(), nil
+}
+
+// reseal opens every shop's secrets (with the current or previous key) and
+// stores them sealed with the current key.
+func reseal(ctx context.Context, cfg configs.Config, log *slog.Logger, out io.Writer) error {
+	a, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	n := 0
+	for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
+		rows, err := a.pool.Query(ctx, `SELECT id FROM shops WHERE platform = $1 ORDER BY id`, string(p))
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			shop, err := a.shops.ShopByID(ctx, id)
+			if err != nil {
+				return fmt.Errorf("shop %d: %w", id, err)
+			}
+			if err := a.shops.UpdateShop(ctx, shop); err != nil {
+				return fmt.Errorf("shop %d: %w", id, err)
+			}
+			n++
+		}
+	}
+	fmt.Fprintf(out, "re-sealed the secrets of %d shop(s) with the current key\n", n)
+	return nil
 }

@@ -26,6 +26,8 @@ commands:
   migrate   apply pending database migrations
   audit     check every ledger invariant; exits 1 with a report when one fails
             flags: --shop ID (default all shops), --json
+  reseal    re-encrypt every shop's secrets with the current key (after
+            rotating CREDITBRIDGE_ENCRYPTION_KEY; then drop the previous key)
   demo      serve with a demo shop: sends signed order webhooks through the
             real HTTP endpoints and prints the resulting balance and statement
 `
@@ -77,6 +79,8 @@ func run(args []string, getenv func(string) string, lookup func(string) (string,
 		}
 	case "demo":
 		err = demo(ctx, cfg, log, stdout)
+	case "reseal":
+		err = reseal(ctx, cfg, log, stdout)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 		return 2
