@@ -260,18 +260,22 @@ func (s *LedgerStore) postInTx(ctx context.Context, tx pgx.Tx, t core.Transactio
 		return core.Transaction{}, fmt.Errorf("postgres: insert transaction %s: %w", t.Key, translateFK(err, t))
 	}
 	t.ID, t.CreatedAt = id, now
+	// One round trip for the rest: the postings, then per owner the
+	// balance change and its statement entry in one statement. Balance
+	// rows (the only locks) are touched last, in lock order, so they are
+	// held for as short a time as possible.
 	b := &pgx.Batch{}
-	var e entryCols
+	queuePostings(b, []core.Transaction{t})
 	for _, d := range t.Deltas {
 		d := d
 		// A row to insert must itself satisfy the CHECKs (PostgreSQL checks
 		// the candidate row before ON CONFLICT), so a debit is an UPDATE of
 		// the existing row; no row means nothing to take.
-		q := upsertBalanceSQL
+		q := upsertEntrySQL
 		if d.Available.IsNegative() || d.Pending.IsNegative() || d.Held.IsNegative() || d.Overdraft.IsPositive() {
-			q = updateBalanceSQL
+			q = updateEntrySQL
 		}
-		b.Queue(q, t.ShopID, d.Currency, string(d.Owner.Kind), d.Owner.ID, d.Available, d.Pending, d.Held, d.Overdraft, now).QueryRow(func(row pgx.Row) error {
+		b.Queue(q, t.ShopID, d.Currency, string(d.Owner.Kind), d.Owner.ID, d.Available, d.Pending, d.Held, d.Overdraft, now, id).QueryRow(func(row pgx.Row) error {
 			var av, pe, he, ov decimal.Decimal
 			var ver int64
 			if err := row.Scan(&av, &pe, &he, &ov, &ver); errors.Is(err, pgx.ErrNoRows) {
@@ -279,22 +283,29 @@ func (s *LedgerStore) postInTx(ctx context.Context, tx pgx.Tx, t core.Transactio
 			} else if err != nil {
 				return err
 			}
-			e.add(t.ShopID, d.Currency, d.Owner, ver, id, d, av, pe, he, ov, now)
 			t.After = append(t.After, core.Balance{ShopID: t.ShopID, Currency: d.Currency, Owner: d.Owner, Available: av, Pending: pe, Held: he, Overdraft: ov, Version: ver})
 			return nil
 		})
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return core.Transaction{}, fmt.Errorf("postgres: balances for %s: %w", t.Key, translate(err))
-	}
-	if err := e.insert(ctx, tx); err != nil {
-		return core.Transaction{}, err
-	}
-	if err := insertPostings(ctx, tx, []core.Transaction{t}); err != nil {
-		return core.Transaction{}, err
+		return core.Transaction{}, fmt.Errorf("postgres: post %s: %w", t.Key, translate(err))
 	}
 	return t, nil
 }
+
+const entryFromBalance = `
+INSERT INTO ledger_entries (shop_id, currency, owner_kind, owner_id, seq, tx_id,
+	d_available, d_pending, d_held, d_overdraft, available_after, pending_after, held_after, overdraft_after, created_at)
+SELECT $1, $2, $3, $4, b.version, $10, $5, $6, $7, $8, b.available, b.pending, b.held, b.overdraft, $9 FROM b
+RETURNING available_after, pending_after, held_after, overdraft_after, seq`
+
+// upsertEntrySQL credits an owner (creating the balance row) and writes
+// the statement entry with the new running balance.
+const upsertEntrySQL = `WITH b AS (` + upsertBalanceSQL + `)` + entryFromBalance
+
+// updateEntrySQL debits an existing owner row; CHECK constraints refuse an
+// overdraw, and no row means there is nothing to take.
+const updateEntrySQL = `WITH b AS (` + updateBalanceSQL + `)` + entryFromBalance
 
 func translateFK(err error, t core.Transaction) error {
 	if c, con := pgCode(err); c == "23503" && con == "ledger_transactions_reverses_fk" {
@@ -355,8 +366,24 @@ func getTxByKey(ctx context.Context, q DBTX, shopID int64, key string) (core.Tra
 	return t, h, nil
 }
 
+// queuePostings queues the postings of transactions on a batch.
+func queuePostings(b *pgx.Batch, ts []core.Transaction) {
+	args := postingArgs(ts)
+	b.Queue(insertPostingsSQL, args...)
+}
+
+const insertPostingsSQL = `INSERT INTO ledger_postings (shop_id, tx_id, seq, currency, owner_kind, owner_id, bucket, amount)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[])`
+
 // insertPostings writes the postings of many transactions in one statement.
 func insertPostings(ctx context.Context, tx pgx.Tx, ts []core.Transaction) error {
+	if _, err := tx.Exec(ctx, insertPostingsSQL, postingArgs(ts)...); err != nil {
+		return fmt.Errorf("postgres: insert postings: %w", translate(err))
+	}
+	return nil
+}
+
+func postingArgs(ts []core.Transaction) []any {
 	n := 0
 	for _, t := range ts {
 		n += len(t.Postings)
@@ -381,13 +408,7 @@ func insertPostings(ctx context.Context, tx pgx.Tx, ts []core.Transaction) error
 			amt = append(amt, p.Amount)
 		}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO ledger_postings (shop_id, tx_id, seq, currency, owner_kind, owner_id, bucket, amount)
-SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[])`,
-		shop, txid, seq, cur, ok, oid, bucket, amt)
-	if err != nil {
-		return fmt.Errorf("postgres: insert postings: %w", translate(err))
-	}
-	return nil
+	return []any{shop, txid, seq, cur, ok, oid, bucket, amt}
 }
 
 // postMany group-commits credit-only transactions with set-based
