@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -154,6 +155,23 @@ func PluginSignature(secret, ts, method, pathWithQuery string, body []byte) stri
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// pluginSigned checks the signature over the path as received and, when
+// the bridge sits behind a proxy on a sub-path (PUBLIC_URL has a path),
+// over that prefix plus the path as received.
+func (s *Server) pluginSigned(shop core.Shop, ts string, c *fiber.Ctx, got string) bool {
+	paths := []string{c.OriginalURL()}
+	if u, err := url.Parse(s.cfg.PublicURL); err == nil && strings.Trim(u.Path, "/") != "" {
+		paths = append(paths, strings.TrimRight(u.Path, "/")+c.OriginalURL())
+	}
+	for _, p := range paths {
+		want := PluginSignature(shop.Secrets.PluginSecret, ts, c.Method(), p, c.BodyRaw())
+		if hmac.Equal([]byte(want), []byte(got)) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) pluginAuth(c *fiber.Ctx) error {
 	shopID, err := strconv.ParseInt(c.Get("X-Creditbridge-Shop"), 10, 64)
 	if err != nil {
@@ -176,10 +194,16 @@ func (s *Server) pluginAuth(c *fiber.Ctx) error {
 	if !ok || shop.Platform != core.PlatformWooCommerce || shop.Secrets.PluginSecret == "" {
 		return core.Errorf(core.EUNAUTHORIZED, "unknown shop")
 	}
-	want := PluginSignature(shop.Secrets.PluginSecret, ts, c.Method(), c.OriginalURL(), c.BodyRaw())
 	got := strings.ToLower(c.Get("X-Creditbridge-Signature"))
-	if !hmac.Equal([]byte(want), []byte(got)) {
-		return core.Errorf(core.EUNAUTHORIZED, "bad request signature")
+	if !s.pluginSigned(shop, ts, c, got) {
+		// The secret may have been rotated by a re-registration handled by
+		// another replica: reload the shop once before refusing.
+		fresh, err := s.deps.Store.ShopByID(ctx, shopID)
+		if err != nil || fresh.Secrets.PluginSecret == shop.Secrets.PluginSecret || !s.pluginSigned(fresh, ts, c, got) {
+			return core.Errorf(core.EUNAUTHORIZED, "bad request signature")
+		}
+		s.shopCache.Store("id:"+strconv.FormatInt(shopID, 10), cachedShop{shop: fresh, ok: true, at: time.Now()})
+		shop = fresh
 	}
 	c.Locals(localsPrincipal, principal{shop: shop, actor: "plugin"})
 	return c.Next()

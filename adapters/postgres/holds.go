@@ -111,7 +111,9 @@ func (s *LedgerStore) placeHoldTx(ctx context.Context, tx pgx.Tx, r core.HoldReq
 		switch {
 		case err == nil:
 			if cur.Amount.Equal(r.Amount) && cur.Currency == r.Currency && cur.Owner == r.Owner {
-				return cur, nil
+				// Same cart, same credit: keep the hold and extend its expiry.
+				return scanHold(r.ShopID, tx.QueryRow(ctx, `UPDATE ledger_holds SET expires_at = greatest(expires_at, $3) WHERE shop_id = $1 AND id = $2 RETURNING `+holdCols,
+					r.ShopID, cur.ID, r.ExpiresAt))
 			}
 			if _, err := s.resolveHoldTx(ctx, tx, cur, decimal.Zero, core.Reason{Kind: core.ReasonHoldVoid, Note: "replaced by a new quote"}, core.HoldVoided); err != nil {
 				return core.Hold{}, err

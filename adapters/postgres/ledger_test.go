@@ -206,6 +206,11 @@ func TestHoldLifecycle(t *testing.T) {
 	if err != nil || h2.ID != h.ID {
 		t.Fatalf("re-quote same cart: %v id=%d want %d", err, h2.ID, h.ID)
 	}
+	later := exp.Add(30 * time.Minute)
+	h2b, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("15.00"), CartKey: "cart-1", ExpiresAt: later})
+	if err != nil || h2b.ID != h.ID || h2b.ExpiresAt.Before(later.Add(-time.Second)) {
+		t.Fatalf("re-quote must extend the expiry: %v %+v", err, h2b)
+	}
 	// Same cart, new amount: replaced, never stacked.
 	h3, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("12.00"), CartKey: "cart-1", ExpiresAt: exp})
 	if err != nil || h3.ID == h.ID {

@@ -27,11 +27,12 @@ func (v VoucherIssuer) CreateCode(ctx context.Context, shop core.Shop, vc core.V
 	if err != nil {
 		return "", core.Errorf(core.EINVALID, "the shop has no REST credentials to create coupons")
 	}
-	req := CouponRequest{Code: vc.Code, Currency: vc.Currency, Amount: vc.Amount, ExpiresAt: vc.ExpiresAt, Description: "creditbridge voucher",
-		Meta: map[string]string{"_creditbridge_voucher": vc.Code}}
-	if email != "" {
-		req.EmailRestrictions = []string{email}
+	if email == "" {
+		// An unbound coupon could be used by anyone holding the code.
+		return "", core.Errorf(core.EINVALID, "no e-mail is known for this customer yet (it is recorded with their first order), so the voucher cannot be bound to them")
 	}
+	req := CouponRequest{Code: vc.Code, Currency: vc.Currency, Amount: vc.Amount, ExpiresAt: vc.ExpiresAt, Description: "creditbridge voucher",
+		Meta: map[string]string{"_creditbridge_voucher": vc.Code}, EmailRestrictions: []string{email}}
 	cp, err := c.CreateCoupon(ctx, req)
 	if err != nil {
 		// A lost response may hide a created coupon: look it up.
