@@ -411,4 +411,18 @@ type Ledger interface {
 	OpenHoldByCart(ctx context.Context, shopID int64, cartKey string) (Hold, error)
 	// ExpiredHolds lists open holds whose expiry passed.
 	ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]Hold, error)
+	// Reserve sets a cart's hold in one step, under the owner's balance
+	// lock: amount receives the owner's spendable credit (available plus
+	// the cart's current hold) and returns the credit to hold. The cart's
+	// hold is kept (expiry extended) when the amount is unchanged,
+	// replaced when it differs, and released when it is zero.
+	Reserve(ctx context.Context, r HoldRequest, amount func(spendable decimal.Decimal) (decimal.Decimal, error)) (Reservation, error)
+}
+
+// Reservation is the outcome of Ledger.Reserve.
+type Reservation struct {
+	Hold      *Hold           // the cart's open hold, nil when nothing is held
+	Spendable decimal.Decimal // available plus the cart's previous hold
+	Placed    bool            // a new hold was placed
+	Released  bool            // the cart's previous hold was voided
 }

@@ -31,6 +31,8 @@ type Quote struct {
 	Available decimal.Decimal `json:"available"` // spendable credit including this cart's hold
 	Currency  string          `json:"currency"`
 	Hold      *Hold           `json:"hold,omitempty"`
+	Placed    bool            `json:"-"` // a new hold was placed
+	Released  bool            `json:"-"` // the cart's previous hold was voided
 }
 
 // Redeemer applies credit at checkout and settles it when the order
@@ -82,47 +84,22 @@ func (r *Redeemer) Quote(ctx context.Context, shop Shop, q QuoteRequest) (Quote,
 	if err != nil {
 		return Quote{}, err
 	}
-	for attempt := 0; ; attempt++ {
-		b, err := r.Ledger.Balance(ctx, shop.ID, cur, q.Owner)
-		if err != nil {
-			return Quote{}, err
-		}
-		avail := b.Available
-		existing, err := r.Ledger.OpenHoldByCart(ctx, shop.ID, q.CartKey)
-		hasHold := err == nil
-		if err != nil && ErrorCode(err) != ENOTFOUND {
-			return Quote{}, err
-		}
-		if hasHold && existing.Owner == q.Owner && existing.Currency == cur {
-			avail = avail.Add(existing.Amount)
-		}
-		amt, err := CapCredit(shop.Settings, cur, avail, q.Subtotal)
-		if err != nil {
-			return Quote{}, err
-		}
-		out := Quote{Amount: amt, Available: avail, Currency: cur}
-		if amt.IsZero() {
-			if hasHold {
-				if _, err := r.Ledger.VoidHold(ctx, shop.ID, existing.ID, Reason{Note: "cart no longer uses credit"}, false); err != nil && ErrorCode(err) != ECONFLICT {
-					return Quote{}, err
-				}
-			}
-			return out, nil
-		}
-		h, err := r.Ledger.PlaceHold(ctx, HoldRequest{ShopID: shop.ID, Currency: cur, Owner: q.Owner, Amount: amt, CartKey: q.CartKey,
-			ExpiresAt: r.now().Add(shop.Settings.HoldTTL())})
-		if ErrorCode(err) == EINSUFFICIENT && attempt < 3 {
-			continue // the balance moved between read and hold: quote again
-		}
-		if err != nil {
-			return Quote{}, err
-		}
-		out.Hold = &h
-		if r.Notify != nil {
-			r.Notify(ctx, shop, []Owner{q.Owner})
-		}
-		return out, nil
+	res, err := r.Ledger.Reserve(ctx, HoldRequest{ShopID: shop.ID, Currency: cur, Owner: q.Owner, CartKey: q.CartKey,
+		ExpiresAt: r.now().Add(shop.Settings.HoldTTL())},
+		func(spendable decimal.Decimal) (decimal.Decimal, error) {
+			return CapCredit(shop.Settings, cur, spendable, q.Subtotal)
+		})
+	if err != nil {
+		return Quote{}, err
 	}
+	out := Quote{Amount: decimal.Zero, Available: res.Spendable, Currency: cur, Hold: res.Hold, Placed: res.Placed, Released: res.Released}
+	if res.Hold != nil {
+		out.Amount = res.Hold.Amount
+	}
+	if r.Notify != nil && (res.Placed || res.Released) {
+		r.Notify(ctx, shop, []Owner{q.Owner})
+	}
+	return out, nil
 }
 
 func (r *Redeemer) now() time.Time {

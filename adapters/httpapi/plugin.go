@@ -365,12 +365,6 @@ func (s *Server) pluginQuote(c *fiber.Ctx) error {
 		return core.Errorf(core.EINVALID, "customer_id must be a WooCommerce customer id")
 	}
 	owner := core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(customer)}
-	var prev int64
-	if s.deps.Metrics != nil {
-		if h, err := s.deps.Ledger.OpenHoldByCart(ctx, shop.ID, cartKey); err == nil {
-			prev = h.ID
-		}
-	}
 	q, err := s.deps.Redeemer.Quote(ctx, shop, core.QuoteRequest{Owner: owner, Currency: cur, Subtotal: sub, CartKey: cartKey})
 	if core.ErrorCode(err) == core.EINSUFFICIENT {
 		// The balance kept moving under concurrent quotes: answer no credit
@@ -387,14 +381,11 @@ func (s *Server) pluginQuote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case q.Hold != nil && q.Hold.ID != prev:
+	if q.Placed {
 		s.countHold("place")
-		if prev != 0 {
-			s.countHold("void") // the cart's previous hold was replaced
-		}
-	case q.Hold == nil && prev != 0:
-		s.countHold("void")
+	}
+	if q.Released {
+		s.countHold("void") // the cart's previous hold was replaced or released
 	}
 	result = "zero"
 	if q.Hold != nil && q.Amount.IsPositive() {

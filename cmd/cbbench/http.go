@@ -85,6 +85,8 @@ func runHTTP(ctx context.Context, mode string, o httpOpts, d time.Duration, conc
 	switch mode {
 	case "ingest", "e2e":
 		return runWebhooks(ctx, mode, o, d, conc)
+	case "quote":
+		return runQuotes(ctx, o, d, conc)
 	}
 	return fmt.Errorf("unknown mode %q (ledger, holds, ingest, e2e)", mode)
 }
