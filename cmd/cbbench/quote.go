@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/httpapi"
+	"github.com/creditbridge/creditbridge/adapters/postgres"
+)
+
+// runQuotes registers a WooCommerce shop the way the companion plugin
+// does, gives many customers credit, then sends signed checkout quotes
+// (each places or reuses a hold) at the chosen rate.
+func runQuotes(ctx context.Context, o httpOpts, d time.Duration, conc int) error {
+	tr := &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2, IdleConnTimeout: time.Minute}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var reg struct {
+		ShopID       string `json:"shop_id"`
+		PluginSecret string `json:"plugin_secret"`
+		AdminToken   string `json:"admin_token"`
+	}
+	site := fmt.Sprintf("https://bench-%d.example.com", time.Now().UnixNano())
+	if err := postJSON(client, o.url+"/api/v1/woocommerce/register", o.opToken, map[string]any{"site_url": site, "consumer_key": "ck_bench", "consumer_secret": "cs_bench", "currency": "EUR"}, &reg); err != nil {
+		return fmt.Errorf("setup (is `creditbridge demo` or `serve` running at %s?): %w", o.url, err)
+	}
+	const customers = 2000
+	fmt.Printf("mode=quote shop=%s url=%s concurrency=%d rate=%d duration=%s customers=%d\n", reg.ShopID, o.url, conc, o.rate, d, customers)
+	// Seed credit through the admin API (idempotent adjustments).
+	var seeded atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for c := w; c < customers; c += 16 {
+				err := postJSON(client, fmt.Sprintf("%s/api/v1/shops/%s/customers/%d/adjustments", o.url, reg.ShopID, c+1), reg.AdminToken,
+					map[string]any{"amount": "100000.00", "note": "benchmark seed", "idempotency_key": fmt.Sprintf("seed-%d", c)}, nil)
+				if err == nil {
+					seeded.Add(1)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if seeded.Load() != customers {
+		return fmt.Errorf("seeded %d of %d customers", seeded.Load(), customers)
+	}
+	var ticker <-chan time.Time
+	if o.rate > 0 {
+		t := time.NewTicker(time.Second / time.Duration(o.rate))
+		defer t.Stop()
+		ticker = t.C
+	}
+	var seq, errs, zero atomic.Int64
+	var rec recorder
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 1<<14)
+			send := func(cart int64) {
+				body, _ := json.Marshal(map[string]any{"customer_id": strconv.FormatInt(1+cart%customers, 10), "cart_key": fmt.Sprintf("cart-%d", cart),
+					"currency": "EUR", "subtotal": "40.00", "lines": []any{map[string]any{"product_id": "1", "quantity": 2, "total": "40.00"}}})
+				path := "/api/v1/plugin/quote"
+				ts := strconv.FormatInt(time.Now().Unix(), 10)
+				req, _ := http.NewRequest("POST", o.url+path, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Creditbridge-Shop", reg.ShopID)
+				req.Header.Set("X-Creditbridge-Timestamp", ts)
+				req.Header.Set("X-Creditbridge-Signature", httpapi.PluginSignature(reg.PluginSecret, ts, "POST", path, body))
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					return
+				}
+				var q struct {
+					Amount string `json:"amount"`
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || json.Unmarshal(b, &q) != nil {
+					errs.Add(1)
+					return
+				}
+				if q.Amount != "40.00" {
+					zero.Add(1)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				// Each cart quotes twice in a row (the second reuses its
+				// hold), as a checkout does from cart page to payment page.
+				cart := seq.Add(1)
+				for rep := 0; rep < 2; rep++ {
+					if ticker != nil {
+						select {
+						case <-ticker:
+						case <-ctx.Done():
+							return
+						}
+					}
+					send(cart)
+				}
+			}
+			rec.merge(lat)
+		}()
+	}
+	wg.Wait()
+	rec.report("quotes with hold placement", time.Since(start), errs.Load())
+	if zero.Load() > 0 {
+		return fmt.Errorf("%d quotes applied less credit than expected", zero.Load())
+	}
+	spool, err := openServerDB(ctx, o.db)
+	if err != nil {
+		return err
+	}
+	defer spool.Close()
+	id, _ := strconv.ParseInt(reg.ShopID, 10, 64)
+	r, err := postgres.Audit(ctx, spool.Pool, id)
+	if err != nil {
+		return err
+	}
+	fmt.Print("audit: ", r)
+	if !r.OK() {
+		return fmt.Errorf("audit failed")
+	}
+	return nil
+}
