@@ -38,6 +38,7 @@ type Config struct {
 	CustomerTokenTTL   time.Duration
 	LedgerCommitters   int
 	InboxRetentionDays int
+	PprofAddr          string // optional net/http/pprof listener, e.g. 127.0.0.1:6060
 }
 
 // Load reads the configuration through lookup (os.LookupEnv in main, a map
@@ -70,6 +71,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		CustomerTokenTTL:   p.dur("CUSTOMER_TOKEN_TTL", 15*time.Minute),
 		LedgerCommitters:   p.int("LEDGER_COMMITTERS", 4, 1, 64),
 		InboxRetentionDays: p.int("INBOX_RETENTION_DAYS", 30, 1, 3650),
+		PprofAddr:          p.str("PPROF_ADDR", ""),
 	}
 	p.errs = append(p.errs, c.validate()...)
 	if len(p.errs) > 0 {

@@ -74,6 +74,27 @@ type Dispatcher struct {
 	Observe func(platform Platform, topic string, status InboxStatus, d time.Duration)
 }
 
+// InboxMark lets a store mark the event being processed as done inside
+// the same database transaction as its ledger postings (so "posted" and
+// "processed" commit together, and the worker saves a commit per event).
+type InboxMark struct {
+	ShopID, ID int64
+	Marked     bool // set by the store once the mark committed
+}
+
+type inboxMarkKey struct{}
+
+// WithInboxMark attaches a mark for the event to ctx.
+func WithInboxMark(ctx context.Context, m *InboxMark) context.Context {
+	return context.WithValue(ctx, inboxMarkKey{}, m)
+}
+
+// InboxMarkFrom returns the mark attached to ctx, if any.
+func InboxMarkFrom(ctx context.Context) *InboxMark {
+	m, _ := ctx.Value(inboxMarkKey{}).(*InboxMark)
+	return m
+}
+
 // ErrRetry wraps errors that should be retried later.
 var ErrRetry = errors.New("retry later")
 
@@ -95,12 +116,15 @@ func (d *Dispatcher) Process(ctx context.Context, shopID, eventID int64) error {
 	log := d.Log.With(slog.Int64("shop", ev.ShopID), slog.Int64("event", ev.ID), slog.String("platform", string(ev.Platform)), slog.String("topic", ev.Topic))
 	shop, err := d.resolveShop(ctx, ev)
 	var out Outcome
+	marked := false
 	if err == nil {
 		h, ok := d.Handlers[ev.Platform]
 		if !ok {
 			err = Errorf(EINVALID, "no handler for platform %q", ev.Platform)
 		} else {
-			out, err = safeHandle(ctx, h, shop, ev)
+			mark := &InboxMark{ShopID: ev.ShopID, ID: ev.ID}
+			out, err = safeHandle(WithInboxMark(ctx, mark), h, shop, ev)
+			marked = mark.Marked
 		}
 	}
 	status := out.Status
@@ -109,8 +133,12 @@ func (d *Dispatcher) Process(ctx context.Context, shopID, eventID int64) error {
 		if status == "" {
 			status = InboxProcessed
 		}
-		if ferr := d.Inbox.Finish(ctx, ev.ShopID, ev.ID, status, out.Note); ferr != nil {
-			return fmt.Errorf("%w: finish: %w", ErrRetry, ferr)
+		// Already marked processed together with the postings, unless the
+		// outcome is another status (stale snapshot: skipped).
+		if !marked || status != InboxProcessed {
+			if ferr := d.Inbox.Finish(ctx, ev.ShopID, ev.ID, status, out.Note); ferr != nil {
+				return fmt.Errorf("%w: finish: %w", ErrRetry, ferr)
+			}
 		}
 		log.Debug("event processed", slog.String("status", string(status)), slog.String("note", out.Note))
 	case code == EINVALID || code == ENOTFOUND || code == EUNAUTHORIZED:

@@ -68,7 +68,9 @@ var _ core.BalanceNotifier = (*MetafieldNotifier)(nil).Notify
 // talks to Redis, with a short timeout; a failure is logged and the next
 // balance change of that owner syncs again.
 func (n *MetafieldNotifier) Notify(ctx context.Context, shop core.Shop, owners []core.Owner) {
-	if shop.Platform != core.PlatformShopify {
+	// Only installed shops have a metafield to keep in sync (a shop
+	// without an Admin API token would only queue tasks that skip).
+	if shop.Platform != core.PlatformShopify || !shop.Active || shop.Secrets.AccessToken == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)

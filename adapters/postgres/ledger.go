@@ -486,11 +486,22 @@ RETURNING shop_id, idem_key, id`, shop, key, hash, kind, order, reason, rev, now
 		// after the fresh ones are fully written.
 		results[i] = postRes{err: errReplayPending}
 	}
-	if err := s.applyBalances(ctx, tx, fresh, now); err != nil {
+	entries, err := s.applyBalances(ctx, tx, fresh, now)
+	if err != nil {
 		return nil, err
 	}
-	if err := insertPostings(ctx, tx, fresh); err != nil {
-		return nil, err
+	// Statement entries and postings in one round trip.
+	wb := &pgx.Batch{}
+	if len(entries.shop) > 0 {
+		entries.queue(wb)
+	}
+	if len(fresh) > 0 {
+		queuePostings(wb, fresh)
+	}
+	if wb.Len() > 0 {
+		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
+			return nil, fmt.Errorf("postgres: entries and postings: %w", translate(err))
+		}
 	}
 	for j, i := range freshIdx {
 		results[i] = postRes{t: fresh[j]}
@@ -509,7 +520,7 @@ var errReplayPending = errors.New("replay pending")
 // applyBalances nets the deltas of many transactions per owner row, applies
 // them in lock order with one statement and writes each transaction's
 // statement entry with its running balance.
-func (s *LedgerStore) applyBalances(ctx context.Context, tx pgx.Tx, ts []core.Transaction, now time.Time) error {
+func (s *LedgerStore) applyBalances(ctx context.Context, tx pgx.Tx, ts []core.Transaction, now time.Time) (*entryCols, error) {
 	type okey struct {
 		shop int64
 		cur  string
@@ -543,7 +554,7 @@ func (s *LedgerStore) applyBalances(ctx context.Context, tx pgx.Tx, ts []core.Tr
 		}
 	}
 	if len(aggs) == 0 {
-		return nil
+		return &entryCols{}, nil
 	}
 	// global lock order
 	sort.Slice(aggs, func(i, j int) bool {
@@ -582,7 +593,7 @@ ON CONFLICT (shop_id, currency, owner_kind, owner_id) DO UPDATE SET
 	updated_at = EXCLUDED.updated_at
 RETURNING shop_id, currency, owner_kind, owner_id, available, pending, held, overdraft, version`, shop, cur, ok, oid, av, pe, he, ov, cnt, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for rows.Next() {
 		var k okey
@@ -591,7 +602,7 @@ RETURNING shop_id, currency, owner_kind, owner_id, available, pending, held, ove
 		var ver int64
 		if err := rows.Scan(&k.shop, &k.cur, &kind, &k.o.ID, &fav, &fpe, &fhe, &fov, &ver); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		k.o.Kind = core.OwnerKind(kind)
 		a := aggs[idx[k]]
@@ -599,7 +610,7 @@ RETURNING shop_id, currency, owner_kind, owner_id, available, pending, held, ove
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	// entries: walk each owner's transactions backwards from the final
 	// balance to get every running balance.
@@ -613,7 +624,7 @@ RETURNING shop_id, currency, owner_kind, owner_id, available, pending, held, ove
 			cav, cpe, che, cov, ver = cav.Sub(d.Available), cpe.Sub(d.Pending), che.Sub(d.Held), cov.Sub(d.Overdraft), ver-1
 		}
 	}
-	return e.insert(ctx, tx)
+	return &e, nil
 }
 
 type entryCols struct {
@@ -631,13 +642,10 @@ func (e *entryCols) add(shop int64, cur string, o core.Owner, seq, tx int64, d c
 	e.at = append(e.at, at)
 }
 
-func (e *entryCols) insert(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `INSERT INTO ledger_entries (shop_id, currency, owner_kind, owner_id, seq, tx_id,
-	d_available, d_pending, d_held, d_overdraft, available_after, pending_after, held_after, overdraft_after, created_at)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[], $15::timestamptz[])`,
-		e.shop, e.cur, e.kind, e.oid, e.seq, e.tx, e.da, e.dp, e.dh, e.do, e.aa, e.pa, e.ha, e.oa, e.at)
-	if err != nil {
-		return fmt.Errorf("postgres: insert entries: %w", err)
-	}
-	return nil
+func (e *entryCols) queue(b *pgx.Batch) {
+	b.Queue(insertEntriesSQL, e.shop, e.cur, e.kind, e.oid, e.seq, e.tx, e.da, e.dp, e.dh, e.do, e.aa, e.pa, e.ha, e.oa, e.at)
 }
+
+const insertEntriesSQL = `INSERT INTO ledger_entries (shop_id, currency, owner_kind, owner_id, seq, tx_id,
+	d_available, d_pending, d_held, d_overdraft, available_after, pending_after, held_after, overdraft_after, created_at)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[], $15::timestamptz[])`

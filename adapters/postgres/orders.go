@@ -21,17 +21,37 @@ type OrderStore struct {
 var _ core.OrderStore = OrderStore{}
 
 // WithOrder locks the order row (creating it) and runs fn in one
-// transaction, retrying deadlocks.
+// transaction, retrying deadlocks. The lock, the order's state and its
+// ledger transactions are read in one round trip; snapshot and rate
+// writes are queued and sent with the next statement or before commit.
 func (s OrderStore) WithOrder(ctx context.Context, shopID int64, orderID string, fn func(core.OrderTx) error) error {
-	return s.L.inTx(ctx, func(tx pgx.Tx) error {
-		// Create the row if needed, then lock it (the upsert's DO UPDATE
+	err := s.L.inTx(ctx, func(tx pgx.Tx) error {
+		o := &orderTx{s: s.L, tx: tx, shop: shopID, order: orderID}
+		b := &pgx.Batch{}
+		// Create the row if needed and lock it (the upsert's DO UPDATE
 		// takes the row lock in the same statement).
-		if _, err := tx.Exec(ctx, `INSERT INTO orders (shop_id, order_id) VALUES ($1, $2)
-ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`, shopID, orderID); err != nil {
+		b.Queue(`INSERT INTO orders (shop_id, order_id) VALUES ($1, $2)
+ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`, shopID, orderID)
+		o.queueState(b)
+		o.queueTransactions(b)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		return fn(&orderTx{s: s.L, tx: tx, shop: shopID, order: orderID})
+		if err := fn(o); err != nil {
+			return err
+		}
+		if m := core.InboxMarkFrom(ctx); m != nil {
+			o.queue(`UPDATE inbox SET status = 'processed', attempts = attempts + 1, processed_at = now(), last_error = NULL
+WHERE shop_id = $1 AND id = $2 AND status = 'received'`, m.ShopID, m.ID)
+		}
+		return o.flush(ctx)
 	})
+	if err == nil {
+		if m := core.InboxMarkFrom(ctx); m != nil {
+			m.Marked = true
+		}
+	}
+	return err
 }
 
 type orderTx struct {
@@ -39,22 +59,82 @@ type orderTx struct {
 	tx    pgx.Tx
 	shop  int64
 	order string
+
+	state    *core.OrderState   // prefetched; nil once stale
+	txs      []core.Transaction // prefetched; valid while txsValid
+	txsValid bool
+	pending  *pgx.Batch // queued writes
+}
+
+// flush sends queued writes.
+func (o *orderTx) flush(ctx context.Context) error {
+	if o.pending == nil || o.pending.Len() == 0 {
+		return nil
+	}
+	b := o.pending
+	o.pending = nil
+	if err := o.tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("postgres: order writes: %w", err)
+	}
+	return nil
+}
+
+func (o *orderTx) queue(sql string, args ...any) {
+	if o.pending == nil {
+		o.pending = &pgx.Batch{}
+	}
+	o.pending.Queue(sql, args...)
 }
 
 var _ core.HoldTx = (*orderTx)(nil)
 
-// State loads the order's snapshot, refunds and frozen rates in one query.
-// (The snapshot is stored without the e-mail.)
-func (o *orderTx) State(ctx context.Context) (core.OrderState, error) {
-	st := core.OrderState{Refunds: map[string]core.Refund{}}
-	var snap, refunds, rates []byte
-	var buyer *string
-	err := o.tx.QueryRow(ctx, `SELECT o.snapshot, o.buyer_owner,
+const orderStateSQL = `SELECT o.snapshot, o.buyer_owner,
 	(SELECT coalesce(json_agg(json_build_object('RefundID', r.refund_id, 'LinesKnown', r.lines_known, 'Amount', r.amount::text, 'Lines', r.lines, 'CreatedAt', r.created_at)), '[]')
 	   FROM order_refunds r WHERE r.shop_id = o.shop_id AND r.order_id = o.order_id),
 	(SELECT coalesce(json_agg(x.rate ORDER BY x.line_id, x.beneficiary), '[]') FROM order_rates x WHERE x.shop_id = o.shop_id AND x.order_id = o.order_id)
-FROM orders o WHERE o.shop_id = $1 AND o.order_id = $2`, o.shop, o.order).Scan(&snap, &buyer, &refunds, &rates)
-	if err != nil {
+FROM orders o WHERE o.shop_id = $1 AND o.order_id = $2`
+
+func (o *orderTx) queueState(b *pgx.Batch) {
+	b.Queue(orderStateSQL, o.shop, o.order).QueryRow(func(row pgx.Row) error {
+		st, err := scanOrderState(row)
+		if err != nil {
+			return err
+		}
+		o.state = &st
+		return nil
+	})
+}
+
+func (o *orderTx) queueTransactions(b *pgx.Batch) {
+	b.Queue(orderTxsSQL, o.shop, o.order).Query(func(rows pgx.Rows) error {
+		txs, err := collectOrderTxs(rows, o.shop)
+		if err != nil {
+			return err
+		}
+		o.txs, o.txsValid = txs, true
+		return nil
+	})
+}
+
+// State returns the order's snapshot, refunds and frozen rates (the
+// snapshot is stored without the e-mail).
+func (o *orderTx) State(ctx context.Context) (core.OrderState, error) {
+	if o.state != nil {
+		st := *o.state
+		o.state = nil // a second call reads again (after AddRefunds, say)
+		return st, nil
+	}
+	if err := o.flush(ctx); err != nil {
+		return core.OrderState{}, err
+	}
+	return scanOrderState(o.tx.QueryRow(ctx, orderStateSQL, o.shop, o.order))
+}
+
+func scanOrderState(row pgx.Row) (core.OrderState, error) {
+	st := core.OrderState{Refunds: map[string]core.Refund{}}
+	var snap, refunds, rates []byte
+	var buyer *string
+	if err := row.Scan(&snap, &buyer, &refunds, &rates); err != nil {
 		return st, fmt.Errorf("postgres: order state: %w", err)
 	}
 	if snap != nil {
@@ -89,12 +169,15 @@ func (o *orderTx) SaveSnapshot(ctx context.Context, ord core.Order, buyer core.O
 	if buyer.Kind != "" {
 		bo = &buyer.ID
 	}
-	_, err = o.tx.Exec(ctx, `UPDATE orders SET snapshot = $3, platform_updated_at = $4, buyer_owner = coalesce($5, buyer_owner), updated_at = now() WHERE shop_id = $1 AND order_id = $2`,
+	o.queue(`UPDATE orders SET snapshot = $3, platform_updated_at = $4, buyer_owner = coalesce($5, buyer_owner), updated_at = now() WHERE shop_id = $1 AND order_id = $2`,
 		o.shop, o.order, b, ord.UpdatedAt, bo)
-	return err
+	return nil
 }
 
 func (o *orderTx) AddRefunds(ctx context.Context, rs []core.Refund) error {
+	if len(rs) > 0 {
+		o.state = nil
+	}
 	for _, r := range rs {
 		if r.RefundID == "" {
 			return core.Errorf(core.EINVALID, "refund without id on order %s", o.order)
@@ -113,12 +196,9 @@ func (o *orderTx) AddRefunds(ctx context.Context, rs []core.Refund) error {
 		}
 		// A refund with line detail replaces its line-less record; known
 		// detail is never replaced by less.
-		_, err = o.tx.Exec(ctx, `INSERT INTO order_refunds (shop_id, order_id, refund_id, lines_known, amount, lines, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		o.queue(`INSERT INTO order_refunds (shop_id, order_id, refund_id, lines_known, amount, lines, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (shop_id, order_id, refund_id) DO UPDATE SET lines_known = true, lines = EXCLUDED.lines, amount = EXCLUDED.amount
 WHERE NOT order_refunds.lines_known AND EXCLUDED.lines_known`, o.shop, o.order, r.RefundID, r.LinesKnown, r.Amount, lb, created)
-		if err != nil {
-			return fmt.Errorf("postgres: add refund: %w", err)
-		}
 	}
 	return nil
 }
@@ -134,18 +214,25 @@ func (o *orderTx) SaveRates(ctx context.Context, rates []core.FrozenRate) error 
 		}
 		lines[i], bens[i], docs[i] = r.LineID, r.Beneficiary, string(b)
 	}
-	if _, err := o.tx.Exec(ctx, `INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate)
-SELECT $1, $2, l, b, r::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) AS u(l, b, r) ON CONFLICT DO NOTHING`, o.shop, o.order, lines, bens, docs); err != nil {
-		return fmt.Errorf("postgres: save rates: %w", err)
-	}
+	o.queue(`INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate)
+SELECT $1, $2, l, b, r::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) AS u(l, b, r) ON CONFLICT DO NOTHING`, o.shop, o.order, lines, bens, docs)
 	return nil
 }
 
 func (o *orderTx) Transactions(ctx context.Context) ([]core.Transaction, error) {
+	if o.txsValid {
+		return o.txs, nil
+	}
+	if err := o.flush(ctx); err != nil {
+		return nil, err
+	}
 	return txsForOrder(ctx, o.tx, o.shop, o.order)
 }
 
 func (o *orderTx) Funds(ctx context.Context, currency string, owner core.Owner) (core.Balance, error) {
+	if err := o.flush(ctx); err != nil {
+		return core.Balance{}, err
+	}
 	b := core.Balance{ShopID: o.shop, Currency: currency, Owner: owner}
 	err := o.tx.QueryRow(ctx, `SELECT available, pending, held, overdraft, version FROM ledger_balances
 WHERE shop_id = $1 AND currency = $2 AND owner_kind = $3 AND owner_id = $4 FOR UPDATE`, o.shop, currency, string(owner.Kind), owner.ID).
@@ -160,6 +247,10 @@ func (o *orderTx) Post(ctx context.Context, t core.Transaction) (core.Transactio
 	if err := t.Validate(); err != nil {
 		return t, err
 	}
+	if err := o.flush(ctx); err != nil {
+		return t, err
+	}
+	o.txsValid = false
 	return o.s.postInTx(ctx, o.tx, t)
 }
 
@@ -175,6 +266,10 @@ func (o *orderTx) PostAll(ctx context.Context, ts []core.Transaction) ([]core.Tr
 			}
 		}
 	}
+	if err := o.flush(ctx); err != nil {
+		return nil, err
+	}
+	o.txsValid = false
 	out := make([]core.Transaction, len(ts))
 	if creditOnly && len(ts) > 1 {
 		res, err := o.s.postManyTx(ctx, o.tx, ts)
@@ -200,6 +295,9 @@ func (o *orderTx) PostAll(ctx context.Context, ts []core.Transaction) ([]core.Tr
 }
 
 func (o *orderTx) FindHold(ctx context.Context, holdID int64, cartKey string) (core.Hold, bool, error) {
+	if err := o.flush(ctx); err != nil {
+		return core.Hold{}, false, err
+	}
 	var h core.Hold
 	var err error
 	switch {
@@ -219,5 +317,9 @@ ORDER BY (status = 'open') DESC, id DESC LIMIT 1 FOR UPDATE`, o.shop, cartKey, o
 }
 
 func (o *orderTx) ResolveHold(ctx context.Context, h core.Hold, amount decimal.Decimal, reason core.Reason, st core.HoldStatus) (core.Hold, error) {
+	if err := o.flush(ctx); err != nil {
+		return core.Hold{}, err
+	}
+	o.txsValid = false
 	return o.s.resolveHoldTx(ctx, o.tx, h, amount, reason, st)
 }

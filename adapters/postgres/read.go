@@ -109,14 +109,20 @@ func (s *LedgerStore) TransactionsForOrder(ctx context.Context, shopID int64, or
 	return txsForOrder(ctx, s.pool, shopID, orderID)
 }
 
-func txsForOrder(ctx context.Context, q DBTX, shopID int64, orderID string) ([]core.Transaction, error) {
-	rows, err := q.Query(ctx, `SELECT t.id, t.idem_key, t.reason, t.reverses, t.created_at,
+const orderTxsSQL = `SELECT t.id, t.idem_key, t.reason, t.reverses, t.created_at,
 	p.currency, p.owner_kind, p.owner_id, p.bucket, p.amount
 FROM ledger_transactions t JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
-WHERE t.shop_id = $1 AND t.order_id = $2 ORDER BY t.id, p.seq`, shopID, orderID)
+WHERE t.shop_id = $1 AND t.order_id = $2 ORDER BY t.id, p.seq`
+
+func txsForOrder(ctx context.Context, q DBTX, shopID int64, orderID string) ([]core.Transaction, error) {
+	rows, err := q.Query(ctx, orderTxsSQL, shopID, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: order transactions: %w", err)
 	}
+	return collectOrderTxs(rows, shopID)
+}
+
+func collectOrderTxs(rows pgx.Rows, shopID int64) ([]core.Transaction, error) {
 	defer rows.Close()
 	var out []core.Transaction
 	for rows.Next() {

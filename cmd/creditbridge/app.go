@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // served only when PPROF_ADDR is set
 	"strings"
 	"sync"
 	"time"
@@ -252,6 +254,15 @@ func serve(ctx context.Context, cfg configs.Config, log *slog.Logger, started fu
 	errc := make(chan error, 2)
 	web := cfg.Role == "all" || cfg.Role == "web"
 	work := cfg.Role == "all" || cfg.Role == "worker"
+	if cfg.PprofAddr != "" {
+		go func() {
+			log.Info("pprof listening", slog.String("addr", cfg.PprofAddr))
+			srv := &http.Server{Addr: cfg.PprofAddr, ReadHeaderTimeout: 5 * time.Second} // DefaultServeMux carries net/http/pprof
+			if err := srv.ListenAndServe(); err != nil {
+				log.Warn("pprof listener stopped", slog.Any("error", err))
+			}
+		}()
+	}
 	var ln net.Listener
 	if web {
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
