@@ -297,12 +297,18 @@ func Describe(r core.Reason) string {
 	return b.String()
 }
 
-func (s *Server) adminBalance(c *fiber.Ctx) error {
+// scopedOwner resolves :shop (access-checked) and :customer.
+func (s *Server) scopedOwner(c *fiber.Ctx) (core.Shop, core.Owner, error) {
 	shop, err := s.scopedShop(c)
 	if err != nil {
-		return err
+		return shop, core.Owner{}, err
 	}
 	owner, err := ownerParam(c.Params("customer"))
+	return shop, owner, err
+}
+
+func (s *Server) adminBalance(c *fiber.Ctx) error {
+	shop, owner, err := s.scopedOwner(c)
 	if err != nil {
 		return err
 	}
@@ -310,11 +316,7 @@ func (s *Server) adminBalance(c *fiber.Ctx) error {
 }
 
 func (s *Server) adminStatement(c *fiber.Ctx) error {
-	shop, err := s.scopedShop(c)
-	if err != nil {
-		return err
-	}
-	owner, err := ownerParam(c.Params("customer"))
+	shop, owner, err := s.scopedOwner(c)
 	if err != nil {
 		return err
 	}
@@ -330,11 +332,7 @@ type adjustReq struct {
 
 // adjust posts a manual correction with the actor and a note.
 func (s *Server) adjust(c *fiber.Ctx) error {
-	shop, err := s.scopedShop(c)
-	if err != nil {
-		return err
-	}
-	owner, err := ownerParam(c.Params("customer"))
+	shop, owner, err := s.scopedOwner(c)
 	if err != nil {
 		return err
 	}
@@ -384,11 +382,10 @@ func (s *Server) adjust(c *fiber.Ctx) error {
 }
 
 func (s *Server) customerToken(c *fiber.Ctx) error {
-	shop, err := s.scopedShop(c)
-	if err != nil {
+	shop, owner, err := s.scopedOwner(c)
+	if err != nil && core.ErrorCode(err) != core.EINVALID {
 		return err
 	}
-	owner, err := ownerParam(c.Params("customer"))
 	if err != nil || owner.Kind != core.OwnerCustomer {
 		return core.Errorf(core.EINVALID, "tokens are issued for customers")
 	}
@@ -434,11 +431,7 @@ func (s *Server) issueVoucher(c *fiber.Ctx, shop core.Shop, owner core.Owner) er
 }
 
 func (s *Server) adminVoucher(c *fiber.Ctx) error {
-	shop, err := s.scopedShop(c)
-	if err != nil {
-		return err
-	}
-	owner, err := ownerParam(c.Params("customer"))
+	shop, owner, err := s.scopedOwner(c)
 	if err != nil {
 		return err
 	}

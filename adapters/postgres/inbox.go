@@ -215,45 +215,32 @@ func (b *Inbox) Failed(ctx context.Context, shopID, id int64, reason string) err
 }
 
 // Unprocessed lists deliveries still 'received' after olderThan (for the
-// sweeper that re-enqueues them).
+// sweeper that re-enqueues them), without their payloads.
 func (b *Inbox) Unprocessed(ctx context.Context, olderThan time.Time, limit int) ([]InboxEvent, error) {
-	rows, err := b.pool.Query(ctx, `SELECT `+inboxCols+` FROM inbox WHERE status = 'received' AND received_at < $1 ORDER BY received_at LIMIT $2`, olderThan, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []InboxEvent
-	for rows.Next() {
-		e, err := scanInbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		e.Payload = nil
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return b.list(ctx, `SELECT `+inboxMetaCols+` FROM inbox WHERE status = 'received' AND received_at < $1 ORDER BY received_at LIMIT $2`, olderThan, limit)
 }
 
-// DeadLetters lists a shop's dead letters, newest first. Shopify events
-// for a shop we did not know (shop_id 0) are listed for the shop whose
-// domain they name.
+// DeadLetters lists a shop's dead letters, newest first, without their
+// payloads. Shopify events for a shop we did not know (shop_id 0) are
+// listed for the shop whose domain they name.
 func (b *Inbox) DeadLetters(ctx context.Context, shop core.Shop, limit int) ([]InboxEvent, error) {
-	rows, err := b.pool.Query(ctx, `SELECT `+inboxCols+` FROM inbox WHERE status = 'dead' AND (shop_id = $1 OR (shop_id = 0 AND platform = $2 AND shop_domain = $3)) ORDER BY id DESC LIMIT $4`,
+	return b.list(ctx, `SELECT `+inboxMetaCols+` FROM inbox WHERE status = 'dead' AND (shop_id = $1 OR (shop_id = 0 AND platform = $2 AND shop_domain = $3)) ORDER BY id DESC LIMIT $4`,
 		shop.ID, string(shop.Platform), shop.Domain, limit)
+}
+
+// inboxMetaCols is inboxCols with an empty payload (lists never need it).
+const inboxMetaCols = `shop_id, id, platform, event_key, topic, shop_domain, ''::bytea, received_at, status, attempts, coalesce(last_error, '')`
+
+func (b *Inbox) list(ctx context.Context, sql string, args ...any) ([]InboxEvent, error) {
+	rows, err := b.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("postgres: inbox: %w", err)
 	}
-	defer rows.Close()
-	var out []InboxEvent
-	for rows.Next() {
-		e, err := scanInbox(rows)
-		if err != nil {
-			return nil, err
-		}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (InboxEvent, error) {
+		e, err := scanInbox(r)
 		e.Payload = nil
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, err
+	})
 }
 
 // Retry puts a dead letter back to 'received' so it is processed again.
