@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -102,63 +101,35 @@ func runWebhooks(ctx context.Context, mode string, o httpOpts, d time.Duration, 
 		return fmt.Errorf("setup (is `creditbridge demo` or `serve` running at %s?): %w", o.url, err)
 	}
 	fmt.Printf("mode=%s shop=%d url=%s concurrency=%d rate=%d lines=%d duration=%s\n", mode, shopID, o.url, conc, o.rate, o.lines, d)
-	var seq atomic.Int64
-	var errs atomic.Int64
-	var rec recorder
-	var ticker <-chan time.Time
-	if o.rate > 0 {
-		t := time.NewTicker(time.Second / time.Duration(o.rate))
-		defer t.Stop()
-		ticker = t.C
-	}
 	base := time.Now().UnixNano() / 1000
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lat := make([]time.Duration, 0, 1<<14)
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				if ticker != nil {
-					select {
-					case <-ticker:
-					case <-ctx.Done():
-						return
-					}
-				}
-				i := seq.Add(1)
-				lines := make([]payload.Line, o.lines)
-				for l := range lines {
-					lines[l] = payload.Line{ID: (base+i)*10 + int64(l), ProductID: 7000 + int64(l), VariantID: 8000 + int64(l), SKU: fmt.Sprintf("SKU-%d", l),
-						Title: fmt.Sprintf("Product %d", l), Quantity: 1 + l, Price: "19.90"}
-				}
-				body := payload.OrderJSON(payload.Order{ID: base + i, Number: int(i), CustomerID: 1 + i%5000, Email: "bench@example.com", Currency: "EUR",
-					Financial: "paid", UpdatedAt: time.Now().UTC(), Lines: lines})
-				req, _ := http.NewRequest("POST", o.url+"/webhooks/shopify", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Shopify-Topic", "orders/paid")
-				req.Header.Set("X-Shopify-Shop-Domain", domain)
-				req.Header.Set("X-Shopify-Event-Id", fmt.Sprintf("bench-%d-%d", base, i))
-				req.Header.Set("X-Shopify-Hmac-Sha256", shopify.SignWebhook(body, o.secret))
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					errs.Add(1)
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			rec.merge(lat)
-		}()
+	var seq atomic.Int64
+	send := func(int) error {
+		i := seq.Add(1)
+		lines := make([]payload.Line, o.lines)
+		for l := range lines {
+			lines[l] = payload.Line{ID: (base+i)*10 + int64(l), ProductID: 7000 + int64(l), VariantID: 8000 + int64(l), SKU: fmt.Sprintf("SKU-%d", l),
+				Title: fmt.Sprintf("Product %d", l), Quantity: 1 + l, Price: "19.90"}
+		}
+		body := payload.OrderJSON(payload.Order{ID: base + i, Number: int(i), CustomerID: 1 + i%5000, Email: "bench@example.com", Currency: "EUR",
+			Financial: "paid", UpdatedAt: time.Now().UTC(), Lines: lines})
+		req, _ := http.NewRequest("POST", o.url+"/webhooks/shopify", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Shopify-Topic", "orders/paid")
+		req.Header.Set("X-Shopify-Shop-Domain", domain)
+		req.Header.Set("X-Shopify-Event-Id", fmt.Sprintf("bench-%d-%d", base, i))
+		req.Header.Set("X-Shopify-Hmac-Sha256", shopify.SignWebhook(body, o.secret))
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return nil
 	}
+	deadline := time.Now().Add(d)
 	var progress []float64
 	var watchDone chan struct{}
 	var spool *postgresPool
@@ -184,9 +155,8 @@ func runWebhooks(ctx context.Context, mode string, o httpOpts, d time.Duration, 
 			}
 		}()
 	}
-	wg.Wait()
-	sent := time.Since(start)
-	rec.report("webhooks accepted (HTTP 200)", sent, errs.Load())
+	rec, errs, sent := load(ctx, d, conc, o.rate, send)
+	rec.report("webhooks accepted (HTTP 200)", sent, errs)
 	if mode != "e2e" {
 		return nil
 	}
@@ -200,7 +170,7 @@ func runWebhooks(ctx context.Context, mode string, o httpOpts, d time.Duration, 
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	drained := time.Since(start)
+	drained := time.Since(deadline.Add(-d))
 	credited, err := spool.creditedOrders(ctx, shopID)
 	if err != nil {
 		return err

@@ -76,6 +76,49 @@ func envOr(k, d string) string {
 	return d
 }
 
+// load calls op from conc goroutines until d has passed, paced to rate
+// calls per second in total when rate > 0, and records the latency of every
+// successful call. worker is the goroutine's index (for per-worker state).
+func load(ctx context.Context, d time.Duration, conc, rate int, op func(worker int) error) (rec *recorder, errs int64, elapsed time.Duration) {
+	rec = &recorder{}
+	var ticker <-chan time.Time
+	if rate > 0 {
+		t := time.NewTicker(time.Second / time.Duration(rate))
+		defer t.Stop()
+		ticker = t.C
+	}
+	var nerr atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 1<<14)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if ticker != nil {
+					select {
+					case <-ticker:
+					case <-ctx.Done():
+						rec.merge(lat)
+						return
+					}
+				}
+				t0 := time.Now()
+				if err := op(w); err != nil {
+					nerr.Add(1)
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			rec.merge(lat)
+		}(w)
+	}
+	wg.Wait()
+	return rec, nerr.Load(), time.Since(start)
+}
+
 // recorder collects latencies per worker without locks on the hot path.
 type recorder struct {
 	mu  sync.Mutex
@@ -124,50 +167,29 @@ func runLedger(ctx context.Context, mode, url string, d time.Duration, conc int,
 			return err
 		}
 	}
-	var rec recorder
-	var errs atomic.Int64
 	var seq atomic.Int64
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lat := make([]time.Duration, 0, 1<<14)
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				i := seq.Add(1)
-				t0 := time.Now()
-				var err error
-				if mode == "ledger" {
-					c := core.Owner{Kind: core.OwnerCustomer, ID: fmt.Sprintf("c%d", i)}
-					_, err = store.Post(ctx, core.Transaction{ShopID: shop, Key: fmt.Sprintf("order:%d:line:1:buyer:earn", i),
-						Reason: core.Reason{Kind: core.ReasonEarn, OrderID: fmt.Sprint(i), LineID: "1", Rule: "default 5%"},
-						Postings: []core.Posting{{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramIssued, Amount: one.Neg()},
-							{Currency: "EUR", Owner: c, Bucket: core.BucketAvailable, Amount: one}}})
-				} else {
-					var h core.Hold
-					h, err = store.PlaceHold(ctx, core.HoldRequest{ShopID: shop, Currency: "EUR", Owner: core.Owner{Kind: core.OwnerCustomer, ID: "hot"}, Amount: one, ExpiresAt: time.Now().Add(time.Hour)})
-					if err == nil {
-						_, err = store.VoidHold(ctx, shop, h.ID, core.Reason{}, false)
-					}
-				}
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			rec.merge(lat)
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	rec, errs, elapsed := load(ctx, d, conc, 0, func(int) error {
+		i := seq.Add(1)
+		if mode == "ledger" {
+			c := core.Owner{Kind: core.OwnerCustomer, ID: fmt.Sprintf("c%d", i)}
+			_, err := store.Post(ctx, core.Transaction{ShopID: shop, Key: fmt.Sprintf("order:%d:line:1:buyer:earn", i),
+				Reason: core.Reason{Kind: core.ReasonEarn, OrderID: fmt.Sprint(i), LineID: "1", Rule: "default 5%"},
+				Postings: []core.Posting{{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramIssued, Amount: one.Neg()},
+					{Currency: "EUR", Owner: c, Bucket: core.BucketAvailable, Amount: one}}})
+			return err
+		}
+		h, err := store.PlaceHold(ctx, core.HoldRequest{ShopID: shop, Currency: "EUR", Owner: core.Owner{Kind: core.OwnerCustomer, ID: "hot"}, Amount: one, ExpiresAt: time.Now().Add(time.Hour)})
+		if err != nil {
+			return err
+		}
+		_, err = store.VoidHold(ctx, shop, h.ID, core.Reason{}, false)
+		return err
+	})
 	what := "earn transactions"
 	if mode == "holds" {
 		what = "hold place+void pairs on one customer"
 	}
-	rec.report(what, elapsed, errs.Load())
+	rec.report(what, elapsed, errs)
 	a0 := time.Now()
 	r, err := postgres.Audit(context.Background(), pool, shop)
 	if err != nil {

@@ -53,71 +53,44 @@ func runQuotes(ctx context.Context, o httpOpts, d time.Duration, conc int) error
 	if seeded.Load() != customers {
 		return fmt.Errorf("seeded %d of %d customers", seeded.Load(), customers)
 	}
-	var ticker <-chan time.Time
-	if o.rate > 0 {
-		t := time.NewTicker(time.Second / time.Duration(o.rate))
-		defer t.Stop()
-		ticker = t.C
-	}
-	var seq, errs, zero atomic.Int64
-	var rec recorder
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lat := make([]time.Duration, 0, 1<<14)
-			send := func(cart int64) {
-				body, _ := json.Marshal(map[string]any{"customer_id": strconv.FormatInt(1+cart%customers, 10), "cart_key": fmt.Sprintf("cart-%d", cart),
-					"currency": "EUR", "subtotal": "40.00", "lines": []any{map[string]any{"product_id": "1", "quantity": 2, "total": "40.00"}}})
-				path := "/api/v1/plugin/quote"
-				ts := strconv.FormatInt(time.Now().Unix(), 10)
-				req, _ := http.NewRequest("POST", o.url+path, bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Creditbridge-Shop", reg.ShopID)
-				req.Header.Set("X-Creditbridge-Timestamp", ts)
-				req.Header.Set("X-Creditbridge-Signature", httpapi.PluginSignature(reg.PluginSecret, ts, "POST", path, body))
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					errs.Add(1)
-					return
-				}
-				var q struct {
-					Amount string `json:"amount"`
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || json.Unmarshal(b, &q) != nil {
-					errs.Add(1)
-					return
-				}
-				if q.Amount != "40.00" {
-					zero.Add(1)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				// Each cart quotes twice in a row (the second reuses its
-				// hold), as a checkout does from cart page to payment page.
-				cart := seq.Add(1)
-				for rep := 0; rep < 2; rep++ {
-					if ticker != nil {
-						select {
-						case <-ticker:
-						case <-ctx.Done():
-							return
-						}
-					}
-					send(cart)
-				}
-			}
-			rec.merge(lat)
-		}()
-	}
-	wg.Wait()
-	rec.report("quotes with hold placement", time.Since(start), errs.Load())
+	var seq, zero atomic.Int64
+	// Each cart quotes twice in a row (the second reuses its hold), as a
+	// checkout does from cart page to payment page: per-worker state.
+	type cartState struct{ cart, rep int64 }
+	carts := make([]cartState, conc)
+	rec, errs, elapsed := load(ctx, d, conc, o.rate, func(w int) error {
+		st := &carts[w]
+		if st.rep%2 == 0 {
+			st.cart = seq.Add(1)
+		}
+		st.rep++
+		body, _ := json.Marshal(map[string]any{"customer_id": strconv.FormatInt(1+st.cart%customers, 10), "cart_key": fmt.Sprintf("cart-%d", st.cart),
+			"currency": "EUR", "subtotal": "40.00", "lines": []any{map[string]any{"product_id": "1", "quantity": 2, "total": "40.00"}}})
+		path := "/api/v1/plugin/quote"
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req, _ := http.NewRequest("POST", o.url+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Creditbridge-Shop", reg.ShopID)
+		req.Header.Set("X-Creditbridge-Timestamp", ts)
+		req.Header.Set("X-Creditbridge-Signature", httpapi.PluginSignature(reg.PluginSecret, ts, "POST", path, body))
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		var q struct {
+			Amount string `json:"amount"`
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || json.Unmarshal(b, &q) != nil {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		if q.Amount != "40.00" {
+			zero.Add(1)
+		}
+		return nil
+	})
+	rec.report("quotes with hold placement", elapsed, errs)
 	if zero.Load() > 0 {
 		return fmt.Errorf("%d quotes applied less credit than expected", zero.Load())
 	}
