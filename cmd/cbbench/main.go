@@ -26,6 +26,7 @@ import (
 
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 )
 
@@ -36,7 +37,7 @@ func main() {
 	}
 	mode := os.Args[1]
 	fs := flag.NewFlagSet(mode, flag.ExitOnError)
-	dbURL := fs.String("db", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL")
+	dbURL := fs.String("db", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=cbbench"), "PostgreSQL URL (ledger and holds modes; the schema in search_path is created)")
 	duration := fs.Duration("duration", 30*time.Second, "how long to run")
 	conc := fs.Int("concurrency", 256, "concurrent clients")
 	conns := fs.Int("conns", 16, "PostgreSQL pool size")
@@ -151,6 +152,11 @@ func runLedger(ctx context.Context, mode, url string, d time.Duration, conc int,
 		return err
 	}
 	defer pool.Close()
+	if sp := pool.Config().ConnConfig.RuntimeParams["search_path"]; sp != "" {
+		if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{sp}.Sanitize()); err != nil {
+			return err
+		}
+	}
 	if _, err := postgres.Migrate(ctx, pool); err != nil {
 		return err
 	}
