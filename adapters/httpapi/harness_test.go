@@ -151,7 +151,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	m := metrics.New(nil, nil)
 	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance},
+			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer)},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(shop core.Shop) (woocommerce.RefundSource, error) {
 				return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
 			}},

@@ -22,6 +22,11 @@ type Checkout struct {
 	// excluding shipping and tax.
 	SubtotalPrice  decimal.Decimal
 	TotalDiscounts decimal.Decimal
+	// CreditApplied is what the creditbridge discount ("Store credit",
+	// automatic) already takes off this checkout: SubtotalPrice is after
+	// it, so the credit a checkout may use is capped on SubtotalPrice +
+	// CreditApplied.
+	CreditApplied decimal.Decimal
 	Lines          []CheckoutLine
 	UpdatedAt      time.Time
 	CreatedAt      time.Time
@@ -61,6 +66,11 @@ type checkoutPayload struct {
 		Price     jsonDecimal `json:"price"`
 		LinePrice jsonDecimal `json:"line_price"`
 		GiftCard  bool        `json:"gift_card"`
+		Allocs    []struct {
+			Amount      jsonDecimal `json:"amount"`
+			Description jsonText    `json:"description"`
+			Type        jsonText    `json:"application_type"`
+		} `json:"discount_allocations"`
 	} `json:"line_items"`
 }
 
@@ -116,6 +126,16 @@ func ParseCheckout(body []byte) (Checkout, error) {
 		}
 		if !li.LinePrice.Set {
 			linePrice = price.Mul(decimal.NewFromInt(li.Quantity.V))
+		}
+		for _, a := range li.Allocs {
+			if string(a.Type) != "automatic" || string(a.Description) != DefaultParseOptions().CreditDiscountTitle {
+				continue
+			}
+			amt, err := m.pick("line discount allocation", nil, a.Amount, true)
+			if err != nil {
+				return Checkout{}, err
+			}
+			c.CreditApplied = c.CreditApplied.Add(amt)
 		}
 		c.Lines = append(c.Lines, CheckoutLine{
 			Key:       string(li.Key),

@@ -453,6 +453,7 @@ func TestParseCheckout(t *testing.T) {
 	}
 	wantDecimal(t, "subtotal", c.SubtotalPrice, "31.00")
 	wantDecimal(t, "discounts", c.TotalDiscounts, "5.00")
+	wantDecimal(t, "credit applied", c.CreditApplied, "5.00") // the "Store credit" automatic allocation in the fixture
 	if len(c.Lines) != 1 {
 		t.Fatalf("lines = %+v", c.Lines)
 	}

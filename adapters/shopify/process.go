@@ -19,6 +19,25 @@ const (
 // (redeem path); nil disables hold placement from checkout webhooks.
 type CheckoutHandler func(ctx context.Context, shop core.Shop, c Checkout) error
 
+// HoldCheckouts returns the CheckoutHandler that places (or refreshes)
+// the credit hold of a logged-in customer's checkout, keyed by the
+// checkout token that the paid order carries, so the order webhook can
+// capture exactly what the checkout reserved. Guest checkouts hold
+// nothing; a customer without credit gets no hold.
+func HoldCheckouts(r *core.Redeemer) CheckoutHandler {
+	return func(ctx context.Context, shop core.Shop, c Checkout) error {
+		if c.CustomerID == "" || c.Token == "" {
+			return nil
+		}
+		_, err := r.Quote(ctx, shop, core.QuoteRequest{Owner: core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(c.CustomerID)},
+			Currency: c.Currency, Subtotal: c.SubtotalPrice.Add(c.CreditApplied), CartKey: c.Token})
+		if core.ErrorCode(err) == core.EINSUFFICIENT {
+			return nil
+		}
+		return err
+	}
+}
+
 // Processor applies Shopify events to the ledger (core.EventHandler).
 type Processor struct {
 	Earner     *core.Earner

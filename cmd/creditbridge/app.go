@@ -136,7 +136,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		}, Notify: mfNotifier.Notify}
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: a.shops, Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformShopify:     &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: a.checkoutHold},
+			core.PlatformShopify:     &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer)},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: a.earner, Refunds: a.wooRefunds},
 		}}
 	secrets := []string{}
@@ -216,20 +216,6 @@ func voucherSuffix() string {
 }
 
 func (a *app) wooRefunds(shop core.Shop) (woocommerce.RefundSource, error) { return a.wooClient(shop) }
-
-// checkoutHold places (or refreshes) the hold of a Shopify checkout for a
-// logged-in customer, keyed by the checkout token.
-func (a *app) checkoutHold(ctx context.Context, shop core.Shop, c shopify.Checkout) error {
-	if c.CustomerID == "" || c.Token == "" {
-		return nil
-	}
-	_, err := a.redeemer.Quote(ctx, shop, core.QuoteRequest{Owner: core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(c.CustomerID)},
-		Currency: c.Currency, Subtotal: c.SubtotalPrice, CartKey: c.Token})
-	if core.ErrorCode(err) == core.EINSUFFICIENT {
-		return nil
-	}
-	return err
-}
 
 func (a *app) close() {
 	_ = a.aclient.Close()
