@@ -27,9 +27,9 @@ type Checkout struct {
 	// it, so the credit a checkout may use is capped on SubtotalPrice +
 	// CreditApplied.
 	CreditApplied decimal.Decimal
-	Lines          []CheckoutLine
-	UpdatedAt      time.Time
-	CreatedAt      time.Time
+	Lines         []CheckoutLine
+	UpdatedAt     time.Time
+	CreatedAt     time.Time
 }
 
 // CheckoutLine is one line of a checkout.
