@@ -3,10 +3,12 @@ package postgres_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/postgres"
+	"github.com/creditbridge/creditbridge/adapters/postgres/pgtest"
 	"github.com/creditbridge/creditbridge/adapters/secretbox"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -211,4 +213,40 @@ func TestPendingCreditMatures(t *testing.T) {
 		t.Fatalf("after maturing: %+v", b)
 	}
 	mustAuditClean(t, e.pool)
+}
+
+func TestInboxPrunesOldPayloadsOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t, 4)
+	in := postgres.NewInbox(pool)
+	t.Cleanup(in.Close)
+	var ids []int64
+	for i, st := range []core.InboxStatus{core.InboxProcessed, core.InboxDead, core.InboxReceived} {
+		e, _, err := in.Insert(ctx, core.InboxEvent{ShopID: 1, Platform: core.PlatformShopify, EventKey: fmt.Sprint("k", i), Topic: "orders/paid", Payload: []byte(`{"email":"x@example.com"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st != core.InboxReceived {
+			if err := in.Finish(ctx, 1, e.ID, st, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, e.ID)
+	}
+	if n, err := in.PrunePayloads(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruned recent events: %d %v", n, err)
+	}
+	if n, err := in.PrunePayloads(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	for i, id := range ids {
+		e, err := in.Get(ctx, 1, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(e.Payload) == 0) != (i == 0) {
+			t.Errorf("event %d (%s): payload %q", id, e.Status, e.Payload)
+		}
+	}
 }

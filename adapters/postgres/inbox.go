@@ -284,3 +284,15 @@ func (b *Inbox) Close() {
 	b.once.Do(func() {}) // a never-used inbox starts nothing
 	close(b.reqs)
 }
+
+// PrunePayloads blanks the raw payloads (which carry personal data) of
+// deliveries processed or skipped before olderThan; the rows stay as the
+// record of what was received. Dead letters keep their payload for retry.
+func (b *Inbox) PrunePayloads(ctx context.Context, olderThan time.Time) (int64, error) {
+	tag, err := b.pool.Exec(ctx, `UPDATE inbox SET payload = ''::bytea
+WHERE status IN ('processed', 'skipped') AND coalesce(processed_at, received_at) < $1 AND length(payload) > 0`, olderThan)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: prune inbox payloads: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

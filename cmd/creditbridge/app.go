@@ -316,6 +316,13 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 		_, err := a.vouchers.ExpireVouchers(ctx, a.shops.ShopByID)
 		return err
 	})
+	run("inbox-retention", time.Hour, func(ctx context.Context) error {
+		n, err := a.inbox.PrunePayloads(ctx, time.Now().AddDate(0, 0, -a.cfg.InboxRetentionDays))
+		if n > 0 {
+			a.log.Info("pruned raw payloads of old inbox events", slog.Int64("count", n))
+		}
+		return err
+	})
 	run("pending-maturation", 10*time.Minute, func(ctx context.Context) error {
 		for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
 			shops, err := a.shops.ListShops(ctx, p)
