@@ -426,3 +426,17 @@ type Reservation struct {
 	Placed    bool            // a new hold was placed
 	Released  bool            // the cart's previous hold was voided
 }
+
+// PostingRecord is one posting with its transaction's business context:
+// the row of the accounting export.
+type PostingRecord struct {
+	CreatedAt     time.Time
+	TransactionID int64
+	Key           string
+	Reverses      int64
+	Reason        Reason
+	Currency      string
+	Owner         Owner
+	Bucket        Bucket
+	Amount        decimal.Decimal
+}

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/shopspring/decimal"
 )
 
 type ruleView struct {
@@ -270,4 +272,41 @@ func mustInt(t *testing.T, n json.Number) int64 {
 		t.Fatalf("%q is not an integer", n)
 	}
 	return v
+}
+
+// TestExportCSVBalancesAndIsScoped exports a shop's postings: every
+// transaction's lines sum to zero, the earning carries its order context,
+// and another shop's token gets 404.
+func TestExportCSVBalancesAndIsScoped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{NoWorker: true})
+	s := e.shopifyShop("export-" + randomHex(4) + ".myshopify.com")
+	other := e.shopifyShop("export-other-" + randomHex(4) + ".myshopify.com")
+	must(t, e.as(s.AdminToken, "POST", s.Path+"/customers/42/adjustments", map[string]any{"amount": "12.34", "note": "=HYPERLINK(\"x\")", "idempotency_key": "a1"}), http.StatusCreated)
+	must(t, e.as(s.AdminToken, "POST", s.Path+"/customers/42/adjustments", map[string]any{"amount": "-2.34", "note": "correction", "idempotency_key": "a2"}), http.StatusCreated)
+	r := must(t, e.as(s.AdminToken, "GET", s.Path+"/export.csv", nil), http.StatusOK)
+	recs, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll()
+	if err != nil {
+		t.Fatalf("csv: %v\n%s", err, r.Body)
+	}
+	if len(recs) != 5 || recs[0][0] != "created_at" || recs[0][22] != "amount" {
+		t.Fatalf("want a header and 4 posting lines, got %d:\n%s", len(recs), r.Body)
+	}
+	sums := map[string]decimal.Decimal{}
+	for _, rec := range recs[1:] {
+		sums[rec[1]] = sums[rec[1]].Add(decimal.RequireFromString(rec[22]))
+		if rec[4] != "adjustment" || rec[16] == "" {
+			t.Errorf("row without kind/actor: %v", rec)
+		}
+	}
+	for id, sum := range sums {
+		if !sum.IsZero() {
+			t.Errorf("transaction %s sums to %s in the export", id, sum)
+		}
+	}
+	if !strings.Contains(string(r.Body), `'=HYPERLINK`) {
+		t.Errorf("formula in a note was not defused:\n%s", r.Body)
+	}
+	must(t, e.as(other.AdminToken, "GET", s.Path+"/export.csv", nil), http.StatusNotFound)
+	must(t, e.as(s.AdminToken, "GET", s.Path+"/export.csv?from=2026-02-01&to=2026-01-01", nil), http.StatusBadRequest)
 }
