@@ -132,12 +132,6 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 		}
 	}
 	var out []Transaction
-	has := map[ReasonKind]bool{}
-	for _, t := range posted {
-		if t.Reason.OrderID == o.OrderID && t.Reason.HoldID == "" {
-			has[t.Reason.Kind] = true
-		}
-	}
 	h, found, err := ht.FindHold(ctx, holdID, o.CartKey)
 	if err != nil {
 		return nil, err
@@ -169,27 +163,75 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 	if found {
 		owner = h.Owner
 	}
-	if active && used.GreaterThan(captured) && !has[ReasonRedeem] && owner.Kind != "" {
-		excess := used.Sub(captured)
-		b, err := tx.Funds(ctx, o.Currency, owner)
-		if err != nil {
-			return nil, err
+	// Converge the credit the order used beyond its captured hold: what
+	// it should have consumed (all of it while paid, nothing once
+	// cancelled) minus what redeem transactions already took. A
+	// cancellation gives it back, a restore takes it again.
+	if owner.Kind != "" {
+		desired := decimal.Zero
+		if active && used.GreaterThan(captured) {
+			desired = used.Sub(captured)
 		}
-		take := decimal.Min(excess, b.Available)
-		t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem", Reason: Reason{Kind: ReasonRedeem, OrderID: o.OrderID, OrderNumber: o.OrderNumber,
-			Note: "credit used without a matching hold"},
-			Postings: []Posting{{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: excess}}}
-		if take.IsPositive() {
-			t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: take.Neg()})
+		if o.Cancelled {
+			// a captured hold is given back through the same mechanism
+			desired = captured.Neg()
 		}
-		if short := excess.Sub(take); short.IsPositive() {
-			t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketOverdraft, Amount: short.Neg()})
+		net, n, lastRedeem := decimal.Zero, 0, int64(0)
+		for _, t := range posted {
+			if t.Reason.OrderID != o.OrderID || (t.Reason.Kind != ReasonRedeem && t.Reason.Kind != ReasonRedeemReversal) {
+				continue
+			}
+			n++
+			for _, p := range t.Postings {
+				if p.Owner.Kind == OwnerProgram && p.Bucket == ProgramRedeemed {
+					net = net.Add(p.Amount)
+				}
+			}
+			if t.Reason.Kind == ReasonRedeem {
+				lastRedeem = t.ID
+			}
 		}
-		p, err := tx.Post(ctx, t)
-		if err != nil {
-			return nil, err
+		if !o.Paid && !o.Cancelled {
+			desired = net // an unpaid snapshot neither takes nor gives back
 		}
-		out = append(out, p)
+		switch diff := desired.Sub(net); {
+		case diff.IsPositive():
+			b, err := tx.Funds(ctx, o.Currency, owner)
+			if err != nil {
+				return nil, err
+			}
+			take := decimal.Min(diff, decimal.Max(b.Available, decimal.Zero))
+			t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem:v" + strconv.Itoa(n+1), Reason: Reason{Kind: ReasonRedeem, OrderID: o.OrderID, OrderNumber: o.OrderNumber,
+				Note: "credit used without a matching hold"},
+				Postings: []Posting{{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: diff}}}
+			if take.IsPositive() {
+				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: take.Neg()})
+			}
+			if short := diff.Sub(take); short.IsPositive() {
+				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketOverdraft, Amount: short.Neg()})
+			}
+			p, err := tx.Post(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		case diff.IsNegative():
+			rev := lastRedeem
+			if rev == 0 && found && h.OrderID == o.OrderID {
+				rev = h.ResolveTxID
+			}
+			t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem:v" + strconv.Itoa(n+1), Reverses: rev,
+				Reason: Reason{Kind: ReasonRedeemReversal, OrderID: o.OrderID, OrderNumber: o.OrderNumber, Note: "order cancelled: credit returned"},
+				Postings: []Posting{
+					{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: diff},
+					{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: diff.Neg()},
+				}}
+			p, err := tx.Post(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		}
 	}
 	if vt, ok := tx.(VoucherTx); ok && (active || o.Cancelled) {
 		for _, rd := range o.Redemptions {
@@ -223,39 +265,6 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 					out = append(out, p)
 				}
 			}
-		}
-	}
-	if o.Cancelled && !has[ReasonRedeemReversal] {
-		back := decimal.Zero
-		var redeemID int64
-		for _, t := range posted {
-			if t.Reason.Kind == ReasonRedeem && t.Reason.OrderID == o.OrderID {
-				redeemID = t.ID
-				for _, p := range t.Postings {
-					if p.Owner.Kind == OwnerProgram {
-						back = back.Add(p.Amount)
-					}
-				}
-			}
-		}
-		if found && h.Status == HoldCaptured && h.OrderID == o.OrderID {
-			back = back.Add(h.Captured)
-			if redeemID == 0 {
-				redeemID = h.ResolveTxID
-			}
-		}
-		if back.IsPositive() && owner.Kind != "" {
-			t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem:reversal", Reverses: redeemID,
-				Reason: Reason{Kind: ReasonRedeemReversal, OrderID: o.OrderID, OrderNumber: o.OrderNumber, Note: "order cancelled: credit returned"},
-				Postings: []Posting{
-					{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: back.Neg()},
-					{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: back},
-				}}
-			p, err := tx.Post(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p)
 		}
 	}
 	return out, nil

@@ -250,3 +250,49 @@ func TestInboxPrunesOldPayloadsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRedemptionConvergesThroughCancelAndRestore: credit an order used
+// without a hold is taken when paid, given back when cancelled, taken again
+// when the order is restored (WooCommerce), and replays change nothing.
+func TestRedemptionConvergesThroughCancelAndRestore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEarnEnv(t)
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
+	seed := core.Transaction{ShopID: e.shop.ID, Key: "seed", Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "t", Note: "seed"}, Postings: []core.Posting{
+		{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: dec("-20")},
+		{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("20")}}}
+	if _, err := e.ledger.Post(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	// An order with only an excluded line (earns nothing) that used 12.00 of credit.
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	snap := func(at time.Time, paid, cancelled bool) core.Order {
+		return core.Order{Platform: core.PlatformWooCommerce, OrderID: "7001", OrderNumber: "7001", Currency: "EUR", Paid: paid, Cancelled: cancelled,
+			Customer: core.CustomerRef{PlatformID: "77"}, UpdatedAt: at,
+			Lines:       []core.OrderLine{{LineID: "1", ProductID: "99", Quantity: 1, NetTotal: dec("30.00")}},
+			Redemptions: []core.Redemption{{Kind: core.RedemptionDiscount, Code: "cb-x", Amount: dec("12.00")}}}
+	}
+	steps := []struct {
+		name  string
+		order core.Order
+		avail string
+	}{
+		{"pending payment", snap(t0, false, false), "20.00"},
+		{"paid", snap(t0.Add(time.Minute), true, false), "8.00"},
+		{"paid again (replay)", snap(t0.Add(time.Minute), true, false), "8.00"},
+		{"cancelled", snap(t0.Add(2*time.Minute), false, true), "20.00"},
+		{"stale paid snapshot after the cancel", snap(t0.Add(time.Minute), true, false), "20.00"},
+		{"restored", snap(t0.Add(3*time.Minute), true, false), "8.00"},
+		{"restored (replay)", snap(t0.Add(3*time.Minute), true, false), "8.00"},
+	}
+	for _, st := range steps {
+		if _, err := e.earner.ApplyOrder(ctx, e.shop, st.order); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := e.balance(t, buyer); !got.Equal(dec(st.avail)) {
+			t.Fatalf("%s: available %s, want %s", st.name, got, st.avail)
+		}
+	}
+	mustAuditClean(t, e.pool)
+}
