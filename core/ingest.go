@@ -95,6 +95,10 @@ func InboxMarkFrom(ctx context.Context) *InboxMark {
 	return m
 }
 
+// MaxEventAttempts bounds how often an event that keeps failing with a
+// transient error is tried before it becomes a dead letter.
+const MaxEventAttempts = 25
+
 // ErrRetry wraps errors that should be retried later.
 var ErrRetry = errors.New("retry later")
 
@@ -147,6 +151,15 @@ func (d *Dispatcher) Process(ctx context.Context, shopID, eventID int64) error {
 			return fmt.Errorf("%w: dead-letter: %w", ErrRetry, ferr)
 		}
 		log.Warn("event dead-lettered", slog.String("reason", ErrorMessage(err)))
+	case ev.Attempts+1 >= MaxEventAttempts:
+		// A persistent failure (revoked credentials, a platform down for
+		// days): park it as a dead letter the merchant can retry.
+		status = InboxDead
+		reason := fmt.Sprintf("gave up after %d attempts: %s", ev.Attempts+1, ErrorMessage(err))
+		if ferr := d.Inbox.Finish(ctx, ev.ShopID, ev.ID, InboxDead, reason); ferr != nil {
+			return fmt.Errorf("%w: dead-letter: %w", ErrRetry, ferr)
+		}
+		log.Error("event dead-lettered after repeated failures", slog.Any("error", err))
 	default:
 		_ = d.Inbox.Failed(ctx, ev.ShopID, ev.ID, err.Error())
 		log.Error("event failed, will retry", slog.Any("error", err))

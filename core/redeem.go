@@ -160,7 +160,7 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 		captured = h.Captured
 	}
 	owner := st.buyer
-	if found {
+	if found && (h.Status == HoldOpen || h.OrderID == o.OrderID || owner.Kind == "") {
 		owner = h.Owner
 	}
 	// Converge the credit the order used beyond its captured hold: what
@@ -220,12 +220,23 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 			if rev == 0 && found && h.OrderID == o.OrderID {
 				rev = h.ResolveTxID
 			}
+			// Returned credit first pays back an overdraft (which may stem
+			// from this very order), the rest becomes available again.
+			b, err := tx.Funds(ctx, o.Currency, owner)
+			if err != nil {
+				return nil, err
+			}
+			back := diff.Neg()
+			repay := decimal.Min(back, decimal.Max(b.Overdraft.Neg(), decimal.Zero))
 			t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem:v" + strconv.Itoa(n+1), Reverses: rev,
-				Reason: Reason{Kind: ReasonRedeemReversal, OrderID: o.OrderID, OrderNumber: o.OrderNumber, Note: "order cancelled: credit returned"},
-				Postings: []Posting{
-					{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: diff},
-					{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: diff.Neg()},
-				}}
+				Reason:   Reason{Kind: ReasonRedeemReversal, OrderID: o.OrderID, OrderNumber: o.OrderNumber, Note: "order cancelled: credit returned"},
+				Postings: []Posting{{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: diff}}}
+			if repay.IsPositive() {
+				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketOverdraft, Amount: repay})
+			}
+			if rest := back.Sub(repay); rest.IsPositive() {
+				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: rest})
+			}
 			p, err := tx.Post(ctx, t)
 			if err != nil {
 				return nil, err

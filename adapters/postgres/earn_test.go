@@ -296,3 +296,39 @@ func TestRedemptionConvergesThroughCancelAndRestore(t *testing.T) {
 	}
 	mustAuditClean(t, e.pool)
 }
+
+// TestCancelledRedemptionRepaysOverdraftFirst: credit used beyond the
+// balance became an overdraft; cancelling the order clears the overdraft
+// instead of handing spendable credit back.
+func TestCancelledRedemptionRepaysOverdraftFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEarnEnv(t)
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
+	seed := core.Transaction{ShopID: e.shop.ID, Key: "seed", Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "t", Note: "seed"}, Postings: []core.Posting{
+		{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: dec("-3")},
+		{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("3")}}}
+	if _, err := e.ledger.Post(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	o := core.Order{Platform: core.PlatformWooCommerce, OrderID: "7002", Currency: "EUR", Paid: true, Customer: core.CustomerRef{PlatformID: "77"}, UpdatedAt: t0,
+		Lines:       []core.OrderLine{{LineID: "1", ProductID: "99", Quantity: 1, NetTotal: dec("30.00")}},
+		Redemptions: []core.Redemption{{Kind: core.RedemptionDiscount, Amount: dec("8.00")}}}
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
+	if !b.Available.IsZero() || !b.Overdraft.Equal(dec("-5")) {
+		t.Fatalf("after use: %+v", b)
+	}
+	o.Cancelled, o.Paid, o.UpdatedAt = true, false, t0.Add(time.Minute)
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
+	if !b.Available.Equal(dec("3")) || !b.Overdraft.IsZero() {
+		t.Fatalf("after cancel: available %s overdraft %s, want 3.00 and 0", b.Available, b.Overdraft)
+	}
+	mustAuditClean(t, e.pool)
+}

@@ -22,10 +22,12 @@ func (v VoucherIssuer) CreateCode(ctx context.Context, shop core.Shop, vc core.V
 	if err != nil {
 		return "", err
 	}
-	gid := ""
-	if strings.HasPrefix(vc.Owner.ID, "c:") {
-		gid = "gid://shopify/Customer/" + strings.TrimPrefix(vc.Owner.ID, "c:")
+	// A code must be bound to its owner, or anyone holding it could use
+	// it: only registered Shopify customers can have vouchers.
+	if vc.Owner.Kind != core.OwnerCustomer || !strings.HasPrefix(vc.Owner.ID, "c:") {
+		return "", core.Errorf(core.EINVALID, "vouchers are issued to registered customers only (a code must be bound to its owner)")
 	}
+	gid := "gid://shopify/Customer/" + strings.TrimPrefix(vc.Owner.ID, "c:")
 	return c.CreateVoucherCode(ctx, VoucherCode{Code: strings.ToUpper(vc.Code), Title: "Store credit voucher " + strings.ToUpper(vc.Code), CustomerGID: gid,
 		Amount: core.StringFixedFor(vc.Currency, vc.Amount), Currency: vc.Currency, StartsAt: time.Now().Add(-time.Minute), EndsAt: vc.ExpiresAt})
 }
