@@ -52,7 +52,9 @@ type VoucherStore interface {
 	MarkIssued(ctx context.Context, shopID, id int64, platformRef string) error
 	// Return gives an unused voucher's credit back (pending/issued only).
 	Return(ctx context.Context, shopID, id int64, note string) (Voucher, error)
-	Expired(ctx context.Context, now time.Time, limit int) ([]Voucher, error)
+	// Expired lists unresolved vouchers past their expiry with id > afterID,
+	// by id (a keyset page).
+	Expired(ctx context.Context, now time.Time, afterID int64, limit int) ([]Voucher, error)
 }
 
 // VoucherTx settles vouchers inside an order's database transaction.
@@ -141,40 +143,57 @@ func (s *Vouchers) Issue(ctx context.Context, shop Shop, owner Owner, currency s
 	return v, nil
 }
 
+// UnsettledGrace is how long after its expiry a code the platform reports
+// as used, but that no paid order settled, is given back: the order that
+// used it was never paid (or was cancelled first).
+const UnsettledGrace = 7 * 24 * time.Hour
+
 // ExpireVouchers returns the credit of expired, unused vouchers after
 // deleting their codes. A code the platform reports as used is left for
-// the order webhook to settle.
+// the order webhook to settle, for UnsettledGrace. It pages through every
+// expired voucher, so vouchers it has to skip (a platform error) never
+// block the others.
 func (s *Vouchers) ExpireVouchers(ctx context.Context, shops func(ctx context.Context, id int64) (Shop, error)) (int, error) {
 	now := time.Now()
 	if s.Now != nil {
 		now = s.Now()
 	}
-	vs, err := s.Store.Expired(ctx, now, 500)
-	if err != nil {
-		return 0, err
-	}
 	n := 0
-	for _, v := range vs {
-		shop, err := shops(ctx, v.ShopID)
+	var after int64
+	for {
+		vs, err := s.Store.Expired(ctx, now, after, 500)
 		if err != nil {
-			continue
-		}
-		if iss, ok := s.Issuers[shop.Platform]; ok && v.Status == VoucherIssued {
-			used, err := iss.CodeUsed(ctx, shop, v)
-			if err != nil || used {
-				continue
-			}
-			if err := iss.DeleteCode(ctx, shop, v); err != nil {
-				continue
-			}
-		}
-		if _, err := s.Store.Return(ctx, v.ShopID, v.ID, "voucher expired unused"); err != nil && ErrorCode(err) != ECONFLICT {
 			return n, err
 		}
-		if s.Notify != nil {
-			s.Notify(ctx, shop, []Owner{v.Owner})
+		for _, v := range vs {
+			after = v.ID
+			shop, err := shops(ctx, v.ShopID)
+			if err != nil {
+				continue
+			}
+			if iss, ok := s.Issuers[shop.Platform]; ok && v.Status == VoucherIssued {
+				used, err := iss.CodeUsed(ctx, shop, v)
+				if err != nil || (used && now.Before(v.ExpiresAt.Add(UnsettledGrace))) {
+					continue
+				}
+				if err := iss.DeleteCode(ctx, shop, v); err != nil {
+					continue
+				}
+			}
+			note := "voucher expired unused"
+			if _, err := s.Store.Return(ctx, v.ShopID, v.ID, note); err != nil {
+				if ErrorCode(err) == ECONFLICT {
+					continue
+				}
+				return n, err
+			}
+			if s.Notify != nil {
+				s.Notify(ctx, shop, []Owner{v.Owner})
+			}
+			n++
 		}
-		n++
+		if len(vs) < 500 {
+			return n, nil
+		}
 	}
-	return n, nil
 }

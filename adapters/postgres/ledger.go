@@ -37,6 +37,8 @@ type LedgerStore struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
+	mu      sync.RWMutex // guards closed against concurrent hand-overs
+	closed  bool
 
 	// MaxBatch bounds a group commit.
 	MaxBatch int
@@ -71,9 +73,15 @@ func NewLedgerStore(pool *pgxpool.Pool, committers int) *LedgerStore {
 	return s
 }
 
-// Close stops the committers after the queued transactions are written.
+// Close stops the committers after the queued transactions are written;
+// later Posts commit on their own.
 func (s *LedgerStore) Close() {
-	s.once.Do(func() { close(s.stop) })
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.stop)
+		s.mu.Unlock()
+	})
 	s.wg.Wait()
 }
 
@@ -95,11 +103,18 @@ func (s *LedgerStore) Post(ctx context.Context, t core.Transaction) (core.Transa
 		return s.postAlone(ctx, t)
 	}
 	req := &postReq{ctx: ctx, t: t, done: make(chan postRes, 1)}
+	// The read lock keeps Close from stopping the committers while this
+	// request is being handed over, so no request is left unserved.
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return s.postAlone(ctx, t)
+	}
 	select {
 	case s.batches <- req:
-	case <-s.stop:
-		return s.postAlone(ctx, t)
+		s.mu.RUnlock()
 	case <-ctx.Done():
+		s.mu.RUnlock()
 		return core.Transaction{}, ctx.Err()
 	}
 	select {

@@ -18,28 +18,41 @@ import (
 // transaction keyed by the balance version, so it is computed under the
 // row lock and never done twice. It returns the number of owners matured.
 func (s *LedgerStore) MaturePending(ctx context.Context, shopID int64, olderThan time.Time, limit int) (int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT currency, owner_kind, owner_id FROM ledger_balances WHERE shop_id = $1 AND pending > 0 ORDER BY currency, owner_kind, owner_id LIMIT $2`, shopID, limit)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: pending owners: %w", err)
-	}
 	type ow struct {
 		cur   string
 		owner core.Owner
 	}
+	// Every owner with pending credit, a keyset page at a time, so owners
+	// whose pending credit is all recent never hide the others.
 	var list []ow
-	for rows.Next() {
-		var o ow
-		var kind string
-		if err := rows.Scan(&o.cur, &kind, &o.owner.ID); err != nil {
-			rows.Close()
+	last := ow{}
+	for {
+		rows, err := s.pool.Query(ctx, `SELECT currency, owner_kind, owner_id FROM ledger_balances
+WHERE shop_id = $1 AND pending > 0 AND (currency, owner_kind, owner_id) > ($3, $4, $5)
+ORDER BY currency, owner_kind, owner_id LIMIT $2`, shopID, limit, last.cur, string(last.owner.Kind), last.owner.ID)
+		if err != nil {
+			return 0, fmt.Errorf("postgres: pending owners: %w", err)
+		}
+		page := 0
+		for rows.Next() {
+			var o ow
+			var kind string
+			if err := rows.Scan(&o.cur, &kind, &o.owner.ID); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			o.owner.Kind = core.OwnerKind(kind)
+			list = append(list, o)
+			last = o
+			page++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return 0, err
 		}
-		o.owner.Kind = core.OwnerKind(kind)
-		list = append(list, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
+		if page < limit {
+			break
+		}
 	}
 	n := 0
 	for _, o := range list {

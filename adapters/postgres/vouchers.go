@@ -97,8 +97,8 @@ func (s VoucherStore) Return(ctx context.Context, shopID, id int64, note string)
 }
 
 // Expired lists vouchers past their expiry that were never used.
-func (s VoucherStore) Expired(ctx context.Context, now time.Time, limit int) ([]core.Voucher, error) {
-	rows, err := s.L.pool.Query(ctx, `SELECT shop_id, `+voucherCols+` FROM vouchers WHERE status IN ('pending', 'issued') AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, now, limit)
+func (s VoucherStore) Expired(ctx context.Context, now time.Time, afterID int64, limit int) ([]core.Voucher, error) {
+	rows, err := s.L.pool.Query(ctx, `SELECT shop_id, `+voucherCols+` FROM vouchers WHERE status IN ('pending', 'issued') AND expires_at <= $1 AND id > $2 ORDER BY id LIMIT $3`, now, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: expired vouchers: %w", err)
 	}
