@@ -128,6 +128,13 @@ func TestDesiredCreditRoundsOncePerLine(t *testing.T) {
 	if !got["L/buyer"].IsZero() {
 		t.Fatalf("cancelled %v", got)
 	}
+	// Fully refunded (amount-only refunds without lines): nothing either.
+	st.Order.Cancelled, st.Order.FullyRefunded = false, true
+	st.Refunds = map[string]core.Refund{"r2": {RefundID: "r2"}}
+	got, _ = core.DesiredCredit(st)
+	if !got["L/buyer"].IsZero() {
+		t.Fatalf("fully refunded %v", got)
+	}
 	// A frozen rate survives a rule change.
 	rs2 := core.NewRuleSet([]core.Rule{{Target: core.TargetDefault, Beneficiary: "buyer", Mode: core.ModePercent, Value: d("50")}})
 	if again := core.FreezeRates(o, rates, rs2, buyer, nil); len(again) != 0 {

@@ -88,7 +88,7 @@ func FreezeRates(o Order, have []FrozenRate, rules RuleSet, buyer Owner, partner
 
 // DesiredCredit is the order's desired credit per (line, beneficiary):
 // round(frozen unit rate × (ordered − refunded units)), or zero when the
-// order is not paid or is cancelled.
+// order is not paid, is cancelled or is fully refunded.
 func DesiredCredit(s OrderState) (map[string]decimal.Decimal, error) {
 	out := map[string]decimal.Decimal{}
 	qty := map[string]int64{}
@@ -96,7 +96,7 @@ func DesiredCredit(s OrderState) (map[string]decimal.Decimal, error) {
 		qty[l.LineID] = l.Quantity
 	}
 	refunded := s.RefundedQuantities()
-	earning := s.Order.Paid && !s.Order.Cancelled
+	earning := s.Order.Paid && !s.Order.Cancelled && !s.Order.FullyRefunded
 	for _, r := range s.Rates {
 		amt := decimal.Zero
 		if earning {

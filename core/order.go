@@ -33,8 +33,13 @@ type Order struct {
 	Status    string
 	Paid      bool
 	Cancelled bool
-	Test      bool
-	Lines     []OrderLine
+	// FullyRefunded is the platform's own "everything was refunded" state
+	// (Shopify financial_status refunded, WooCommerce status refunded). It
+	// reverses all earned credit even when the refunds carry no line
+	// detail (an amount-only refund of the whole order).
+	FullyRefunded bool
+	Test          bool
+	Lines         []OrderLine
 	// Refunds seen in this snapshot. Refunds are merged by ID with the
 	// refunds already known for the order, so a snapshot that lacks a
 	// refund never un-refunds it.

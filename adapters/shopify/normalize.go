@@ -232,8 +232,11 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 		Status:      status,
 		Cancelled:   cancelled,
 		Paid:        !cancelled && slices.ContainsFunc(opt.PaidStatuses, func(s string) bool { return strings.EqualFold(s, status) }),
-		Test:        p.Test,
-		CartKey:     firstNonEmpty(string(p.CheckoutToken), string(p.CartToken)),
+		// "refunded" means every amount was refunded, whether or not the
+		// refunds list line items.
+		FullyRefunded: strings.EqualFold(status, "refunded"),
+		Test:          p.Test,
+		CartKey:       firstNonEmpty(string(p.CheckoutToken), string(p.CartToken)),
 	}
 	if p.Customer != nil {
 		o.Customer.PlatformID = string(p.Customer.ID)

@@ -228,6 +228,7 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 	}
 	o.Paid = slices.Contains(opt.PaidStatuses, w.Status) || w.Status == StatusRefunded
 	o.Cancelled = slices.Contains(cancelledStatuses, w.Status)
+	o.FullyRefunded = w.Status == StatusRefunded
 	if o.Cancelled {
 		o.Paid = false
 	}

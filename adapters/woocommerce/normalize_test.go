@@ -176,8 +176,8 @@ func TestParseOrderWithCouponFixture(t *testing.T) {
 func TestParseOrderFullyRefundedFixture(t *testing.T) {
 	t.Parallel()
 	o := mustParseOrder(t, unwrapData(t, sharedfixtures.Read(t, "fixtures/woocommerce/woocommerce-ios/order-fully-refunded.excerpt.json")))
-	if o.Status != "refunded" || !o.Paid || o.Cancelled {
-		t.Fatalf("refunded order: paid=%v cancelled=%v", o.Paid, o.Cancelled)
+	if o.Status != "refunded" || !o.Paid || o.Cancelled || !o.FullyRefunded {
+		t.Fatalf("refunded order: paid=%v cancelled=%v fully refunded=%v", o.Paid, o.Cancelled, o.FullyRefunded)
 	}
 	if len(o.Refunds) != 1 || o.Refunds[0].RefundID != "622" || o.Refunds[0].LinesKnown {
 		t.Fatalf("refunds = %+v", o.Refunds)

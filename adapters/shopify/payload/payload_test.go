@@ -29,6 +29,14 @@ func TestGeneratedBodiesParse(t *testing.T) {
 	if len(o.Refunds) != 1 || o.Refunds[0].Lines[0].Quantity != 1 {
 		t.Fatalf("refunds: %+v", o.Refunds)
 	}
+	if o.FullyRefunded {
+		t.Fatal("a paid order is not fully refunded")
+	}
+	refunded, err := shopify.ParseOrder(payload.OrderJSON(payload.Order{ID: 2, Number: 1002, CustomerID: 5, Currency: "EUR", Financial: "refunded", UpdatedAt: time.Now(),
+		Lines: []payload.Line{{ID: 12, ProductID: 1, SKU: "A", Title: "A", Quantity: 1, Price: "10.00"}}}), shopify.DefaultParseOptions())
+	if err != nil || !refunded.FullyRefunded || !refunded.Paid {
+		t.Fatalf("refunded order: %v %+v", err, refunded)
+	}
 	id, r, err := shopify.ParseRefund(payload.RefundJSON(1, 2, 11, 1, "EUR", time.Now()))
 	if err != nil || id != "1" || r.RefundID != "2" || r.Lines[0].LineID != "11" {
 		t.Fatalf("refund: %v %s %+v", err, id, r)
