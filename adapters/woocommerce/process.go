@@ -91,6 +91,9 @@ func (p *Processor) applyOrder(ctx context.Context, shop core.Shop, body []byte)
 // completeRefunds replaces line-less refunds (the order payload only lists
 // refund ids and totals) by their line detail from the REST API.
 func (p *Processor) completeRefunds(ctx context.Context, shop core.Shop, o *core.Order) error {
+	if o.FullyRefunded {
+		return nil // everything is reversed anyway: no line detail needed
+	}
 	missing := false
 	for _, r := range o.Refunds {
 		if !r.LinesKnown {
