@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -329,6 +330,46 @@ func TestCancelledRedemptionRepaysOverdraftFirst(t *testing.T) {
 	b, _ = e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
 	if !b.Available.Equal(dec("3")) || !b.Overdraft.IsZero() {
 		t.Fatalf("after cancel: available %s overdraft %s, want 3.00 and 0", b.Available, b.Overdraft)
+	}
+	mustAuditClean(t, e.pool)
+}
+
+// TestOrderBatcherGroupCommitsAndIsolatesFailures applies many orders
+// concurrently through the group-committing order store; one order that
+// fails does not fail its batch neighbours, and the books are exact.
+func TestOrderBatcherGroupCommitsAndIsolatesFailures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEarnEnv(t)
+	batcher := postgres.NewOrderBatcher(e.ledger, 2, 16)
+	t.Cleanup(batcher.Close)
+	e.earner.Orders = postgres.OrderStore{L: e.ledger, Batcher: batcher}
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	const n = 60
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			o := order(t0, true, false)
+			o.OrderID = fmt.Sprint(9000 + i)
+			o.PartnerRef = ""
+			if i == 7 {
+				o.Currency = "XXX" // no such currency: this order must fail alone
+			}
+			_, errs[i] = e.earner.ApplyOrder(ctx, e.shop, o)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (err != nil) != (i == 7) {
+			t.Fatalf("order %d: err=%v", i, err)
+		}
+	}
+	// each good order earns 8.50 for customer 77 (see TestEarnFrozenRateAndRefundAfterRuleChange)
+	if got := e.balance(t, core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}); !got.Equal(dec("8.50").Mul(decimal.NewFromInt(n - 1))) {
+		t.Fatalf("balance %s, want %s", got, dec("8.50").Mul(decimal.NewFromInt(n-1)))
 	}
 	mustAuditClean(t, e.pool)
 }

@@ -14,8 +14,10 @@ import (
 
 // OrderStore implements core.OrderStore on the ledger's pool: the order's
 // row lock, its state and its postings share one database transaction.
+// With a Batcher, concurrent orders are group-committed (see OrderBatcher).
 type OrderStore struct {
-	L *LedgerStore
+	L       *LedgerStore
+	Batcher *OrderBatcher
 }
 
 var _ core.OrderStore = OrderStore{}
@@ -25,33 +27,132 @@ var _ core.OrderStore = OrderStore{}
 // ledger transactions are read in one round trip; snapshot and rate
 // writes are queued and sent with the next statement or before commit.
 func (s OrderStore) WithOrder(ctx context.Context, shopID int64, orderID string, fn func(core.OrderTx) error) error {
-	err := s.L.inTx(ctx, func(tx pgx.Tx) error {
-		o := &orderTx{s: s.L, tx: tx, shop: shopID, order: orderID}
-		b := &pgx.Batch{}
-		// Create the row if needed and lock it (the upsert's DO UPDATE
-		// takes the row lock in the same statement).
-		b.Queue(`INSERT INTO orders (shop_id, order_id) VALUES ($1, $2)
-ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`, shopID, orderID)
-		o.queueState(b)
-		o.queueTransactions(b)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return err
-		}
-		if err := fn(o); err != nil {
-			return err
-		}
-		if m := core.InboxMarkFrom(ctx); m != nil {
-			o.queue(`UPDATE inbox SET status = 'processed', attempts = attempts + 1, processed_at = now(), last_error = NULL
-WHERE shop_id = $1 AND id = $2 AND status = 'received'`, m.ShopID, m.ID)
-		}
-		return o.flush(ctx)
-	})
+	var err error
+	if s.Batcher != nil {
+		err = s.Batcher.do(ctx, shopID, orderID, fn)
+	} else {
+		err = s.L.inTx(ctx, func(tx pgx.Tx) error { return runOrder(ctx, s.L, tx, shopID, orderID, fn) })
+	}
 	if err == nil {
 		if m := core.InboxMarkFrom(ctx); m != nil {
 			m.Marked = true
 		}
 	}
 	return err
+}
+
+// runOrder does one order's work inside tx.
+func runOrder(ctx context.Context, l *LedgerStore, tx pgx.Tx, shopID int64, orderID string, fn func(core.OrderTx) error) error {
+	o := &orderTx{s: l, tx: tx, shop: shopID, order: orderID}
+	b := &pgx.Batch{}
+	// Create the row if needed and lock it (the upsert's DO UPDATE takes
+	// the row lock in the same statement).
+	b.Queue(`INSERT INTO orders (shop_id, order_id) VALUES ($1, $2)
+ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`, shopID, orderID)
+	o.queueState(b)
+	o.queueTransactions(b)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if err := fn(o); err != nil {
+		return err
+	}
+	if m := core.InboxMarkFrom(ctx); m != nil {
+		o.queue(`UPDATE inbox SET status = 'processed', attempts = attempts + 1, processed_at = now(), last_error = NULL
+WHERE shop_id = $1 AND id = $2 AND status = 'received'`, m.ShopID, m.ID)
+	}
+	return o.flush(ctx)
+}
+
+// OrderBatcher group-commits order processing: the orders that workers
+// hand over while a commit is under way are applied one after the other
+// in one database transaction (one BEGIN, one COMMIT, one WAL flush). If
+// anything in a batch fails, each of its orders is applied again on its
+// own, so one bad order never fails the others; each order's work (fn) is
+// written to be re-run.
+type OrderBatcher struct {
+	l    *LedgerStore
+	reqs chan *orderReq
+	max  int
+}
+
+type orderReq struct {
+	ctx     context.Context
+	shopID  int64
+	orderID string
+	fn      func(core.OrderTx) error
+	done    chan error
+}
+
+// NewOrderBatcher starts committers goroutines; Close stops them.
+func NewOrderBatcher(l *LedgerStore, committers, maxBatch int) *OrderBatcher {
+	b := &OrderBatcher{l: l, reqs: make(chan *orderReq, 1024), max: maxBatch}
+	for i := 0; i < committers; i++ {
+		go b.run()
+	}
+	return b
+}
+
+// Close stops the committers once queued orders are done (no WithOrder
+// call may follow).
+func (b *OrderBatcher) Close() { close(b.reqs) }
+
+func (b *OrderBatcher) do(ctx context.Context, shopID int64, orderID string, fn func(core.OrderTx) error) error {
+	r := &orderReq{ctx: ctx, shopID: shopID, orderID: orderID, fn: fn, done: make(chan error, 1)}
+	select {
+	case b.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-r.done
+}
+
+func (b *OrderBatcher) alone(r *orderReq) error {
+	return b.l.inTx(r.ctx, func(tx pgx.Tx) error { return runOrder(r.ctx, b.l, tx, r.shopID, r.orderID, r.fn) })
+}
+
+func (b *OrderBatcher) run() {
+	for first := range b.reqs {
+		batch := []*orderReq{first}
+	fill:
+		for len(batch) < b.max {
+			select {
+			case r, ok := <-b.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		if len(batch) == 1 {
+			first.done <- b.alone(first)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := pgx.BeginFunc(ctx, b.l.pool, func(tx pgx.Tx) error {
+			for _, r := range batch {
+				if err := runOrder(r.ctx, b.l, tx, r.shopID, r.orderID, r.fn); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		cancel()
+		if err == nil {
+			if b.l.OnCommit != nil {
+				b.l.OnCommit(len(batch))
+			}
+			for _, r := range batch {
+				r.done <- nil
+			}
+			continue
+		}
+		for _, r := range batch {
+			r.done <- b.alone(r)
+		}
+	}
 }
 
 type orderTx struct {

@@ -47,6 +47,7 @@ type app struct {
 	inbox      *postgres.Inbox
 	earner     *core.Earner
 	redeemer   *core.Redeemer
+	orders     *postgres.OrderBatcher
 	vouchers   *core.Vouchers
 	dispatcher *core.Dispatcher
 	enqueuer   *jobs.Enqueuer
@@ -118,7 +119,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.inbox = postgres.NewInbox(a.pool)
 	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue}
 	a.redeemer = &core.Redeemer{Ledger: a.ledger}
-	a.earner = &core.Earner{Orders: postgres.OrderStore{L: a.ledger}, Directory: a.dir, Ledger: a.ledger, Redeemer: a.redeemer}
+	a.orders = postgres.NewOrderBatcher(a.ledger, cfg.LedgerCommitters, 64)
+	a.earner = &core.Earner{Orders: postgres.OrderStore{L: a.ledger, Batcher: a.orders}, Directory: a.dir, Ledger: a.ledger, Redeemer: a.redeemer}
 	// --- Shopify app (adapters/httpapi/shopifyapp.go, jobs/shopify.go) ---
 	// Admin API clients refresh expiring offline tokens; every balance
 	// change of a Shopify customer schedules a sync of the credit metafield
@@ -222,6 +224,7 @@ func (a *app) close() {
 	_ = a.inspector.Close()
 	_ = a.rdb.Close()
 	a.inbox.Close()
+	a.orders.Close()
 	a.ledger.Close()
 	a.pool.Close()
 }
