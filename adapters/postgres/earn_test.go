@@ -373,3 +373,20 @@ func TestOrderBatcherGroupCommitsAndIsolatesFailures(t *testing.T) {
 	}
 	mustAuditClean(t, e.pool)
 }
+
+// TestOrderBatcherAfterClose: an order handed over after Close (a task
+// still finishing at shutdown) is applied on its own instead of panicking.
+func TestOrderBatcherAfterClose(t *testing.T) {
+	t.Parallel()
+	e := newEarnEnv(t)
+	b := postgres.NewOrderBatcher(e.ledger, 1, 8)
+	b.Close()
+	b.Close() // idempotent
+	e.earner.Orders = postgres.OrderStore{L: e.ledger, Batcher: b}
+	if _, err := e.earner.ApplyOrder(context.Background(), e.shop, order(time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC), true, false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.balance(t, core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}); !got.Equal(dec("8.50")) {
+		t.Fatalf("balance %s", got)
+	}
+}

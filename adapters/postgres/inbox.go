@@ -33,9 +33,11 @@ const (
 // limited by one commit per webhook. Each caller still returns only after
 // its row is durable.
 type Inbox struct {
-	pool *pgxpool.Pool
-	reqs chan *inboxReq
-	once sync.Once
+	pool   *pgxpool.Pool
+	reqs   chan *inboxReq
+	once   sync.Once
+	mu     sync.RWMutex // a hand-over never races Close
+	closed bool
 }
 
 type inboxReq struct {
@@ -84,9 +86,16 @@ func (b *Inbox) committer() {
 func (b *Inbox) Insert(ctx context.Context, e InboxEvent) (stored InboxEvent, duplicate bool, err error) {
 	b.once.Do(b.start)
 	r := &inboxReq{e: e, done: make(chan inboxRes, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return b.insertOne(ctx, e) // a request that outlived shutdown
+	}
 	select {
 	case b.reqs <- r:
+		b.mu.RUnlock()
 	case <-ctx.Done():
+		b.mu.RUnlock()
 		return e, false, ctx.Err()
 	}
 	res := <-r.done // the batch has its own deadline; wait for the outcome
@@ -278,11 +287,16 @@ ON CONFLICT (shop_id, name) DO UPDATE SET cursor_at = EXCLUDED.cursor_at, update
 	return err
 }
 
-// Close stops the group-commit goroutines; call it once, after the HTTP
-// server has stopped (no Insert may follow).
+// Close stops the group-commit goroutines after the HTTP server stopped;
+// an Insert that still arrives is written on its own.
 func (b *Inbox) Close() {
 	b.once.Do(func() {}) // a never-used inbox starts nothing
-	close(b.reqs)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		close(b.reqs)
+	}
 }
 
 // PrunePayloads blanks the raw payloads (which carry personal data) of

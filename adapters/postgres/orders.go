@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
@@ -71,9 +72,11 @@ WHERE shop_id = $1 AND id = $2 AND status = 'received'`, m.ShopID, m.ID)
 // own, so one bad order never fails the others; each order's work (fn) is
 // written to be re-run.
 type OrderBatcher struct {
-	l    *LedgerStore
-	reqs chan *orderReq
-	max  int
+	l      *LedgerStore
+	reqs   chan *orderReq
+	max    int
+	mu     sync.RWMutex // a hand-over never races Close
+	closed bool
 }
 
 type orderReq struct {
@@ -93,15 +96,29 @@ func NewOrderBatcher(l *LedgerStore, committers, maxBatch int) *OrderBatcher {
 	return b
 }
 
-// Close stops the committers once queued orders are done (no WithOrder
-// call may follow).
-func (b *OrderBatcher) Close() { close(b.reqs) }
+// Close stops the committers once queued orders are done; an order
+// handed over later (a task still finishing after shutdown) runs on its own.
+func (b *OrderBatcher) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		close(b.reqs)
+	}
+}
 
 func (b *OrderBatcher) do(ctx context.Context, shopID int64, orderID string, fn func(core.OrderTx) error) error {
 	r := &orderReq{ctx: ctx, shopID: shopID, orderID: orderID, fn: fn, done: make(chan error, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return b.alone(r)
+	}
 	select {
 	case b.reqs <- r:
+		b.mu.RUnlock()
 	case <-ctx.Done():
+		b.mu.RUnlock()
 		return ctx.Err()
 	}
 	return <-r.done
