@@ -12,7 +12,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -520,9 +519,4 @@ func (e *env) auditOK(shopID int64) {
 	if r.Transactions == 0 {
 		e.t.Fatalf("audit of shop %d saw no transactions: the test posted nothing", shopID)
 	}
-}
-
-// errIs reports whether err carries a core code.
-func errIs(err error, code string) bool {
-	return err != nil && core.ErrorCode(err) == code && !errors.Is(err, context.Canceled)
 }

@@ -390,14 +390,6 @@ func queuePostings(b *pgx.Batch, ts []core.Transaction) {
 const insertPostingsSQL = `INSERT INTO ledger_postings (shop_id, tx_id, seq, currency, owner_kind, owner_id, bucket, amount)
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[])`
 
-// insertPostings writes the postings of many transactions in one statement.
-func insertPostings(ctx context.Context, tx pgx.Tx, ts []core.Transaction) error {
-	if _, err := tx.Exec(ctx, insertPostingsSQL, postingArgs(ts)...); err != nil {
-		return fmt.Errorf("postgres: insert postings: %w", translate(err))
-	}
-	return nil
-}
-
 func postingArgs(ts []core.Transaction) []any {
 	n := 0
 	for _, t := range ts {
