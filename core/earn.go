@@ -28,6 +28,17 @@ type OrderTx interface {
 	PostAll(ctx context.Context, ts []Transaction) ([]Transaction, error)
 }
 
+// DeferredPoster is an OrderTx that can post an order's credit-only
+// transactions together with those of other orders sharing its database
+// transaction (set-based, one statement per table for all of them).
+// PostDeferred reports false, having posted nothing, when it cannot defer
+// ts; when it does, done receives the posted transactions (as PostAll
+// returns them) before the database transaction commits, and every later
+// read or write through the OrderTx sees them applied.
+type DeferredPoster interface {
+	PostDeferred(ctx context.Context, ts []Transaction, done func([]Transaction)) (bool, error)
+}
+
 // OrderStore runs fn with the order locked, in one database transaction.
 type OrderStore interface {
 	WithOrder(ctx context.Context, shopID int64, orderID string, fn func(OrderTx) error) error
@@ -198,14 +209,25 @@ func (e *Earner) converge(ctx context.Context, tx OrderTx, shop Shop, st OrderSt
 		return ferr
 	}
 	if len(plan) > 0 {
-		out, err := tx.PostAll(ctx, plan)
-		if err != nil {
-			return fmt.Errorf("order %s: post: %w", st.Order.OrderID, err)
-		}
-		for _, t := range out {
-			if !t.Replayed {
-				res.Posted = append(res.Posted, t)
+		record := func(out []Transaction) {
+			for _, t := range out {
+				if !t.Replayed {
+					res.Posted = append(res.Posted, t)
+				}
 			}
+		}
+		deferred := false
+		if dp, ok := tx.(DeferredPoster); ok {
+			if deferred, err = dp.PostDeferred(ctx, plan, record); err != nil {
+				return fmt.Errorf("order %s: post: %w", st.Order.OrderID, err)
+			}
+		}
+		if !deferred {
+			out, err := tx.PostAll(ctx, plan)
+			if err != nil {
+				return fmt.Errorf("order %s: post: %w", st.Order.OrderID, err)
+			}
+			record(out)
 		}
 	}
 	if e.Redeemer != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -389,4 +390,98 @@ func TestOrderBatcherAfterClose(t *testing.T) {
 	if got := e.balance(t, core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}); !got.Equal(dec("8.50")) {
 		t.Fatalf("balance %s", got)
 	}
+}
+
+// TestOrderBatcherMixedWorkConverges sends paid snapshots, their
+// duplicates, later cancellations and orders that used credit, all at once
+// and in no particular order, through the batching order store: orders
+// sharing a batch have their credits posted together, reads in the middle
+// of a batch (a redemption's hold lookup and funds) see earlier writes, two
+// events of one order never share a batch, and every order converges.
+func TestOrderBatcherMixedWorkConverges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEarnEnv(t)
+	batcher := postgres.NewOrderBatcher(e.ledger, 2, 16)
+	t.Cleanup(batcher.Close)
+	e.earner.Orders = postgres.OrderStore{L: e.ledger, Batcher: batcher}
+	var biggest atomic.Int64
+	e.ledger.OnCommit = func(n int) {
+		for cur := biggest.Load(); int64(n) > cur && !biggest.CompareAndSwap(cur, int64(n)); cur = biggest.Load() {
+		}
+	}
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
+	seed := core.Transaction{ShopID: e.shop.ID, Key: "seed", Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "t", Note: "seed"}, Postings: []core.Posting{
+		{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: dec("-100")},
+		{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("100")}}}
+	if _, err := e.ledger.Post(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	const n = 40
+	type event struct {
+		i int
+		o core.Order
+	}
+	var events []event
+	for i := 0; i < n; i++ {
+		o := order(t0, true, false)
+		o.OrderID = fmt.Sprint(8000 + i)
+		o.PartnerRef = ""
+		if i%4 == 1 {
+			o.Redemptions = []core.Redemption{{Kind: core.RedemptionDiscount, Amount: dec("2.00")}}
+		}
+		events = append(events, event{i, o}, event{i, o}) // and a duplicate delivery
+		if i%2 == 0 {
+			c := o
+			c.Paid, c.Cancelled, c.UpdatedAt = false, true, t0.Add(time.Minute)
+			events = append(events, event{i, c})
+		}
+	}
+	posted := make([]int, n)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, len(events))
+	for k := range events {
+		ev := events[(k*7)%len(events)] // a fixed shuffle (7 is coprime with 100)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := e.earner.ApplyOrder(ctx, e.shop, ev.o)
+			if err != nil {
+				errs <- fmt.Errorf("order %s: %w", ev.o.OrderID, err)
+				return
+			}
+			mu.Lock()
+			for _, tx := range res.Posted {
+				if tx.Reason.Kind == core.ReasonEarn && tx.ID > 0 {
+					posted[ev.i]++
+				}
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if biggest.Load() < 2 {
+		t.Fatalf("no batch held more than one order (largest %d): the test did not exercise batching", biggest.Load())
+	}
+	// 20 paid orders earn 8.50 each; 10 of them used 2.00 of credit.
+	if got := e.balance(t, buyer); !got.Equal(dec("250.00")) {
+		t.Fatalf("available %s, want 250.00", got)
+	}
+	for i := 1; i < n; i += 2 {
+		var earns int
+		if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM ledger_transactions WHERE shop_id = $1 AND order_id = $2 AND kind = 'earn'`,
+			e.shop.ID, fmt.Sprint(8000+i)).Scan(&earns); err != nil {
+			t.Fatal(err)
+		}
+		if earns == 0 || posted[i] != earns {
+			t.Fatalf("order %d: %d earn transactions reported as posted, %d in the ledger", 8000+i, posted[i], earns)
+		}
+	}
+	mustAuditClean(t, e.pool)
 }

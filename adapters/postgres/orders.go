@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,14 +44,16 @@ func (s OrderStore) WithOrder(ctx context.Context, shopID int64, orderID string,
 	return err
 }
 
+// lockOrderSQL creates the order's row if needed and locks it (the
+// upsert's DO UPDATE takes the row lock in the same statement).
+const lockOrderSQL = `INSERT INTO orders (shop_id, order_id) VALUES ($1, $2)
+ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`
+
 // runOrder does one order's work inside tx.
 func runOrder(ctx context.Context, l *LedgerStore, tx pgx.Tx, shopID int64, orderID string, fn func(core.OrderTx) error) error {
 	o := &orderTx{s: l, tx: tx, shop: shopID, order: orderID}
 	b := &pgx.Batch{}
-	// Create the row if needed and lock it (the upsert's DO UPDATE takes
-	// the row lock in the same statement).
-	b.Queue(`INSERT INTO orders (shop_id, order_id) VALUES ($1, $2)
-ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`, shopID, orderID)
+	b.Queue(lockOrderSQL, shopID, orderID)
 	o.queueState(b)
 	o.queueTransactions(b)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -129,14 +133,32 @@ func (b *OrderBatcher) alone(r *orderReq) error {
 }
 
 func (b *OrderBatcher) run() {
-	for first := range b.reqs {
+	var carry *orderReq // an order already in the previous batch waits for the next
+	for {
+		first := carry
+		carry = nil
+		if first == nil {
+			var ok bool
+			if first, ok = <-b.reqs; !ok {
+				return
+			}
+		}
 		batch := []*orderReq{first}
+		seen := map[orderKey]bool{{first.shopID, first.orderID}: true}
 	fill:
 		for len(batch) < b.max {
 			select {
 			case r, ok := <-b.reqs:
 				if !ok {
 					break fill
+				}
+				// Two events of one order never share a batch: the second
+				// must see the first's writes when its state is read.
+				if k := (orderKey{r.shopID, r.orderID}); seen[k] {
+					carry = r
+					break fill
+				} else {
+					seen[k] = true
 				}
 				batch = append(batch, r)
 			default:
@@ -147,15 +169,16 @@ func (b *OrderBatcher) run() {
 			first.done <- b.alone(first)
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		err := pgx.BeginFunc(ctx, b.l.pool, func(tx pgx.Tx) error {
-			for _, r := range batch {
-				if err := runOrder(r.ctx, b.l, tx, r.shopID, r.orderID, r.fn); err != nil {
-					return err
-				}
+		// Lock order rows in one global order, so that two committers
+		// never wait on each other in a cycle.
+		slices.SortFunc(batch, func(x, y *orderReq) int {
+			if c := cmp.Compare(x.shopID, y.shopID); c != 0 {
+				return c
 			}
-			return nil
+			return cmp.Compare(x.orderID, y.orderID)
 		})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := pgx.BeginFunc(ctx, b.l.pool, func(tx pgx.Tx) error { return runBatch(ctx, b.l, tx, batch) })
 		cancel()
 		if err == nil {
 			if b.l.OnCommit != nil {
@@ -172,6 +195,108 @@ func (b *OrderBatcher) run() {
 	}
 }
 
+type orderKey struct {
+	shop  int64
+	order string
+}
+
+// runBatch applies several orders in one database transaction with as
+// few statements as their work allows: one round trip locks every order
+// row and reads every order's state and transactions; each order's work
+// then runs with its writes queued and its credit-only postings deferred
+// (see PostDeferred); the queued writes, the deferred postings of all the
+// orders (set-based) and the inbox marks go out together at the end, or
+// earlier when an order's work needs to read (a reversal reading funds,
+// a hold being captured), so every read sees every earlier write.
+func runBatch(ctx context.Context, l *LedgerStore, tx pgx.Tx, batch []*orderReq) error {
+	bt := &batchTx{l: l, tx: tx}
+	orders := make([]*orderTx, len(batch))
+	pb := &pgx.Batch{}
+	for i, r := range batch {
+		o := &orderTx{s: l, tx: tx, shop: r.shopID, order: r.orderID, bt: bt}
+		pb.Queue(lockOrderSQL, r.shopID, r.orderID)
+		o.queueState(pb)
+		o.queueTransactions(pb)
+		orders[i] = o
+	}
+	if err := tx.SendBatch(ctx, pb).Close(); err != nil {
+		return err
+	}
+	var markShop, markID []int64
+	for i, r := range batch {
+		if err := r.fn(orders[i]); err != nil {
+			return err
+		}
+		if m := core.InboxMarkFrom(r.ctx); m != nil {
+			markShop, markID = append(markShop, m.ShopID), append(markID, m.ID)
+		}
+	}
+	if len(markID) > 0 {
+		bt.queue(`UPDATE inbox SET status = 'processed', attempts = attempts + 1, processed_at = now(), last_error = NULL
+FROM unnest($1::bigint[], $2::bigint[]) AS u(s, i) WHERE inbox.shop_id = u.s AND inbox.id = u.i AND inbox.status = 'received'`, markShop, markID)
+	}
+	return bt.flush(ctx)
+}
+
+// batchTx is what the orders of one batch share: queued writes and
+// deferred credit-only postings, applied in the order they were made.
+type batchTx struct {
+	l        *LedgerStore
+	tx       pgx.Tx
+	pending  *pgx.Batch
+	deferred []deferredPost
+}
+
+type deferredPost struct {
+	ts   []core.Transaction
+	done func([]core.Transaction)
+}
+
+func (bt *batchTx) queue(sql string, args ...any) {
+	if bt.pending == nil {
+		bt.pending = &pgx.Batch{}
+	}
+	bt.pending.Queue(sql, args...)
+}
+
+// flush sends the queued writes, then posts the deferred transactions of
+// every order in one set-based step and hands each order its results.
+func (bt *batchTx) flush(ctx context.Context) error {
+	if bt.pending != nil && bt.pending.Len() > 0 {
+		b := bt.pending
+		bt.pending = nil
+		if err := bt.tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("postgres: order writes: %w", err)
+		}
+	}
+	if len(bt.deferred) == 0 {
+		return nil
+	}
+	ds := bt.deferred
+	bt.deferred = nil
+	var all []core.Transaction
+	for _, d := range ds {
+		all = append(all, d.ts...)
+	}
+	res, err := bt.l.postManyTx(ctx, bt.tx, all)
+	if err != nil {
+		return translate(err)
+	}
+	i := 0
+	for _, d := range ds {
+		out := make([]core.Transaction, len(d.ts))
+		for j := range d.ts {
+			if res[i].err != nil {
+				return fmt.Errorf("%s: %w", all[i].Key, res[i].err)
+			}
+			out[j] = res[i].t
+			i++
+		}
+		d.done(out)
+	}
+	return nil
+}
+
 type orderTx struct {
 	s     *LedgerStore
 	tx    pgx.Tx
@@ -181,11 +306,16 @@ type orderTx struct {
 	state    *core.OrderState   // prefetched; nil once stale
 	txs      []core.Transaction // prefetched; valid while txsValid
 	txsValid bool
-	pending  *pgx.Batch // queued writes
+	pending  *pgx.Batch // queued writes (when not in a batch)
+	bt       *batchTx   // the batch this order is applied in, if any
 }
 
-// flush sends queued writes.
+// flush sends queued writes (in a batch: those of every order, and the
+// deferred postings).
 func (o *orderTx) flush(ctx context.Context) error {
+	if o.bt != nil {
+		return o.bt.flush(ctx)
+	}
 	if o.pending == nil || o.pending.Len() == 0 {
 		return nil
 	}
@@ -198,6 +328,10 @@ func (o *orderTx) flush(ctx context.Context) error {
 }
 
 func (o *orderTx) queue(sql string, args ...any) {
+	if o.bt != nil {
+		o.bt.queue(sql, args...)
+		return
+	}
 	if o.pending == nil {
 		o.pending = &pgx.Batch{}
 	}
@@ -412,7 +546,33 @@ func (o *orderTx) PostAll(ctx context.Context, ts []core.Transaction) ([]core.Tr
 	return out, nil
 }
 
+var _ core.DeferredPoster = (*orderTx)(nil)
+
+// PostDeferred defers credit-only transactions of an order applied in a
+// batch to the batch's next flush (see runBatch).
+func (o *orderTx) PostDeferred(ctx context.Context, ts []core.Transaction, done func([]core.Transaction)) (bool, error) {
+	if o.bt == nil {
+		return false, nil
+	}
+	for i := range ts {
+		if err := ts[i].Validate(); err != nil {
+			return false, err
+		}
+		for _, d := range ts[i].Deltas {
+			if d.Debits() || d.Overdraft.IsPositive() {
+				return false, nil
+			}
+		}
+	}
+	o.txsValid = false
+	o.bt.deferred = append(o.bt.deferred, deferredPost{ts: ts, done: done})
+	return true, nil
+}
+
 func (o *orderTx) FindHold(ctx context.Context, holdID int64, cartKey string) (core.Hold, bool, error) {
+	if holdID <= 0 && cartKey == "" {
+		return core.Hold{}, false, nil // no hold to look for: nothing to flush either
+	}
 	if err := o.flush(ctx); err != nil {
 		return core.Hold{}, false, err
 	}

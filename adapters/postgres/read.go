@@ -109,10 +109,17 @@ func (s *LedgerStore) TransactionsForOrder(ctx context.Context, shopID int64, or
 	return txsForOrder(ctx, s.pool, shopID, orderID)
 }
 
+// orderTxsSQL runs for every order event, mostly for orders with no
+// transactions yet. Its shape pins the plan: the order's transactions by
+// the (shop, order) index, then each one's postings by primary key. As a
+// plain join the planner could, with statistics that lag a fast-growing
+// shop, hash-join the shop's postings instead (seen: 0.6 ms instead of
+// 0.03 ms per event).
 const orderTxsSQL = `SELECT t.id, t.idem_key, t.reason, t.reverses, t.created_at,
 	p.currency, p.owner_kind, p.owner_id, p.bucket, p.amount
-FROM ledger_transactions t JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
-WHERE t.shop_id = $1 AND t.order_id = $2 ORDER BY t.id, p.seq`
+FROM (SELECT id, idem_key, reason, reverses, created_at FROM ledger_transactions WHERE shop_id = $1 AND order_id = $2 OFFSET 0) t
+CROSS JOIN LATERAL (SELECT seq, currency, owner_kind, owner_id, bucket, amount FROM ledger_postings WHERE shop_id = $1 AND tx_id = t.id OFFSET 0) p
+ORDER BY t.id, p.seq`
 
 func txsForOrder(ctx context.Context, q DBTX, shopID int64, orderID string) ([]core.Transaction, error) {
 	rows, err := q.Query(ctx, orderTxsSQL, shopID, orderID)

@@ -82,29 +82,40 @@ func envOr(k, d string) string {
 // successful call. worker is the goroutine's index (for per-worker state).
 func load(ctx context.Context, d time.Duration, conc, rate int, op func(worker int) error) (rec *recorder, errs int64, elapsed time.Duration) {
 	rec = &recorder{}
-	var ticker <-chan time.Time
+	// With a rate, operation i is due at start + i/rate: workers take the
+	// next due slot and wait for it, so the rate holds exactly as long as
+	// the workers keep up (a ticker drops ticks on a busy machine). A slot
+	// that is already due starts at once.
+	var slot atomic.Int64
+	var interval time.Duration
 	if rate > 0 {
-		t := time.NewTicker(time.Second / time.Duration(rate))
-		defer t.Stop()
-		ticker = t.C
+		interval = time.Second / time.Duration(rate)
 	}
 	var nerr atomic.Int64
-	deadline := time.Now().Add(d)
 	start := time.Now()
+	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
 			lat := make([]time.Duration, 0, 1<<14)
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				if ticker != nil {
-					select {
-					case <-ticker:
-					case <-ctx.Done():
-						rec.merge(lat)
+			defer func() { rec.merge(lat) }()
+			for ctx.Err() == nil {
+				if interval > 0 {
+					due := start.Add(time.Duration(slot.Add(1)-1) * interval)
+					if !due.Before(deadline) {
 						return
 					}
+					if wait := time.Until(due); wait > 0 {
+						select {
+						case <-time.After(wait):
+						case <-ctx.Done():
+							return
+						}
+					}
+				} else if !time.Now().Before(deadline) {
+					return
 				}
 				t0 := time.Now()
 				if err := op(w); err != nil {
@@ -113,7 +124,6 @@ func load(ctx context.Context, d time.Duration, conc, rate int, op func(worker i
 				}
 				lat = append(lat, time.Since(t0))
 			}
-			rec.merge(lat)
 		}(w)
 	}
 	wg.Wait()
@@ -173,6 +183,7 @@ func runLedger(ctx context.Context, mode, url string, d time.Duration, conc int,
 			return err
 		}
 	}
+	stopMaint := autovacuumStandIn(ctx, pool, 10*time.Second)
 	var seq atomic.Int64
 	rec, errs, elapsed := load(ctx, d, conc, 0, func(int) error {
 		i := seq.Add(1)
@@ -196,6 +207,7 @@ func runLedger(ctx context.Context, mode, url string, d time.Duration, conc int,
 		what = "hold place+void pairs on one customer"
 	}
 	rec.report(what, elapsed, errs)
+	stopMaint()
 	a0 := time.Now()
 	r, err := postgres.Audit(context.Background(), pool, shop)
 	if err != nil {

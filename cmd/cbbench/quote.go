@@ -53,6 +53,12 @@ func runQuotes(ctx context.Context, o httpOpts, d time.Duration, conc int) error
 	if seeded.Load() != customers {
 		return fmt.Errorf("seeded %d of %d customers", seeded.Load(), customers)
 	}
+	spool, err := openServerDB(ctx, o.db)
+	if err != nil {
+		return err
+	}
+	defer spool.Close()
+	defer autovacuumStandIn(ctx, spool.Pool, 10*time.Second)()
 	var seq, zero atomic.Int64
 	// Each cart quotes twice in a row (the second reuses its hold), as a
 	// checkout does from cart page to payment page: per-worker state.
@@ -94,11 +100,6 @@ func runQuotes(ctx context.Context, o httpOpts, d time.Duration, conc int) error
 	if zero.Load() > 0 {
 		return fmt.Errorf("%d quotes applied less credit than expected", zero.Load())
 	}
-	spool, err := openServerDB(ctx, o.db)
-	if err != nil {
-		return err
-	}
-	defer spool.Close()
 	id, _ := strconv.ParseInt(reg.ShopID, 10, 64)
 	r, err := postgres.Audit(ctx, spool.Pool, id)
 	if err != nil {
