@@ -63,7 +63,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		LogLevel:           strings.ToLower(p.str("LOG_LEVEL", "info")),
 		LogFormat:          strings.ToLower(p.str("LOG_FORMAT", "json")),
 		BodyLimit:          p.int("BODY_LIMIT_BYTES", 1<<20, 1024, 64<<20),
-		WorkerConcurrency:  p.int("WORKER_CONCURRENCY", 16, 1, 1000),
+		WorkerConcurrency:  p.int("WORKER_CONCURRENCY", 64, 1, 1000),
 		Queue:              p.str("QUEUE_NAME", "creditbridge"),
 		SweepAfter:         p.dur("INBOX_SWEEP_AFTER", 2*time.Minute),
 		PollInterval:       p.dur("WOOCOMMERCE_POLL_INTERVAL", 5*time.Minute),

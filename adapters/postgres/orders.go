@@ -211,15 +211,10 @@ type orderKey struct {
 func runBatch(ctx context.Context, l *LedgerStore, tx pgx.Tx, batch []*orderReq) error {
 	bt := &batchTx{l: l, tx: tx}
 	orders := make([]*orderTx, len(batch))
-	pb := &pgx.Batch{}
 	for i, r := range batch {
-		o := &orderTx{s: l, tx: tx, shop: r.shopID, order: r.orderID, bt: bt}
-		pb.Queue(lockOrderSQL, r.shopID, r.orderID)
-		o.queueState(pb)
-		o.queueTransactions(pb)
-		orders[i] = o
+		orders[i] = &orderTx{s: l, tx: tx, shop: r.shopID, order: r.orderID, bt: bt}
 	}
-	if err := tx.SendBatch(ctx, pb).Close(); err != nil {
+	if err := prefetchBatch(ctx, tx, orders); err != nil {
 		return err
 	}
 	var markShop, markID []int64
@@ -238,6 +233,79 @@ FROM unnest($1::bigint[], $2::bigint[]) AS u(s, i) WHERE inbox.shop_id = u.s AND
 	return bt.flush(ctx)
 }
 
+const batchStateSQL = `SELECT o.shop_id, o.order_id, ` + orderStateCols + `
+FROM unnest($1::bigint[], $2::text[]) AS u(s, id) JOIN orders o ON o.shop_id = u.s AND o.order_id = u.id`
+
+// batchTxsSQL is orderTxsSQL for many orders (with the same pinned plan).
+const batchTxsSQL = `SELECT u.s, u.id, t.id, t.idem_key, t.reason, t.reverses, t.created_at,
+	p.currency, p.owner_kind, p.owner_id, p.bucket, p.amount
+FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(s, id, n)
+CROSS JOIN LATERAL (SELECT id, idem_key, reason, reverses, created_at FROM ledger_transactions WHERE shop_id = u.s AND order_id = u.id OFFSET 0) t
+CROSS JOIN LATERAL (SELECT seq, currency, owner_kind, owner_id, bucket, amount FROM ledger_postings WHERE shop_id = u.s AND tx_id = t.id OFFSET 0) p
+ORDER BY u.n, t.id, p.seq`
+
+// prefetchBatch locks the orders' rows (creating them; in the batch's
+// key order) and reads every order's state and transactions: three
+// statements in one round trip, whatever the batch's size.
+func prefetchBatch(ctx context.Context, tx pgx.Tx, orders []*orderTx) error {
+	shops := make([]int64, len(orders))
+	ids := make([]string, len(orders))
+	byKey := make(map[orderKey]*orderTx, len(orders))
+	for i, o := range orders {
+		shops[i], ids[i] = o.shop, o.order
+		byKey[orderKey{o.shop, o.order}] = o
+		o.txs, o.txsValid = nil, true
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO orders (shop_id, order_id) SELECT * FROM unnest($1::bigint[], $2::text[])
+ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`, shops, ids)
+	b.Queue(batchStateSQL, shops, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var k orderKey
+			var snap, refunds, rates []byte
+			var buyer *string
+			if err := rows.Scan(&k.shop, &k.order, &snap, &buyer, &refunds, &rates); err != nil {
+				return err
+			}
+			st, err := parseOrderState(snap, buyer, refunds, rates)
+			if err != nil {
+				return err
+			}
+			if o := byKey[k]; o != nil {
+				o.state = &st
+			}
+		}
+		return rows.Err()
+	})
+	b.Queue(batchTxsSQL, shops, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var k orderKey
+			var r txRow
+			if err := rows.Scan(append([]any{&k.shop, &k.order}, r.dest()...)...); err != nil {
+				return err
+			}
+			o := byKey[k]
+			if o == nil {
+				continue
+			}
+			var err error
+			if o.txs, err = r.appendTo(o.txs, k.shop); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	for _, o := range orders {
+		if o.state == nil {
+			return fmt.Errorf("postgres: order %s: no state after locking it", o.order)
+		}
+	}
+	return nil
+}
+
 // batchTx is what the orders of one batch share: queued writes and
 // deferred credit-only postings, applied in the order they were made.
 type batchTx struct {
@@ -245,6 +313,40 @@ type batchTx struct {
 	tx       pgx.Tx
 	pending  *pgx.Batch
 	deferred []deferredPost
+	snaps    snapCols // snapshots to store, one statement for the batch
+	rates    rateCols // frozen rates to store, one statement for the batch
+}
+
+type snapCols struct {
+	shop  []int64
+	order []string
+	doc   []string
+	at    []time.Time
+	buyer []*string
+}
+
+type rateCols struct {
+	shop                    []int64
+	order, line, bene, docs []string
+}
+
+// queueSets queues the batch's snapshot and rate writes as one statement
+// each (an order appears at most once per batch, see OrderBatcher.run).
+func (bt *batchTx) queueSets() {
+	if n := len(bt.snaps.shop); n > 0 {
+		c := bt.snaps
+		bt.snaps = snapCols{}
+		bt.queue(`UPDATE orders o SET snapshot = u.s::jsonb, platform_updated_at = u.at, buyer_owner = coalesce(u.b, o.buyer_owner), updated_at = now()
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(shop, id, s, at, b)
+WHERE o.shop_id = u.shop AND o.order_id = u.id`, c.shop, c.order, c.doc, c.at, c.buyer)
+	}
+	if n := len(bt.rates.shop); n > 0 {
+		c := bt.rates
+		bt.rates = rateCols{}
+		bt.queue(`INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate)
+SELECT s, o, l, b, r::jsonb FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, o, l, b, r) ON CONFLICT DO NOTHING`,
+			c.shop, c.order, c.line, c.bene, c.docs)
+	}
 }
 
 type deferredPost struct {
@@ -262,6 +364,7 @@ func (bt *batchTx) queue(sql string, args ...any) {
 // flush sends the queued writes, then posts the deferred transactions of
 // every order in one set-based step and hands each order its results.
 func (bt *batchTx) flush(ctx context.Context) error {
+	bt.queueSets()
 	if bt.pending != nil && bt.pending.Len() > 0 {
 		b := bt.pending
 		bt.pending = nil
@@ -340,10 +443,12 @@ func (o *orderTx) queue(sql string, args ...any) {
 
 var _ core.HoldTx = (*orderTx)(nil)
 
-const orderStateSQL = `SELECT o.snapshot, o.buyer_owner,
+const orderStateCols = `o.snapshot, o.buyer_owner,
 	(SELECT coalesce(json_agg(json_build_object('RefundID', r.refund_id, 'LinesKnown', r.lines_known, 'Amount', r.amount::text, 'Lines', r.lines, 'CreatedAt', r.created_at)), '[]')
 	   FROM order_refunds r WHERE r.shop_id = o.shop_id AND r.order_id = o.order_id),
-	(SELECT coalesce(json_agg(x.rate ORDER BY x.line_id, x.beneficiary), '[]') FROM order_rates x WHERE x.shop_id = o.shop_id AND x.order_id = o.order_id)
+	(SELECT coalesce(json_agg(x.rate ORDER BY x.line_id, x.beneficiary), '[]') FROM order_rates x WHERE x.shop_id = o.shop_id AND x.order_id = o.order_id)`
+
+const orderStateSQL = `SELECT ` + orderStateCols + `
 FROM orders o WHERE o.shop_id = $1 AND o.order_id = $2`
 
 func (o *orderTx) queueState(b *pgx.Batch) {
@@ -383,12 +488,16 @@ func (o *orderTx) State(ctx context.Context) (core.OrderState, error) {
 }
 
 func scanOrderState(row pgx.Row) (core.OrderState, error) {
-	st := core.OrderState{Refunds: map[string]core.Refund{}}
 	var snap, refunds, rates []byte
 	var buyer *string
 	if err := row.Scan(&snap, &buyer, &refunds, &rates); err != nil {
-		return st, fmt.Errorf("postgres: order state: %w", err)
+		return core.OrderState{}, fmt.Errorf("postgres: order state: %w", err)
 	}
+	return parseOrderState(snap, buyer, refunds, rates)
+}
+
+func parseOrderState(snap []byte, buyer *string, refunds, rates []byte) (core.OrderState, error) {
+	st := core.OrderState{Refunds: map[string]core.Refund{}}
 	if snap != nil {
 		if err := json.Unmarshal(snap, &st.Order); err != nil {
 			return st, fmt.Errorf("postgres: order snapshot: %w", err)
@@ -420,6 +529,11 @@ func (o *orderTx) SaveSnapshot(ctx context.Context, ord core.Order, buyer core.O
 	var bo *string
 	if buyer.Kind != "" {
 		bo = &buyer.ID
+	}
+	if o.bt != nil {
+		c := &o.bt.snaps
+		c.shop, c.order, c.doc, c.at, c.buyer = append(c.shop, o.shop), append(c.order, o.order), append(c.doc, string(b)), append(c.at, ord.UpdatedAt), append(c.buyer, bo)
+		return nil
 	}
 	o.queue(`UPDATE orders SET snapshot = $3, platform_updated_at = $4, buyer_owner = coalesce($5, buyer_owner), updated_at = now() WHERE shop_id = $1 AND order_id = $2`,
 		o.shop, o.order, b, ord.UpdatedAt, bo)
@@ -465,6 +579,14 @@ func (o *orderTx) SaveRates(ctx context.Context, rates []core.FrozenRate) error 
 			return err
 		}
 		lines[i], bens[i], docs[i] = r.LineID, r.Beneficiary, string(b)
+	}
+	if o.bt != nil {
+		c := &o.bt.rates
+		for range rates {
+			c.shop, c.order = append(c.shop, o.shop), append(c.order, o.order)
+		}
+		c.line, c.bene, c.docs = append(c.line, lines...), append(c.bene, bens...), append(c.docs, docs...)
+		return nil
 	}
 	o.queue(`INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate)
 SELECT $1, $2, l, b, r::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) AS u(l, b, r) ON CONFLICT DO NOTHING`, o.shop, o.order, lines, bens, docs)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/jackc/pgx/v5"
@@ -133,29 +134,50 @@ func collectOrderTxs(rows pgx.Rows, shopID int64) ([]core.Transaction, error) {
 	defer rows.Close()
 	var out []core.Transaction
 	for rows.Next() {
-		var id int64
-		var key string
-		var reason []byte
-		var rev *int64
-		var p core.Posting
-		var kind, bucket string
-		var t core.Transaction
-		if err := rows.Scan(&id, &key, &reason, &rev, &t.CreatedAt, &p.Currency, &kind, &p.Owner.ID, &bucket, &p.Amount); err != nil {
+		var r txRow
+		if err := rows.Scan(r.dest()...); err != nil {
 			return nil, err
 		}
-		p.Owner.Kind, p.Bucket = core.OwnerKind(kind), core.Bucket(bucket)
-		if len(out) == 0 || out[len(out)-1].ID != id {
-			t.ID, t.ShopID, t.Key = id, shopID, key
-			if rev != nil {
-				t.Reverses = *rev
-			}
-			if err := json.Unmarshal(reason, &t.Reason); err != nil {
-				return nil, err
-			}
-			out = append(out, t)
+		var err error
+		if out, err = r.appendTo(out, shopID); err != nil {
+			return nil, err
 		}
-		last := &out[len(out)-1]
-		last.Postings = append(last.Postings, p)
 	}
 	return out, rows.Err()
+}
+
+// txRow is one row of orderTxsSQL: a transaction with one of its postings.
+type txRow struct {
+	id      int64
+	key     string
+	reason  []byte
+	rev     *int64
+	created time.Time
+	p       core.Posting
+	kind    string
+	bucket  string
+}
+
+func (r *txRow) dest() []any {
+	return []any{&r.id, &r.key, &r.reason, &r.rev, &r.created, &r.p.Currency, &r.kind, &r.p.Owner.ID, &r.bucket, &r.p.Amount}
+}
+
+// appendTo adds the row to out (rows come ordered by transaction, then
+// posting): a new transaction, or one more posting of the last one.
+func (r *txRow) appendTo(out []core.Transaction, shopID int64) ([]core.Transaction, error) {
+	p := r.p
+	p.Owner.Kind, p.Bucket = core.OwnerKind(r.kind), core.Bucket(r.bucket)
+	if len(out) == 0 || out[len(out)-1].ID != r.id {
+		t := core.Transaction{ID: r.id, ShopID: shopID, Key: r.key, CreatedAt: r.created}
+		if r.rev != nil {
+			t.Reverses = *r.rev
+		}
+		if err := json.Unmarshal(r.reason, &t.Reason); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	last := &out[len(out)-1]
+	last.Postings = append(last.Postings, p)
+	return out, nil
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/jackc/pgx/v5"
@@ -218,3 +220,62 @@ func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
 		return err
 	})
 }
+
+// ShopCache is the shop store with ShopByID answered from memory for up
+// to TTL: the worker resolves the shop of every event, and a shop changes
+// rarely. Updates made through the cache drop its entry at once; changes
+// made elsewhere (another process) are seen within TTL.
+type ShopCache struct {
+	*ShopStore
+	TTL time.Duration
+	mu  sync.Mutex
+	m   map[int64]cachedShop
+}
+
+type cachedShop struct {
+	shop core.Shop
+	at   time.Time
+}
+
+// NewShopCache wraps s.
+func NewShopCache(s *ShopStore, ttl time.Duration) *ShopCache {
+	return &ShopCache{ShopStore: s, TTL: ttl, m: map[int64]cachedShop{}}
+}
+
+// ShopByID returns the cached shop if it is fresh enough.
+func (c *ShopCache) ShopByID(ctx context.Context, id int64) (core.Shop, error) {
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < c.TTL {
+		return e.shop, nil
+	}
+	sh, err := c.ShopStore.ShopByID(ctx, id)
+	if err != nil {
+		return sh, err
+	}
+	c.mu.Lock()
+	c.m[id] = cachedShop{shop: sh, at: time.Now()}
+	c.mu.Unlock()
+	return sh, nil
+}
+
+func (c *ShopCache) forget(id int64) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
+}
+
+// UpdateShop stores s and drops its cache entry.
+func (c *ShopCache) UpdateShop(ctx context.Context, s core.Shop) error {
+	defer c.forget(s.ID)
+	return c.ShopStore.UpdateShop(ctx, s)
+}
+
+// UpdateSettings stores s's settings and drops its cache entry.
+func (c *ShopCache) UpdateSettings(ctx context.Context, s core.Shop) error {
+	defer c.forget(s.ID)
+	return c.ShopStore.UpdateSettings(ctx, s)
+}
+
+var _ core.ShopStore = (*ShopCache)(nil)

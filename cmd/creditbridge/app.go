@@ -119,7 +119,9 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.inbox = postgres.NewInbox(a.pool)
 	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue}
 	a.redeemer = &core.Redeemer{Ledger: a.ledger}
-	a.orders = postgres.NewOrderBatcher(a.ledger, cfg.LedgerCommitters, 64)
+	// Fewer, larger order batches: a batch's statements are set-based, so
+	// its cost grows far less than its size.
+	a.orders = postgres.NewOrderBatcher(a.ledger, max(1, cfg.LedgerCommitters/2), 64)
 	a.earner = &core.Earner{Orders: postgres.OrderStore{L: a.ledger, Batcher: a.orders}, Directory: a.dir, Ledger: a.ledger, Redeemer: a.redeemer}
 	// --- Shopify app (adapters/httpapi/shopifyapp.go, jobs/shopify.go) ---
 	// Admin API clients refresh expiring offline tokens; every balance
@@ -136,7 +138,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 			core.PlatformWooCommerce: woocommerce.VoucherIssuer{Client: func(s core.Shop) (woocommerce.CouponAPI, error) { return a.wooClient(s) }},
 			core.PlatformShopify:     admin.VoucherIssuer{Client: a.shopifyClient},
 		}, Notify: mfNotifier.Notify}
-	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: a.shops, Log: log, Observe: a.metrics.ObserveEvent,
+	// The worker resolves the shop of every event: from memory for 2 s.
+	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: postgres.NewShopCache(a.shops, 2*time.Second), Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify:     &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer)},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: a.earner, Refunds: a.wooRefunds},
