@@ -414,7 +414,8 @@ type Ledger interface {
 	// Reserve sets a cart's hold in one step, under the owner's balance
 	// lock: amount receives the owner's spendable credit (available plus
 	// the cart's current hold) and returns the credit to hold. The cart's
-	// hold is kept (expiry extended) when the amount is unchanged,
+	// hold is kept when the amount is unchanged (its expiry extended to
+	// the asked one unless it is already within a minute of it),
 	// replaced when it differs, and released when it is zero.
 	Reserve(ctx context.Context, r HoldRequest, amount func(spendable decimal.Decimal) (decimal.Decimal, error)) (Reservation, error)
 }

@@ -99,3 +99,57 @@ func TestReserveConcurrentCartsNeverOverdraw(t *testing.T) {
 	}
 	mustAuditClean(t, pool)
 }
+
+// TestReserveRepeatedQuoteChangesNothing: quoting a cart again with the
+// same amount and an expiry its hold already (nearly) has answers from
+// plain reads: same hold, same expiry, no transaction. A different amount
+// or a later expiry still goes through the locked path.
+func TestReserveRepeatedQuoteChangesNothing(t *testing.T) {
+	t.Parallel()
+	s, pool := newStore(t)
+	ctx := context.Background()
+	c := cust("fast")
+	if _, err := s.Post(ctx, earnTx(1, "e-fast", c, "30.00")); err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	req := core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, CartKey: "cart-fast", ExpiresAt: exp}
+	upTo := func(v string) func(decimal.Decimal) (decimal.Decimal, error) {
+		return func(sp decimal.Decimal) (decimal.Decimal, error) { return decimal.Min(sp, dec(v)), nil }
+	}
+	txCount := func() int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM ledger_transactions`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	r1, err := s.Reserve(ctx, req, upTo("20"))
+	if err != nil || !r1.Placed {
+		t.Fatalf("first: %v %+v", err, r1)
+	}
+	before := txCount()
+	again := req
+	again.ExpiresAt = exp.Add(30 * time.Second) // within the slack
+	r2, err := s.Reserve(ctx, again, upTo("20"))
+	if err != nil || r2.Placed || r2.Released || r2.Hold == nil || r2.Hold.ID != r1.Hold.ID || !r2.Hold.ExpiresAt.Equal(r1.Hold.ExpiresAt) || !r2.Spendable.Equal(dec("30")) {
+		t.Fatalf("repeat: %v %+v (first %+v)", err, r2, r1.Hold)
+	}
+	if txCount() != before {
+		t.Fatal("a repeated quote posted a transaction")
+	}
+	// Asked expiry well past the hold's: extended through the locked path.
+	later := req
+	later.ExpiresAt = exp.Add(10 * time.Minute)
+	r3, err := s.Reserve(ctx, later, upTo("20"))
+	if err != nil || r3.Placed || r3.Hold.ID != r1.Hold.ID || r3.Hold.ExpiresAt.Before(later.ExpiresAt.Add(-time.Second)) {
+		t.Fatalf("extend: %v %+v", err, r3)
+	}
+	// A different amount replaces the hold.
+	r4, err := s.Reserve(ctx, req, upTo("25"))
+	if err != nil || !r4.Placed || !r4.Released || r4.Hold.ID == r1.Hold.ID {
+		t.Fatalf("change: %v %+v", err, r4)
+	}
+	wantBalance(t, s, 1, c, "5.00", "25.00")
+	mustAuditClean(t, pool)
+}

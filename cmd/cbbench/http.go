@@ -24,6 +24,7 @@ type httpOpts struct {
 	url, secret, opToken, db string
 	rate                     int
 	lines                    int
+	warmup                   time.Duration
 }
 
 func registerHTTP(fs *flag.FlagSet) *httpOpts {
@@ -34,6 +35,7 @@ func registerHTTP(fs *flag.FlagSet) *httpOpts {
 	fs.StringVar(&o.db, "server-db", envOr("SERVER_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=creditbridge_demo"), "the server's DATABASE_URL (to watch progress and audit)")
 	fs.IntVar(&o.rate, "rate", 0, "target requests per second (0 = as fast as the concurrency allows)")
 	fs.IntVar(&o.lines, "lines", 3, "order lines per order")
+	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "quote mode: load run before measuring, not counted (new connections, caches)")
 	return o
 }
 

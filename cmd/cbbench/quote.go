@@ -64,7 +64,7 @@ func runQuotes(ctx context.Context, o httpOpts, d time.Duration, conc int) error
 	// checkout does from cart page to payment page: per-worker state.
 	type cartState struct{ cart, rep int64 }
 	carts := make([]cartState, conc)
-	rec, errs, elapsed := load(ctx, d, conc, o.rate, func(w int) error {
+	quote := func(w int) error {
 		st := &carts[w]
 		if st.rep%2 == 0 {
 			st.cart = seq.Add(1)
@@ -95,7 +95,11 @@ func runQuotes(ctx context.Context, o httpOpts, d time.Duration, conc int) error
 			zero.Add(1)
 		}
 		return nil
-	})
+	}
+	if o.warmup > 0 {
+		load(ctx, o.warmup, conc, o.rate, quote)
+	}
+	rec, errs, elapsed := load(ctx, d, conc, o.rate, quote)
 	rec.report("quotes with hold placement", elapsed, errs)
 	if zero.Load() > 0 {
 		return fmt.Errorf("%d quotes applied less credit than expected", zero.Load())
