@@ -79,6 +79,10 @@ func ensureSchema(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) err
 	case len(st.Pending) > 0:
 		return fmt.Errorf("the database schema is outdated (pending: %s): run `creditbridge migrate` first", strings.Join(st.Pending, ", "))
 	}
+	var av string
+	if err := pool.QueryRow(ctx, `SHOW autovacuum`).Scan(&av); err == nil && av != "on" {
+		log.Warn("PostgreSQL runs with autovacuum off: holds, orders and the inbox are never vacuumed and query statistics go stale; turn it on in production (see deploy/README.md)")
+	}
 	return nil
 }
 
