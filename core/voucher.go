@@ -35,11 +35,18 @@ type Voucher struct {
 	OrderID     string          `json:"order_id,omitempty"`
 	ExpiresAt   time.Time       `json:"expires_at"`
 	CreatedAt   time.Time       `json:"created_at"`
+	// RequestKey is the client's idempotency key, if it sent one.
+	RequestKey string `json:"-"`
+	// Replayed: CreatePending found the voucher of an earlier request
+	// with the same key (and created nothing).
+	Replayed bool `json:"-"`
 }
 
 // VoucherService issues vouchers and settles or returns them.
 type VoucherService interface {
-	Issue(ctx context.Context, shop Shop, owner Owner, currency string, amount decimal.Decimal) (Voucher, error)
+	// Issue turns amount into a voucher; a non-empty key makes it
+	// idempotent: the same key returns the voucher of the first request.
+	Issue(ctx context.Context, shop Shop, owner Owner, currency string, amount decimal.Decimal, key string) (Voucher, error)
 }
 
 // VoucherStore persists vouchers; every state change posts its ledger
@@ -47,7 +54,9 @@ type VoucherService interface {
 type VoucherStore interface {
 	// CreatePending inserts the voucher and moves its amount from the
 	// owner's available credit to the program's vouchers bucket
-	// (EINSUFFICIENT when not enough is available).
+	// (EINSUFFICIENT when not enough is available). With a request key
+	// already used, it returns that voucher marked Replayed (ECONFLICT if
+	// the key was used for another owner, currency or amount).
 	CreatePending(ctx context.Context, v Voucher) (Voucher, error)
 	MarkIssued(ctx context.Context, shopID, id int64, platformRef string) error
 	// Return gives an unused voucher's credit back (pending/issued only).
@@ -93,7 +102,10 @@ const VoucherCodePrefix = "cbv-"
 
 // Issue reserves the credit, creates the code on the platform, and gives
 // the credit back if the platform refuses.
-func (s *Vouchers) Issue(ctx context.Context, shop Shop, owner Owner, currency string, amount decimal.Decimal) (Voucher, error) {
+func (s *Vouchers) Issue(ctx context.Context, shop Shop, owner Owner, currency string, amount decimal.Decimal, key string) (Voucher, error) {
+	if len(key) > 255 {
+		return Voucher{}, Errorf(EINVALID, "idempotency key longer than 255 characters")
+	}
 	if err := owner.Validate(); err != nil {
 		return Voucher{}, err
 	}
@@ -116,9 +128,19 @@ func (s *Vouchers) Issue(ctx context.Context, shop Shop, owner Owner, currency s
 		now = s.Now()
 	}
 	v, err := s.Store.CreatePending(ctx, Voucher{ShopID: shop.ID, Code: VoucherCodePrefix + s.Rand(), Currency: currency, Owner: owner, Amount: amount,
-		Status: VoucherPending, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour)})
+		Status: VoucherPending, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour), RequestKey: key})
 	if err != nil {
 		return Voucher{}, err
+	}
+	if v.Replayed {
+		switch v.Status {
+		case VoucherIssued, VoucherUsed:
+			return v, nil
+		case VoucherPending:
+			return Voucher{}, Errorf(ECONFLICT, "the voucher of this request is still being created: try again in a moment")
+		default:
+			return Voucher{}, Errorf(ECONFLICT, "this request failed earlier and its credit was returned: send a new request (a new idempotency key)")
+		}
 	}
 	email := ""
 	if s.Email != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/creditbridge/creditbridge/adapters/shopify"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/shopspring/decimal"
 )
 
@@ -396,6 +397,7 @@ func (s *Server) customerToken(c *fiber.Ctx) error {
 type voucherReq struct {
 	Amount   string `json:"amount"`
 	Currency string `json:"currency"`
+	Key      string `json:"idempotency_key"` // or the Idempotency-Key header; optional
 }
 
 func (s *Server) issueVoucher(c *fiber.Ctx, shop core.Shop, owner core.Owner) error {
@@ -422,11 +424,19 @@ func (s *Server) issueVoucher(c *fiber.Ctx, shop core.Shop, owner core.Owner) er
 	}
 	ctx, cancel := reqCtx(c, 20*time.Second)
 	defer cancel()
-	v, err := s.deps.Vouchers.Issue(ctx, shop, owner, cur, amt)
+	key := r.Key
+	if key == "" {
+		key = utils.CopyString(c.Get("Idempotency-Key"))
+	}
+	v, err := s.deps.Vouchers.Issue(ctx, shop, owner, cur, amt, key)
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": v.Code, "amount": core.StringFixedFor(cur, v.Amount), "currency": cur,
+	status := fiber.StatusCreated
+	if v.Replayed {
+		status = fiber.StatusOK // the voucher of an earlier request with this key
+	}
+	return c.Status(status).JSON(fiber.Map{"code": v.Code, "amount": core.StringFixedFor(cur, v.Amount), "currency": cur,
 		"expires_at": v.ExpiresAt.UTC().Format(time.RFC3339), "status": v.Status, "id": v.ID})
 }
 

@@ -715,10 +715,18 @@ func TestWooRedeemEndToEnd(t *testing.T) {
 	}
 
 	// 6. A voucher: a coupon bound to the customer's e-mail, credit moved.
+	// The form is sent twice with its idempotency key: one voucher.
 	var v struct{ Code, Amount string }
-	var vr map[string]any
-	e.signed(reg, "POST", "/api/v1/plugin/customers/42/vouchers", map[string]string{"amount": "5.00", "currency": "EUR"}).
-		want(t, http.StatusCreated).decode(t, &vr)
+	var vr, again map[string]any
+	vreq := map[string]string{"amount": "5.00", "currency": "EUR", "idempotency_key": "wc-form-5b1c0f9e"}
+	e.signed(reg, "POST", "/api/v1/plugin/customers/42/vouchers", vreq).want(t, http.StatusCreated).decode(t, &vr)
+	e.signed(reg, "POST", "/api/v1/plugin/customers/42/vouchers", vreq).want(t, http.StatusOK).decode(t, &again)
+	if again["code"] != vr["code"] || again["id"] != vr["id"] {
+		t.Fatalf("same key, different vouchers: %v and %v", vr, again)
+	}
+	// The same key for another amount is refused.
+	e.signed(reg, "POST", "/api/v1/plugin/customers/42/vouchers", map[string]string{"amount": "6.00", "currency": "EUR", "idempotency_key": "wc-form-5b1c0f9e"}).
+		want(t, http.StatusConflict)
 	v.Code, _ = vr["code"].(string)
 	v.Amount, _ = vr["amount"].(string)
 	if !strings.HasPrefix(v.Code, core.VoucherCodePrefix) || v.Amount != "5.00" || vr["currency"] != "EUR" {

@@ -604,7 +604,7 @@ func (s *Server) proxyVoucher(c *fiber.Ctx) error {
 	}
 	ctx, cancel := reqCtx(c, 20*time.Second)
 	defer cancel()
-	v, err := s.deps.Vouchers.Issue(ctx, pr.shop, pr.owner, cur, amt)
+	v, err := s.deps.Vouchers.Issue(ctx, pr.shop, pr.owner, cur, amt, "")
 	if err != nil {
 		if code := core.ErrorCode(err); code == core.EINSUFFICIENT || code == core.EINVALID {
 			return s.sendLiquid(c, fiber.StatusUnprocessableEntity, map[string]any{"LoggedIn": true, "Error": core.ErrorMessage(err), "Back": pr.prefix + "/statement"})

@@ -46,7 +46,7 @@ type sappEnv struct {
 
 type sappVouchers struct{ issued []decimal.Decimal }
 
-func (v *sappVouchers) Issue(_ context.Context, shop core.Shop, owner core.Owner, cur string, amt decimal.Decimal) (core.Voucher, error) {
+func (v *sappVouchers) Issue(_ context.Context, shop core.Shop, owner core.Owner, cur string, amt decimal.Decimal, _ string) (core.Voucher, error) {
 	v.issued = append(v.issued, amt)
 	return core.Voucher{ID: int64(len(v.issued)), ShopID: shop.ID, Code: "CB-TEST-" + strconv.Itoa(len(v.issued)), Currency: cur, Owner: owner,
 		Amount: amt, Status: core.VoucherIssued, ExpiresAt: time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)}, nil

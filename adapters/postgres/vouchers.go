@@ -40,10 +40,28 @@ func voucherTx(v core.Voucher, step string, kind core.ReasonKind, note string, p
 // CreatePending inserts the voucher and reserves its credit.
 func (s VoucherStore) CreatePending(ctx context.Context, v core.Voucher) (core.Voucher, error) {
 	var out core.Voucher
+	var key *string
+	if v.RequestKey != "" {
+		key = &v.RequestKey
+	}
 	err := s.L.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		out, err = scanVoucher(v.ShopID, tx.QueryRow(ctx, `INSERT INTO vouchers (shop_id, code, currency, owner_kind, owner_id, amount, status, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING `+voucherCols, v.ShopID, strings.ToLower(v.Code), v.Currency, string(v.Owner.Kind), v.Owner.ID, v.Amount, v.ExpiresAt))
+		out, err = scanVoucher(v.ShopID, tx.QueryRow(ctx, `INSERT INTO vouchers (shop_id, code, currency, owner_kind, owner_id, amount, status, expires_at, request_key)
+VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) ON CONFLICT (shop_id, request_key) WHERE request_key IS NOT NULL DO NOTHING RETURNING `+voucherCols,
+			v.ShopID, strings.ToLower(v.Code), v.Currency, string(v.Owner.Kind), v.Owner.ID, v.Amount, v.ExpiresAt, key))
+		if core.ErrorCode(err) == core.ENOTFOUND && key != nil {
+			// The key was used before: that request's voucher is the answer.
+			prev, err := scanVoucher(v.ShopID, tx.QueryRow(ctx, `SELECT `+voucherCols+` FROM vouchers WHERE shop_id = $1 AND request_key = $2`, v.ShopID, *key))
+			if err != nil {
+				return err
+			}
+			if prev.Owner != v.Owner || prev.Currency != v.Currency || !prev.Amount.Equal(v.Amount) {
+				return core.Errorf(core.ECONFLICT, "idempotency key %q was already used for a different voucher", *key)
+			}
+			prev.Replayed = true
+			out = prev
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -176,6 +176,9 @@ test(
 		assert_same( '10.00', $v['amount'] );
 		cbt_queue_http( 422, '{"error":"insufficient credit"}' );
 		assert_wp_error( cbt_client()->create_voucher( '12', '10.00', 'EUR' ), 'creditbridge_status' );
+		cbt_queue_http( 201, '{"code":"cbv-xxxx","amount":"10.00","currency":"EUR","expires_at":"2025-01-01T00:00:00Z"}' );
+		cbt_client()->create_voucher( '12', '10.00', 'EUR', 'wc-form-abc12345' );
+		assert_same( '{"amount":"10.00","currency":"EUR","idempotency_key":"wc-form-abc12345"}', $GLOBALS['cbt']['http_log'][2]['args']['body'] );
 	}
 );
 

@@ -169,7 +169,13 @@ class Creditbridge_Account {
 			wp_safe_redirect( $redirect );
 			exit;
 		}
-		$voucher = $client->create_voucher( $customer, $amount, $currency );
+		// One key per rendered form: a form sent twice (double click, back
+		// and resend) gets the same voucher, not a second one.
+		$request = isset( $_POST['creditbridge_request'] ) ? sanitize_text_field( wp_unslash( $_POST['creditbridge_request'] ) ) : '';
+		if ( ! preg_match( '/^[A-Za-z0-9-]{8,64}$/', $request ) ) {
+			$request = '';
+		}
+		$voucher = $client->create_voucher( $customer, $amount, $currency, '' === $request ? '' : 'wc-form-' . $request );
 		if ( is_wp_error( $voucher ) ) {
 			wc_add_notice( __( 'The voucher could not be created. Your credit was not used.', 'creditbridge' ), 'error' );
 		} else {
@@ -264,6 +270,7 @@ class Creditbridge_Account {
 		echo '<h3>' . esc_html__( 'Turn credit into a voucher', 'creditbridge' ) . '</h3>';
 		echo '<form method="post" class="creditbridge-voucher" action="' . esc_url( wc_get_account_endpoint_url( self::ENDPOINT ) ) . '">';
 		wp_nonce_field( self::ACTION, 'creditbridge_voucher_nonce' );
+		echo '<input type="hidden" name="creditbridge_request" value="' . esc_attr( wp_generate_uuid4() ) . '" />';
 		echo '<p><label for="creditbridge_amount">' . esc_html__( 'Amount', 'creditbridge' ) . '</label> ';
 		$pattern = 0 === $d ? '[0-9]+' : '[0-9]+(\.[0-9]{1,' . $d . '})?';
 		echo '<input type="text" inputmode="decimal" id="creditbridge_amount" name="creditbridge_amount" required pattern="' . esc_attr( $pattern ) . '" placeholder="' . esc_attr( $balance['available'] ) . '" /> ';

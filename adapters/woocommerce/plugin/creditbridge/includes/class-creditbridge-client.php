@@ -177,17 +177,23 @@ class Creditbridge_Client {
 	 * @param string $customer_id WooCommerce customer id.
 	 * @param string $amount      Decimal string at the currency's scale.
 	 * @param string $currency    ISO 4217.
+	 * @param string $request_key Optional idempotency key: the same key
+	 *                            returns the same voucher (a form sent twice).
 	 * @return array|WP_Error { code, amount, currency, expires_at }
 	 */
-	public function create_voucher( $customer_id, $amount, $currency ) {
+	public function create_voucher( $customer_id, $amount, $currency, $request_key = '' ) {
+		$body = array(
+			'amount'   => (string) $amount,
+			'currency' => (string) $currency,
+		);
+		if ( '' !== (string) $request_key ) {
+			$body['idempotency_key'] = (string) $request_key;
+		}
 		$res = $this->request(
 			'POST',
 			'/api/v1/plugin/customers/' . rawurlencode( (string) $customer_id ) . '/vouchers',
 			array(),
-			array(
-				'amount'   => (string) $amount,
-				'currency' => (string) $currency,
-			),
+			$body,
 			array( 201, 200 )
 		);
 		if ( is_wp_error( $res ) ) {
