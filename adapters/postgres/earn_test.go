@@ -63,6 +63,24 @@ func newEarnEnv(t *testing.T) *earnEnv {
 	return e
 }
 
+// useBatcher makes the earner apply orders through a batching order store.
+func (e *earnEnv) useBatcher(t *testing.T, committers, maxBatch int) {
+	b := postgres.NewOrderBatcher(e.ledger, committers, maxBatch)
+	t.Cleanup(b.Close)
+	e.earner.Orders = postgres.OrderStore{L: e.ledger, Batcher: b}
+}
+
+// seed gives o amount of available credit (an adjustment).
+func (e *earnEnv) seed(t *testing.T, o core.Owner, amount string) {
+	t.Helper()
+	seed := core.Transaction{ShopID: e.shop.ID, Key: "seed:" + o.ID, Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "t", Note: "seed"}, Postings: []core.Posting{
+		{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: dec(amount).Neg()},
+		{Currency: "EUR", Owner: o, Bucket: core.BucketAvailable, Amount: dec(amount)}}}
+	if _, err := e.ledger.Post(context.Background(), seed); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func order(updated time.Time, paid, cancelled bool, refunds ...core.Refund) core.Order {
 	return core.Order{Platform: core.PlatformShopify, OrderID: "5001", OrderNumber: "#1001", Currency: "EUR", Paid: paid, Cancelled: cancelled,
 		Customer: core.CustomerRef{PlatformID: "77", Email: "Buyer@Example.com"}, PartnerRef: "ANNA", UpdatedAt: updated,
@@ -261,12 +279,7 @@ func TestRedemptionConvergesThroughCancelAndRestore(t *testing.T) {
 	ctx := context.Background()
 	e := newEarnEnv(t)
 	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
-	seed := core.Transaction{ShopID: e.shop.ID, Key: "seed", Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "t", Note: "seed"}, Postings: []core.Posting{
-		{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: dec("-20")},
-		{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("20")}}}
-	if _, err := e.ledger.Post(ctx, seed); err != nil {
-		t.Fatal(err)
-	}
+	e.seed(t, buyer, "20")
 	// An order with only an excluded line (earns nothing) that used 12.00 of credit.
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	snap := func(at time.Time, paid, cancelled bool) core.Order {
@@ -307,12 +320,7 @@ func TestCancelledRedemptionRepaysOverdraftFirst(t *testing.T) {
 	ctx := context.Background()
 	e := newEarnEnv(t)
 	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
-	seed := core.Transaction{ShopID: e.shop.ID, Key: "seed", Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "t", Note: "seed"}, Postings: []core.Posting{
-		{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: dec("-3")},
-		{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("3")}}}
-	if _, err := e.ledger.Post(ctx, seed); err != nil {
-		t.Fatal(err)
-	}
+	e.seed(t, buyer, "3")
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	o := core.Order{Platform: core.PlatformWooCommerce, OrderID: "7002", Currency: "EUR", Paid: true, Customer: core.CustomerRef{PlatformID: "77"}, UpdatedAt: t0,
 		Lines:       []core.OrderLine{{LineID: "1", ProductID: "99", Quantity: 1, NetTotal: dec("30.00")}},
@@ -342,9 +350,7 @@ func TestOrderBatcherGroupCommitsAndIsolatesFailures(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newEarnEnv(t)
-	batcher := postgres.NewOrderBatcher(e.ledger, 2, 16)
-	t.Cleanup(batcher.Close)
-	e.earner.Orders = postgres.OrderStore{L: e.ledger, Batcher: batcher}
+	e.useBatcher(t, 2, 16)
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	const n = 60
 	var wg sync.WaitGroup
@@ -402,21 +408,14 @@ func TestOrderBatcherMixedWorkConverges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newEarnEnv(t)
-	batcher := postgres.NewOrderBatcher(e.ledger, 2, 16)
-	t.Cleanup(batcher.Close)
-	e.earner.Orders = postgres.OrderStore{L: e.ledger, Batcher: batcher}
+	e.useBatcher(t, 2, 16)
 	var biggest atomic.Int64
 	e.ledger.OnCommit = func(n int) {
 		for cur := biggest.Load(); int64(n) > cur && !biggest.CompareAndSwap(cur, int64(n)); cur = biggest.Load() {
 		}
 	}
 	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
-	seed := core.Transaction{ShopID: e.shop.ID, Key: "seed", Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "t", Note: "seed"}, Postings: []core.Posting{
-		{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: dec("-100")},
-		{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("100")}}}
-	if _, err := e.ledger.Post(ctx, seed); err != nil {
-		t.Fatal(err)
-	}
+	e.seed(t, buyer, "100")
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	const n = 40
 	type event struct {

@@ -214,9 +214,16 @@ func (s *LedgerStore) postAlone(ctx context.Context, t core.Transaction) (core.T
 
 // inTx runs fn in a READ COMMITTED transaction, retrying deadlocks.
 func (s *LedgerStore) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.withRetry(func() error { return pgx.BeginFunc(ctx, s.pool, fn) })
+}
+
+// withRetry runs one database transaction (once) until it commits or
+// fails with an error other than a serialization failure or deadlock (at
+// most five attempts), and counts the commit.
+func (s *LedgerStore) withRetry(once func() error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = pgx.BeginFunc(ctx, s.pool, fn)
+		err = once()
 		if err == nil {
 			if s.OnCommit != nil {
 				s.OnCommit(1)

@@ -134,21 +134,7 @@ func (t *pipeTx) Conn() *pgx.Conn { return t.c }
 // not (fn commits by sending its last batch with commitWith), and retries
 // serialization failures and deadlocks like inTx.
 func (s *LedgerStore) inPipeTx(ctx context.Context, fn func(*pipeTx) error) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		err = s.pipeOnce(ctx, fn)
-		if err == nil {
-			if s.OnCommit != nil {
-				s.OnCommit(1)
-			}
-			return nil
-		}
-		if !retryable(err) {
-			return translate(err)
-		}
-		time.Sleep(time.Duration(attempt+1) * 3 * time.Millisecond)
-	}
-	return translate(err)
+	return s.withRetry(func() error { return s.pipeOnce(ctx, fn) })
 }
 
 func (s *LedgerStore) pipeOnce(ctx context.Context, fn func(*pipeTx) error) error {
