@@ -33,6 +33,19 @@ type InboxEvent struct {
 	Status     InboxStatus `json:"status"`
 	Attempts   int         `json:"attempts"`
 	LastError  string      `json:"last_error,omitempty"`
+	// Enqueued: the inbox already enqueued the stored event, together
+	// with the others stored in the same batch (see BatchEnqueuer).
+	Enqueued bool `json:"-"`
+}
+
+// EventRef names a stored inbox event.
+type EventRef struct{ ShopID, ID int64 }
+
+// BatchEnqueuer enqueues several stored events as one task: the inbox
+// uses it for the events one group commit stored, so the queue's cost is
+// paid once per batch instead of once per webhook.
+type BatchEnqueuer interface {
+	EnqueueMany(ctx context.Context, events []EventRef) error
 }
 
 // InboxStore is the durable inbox.

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
@@ -53,6 +54,67 @@ func (e *Enqueuer) Enqueue(ctx context.Context, shopID, eventID int64) error {
 		return nil
 	}
 	return err
+}
+
+// TypeProcessEvents processes several stored webhook events (those one
+// inbox group commit stored) in one task.
+const TypeProcessEvents = "event:process-batch"
+
+// EventsPayload names several inbox rows.
+type EventsPayload struct {
+	Events []EventPayload `json:"events"`
+}
+
+var _ core.BatchEnqueuer = (*Enqueuer)(nil)
+
+// EnqueueMany enqueues several events as one task (one task for one
+// event). An event's own task may exist too (the sweeper's): processing
+// is idempotent, the second run finds the event done.
+func (e *Enqueuer) EnqueueMany(ctx context.Context, evs []core.EventRef) error {
+	switch len(evs) {
+	case 0:
+		return nil
+	case 1:
+		return e.Enqueue(ctx, evs[0].ShopID, evs[0].ID)
+	}
+	p := EventsPayload{Events: make([]EventPayload, len(evs))}
+	for i, ev := range evs {
+		p.Events[i] = EventPayload{ShopID: ev.ShopID, EventID: ev.ID}
+	}
+	b, _ := json.Marshal(p)
+	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeProcessEvents, b),
+		asynq.Queue(e.Queue), asynq.MaxRetry(12), asynq.Timeout(2*time.Minute))
+	return err
+}
+
+// EventsHandler is the asynq handler of TypeProcessEvents: it processes
+// the events at once (so the order store can batch their orders) and
+// fails the task if any of them needs a retry; on the retry, the events
+// already done are skipped.
+type EventsHandler struct {
+	Dispatcher *core.Dispatcher
+}
+
+// ProcessTask processes every event of the task.
+func (h *EventsHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p EventsPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || len(p.Events) == 0 {
+		return fmt.Errorf("jobs: bad payload: %w", asynq.SkipRetry)
+	}
+	errs := make([]error, len(p.Events))
+	var wg sync.WaitGroup
+	for i, ev := range p.Events {
+		if ev.EventID == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = h.Dispatcher.Process(ctx, ev.ShopID, ev.EventID)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // EventHandler is the asynq handler of TypeProcessEvent.
@@ -101,6 +163,7 @@ func NewServer(r redis.UniversalClient, queue string, concurrency int, shutdown 
 func NewMux(h *EventHandler) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeProcessEvent, h)
+	mux.Handle(TypeProcessEvents, &EventsHandler{Dispatcher: h.Dispatcher})
 	return mux
 }
 

@@ -2,10 +2,12 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -272,6 +274,51 @@ func TestRedisLossIsRecoveredBySweeper(t *testing.T) {
 	}
 	if n, err := sw.Sweep(context.Background()); err != nil || n != 0 {
 		t.Fatalf("sweep after processing: %d, %v; want 0", n, err)
+	}
+	e.auditOK(s.ID)
+}
+
+// TestConcurrentWebhooksShareTasks sends many orders at once: the inbox
+// stores them in group commits and enqueues each group as one task, the
+// worker processes every event of such a task, and each order is credited
+// exactly once (a duplicate delivery of every order included).
+func TestConcurrentWebhooksShareTasks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	s := e.shopifyShop("batch-shop.myshopify.com")
+	e.putRules(s, map[string]any{"target": "default", "mode": "percent", "value": "10"})
+	t0 := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	const n = 80
+	var wg sync.WaitGroup
+	errs := make(chan string, 2*n)
+	for i := 0; i < 2*n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			o := i % n // every order twice: the second is a duplicate delivery
+			ord := payload.Order{ID: 7700000000000 + int64(o), Number: 2000 + o, CustomerID: 6200000000001, Email: "batch@example.com", Currency: "EUR",
+				Financial: "paid", UpdatedAt: t0, Lines: []payload.Line{{ID: 99000 + int64(o), ProductID: 7001, VariantID: 8001, SKU: "S", Title: "Serum", Quantity: 1, Price: "20.00"}}}
+			r := e.shopifyWebhook(s.Domain, shopify.TopicOrdersPaid, fmt.Sprintf("evt-batch-%d", o), payload.OrderJSON(ord), shopifySecret)
+			if r.Status != http.StatusOK {
+				errs <- fmt.Sprintf("order %d: HTTP %d", o, r.Status)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Fatal(msg)
+	}
+	e.drain()
+	if e.batches.multi.Load() == 0 {
+		t.Fatalf("no task carried more than one event: the batch path was not exercised")
+	}
+	// 80 orders × 10 % of 20.00 = 160.00, once each.
+	if b := e.balance(s, "6200000000001"); b.Available != "160.00" {
+		t.Fatalf("available %s, want 160.00 (tasks with several events: %d)", b.Available, e.batches.multi.Load())
+	}
+	if st := e.inboxStatuses(); st["processed"] != n || st["received"] != 0 {
+		t.Fatalf("inbox statuses %v, want %d processed", st, n)
 	}
 	e.auditOK(s.ID)
 }

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,6 +82,7 @@ type env struct {
 	dir        *postgres.Directory
 	inbox      *postgres.Inbox
 	enqueuer   *jobs.Enqueuer
+	batches    *countingBatches
 	dispatcher *core.Dispatcher
 	app        *fiber.App
 	server     *httpapi.Server
@@ -144,6 +146,8 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	e.dir = postgres.NewDirectory(e.pool)
 	e.inbox = postgres.NewInbox(e.pool)
 	e.enqueuer = &jobs.Enqueuer{Client: e.aclient, Queue: e.queue}
+	e.batches = &countingBatches{Enqueuer: e.enqueuer}
+	e.inbox.EnqueueBatches(e.batches) // as cmd/creditbridge wires it
 	redeemer := &core.Redeemer{Ledger: e.ledger}
 	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: e.dir, Ledger: e.ledger, Redeemer: redeemer}
 	compliance := &postgres.Compliance{Shops: e.shops, Directory: e.dir, Ledger: e.ledger}
@@ -519,4 +523,20 @@ func (e *env) auditOK(shopID int64) {
 	if r.Transactions == 0 {
 		e.t.Fatalf("audit of shop %d saw no transactions: the test posted nothing", shopID)
 	}
+}
+
+// countingBatches is the production batch enqueuer, counting the tasks
+// that carry more than one event.
+type countingBatches struct {
+	*jobs.Enqueuer
+	multi, events atomic.Int64
+}
+
+func (c *countingBatches) EnqueueMany(ctx context.Context, evs []core.EventRef) error {
+	err := c.Enqueuer.EnqueueMany(ctx, evs)
+	if err == nil && len(evs) > 1 {
+		c.multi.Add(1)
+		c.events.Add(int64(len(evs)))
+	}
+	return err
 }

@@ -52,7 +52,7 @@ func (s *Server) store(c *fiber.Ctx, ev core.InboxEvent, start time.Time) error 
 		if s.deps.Metrics != nil {
 			s.deps.Metrics.WebhooksReceived.WithLabelValues(p, ev.Topic).Inc()
 		}
-		if stored.Status == core.InboxReceived {
+		if stored.Status == core.InboxReceived && !stored.Enqueued {
 			if err := s.deps.Enqueuer.Enqueue(ctx, stored.ShopID, stored.ID); err != nil {
 				s.log.Warn("enqueue failed; the inbox sweeper will pick the event up", slog.Int64("event", stored.ID), slog.Any("error", err))
 			}

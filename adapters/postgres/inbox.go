@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,7 +40,14 @@ type Inbox struct {
 	once   sync.Once
 	mu     sync.RWMutex // a hand-over never races Close
 	closed bool
+	enq    core.BatchEnqueuer
 }
+
+// EnqueueBatches makes the inbox enqueue the new events of each group
+// commit as one task (after the commit, before the callers return; a
+// failed enqueue is left to the caller and the sweeper). Call it before
+// the first Insert.
+func (b *Inbox) EnqueueBatches(e core.BatchEnqueuer) { b.enq = e }
 
 type inboxReq struct {
 	e    InboxEvent
@@ -149,6 +158,18 @@ ON CONFLICT (platform, shop_id, event_key) DO NOTHING RETURNING platform, shop_i
 		}
 		return
 	}
+	// Enqueue the batch's new events as one task before anyone returns.
+	enqueued := false
+	if b.enq != nil && len(got) > 1 {
+		refs := make([]core.EventRef, 0, len(got))
+		for _, e := range got {
+			if e.Status == InboxReceived {
+				refs = append(refs, core.EventRef{ShopID: e.ShopID, ID: e.ID})
+			}
+		}
+		slices.SortFunc(refs, func(x, y core.EventRef) int { return cmp.Compare(x.ID, y.ID) })
+		enqueued = b.enq.EnqueueMany(ctx, refs) == nil
+	}
 	claimed := map[k]bool{}
 	for _, r := range batch {
 		kk := k{string(r.e.Platform), r.e.ShopID, r.e.EventKey}
@@ -156,6 +177,7 @@ ON CONFLICT (platform, shop_id, event_key) DO NOTHING RETURNING platform, shop_i
 			claimed[kk] = true
 			out := r.e
 			out.ID, out.ReceivedAt, out.Status = e.ID, e.ReceivedAt, e.Status
+			out.Enqueued = enqueued && e.Status == InboxReceived
 			r.done <- inboxRes{e: out}
 			continue
 		}

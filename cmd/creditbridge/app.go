@@ -122,6 +122,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.dir = postgres.NewDirectory(a.pool)
 	a.inbox = postgres.NewInbox(a.pool)
 	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue}
+	a.inbox.EnqueueBatches(a.enqueuer) // one task per group commit of webhooks
 	a.redeemer = &core.Redeemer{Ledger: a.ledger}
 	// Fewer, larger order batches: a batch's statements are set-based, so
 	// its cost grows far less than its size.
