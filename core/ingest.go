@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -115,6 +116,44 @@ const MaxEventAttempts = 25
 // ErrRetry wraps errors that should be retried later.
 var ErrRetry = errors.New("retry later")
 
+// InboxBatchReader is an InboxStore that loads several events at once.
+type InboxBatchReader interface {
+	// GetMany returns the events that exist, in any order.
+	GetMany(ctx context.Context, refs []EventRef) ([]InboxEvent, error)
+}
+
+// ProcessMany handles several events at once (concurrently, so their
+// orders can share database transactions), loading them in one read when
+// the inbox can. The result joins the errors of the events that need a
+// retry.
+func (d *Dispatcher) ProcessMany(ctx context.Context, refs []EventRef) error {
+	loaded := map[EventRef]InboxEvent{}
+	if br, ok := d.Inbox.(InboxBatchReader); ok {
+		evs, err := br.GetMany(ctx, refs)
+		if err != nil {
+			return fmt.Errorf("%w: load events: %w", ErrRetry, err)
+		}
+		for _, ev := range evs {
+			loaded[EventRef{ev.ShopID, ev.ID}] = ev
+		}
+	}
+	errs := make([]error, len(refs))
+	var wg sync.WaitGroup
+	for i, r := range refs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ev, ok := loaded[r]; ok {
+				errs[i] = d.process(ctx, ev, time.Now())
+				return
+			}
+			errs[i] = d.Process(ctx, r.ShopID, r.ID) // loads it (or reports it vanished)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // Process handles the event; a nil error means it needs no retry (it was
 // processed, skipped or dead-lettered).
 func (d *Dispatcher) Process(ctx context.Context, shopID, eventID int64) error {
@@ -127,6 +166,10 @@ func (d *Dispatcher) Process(ctx context.Context, shopID, eventID int64) error {
 	if err != nil {
 		return fmt.Errorf("%w: load event: %w", ErrRetry, err)
 	}
+	return d.process(ctx, ev, start)
+}
+
+func (d *Dispatcher) process(ctx context.Context, ev InboxEvent, start time.Time) error {
 	if ev.Status != InboxReceived {
 		return nil // already done (replayed task)
 	}

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
@@ -101,20 +100,13 @@ func (h *EventsHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || len(p.Events) == 0 {
 		return fmt.Errorf("jobs: bad payload: %w", asynq.SkipRetry)
 	}
-	errs := make([]error, len(p.Events))
-	var wg sync.WaitGroup
-	for i, ev := range p.Events {
-		if ev.EventID == 0 {
-			continue
+	refs := make([]core.EventRef, 0, len(p.Events))
+	for _, ev := range p.Events {
+		if ev.EventID != 0 {
+			refs = append(refs, core.EventRef{ShopID: ev.ShopID, ID: ev.EventID})
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = h.Dispatcher.Process(ctx, ev.ShopID, ev.EventID)
-		}()
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return h.Dispatcher.ProcessMany(ctx, refs)
 }
 
 // EventHandler is the asynq handler of TypeProcessEvent.

@@ -484,3 +484,30 @@ func TestOrderBatcherMixedWorkConverges(t *testing.T) {
 	}
 	mustAuditClean(t, e.pool)
 }
+
+// TestInboxGetMany loads several deliveries in one query; unknown ones
+// are left out.
+func TestInboxGetMany(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEarnEnv(t)
+	in := postgres.NewInbox(e.pool)
+	t.Cleanup(in.Close)
+	var refs []core.EventRef
+	for i := 0; i < 3; i++ {
+		ev, _, err := in.Insert(ctx, core.InboxEvent{ShopID: e.shop.ID, Platform: core.PlatformShopify, EventKey: fmt.Sprint("many-", i), Topic: "orders/paid", Payload: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, core.EventRef{ShopID: ev.ShopID, ID: ev.ID})
+	}
+	got, err := in.GetMany(ctx, append(refs, core.EventRef{ShopID: e.shop.ID, ID: 987654321}))
+	if err != nil || len(got) != 3 {
+		t.Fatalf("GetMany: %v, %d events, want 3", err, len(got))
+	}
+	for _, ev := range got {
+		if ev.Topic != "orders/paid" || string(ev.Payload) != "{}" || ev.Status != core.InboxReceived {
+			t.Fatalf("event %+v", ev)
+		}
+	}
+}

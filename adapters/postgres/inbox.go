@@ -217,6 +217,32 @@ func scanInbox(row pgx.Row) (InboxEvent, error) {
 	return e, err
 }
 
+var _ core.InboxBatchReader = (*Inbox)(nil)
+
+// GetMany loads several deliveries in one query (those that exist).
+func (b *Inbox) GetMany(ctx context.Context, refs []core.EventRef) ([]InboxEvent, error) {
+	shops, ids := make([]int64, len(refs)), make([]int64, len(refs))
+	for i, r := range refs {
+		shops[i], ids[i] = r.ShopID, r.ID
+	}
+	// One primary-key lookup per event, whatever the statistics say.
+	rows, err := b.pool.Query(ctx, `SELECT x.* FROM unnest($1::bigint[], $2::bigint[]) AS u(s, i)
+CROSS JOIN LATERAL (SELECT `+inboxCols+` FROM inbox WHERE shop_id = u.s AND id = u.i OFFSET 0) x`, shops, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: inbox events: %w", err)
+	}
+	defer rows.Close()
+	out := make([]InboxEvent, 0, len(refs))
+	for rows.Next() {
+		e, err := scanInbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // Get loads a delivery.
 func (b *Inbox) Get(ctx context.Context, shopID, id int64) (InboxEvent, error) {
 	return scanInbox(b.pool.QueryRow(ctx, `SELECT `+inboxCols+` FROM inbox WHERE shop_id = $1 AND id = $2`, shopID, id))
