@@ -168,7 +168,12 @@ ON CONFLICT (platform, shop_id, event_key) DO NOTHING RETURNING platform, shop_i
 			}
 		}
 		slices.SortFunc(refs, func(x, y core.EventRef) int { return cmp.Compare(x.ID, y.ID) })
-		enqueued = b.enq.EnqueueMany(ctx, refs) == nil
+		// Bounded well inside the platforms' 5 s answer deadline: with
+		// Redis down the callers fall back to their own enqueue attempt
+		// and the sweeper.
+		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		enqueued = b.enq.EnqueueMany(ectx, refs) == nil
+		cancel()
 	}
 	claimed := map[k]bool{}
 	for _, r := range batch {
