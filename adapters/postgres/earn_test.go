@@ -511,3 +511,74 @@ func TestInboxGetMany(t *testing.T) {
 		}
 	}
 }
+
+type fakeBatches struct {
+	mu    sync.Mutex
+	calls [][]core.EventRef
+	err   error
+}
+
+func (f *fakeBatches) EnqueueMany(_ context.Context, evs []core.EventRef) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, evs)
+	return f.err
+}
+
+// TestInboxEnqueuesGroups: the events one group commit stores are handed
+// to the batch enqueuer together and reported as enqueued; when that
+// fails they are reported as not enqueued (the caller enqueues each), and
+// a duplicate delivery is never enqueued again.
+func TestInboxEnqueuesGroups(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, failing := range []bool{false, true} {
+		e := newEarnEnv(t)
+		in := postgres.NewInbox(e.pool)
+		t.Cleanup(in.Close)
+		fb := &fakeBatches{}
+		if failing {
+			fb.err = fmt.Errorf("redis is down")
+		}
+		in.EnqueueBatches(fb)
+		const n = 40
+		var wg sync.WaitGroup
+		res := make([]core.InboxEvent, 2*n)
+		dups := make([]bool, 2*n)
+		for i := 0; i < 2*n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				ev, dup, err := in.Insert(ctx, core.InboxEvent{ShopID: e.shop.ID, Platform: core.PlatformShopify, EventKey: fmt.Sprint("grp-", i%n), Topic: "orders/paid", Payload: []byte(`{}`)})
+				if err != nil {
+					t.Error(err)
+				}
+				res[i], dups[i] = ev, dup
+			}(i)
+		}
+		wg.Wait()
+		handed := map[int64]int{}
+		for _, c := range fb.calls {
+			for _, r := range c {
+				handed[r.ID]++
+			}
+		}
+		enqueued := 0
+		for i, ev := range res {
+			if ev.Enqueued {
+				enqueued++
+				if failing || dups[i] || handed[ev.ID] != 1 {
+					t.Fatalf("failing=%v: event %d reported enqueued (duplicate %v, handed over %d times)", failing, ev.ID, dups[i], handed[ev.ID])
+				}
+			}
+		}
+		for id, k := range handed {
+			if k != 1 {
+				t.Fatalf("event %d handed to the enqueuer %d times", id, k)
+			}
+		}
+		if !failing && (len(fb.calls) == 0 || enqueued == 0) {
+			t.Fatalf("no group was enqueued (%d calls)", len(fb.calls))
+		}
+	}
+}
