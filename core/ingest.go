@@ -39,6 +39,13 @@ type InboxEvent struct {
 	Enqueued bool `json:"-"`
 }
 
+// InboxCursor is a position in the inbox by arrival (keyset paging);
+// the zero value is the start.
+type InboxCursor struct {
+	ReceivedAt time.Time
+	ShopID, ID int64
+}
+
 // EventRef names a stored inbox event.
 type EventRef struct{ ShopID, ID int64 }
 

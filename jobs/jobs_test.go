@@ -148,3 +148,35 @@ func TestHoldExpirerVoidsExpiredHoldsOnce(t *testing.T) {
 		t.Fatalf("audit: %v\n%s", err, r)
 	}
 }
+
+// TestSweeperPagesThroughBacklog: after a Redis loss with more waiting
+// events than one page, one sweep re-enqueues each of them once (it read
+// the first page again and again before).
+func TestSweeperPagesThroughBacklog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t, 4)
+	in := postgres.NewInbox(pool)
+	t.Cleanup(in.Close)
+	const n = 1234
+	if _, err := pool.Exec(ctx, `INSERT INTO inbox (shop_id, platform, event_key, topic, payload, received_at)
+SELECT 1, 'shopify', 'ev-' || g, 'orders/paid', '\x7b7d'::bytea, now() - interval '1 hour' + (g % 7) * interval '1 second' FROM generate_series(1, $1) g`, n); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingEnqueuer{}
+	sw := &jobs.Sweeper{Inbox: in, Enqueuer: rec, After: time.Minute, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	got, err := sw.Sweep(ctx)
+	if err != nil || got != n {
+		t.Fatalf("sweep: %d, %v; want %d", got, err, n)
+	}
+	seen := map[int64]bool{}
+	for _, id := range rec.ids {
+		if seen[id] {
+			t.Fatalf("event %d re-enqueued twice in one sweep", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct events re-enqueued, want %d", len(seen), n)
+	}
+}

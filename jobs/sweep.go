@@ -10,10 +10,15 @@ import (
 	"github.com/creditbridge/creditbridge/core"
 )
 
-// UnprocessedLister lists inbox rows still waiting.
+// UnprocessedLister lists inbox rows still waiting, in arrival order
+// after a cursor.
 type UnprocessedLister interface {
-	Unprocessed(ctx context.Context, olderThan time.Time, limit int) ([]core.InboxEvent, error)
+	Unprocessed(ctx context.Context, olderThan time.Time, after core.InboxCursor, limit int) ([]core.InboxEvent, error)
 }
+
+// maxSweep is how many events one sweep re-enqueues at most (the rest
+// wait for the next sweep).
+const maxSweep = 20000
 
 // Sweeper re-enqueues inbox rows that stayed unprocessed (a Redis restart
 // or flush, a crash between insert and enqueue), so nothing is lost.
@@ -27,8 +32,10 @@ type Sweeper struct {
 // Sweep re-enqueues what it finds and returns how many.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	n := 0
+	var cur core.InboxCursor
+	older := time.Now().Add(-s.After)
 	for {
-		evs, err := s.Inbox.Unprocessed(ctx, time.Now().Add(-s.After), 500)
+		evs, err := s.Inbox.Unprocessed(ctx, older, cur, 500)
 		if err != nil {
 			return n, err
 		}
@@ -37,8 +44,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 				return n, fmt.Errorf("jobs: re-enqueue %d/%d: %w", e.ShopID, e.ID, err)
 			}
 			n++
+			cur = core.InboxCursor{ReceivedAt: e.ReceivedAt, ShopID: e.ShopID, ID: e.ID}
 		}
-		if len(evs) < 500 || n >= 5000 {
+		if len(evs) < 500 || n >= maxSweep {
 			if n > 0 {
 				s.Log.Info("sweeper re-enqueued unprocessed events", slog.Int("count", n))
 			}

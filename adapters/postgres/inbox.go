@@ -278,8 +278,9 @@ func (b *Inbox) Failed(ctx context.Context, shopID, id int64, reason string) err
 
 // Unprocessed lists deliveries still 'received' after olderThan (for the
 // sweeper that re-enqueues them), without their payloads.
-func (b *Inbox) Unprocessed(ctx context.Context, olderThan time.Time, limit int) ([]InboxEvent, error) {
-	return b.list(ctx, `SELECT `+inboxMetaCols+` FROM inbox WHERE status = 'received' AND received_at < $1 ORDER BY received_at LIMIT $2`, olderThan, limit)
+func (b *Inbox) Unprocessed(ctx context.Context, olderThan time.Time, after core.InboxCursor, limit int) ([]InboxEvent, error) {
+	return b.list(ctx, `SELECT `+inboxMetaCols+` FROM inbox WHERE status = 'received' AND received_at < $1
+AND (received_at, shop_id, id) > ($2, $3, $4) ORDER BY received_at, shop_id, id LIMIT $5`, olderThan, after.ReceivedAt, after.ShopID, after.ID, limit)
 }
 
 // DeadLetters lists a shop's dead letters, newest first, without their
