@@ -24,6 +24,7 @@ package httpapi
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -501,6 +502,15 @@ func (s *Server) verifyProxy(c *fiber.Ctx) (proxyRequest, error) {
 
 // voucherFormToken binds the statement page's voucher form to one
 // customer of one shop (a cross-site form cannot know it).
+var formRequestRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// formRequestID is a random id for one rendering of the voucher form.
+func formRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func voucherFormToken(pr proxyRequest) string {
 	m := hmac.New(sha256.New, []byte(pr.shop.Secrets.CustomerKey))
 	m.Write([]byte("creditbridge-voucher-form\x00" + strconv.FormatInt(pr.shop.ID, 10) + "\x00" + pr.owner.ID))
@@ -565,7 +575,7 @@ func statementData(pr proxyRequest, bal core.Balance, page core.StatementPage, v
 		"LoggedIn": true, "Currency": cur, "Rows": rows,
 		"Available": core.StringFixedFor(cur, bal.Available), "Pending": core.StringFixedFor(cur, bal.Pending),
 		"Held": core.StringFixedFor(cur, bal.Held), "HasPending": bal.Pending.IsPositive(), "HasHeld": bal.Held.IsPositive(),
-		"Vouchers": vouchers && bal.Available.IsPositive(), "FormToken": voucherFormToken(pr), "Action": pr.prefix + "/vouchers",
+		"Vouchers": vouchers && bal.Available.IsPositive(), "FormToken": voucherFormToken(pr), "Request": formRequestID(), "Action": pr.prefix + "/vouchers",
 	}
 	if page.NextBefore != 0 {
 		d["Next"] = pr.prefix + "/statement?cursor=" + strconv.FormatInt(page.NextBefore, 10)
@@ -604,7 +614,12 @@ func (s *Server) proxyVoucher(c *fiber.Ctx) error {
 	}
 	ctx, cancel := reqCtx(c, 20*time.Second)
 	defer cancel()
-	v, err := s.deps.Vouchers.Issue(ctx, pr.shop, pr.owner, cur, amt, "")
+	// One key per rendered form: the form sent twice gets one voucher.
+	key := ""
+	if r := c.FormValue("request"); formRequestRe.MatchString(r) {
+		key = "shopify-form-" + r
+	}
+	v, err := s.deps.Vouchers.Issue(ctx, pr.shop, pr.owner, cur, amt, key)
 	if err != nil {
 		if code := core.ErrorCode(err); code == core.EINSUFFICIENT || code == core.EINVALID {
 			return s.sendLiquid(c, fiber.StatusUnprocessableEntity, map[string]any{"LoggedIn": true, "Error": core.ErrorMessage(err), "Back": pr.prefix + "/statement"})
@@ -638,6 +653,7 @@ const proxyPageHTML = `<div class="creditbridge-statement" style="max-width:48re
 {{- if .Vouchers}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="form_token" value="{{.FormToken}}">
+<input type="hidden" name="request" value="{{.Request}}">
 <label>Turn credit into a voucher code ({{lq .Currency}}): <input name="amount" inputmode="decimal" required></label>
 <button type="submit">Create voucher</button>
 </form>

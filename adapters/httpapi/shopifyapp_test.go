@@ -44,10 +44,14 @@ type sappEnv struct {
 	ledger *postgres.LedgerStore
 }
 
-type sappVouchers struct{ issued []decimal.Decimal }
+type sappVouchers struct {
+	issued []decimal.Decimal
+	keys   []string
+}
 
-func (v *sappVouchers) Issue(_ context.Context, shop core.Shop, owner core.Owner, cur string, amt decimal.Decimal, _ string) (core.Voucher, error) {
+func (v *sappVouchers) Issue(_ context.Context, shop core.Shop, owner core.Owner, cur string, amt decimal.Decimal, key string) (core.Voucher, error) {
 	v.issued = append(v.issued, amt)
+	v.keys = append(v.keys, key)
 	return core.Voucher{ID: int64(len(v.issued)), ShopID: shop.ID, Code: "CB-TEST-" + strconv.Itoa(len(v.issued)), Currency: cur, Owner: owner,
 		Amount: amt, Status: core.VoucherIssued, ExpiresAt: time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)}, nil
 }
@@ -512,9 +516,15 @@ func TestAppProxyStatement(t *testing.T) {
 	wantStatus(t, e.proxy(http.MethodPost, "/proxy/vouchers", e.proxyValues("77"), secret, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"), http.StatusUnauthorized)
 	tokStart := strings.Index(page, `name="form_token" value="`) + len(`name="form_token" value="`)
 	form.Set("form_token", page[tokStart:tokStart+64])
+	reqStart := strings.Index(page, `name="request" value="`) + len(`name="request" value="`)
+	form.Set("request", page[reqStart:reqStart+32])
 	res := wantStatus(t, e.proxy(http.MethodPost, "/proxy/vouchers", e.proxyValues("77"), secret, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"), http.StatusCreated)
 	if !strings.Contains(res, "CB-TEST-2") || !strings.Contains(res, "2.00 EUR") {
 		t.Fatalf("voucher page = %s", res)
+	}
+	// The form's request id is the voucher's idempotency key.
+	if k := vouchers.keys[len(vouchers.keys)-1]; k != "shopify-form-"+form.Get("request") {
+		t.Fatalf("idempotency key %q, want the form's request id", k)
 	}
 	// The form token of customer 77 is useless for customer 88.
 	wantStatus(t, e.proxy(http.MethodPost, "/proxy/vouchers", e.proxyValues("88"), secret, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"), http.StatusUnauthorized)
