@@ -23,8 +23,9 @@ type OrderTx interface {
 	// Funds locks and returns an owner's balance.
 	Funds(ctx context.Context, currency string, o Owner) (Balance, error)
 	Post(ctx context.Context, t Transaction) (Transaction, error)
-	// PostAll posts several transactions (set-based when they only
-	// credit owners) and returns them in order.
+	// PostAll posts several transactions and returns them in order
+	// (stores that batch orders post credit-only ones through
+	// DeferredPoster instead).
 	PostAll(ctx context.Context, ts []Transaction) ([]Transaction, error)
 }
 

@@ -34,7 +34,8 @@ func (s OrderStore) WithOrder(ctx context.Context, shopID int64, orderID string,
 	if s.Batcher != nil {
 		err = s.Batcher.do(ctx, shopID, orderID, fn)
 	} else {
-		err = s.L.inTx(ctx, func(tx pgx.Tx) error { return runOrder(ctx, s.L, tx, shopID, orderID, fn) })
+		r := &orderReq{ctx: ctx, shopID: shopID, orderID: orderID, fn: fn}
+		err = s.L.inTx(ctx, func(tx pgx.Tx) error { return runBatch(ctx, s.L, tx, []*orderReq{r}) })
 	}
 	if err == nil {
 		if m := core.InboxMarkFrom(ctx); m != nil {
@@ -42,31 +43,6 @@ func (s OrderStore) WithOrder(ctx context.Context, shopID int64, orderID string,
 		}
 	}
 	return err
-}
-
-// lockOrderSQL creates the order's row if needed and locks it (the
-// upsert's DO UPDATE takes the row lock in the same statement).
-const lockOrderSQL = `INSERT INTO orders (shop_id, order_id) VALUES ($1, $2)
-ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`
-
-// runOrder does one order's work inside tx.
-func runOrder(ctx context.Context, l *LedgerStore, tx pgx.Tx, shopID int64, orderID string, fn func(core.OrderTx) error) error {
-	o := &orderTx{s: l, tx: tx, shop: shopID, order: orderID}
-	b := &pgx.Batch{}
-	b.Queue(lockOrderSQL, shopID, orderID)
-	o.queueState(b)
-	o.queueTransactions(b)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return err
-	}
-	if err := fn(o); err != nil {
-		return err
-	}
-	if m := core.InboxMarkFrom(ctx); m != nil {
-		o.queue(`UPDATE inbox SET status = 'processed', attempts = attempts + 1, processed_at = now(), last_error = NULL
-WHERE shop_id = $1 AND id = $2 AND status = 'received'`, m.ShopID, m.ID)
-	}
-	return o.flush(ctx)
 }
 
 // OrderBatcher group-commits order processing: the orders that workers
@@ -129,7 +105,7 @@ func (b *OrderBatcher) do(ctx context.Context, shopID int64, orderID string, fn 
 }
 
 func (b *OrderBatcher) alone(r *orderReq) error {
-	return b.l.inTx(r.ctx, func(tx pgx.Tx) error { return runOrder(r.ctx, b.l, tx, r.shopID, r.orderID, r.fn) })
+	return b.l.inTx(r.ctx, func(tx pgx.Tx) error { return runBatch(r.ctx, b.l, tx, []*orderReq{r}) })
 }
 
 func (b *OrderBatcher) run() {
@@ -409,37 +385,14 @@ type orderTx struct {
 	state    *core.OrderState   // prefetched; nil once stale
 	txs      []core.Transaction // prefetched; valid while txsValid
 	txsValid bool
-	pending  *pgx.Batch // queued writes (when not in a batch)
-	bt       *batchTx   // the batch this order is applied in, if any
+	bt       *batchTx // the batch this order is applied in (possibly alone)
 }
 
-// flush sends queued writes (in a batch: those of every order, and the
-// deferred postings).
-func (o *orderTx) flush(ctx context.Context) error {
-	if o.bt != nil {
-		return o.bt.flush(ctx)
-	}
-	if o.pending == nil || o.pending.Len() == 0 {
-		return nil
-	}
-	b := o.pending
-	o.pending = nil
-	if err := o.tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("postgres: order writes: %w", err)
-	}
-	return nil
-}
+// flush sends the batch's queued writes (of every order) and its deferred
+// postings.
+func (o *orderTx) flush(ctx context.Context) error { return o.bt.flush(ctx) }
 
-func (o *orderTx) queue(sql string, args ...any) {
-	if o.bt != nil {
-		o.bt.queue(sql, args...)
-		return
-	}
-	if o.pending == nil {
-		o.pending = &pgx.Batch{}
-	}
-	o.pending.Queue(sql, args...)
-}
+func (o *orderTx) queue(sql string, args ...any) { o.bt.queue(sql, args...) }
 
 var _ core.HoldTx = (*orderTx)(nil)
 
@@ -450,28 +403,6 @@ const orderStateCols = `o.snapshot, o.buyer_owner,
 
 const orderStateSQL = `SELECT ` + orderStateCols + `
 FROM orders o WHERE o.shop_id = $1 AND o.order_id = $2`
-
-func (o *orderTx) queueState(b *pgx.Batch) {
-	b.Queue(orderStateSQL, o.shop, o.order).QueryRow(func(row pgx.Row) error {
-		st, err := scanOrderState(row)
-		if err != nil {
-			return err
-		}
-		o.state = &st
-		return nil
-	})
-}
-
-func (o *orderTx) queueTransactions(b *pgx.Batch) {
-	b.Queue(orderTxsSQL, o.shop, o.order).Query(func(rows pgx.Rows) error {
-		txs, err := collectOrderTxs(rows, o.shop)
-		if err != nil {
-			return err
-		}
-		o.txs, o.txsValid = txs, true
-		return nil
-	})
-}
 
 // State returns the order's snapshot, refunds and frozen rates (the
 // snapshot is stored without the e-mail).
@@ -530,13 +461,8 @@ func (o *orderTx) SaveSnapshot(ctx context.Context, ord core.Order, buyer core.O
 	if buyer.Kind != "" {
 		bo = &buyer.ID
 	}
-	if o.bt != nil {
-		c := &o.bt.snaps
-		c.shop, c.order, c.doc, c.at, c.buyer = append(c.shop, o.shop), append(c.order, o.order), append(c.doc, string(b)), append(c.at, ord.UpdatedAt), append(c.buyer, bo)
-		return nil
-	}
-	o.queue(`UPDATE orders SET snapshot = $3, platform_updated_at = $4, buyer_owner = coalesce($5, buyer_owner), updated_at = now() WHERE shop_id = $1 AND order_id = $2`,
-		o.shop, o.order, b, ord.UpdatedAt, bo)
+	c := &o.bt.snaps
+	c.shop, c.order, c.doc, c.at, c.buyer = append(c.shop, o.shop), append(c.order, o.order), append(c.doc, string(b)), append(c.at, ord.UpdatedAt), append(c.buyer, bo)
 	return nil
 }
 
@@ -570,26 +496,15 @@ WHERE NOT order_refunds.lines_known AND EXCLUDED.lines_known`, o.shop, o.order, 
 }
 
 func (o *orderTx) SaveRates(ctx context.Context, rates []core.FrozenRate) error {
-	lines := make([]string, len(rates))
-	bens := make([]string, len(rates))
-	docs := make([]string, len(rates))
-	for i, r := range rates {
+	c := &o.bt.rates
+	for _, r := range rates {
 		b, err := json.Marshal(r)
 		if err != nil {
 			return err
 		}
-		lines[i], bens[i], docs[i] = r.LineID, r.Beneficiary, string(b)
+		c.shop, c.order = append(c.shop, o.shop), append(c.order, o.order)
+		c.line, c.bene, c.docs = append(c.line, r.LineID), append(c.bene, r.Beneficiary), append(c.docs, string(b))
 	}
-	if o.bt != nil {
-		c := &o.bt.rates
-		for range rates {
-			c.shop, c.order = append(c.shop, o.shop), append(c.order, o.order)
-		}
-		c.line, c.bene, c.docs = append(c.line, lines...), append(c.bene, bens...), append(c.docs, docs...)
-		return nil
-	}
-	o.queue(`INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate)
-SELECT $1, $2, l, b, r::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) AS u(l, b, r) ON CONFLICT DO NOTHING`, o.shop, o.order, lines, bens, docs)
 	return nil
 }
 
@@ -628,16 +543,12 @@ func (o *orderTx) Post(ctx context.Context, t core.Transaction) (core.Transactio
 	return o.s.postInTx(ctx, o.tx, t)
 }
 
+// PostAll posts transactions that debit someone, one by one, after the
+// batch's earlier writes (credit-only ones go through PostDeferred).
 func (o *orderTx) PostAll(ctx context.Context, ts []core.Transaction) ([]core.Transaction, error) {
-	creditOnly := true
 	for i := range ts {
 		if err := ts[i].Validate(); err != nil {
 			return nil, err
-		}
-		for _, d := range ts[i].Deltas {
-			if d.Debits() || d.Overdraft.IsPositive() {
-				creditOnly = false
-			}
 		}
 	}
 	if err := o.flush(ctx); err != nil {
@@ -645,19 +556,6 @@ func (o *orderTx) PostAll(ctx context.Context, ts []core.Transaction) ([]core.Tr
 	}
 	o.txsValid = false
 	out := make([]core.Transaction, len(ts))
-	if creditOnly && len(ts) > 1 {
-		res, err := o.s.postManyTx(ctx, o.tx, ts)
-		if err != nil {
-			return nil, translate(err)
-		}
-		for i, r := range res {
-			if r.err != nil {
-				return nil, r.err
-			}
-			out[i] = r.t
-		}
-		return out, nil
-	}
 	for i, t := range ts {
 		p, err := o.s.postInTx(ctx, o.tx, t)
 		if err != nil {
@@ -673,9 +571,6 @@ var _ core.DeferredPoster = (*orderTx)(nil)
 // PostDeferred defers credit-only transactions of an order applied in a
 // batch to the batch's next flush (see runBatch).
 func (o *orderTx) PostDeferred(ctx context.Context, ts []core.Transaction, done func([]core.Transaction)) (bool, error) {
-	if o.bt == nil {
-		return false, nil
-	}
 	for i := range ts {
 		if err := ts[i].Validate(); err != nil {
 			return false, err

@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
 	"github.com/creditbridge/creditbridge/adapters/shopify/payload"
 	"github.com/valyala/fasthttp"
@@ -217,15 +216,7 @@ func runWebhooks(ctx context.Context, mode string, o httpOpts, d time.Duration, 
 	if credited != total {
 		return fmt.Errorf("%d orders accepted but %d credited", total, credited)
 	}
-	r, err := postgres.Audit(ctx, spool.Pool, shopID)
-	if err != nil {
-		return err
-	}
-	fmt.Print("audit: ", r)
-	if !r.OK() {
-		return fmt.Errorf("audit failed")
-	}
-	return nil
+	return auditShop(ctx, spool.Pool, shopID)
 }
 
 // signedOrder is one webhook delivery: body, event id and signature.

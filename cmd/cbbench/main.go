@@ -208,14 +208,5 @@ func runLedger(ctx context.Context, mode, url string, d time.Duration, conc int,
 	}
 	rec.report(what, elapsed, errs)
 	stopMaint()
-	a0 := time.Now()
-	r, err := postgres.Audit(context.Background(), pool, shop)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("audit (%s): %s", time.Since(a0).Round(time.Millisecond), r)
-	if !r.OK() {
-		return fmt.Errorf("audit failed")
-	}
-	return nil
+	return auditShop(context.Background(), pool, shop)
 }

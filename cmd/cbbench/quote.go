@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/httpapi"
-	"github.com/creditbridge/creditbridge/adapters/postgres"
 )
 
 // runQuotes registers a WooCommerce shop the way the companion plugin
@@ -105,13 +104,5 @@ func runQuotes(ctx context.Context, o httpOpts, d time.Duration, conc int) error
 		return fmt.Errorf("%d quotes applied less credit than expected", zero.Load())
 	}
 	id, _ := strconv.ParseInt(reg.ShopID, 10, 64)
-	r, err := postgres.Audit(ctx, spool.Pool, id)
-	if err != nil {
-		return err
-	}
-	fmt.Print("audit: ", r)
-	if !r.OK() {
-		return fmt.Errorf("audit failed")
-	}
-	return nil
+	return auditShop(ctx, spool.Pool, id)
 }

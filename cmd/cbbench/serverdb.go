@@ -116,3 +116,18 @@ WHERE s.schemaname = current_schema() AND s.relname = ANY($1)`, maintainedTables
 	}()
 	return func() { close(done); <-stopped }
 }
+
+// auditShop runs the ledger audit of the shop a run created, prints it
+// with how long it took, and fails unless every invariant holds.
+func auditShop(ctx context.Context, pool *pgxpool.Pool, shopID int64) error {
+	a0 := time.Now()
+	r, err := postgres.Audit(ctx, pool, shopID)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("audit (%s): %s", time.Since(a0).Round(time.Millisecond), r)
+	if !r.OK() {
+		return fmt.Errorf("audit failed")
+	}
+	return nil
+}
