@@ -50,7 +50,8 @@ func (s *Server) store(c *fiber.Ctx, ev core.InboxEvent, start time.Time) error 
 		}
 	} else {
 		if s.deps.Metrics != nil {
-			s.deps.Metrics.WebhooksReceived.WithLabelValues(p, ev.Topic).Inc()
+			m := s.deps.Metrics
+			m.WebhooksReceived.WithLabelValues(p, m.TopicLabel(ev.Platform, ev.Topic)).Inc()
 		}
 		if stored.Status == core.InboxReceived && !stored.Enqueued {
 			if err := s.deps.Enqueuer.Enqueue(ctx, stored.ShopID, stored.ID); err != nil {

@@ -156,7 +156,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		}
 	}
 	a.http, a.server = httpapi.New(httpapi.Config{BodyLimit: cfg.BodyLimit, AdminToken: cfg.AdminToken, ShopifyClientID: cfg.ShopifyClientID,
-		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL,
+		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL, MetricsToken: cfg.MetricsToken,
 		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
 			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready})
