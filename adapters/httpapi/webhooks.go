@@ -79,6 +79,18 @@ func (s *Server) shopifyWebhook(c *fiber.Ctx) error {
 	if topic == "" || !shopify.ValidShopDomain(domain) {
 		return s.refuse(c, "shopify", "headers", fiber.StatusBadRequest, "missing X-Shopify-Topic or invalid X-Shopify-Shop-Domain")
 	}
+	// The headers are not signed: a body that says it belongs to another
+	// shop or is another kind of event is refused before it is stored
+	// (compliance and uninstall bodies here; order bodies in the worker).
+	if shopify.CheckOriginAtIngest(topic) {
+		if err := shopify.CheckOrigin(topic, domain, body); err != nil {
+			status := fiber.StatusBadRequest
+			if core.ErrorCode(err) == core.EUNAUTHORIZED {
+				status = fiber.StatusUnauthorized
+			}
+			return s.refuse(c, "shopify", "origin", status, core.ErrorMessage(err))
+		}
+	}
 	key := c.Get(shopify.HeaderEventID)
 	if key == "" {
 		key = c.Get(shopify.HeaderWebhookID)
