@@ -195,10 +195,10 @@ func (v VoucherCode) vars() (map[string]any, error) {
 		sel = map[string]any{"customers": map[string]any{"add": []any{v.CustomerGID}}}
 	}
 	d := map[string]any{
-		"title":             title,
-		"code":              code,
-		"startsAt":          v.StartsAt.UTC().Format(time.RFC3339),
-		"context":           sel,
+		"title":    title,
+		"code":     code,
+		"startsAt": v.StartsAt.UTC().Format(time.RFC3339),
+		"context":  sel,
 		"customerGets": map[string]any{
 			"value": map[string]any{"discountAmount": map[string]any{
 				"amount":            core.StringFixedFor(cur, amt),
