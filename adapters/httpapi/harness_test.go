@@ -169,6 +169,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		ShopifySecrets: []string{shopifySecret, shopifyPrevious}, PublicURL: e.base, CustomerTokenTTL: opt.CustomerTokenTTL, MetricsToken: opt.MetricsToken},
 		httpapi.Deps{Log: e.log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: e.dir, Inbox: e.inbox, Ledger: e.ledger},
 			Inbox: e.inbox, Enqueuer: e.enqueuer, Ledger: e.ledger, Redeemer: redeemer,
+			Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}, ActivityLog: postgres.ActivityStore{L: e.ledger}.ActivityEvents,
 			Ready: func(ctx context.Context) error { return e.pool.Ping(ctx) }})
 	served := make(chan struct{})
 	go func() {

@@ -137,6 +137,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.earner.Notify = mfNotifier.Notify
 	a.redeemer.Notify = mfNotifier.Notify
 	// --- end Shopify app ---
+	activityStore := postgres.ActivityStore{L: a.ledger}
+	activities := &core.Activities{Store: activityStore, Notify: mfNotifier.Notify}
 	compliance := &postgres.Compliance{Shops: a.shops, Directory: a.dir, Ledger: a.ledger}
 	a.vouchers = &core.Vouchers{Store: postgres.VoucherStore{L: a.ledger}, Email: a.dir.CustomerEmail, Rand: voucherSuffix,
 		Issuers: map[core.Platform]core.CodeIssuer{
@@ -160,7 +162,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL, MetricsToken: cfg.MetricsToken,
 		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
-			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready})
+			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready,
+			Activities: activities, ActivityLog: activityStore.ActivityEvents})
 	return a, nil
 }
 
@@ -351,6 +354,8 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 		}
 		return nil
 	})
+	creditExpiry := &jobs.CreditExpiry{Shops: a.shops, Ledger: a.ledger, Notify: a.earner.Notify, Log: a.log}
+	run("credit-expiry", time.Hour, func(ctx context.Context) error { _, err := creditExpiry.Run(ctx); return err })
 	run("woocommerce-poller", a.cfg.PollInterval, func(ctx context.Context) error {
 		shops, err := a.shops.ListShops(ctx, core.PlatformWooCommerce)
 		if err != nil {
