@@ -39,6 +39,8 @@ type ShopSettings struct {
 	MinOrder    decimal.NullDecimal `json:"min_order,omitempty"`
 	// VoucherDays is how long a voucher code is valid (default 90).
 	VoucherDays int `json:"voucher_days,omitempty"`
+	// Accounting configures the exports for the tax advisor (DATEV).
+	Accounting AccountingSettings `json:"accounting,omitzero"`
 }
 
 // HoldTTL returns the hold expiry duration.
@@ -72,7 +74,7 @@ func (s ShopSettings) Validate() error {
 	if s.MinOrder.Valid && s.MinOrder.Decimal.IsNegative() {
 		return Errorf(EINVALID, "min_order must not be negative")
 	}
-	return nil
+	return s.Accounting.Validate()
 }
 
 // ShopSecrets are a shop's credentials, encrypted at rest.
