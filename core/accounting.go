@@ -340,19 +340,19 @@ func (a AccountingSettings) Bookings(r PostingRecord, loc *time.Location) []Book
 	}
 	switch kind {
 	case BookGrant, BookAdjustment:
-		b := line(base, effect.IsPositive(), acc.Grant, acc.Liability, abs, bookingText(r, effect.IsPositive()))
+		b := line(base, effect.IsPositive(), acc.Grant, acc.Liability, abs, bookingText(r, kind, effect.IsPositive()))
 		b.VATRate = a.VATRate
 		return []Booking{b}
 	case BookExpiry:
-		b := line(base, effect.IsNegative(), acc.Liability, acc.Expiry, abs, bookingText(r, effect.IsNegative()))
+		b := line(base, effect.IsNegative(), acc.Liability, acc.Expiry, abs, bookingText(r, kind, effect.IsNegative()))
 		b.VATRate = a.VATRate
 		return []Booking{b}
 	case BookRedemption:
 		used := effect.IsNegative() // a redemption lowers the liability; a reversal restores it
-		out := []Booking{line(base, used, acc.Liability, acc.Grant, abs, bookingText(r, used))}
+		out := []Booking{line(base, used, acc.Liability, acc.Grant, abs, bookingText(r, kind, used))}
 		out[0].VATRate = a.VATRate
 		for _, part := range a.TaxParts(r, abs) {
-			b := line(base, used, acc.Redemption, acc.Clearing, part.Amount, bookingText(r, used)+" Erlösschm.")
+			b := line(base, used, acc.Redemption, acc.Clearing, part.Amount, bookingText(r, kind, used)+" Erlösschm.")
 			b.VATRate, b.TaxKey = part.VATRate, a.TaxKeys[part.VATRate]
 			out = append(out, b)
 		}
@@ -372,9 +372,27 @@ func reference(r PostingRecord) string {
 }
 
 // bookingText is the Buchungstext (German, as the tax advisor reads it).
-func bookingText(r PostingRecord, forward bool) string {
+func bookingText(r PostingRecord, kind BookingKind, forward bool) string {
 	var label string
-	switch r.Reason.Kind {
+	switch {
+	case kind == BookExpiry && forward:
+		label = "Kundenguthaben verfallen"
+	case kind == BookExpiry:
+		label = "Verfall storniert"
+	default:
+		label = reasonLabel(r.Reason.Kind, forward)
+	}
+	if r.Reason.OrderNumber != "" {
+		label += " Best. " + r.Reason.OrderNumber
+	} else if r.Reason.OrderID != "" {
+		label += " Best. " + r.Reason.OrderID
+	}
+	return label
+}
+
+func reasonLabel(k ReasonKind, forward bool) string {
+	var label string
+	switch k {
 	case ReasonEarn:
 		label = "Kundenguthaben gewährt"
 	case ReasonEarnReversal:
@@ -389,15 +407,10 @@ func bookingText(r PostingRecord, forward bool) string {
 		label = "Korrektur Kundenguthaben"
 	default:
 		if forward {
-			label = "Kundenguthaben " + string(r.Reason.Kind)
+			label = "Kundenguthaben " + string(k)
 		} else {
-			label = "Storno Kundenguthaben " + string(r.Reason.Kind)
+			label = "Storno Kundenguthaben " + string(k)
 		}
-	}
-	if r.Reason.OrderNumber != "" {
-		label += " Best. " + r.Reason.OrderNumber
-	} else if r.Reason.OrderID != "" {
-		label += " Best. " + r.Reason.OrderID
 	}
 	return label
 }

@@ -93,7 +93,7 @@ func TestFileFollowsTheFormatDescription(t *testing.T) {
 		`1234567,89;"S";"EUR";;;;4600;1700;;0603;"1001";;;"Kundenguthaben gew` + "\xe4" + `hrt Best. #1001";`,
 		`6,00;"S";"EUR";;;;1700;4600;;0603;"1002Strae";;;"Kundenguthaben eingel` + "\xf6" + `st Best. #10""02 ` + "\x93Stra\xdfe\x94 \x80" + `";`,
 		`6,00;"S";"EUR";;;;8700;1360;"3";0603;"1002Strae";;;"Kundenguthaben eingel` + "\xf6" + `st Best. #10""02 ` + "\x93Stra\xdfe\x94 \x80" + ` Erl` + "\xf6" + `sschm.";`,
-		`0,01;"S";"EUR";;;;1700;2700;;0603;"CB14";;;"Kundenguthaben expire";`,
+		`0,01;"S";"EUR";;;;1700;2700;;0603;"CB14";;;"Kundenguthaben verfallen";`,
 		`2,50;"H";"EUR";;;;4600;1700;;0603;"CB15";;;"Korrektur Kundenguthaben";`,
 	}
 	for i, w := range want {
