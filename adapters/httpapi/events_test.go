@@ -1,12 +1,17 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/httpapi"
+	"github.com/creditbridge/creditbridge/adapters/sharedfixtures"
+	"github.com/creditbridge/creditbridge/adapters/shopify"
 )
 
 type eventView struct {
@@ -158,6 +163,48 @@ func TestActivityEvents(t *testing.T) {
 	must(t, e.as(other.AdminToken, "POST", shop.Path+"/events", map[string]any{"kind": "account_created", "subject": "9", "idempotency_key": "x"}), http.StatusNotFound)
 	if b := e.balance(shop, "77"); b.Available != "5.00" {
 		t.Fatalf("signed account_created: %+v", b)
+	}
+	e.auditOK(shop.ID)
+}
+
+// Shopify customers/create (the docs fixture) pays account_created once,
+// however often it is delivered, and records the marketing consent when
+// Shopify reports it; an order body relabelled customers/create pays
+// nothing.
+func TestShopifyCustomerCreatedActivity(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	shop := e.shopifyShop("activity-" + randomHex(3) + ".myshopify.com")
+	must(t, e.as(shop.AdminToken, "PATCH", shop.Path+"/settings", map[string]any{"activities": []map[string]any{{"kind": "account_created", "amount": "5.00"}}}), http.StatusOK)
+	body := sharedfixtures.Read(t, "fixtures/shopify/customers-create.json")
+	must(t, e.shopifyWebhook(shop.Domain, shopify.TopicCustomersCreate, "cc-1", body, shopifySecret), http.StatusOK)
+	must(t, e.shopifyWebhook(shop.Domain, shopify.TopicCustomersCreate, "cc-2", body, shopifySecret), http.StatusOK)
+	// The same customer again, now with Shopify's consent object.
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	m["email_marketing_consent"] = map[string]any{"state": "subscribed", "opt_in_level": "single_opt_in", "consent_updated_at": "2026-01-01T00:00:00Z"}
+	withConsent, _ := json.Marshal(m)
+	must(t, e.shopifyWebhook(shop.Domain, shopify.TopicCustomersCreate, "cc-3", withConsent, shopifySecret), http.StatusOK)
+	order := bytes.ReplaceAll(sharedfixtures.Read(t, "fixtures/shopify/orders-paid.json"), []byte("{shop}.myshopify.com"), []byte(shop.Domain))
+	must(t, e.shopifyWebhook(shop.Domain, shopify.TopicCustomersCreate, "cc-4", order, shopifySecret), http.StatusOK)
+	e.drain()
+	if st := e.inboxStatuses(); st["processed"] != 3 || st["dead"] != 1 {
+		t.Fatalf("inbox %v: want 3 processed and the relabelled order dead", st)
+	}
+	if b := e.balance(shop, "706405506930370000"); b.Available != "5.00" {
+		t.Fatalf("balance %+v, want one account_created reward", b)
+	}
+	var consent *bool
+	var email string
+	if err := e.pool.QueryRow(context.Background(), `SELECT marketing_consent, email FROM customers WHERE shop_id = $1 AND owner_id = 'c:706405506930370000'`, shop.ID).Scan(&consent, &email); err != nil {
+		t.Fatal(err)
+	}
+	if consent == nil || !*consent || email != "bob@biller.com" {
+		t.Fatalf("consent %v, email %q", consent, email)
 	}
 	e.auditOK(shop.ID)
 }

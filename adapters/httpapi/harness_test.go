@@ -155,7 +155,8 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	m := metrics.New(nil, nil)
 	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer)},
+			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer),
+				Customers: e.dir, Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(shop core.Shop) (woocommerce.RefundSource, error) {
 				return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
 			}},

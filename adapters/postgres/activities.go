@@ -119,3 +119,52 @@ func (s ActivityStore) ActivityEvents(ctx context.Context, shopID int64, owner c
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.ActivityEvent, error) { return scanActivity(shopID, r) })
 }
+
+// RegisterCustomer records a customer (as CustomerOwner does) with the
+// marketing consent and language the platform reported (nil / empty:
+// unchanged).
+func (d *Directory) RegisterCustomer(ctx context.Context, shop core.Shop, c core.CustomerRef, consent *bool, locale string) (core.Owner, error) {
+	o, err := d.CustomerOwner(ctx, shop, c)
+	if err != nil {
+		return o, err
+	}
+	if consent == nil && locale == "" {
+		return o, nil
+	}
+	_, err = d.pool.Exec(ctx, `UPDATE customers SET marketing_consent = coalesce($3, marketing_consent), locale = coalesce(NULLIF($4, ''), locale)
+WHERE shop_id = $1 AND owner_id = $2 AND redacted_at IS NULL`, shop.ID, o.ID, consent, locale)
+	if err != nil {
+		return o, fmt.Errorf("postgres: customer consent: %w", err)
+	}
+	return o, nil
+}
+
+// CustomerContact is what reminders need of a customer: the e-mail (empty
+// after a redaction), the marketing consent (nil: the platform said
+// nothing) and the language.
+type CustomerContact struct {
+	Email   string
+	Consent *bool
+	Locale  string
+}
+
+// CustomerContact returns a customer's contact data.
+func (d *Directory) CustomerContact(ctx context.Context, shopID int64, owner core.Owner) (CustomerContact, error) {
+	var c CustomerContact
+	var email, locale *string
+	err := d.pool.QueryRow(ctx, `SELECT email, marketing_consent, locale FROM customers WHERE shop_id = $1 AND owner_id = $2 AND redacted_at IS NULL`,
+		shopID, owner.ID).Scan(&email, &c.Consent, &locale)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("postgres: customer contact: %w", err)
+	}
+	if email != nil {
+		c.Email = *email
+	}
+	if locale != nil {
+		c.Locale = *locale
+	}
+	return c, nil
+}

@@ -154,7 +154,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: postgres.NewShopCache(a.shops, 2*time.Second), Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer),
-				Installed: a.shopify.Installed},
+				Installed: a.shopify.Installed, Customers: a.dir, Activities: activities},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: a.earner, Refunds: a.wooRefunds},
 		}}
 	secrets := []string{}
