@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 )
 
 // Config is the validated configuration.
@@ -58,8 +60,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		ShopifyClientID:    p.str("SHOPIFY_CLIENT_ID", ""),
 		ShopifySecret:      p.str("SHOPIFY_CLIENT_SECRET", ""),
 		ShopifySecretPrev:  p.str("SHOPIFY_CLIENT_SECRET_PREVIOUS", ""),
-		ShopifyAPIVersion:  p.str("SHOPIFY_API_VERSION", "2025-01"),
-		ShopifyScopes:      p.str("SHOPIFY_SCOPES", "read_orders,read_customers,write_customers,read_discounts,write_discounts"),
+		ShopifyAPIVersion:  p.str("SHOPIFY_API_VERSION", admin.DefaultAPIVersion),
+		ShopifyScopes:      p.str("SHOPIFY_SCOPES", admin.DefaultScopes),
 		LogLevel:           strings.ToLower(p.str("LOG_LEVEL", "info")),
 		LogFormat:          strings.ToLower(p.str("LOG_FORMAT", "json")),
 		BodyLimit:          p.int("BODY_LIMIT_BYTES", 1<<20, 1024, 64<<20),

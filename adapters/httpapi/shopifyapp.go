@@ -57,11 +57,10 @@ type ShopifyAppConfig struct {
 	// HTTPClient sends the OAuth and Admin API requests (default: a
 	// client with a 15 s timeout). Tests route it to shopifyfake.
 	HTTPClient *http.Client
-	// FunctionAPIType and FunctionTitle find the discount Function the
-	// automatic discount runs (defaults "discount" and
-	// "creditbridge-discount", the extension in adapters/shopify/extensions).
-	FunctionAPIType string
-	FunctionTitle   string
+	// FunctionHandle is the handle of the discount Function the automatic
+	// discount runs (default admin.FunctionHandle, the extension in
+	// adapters/shopify/app/extensions).
+	FunctionHandle string
 	// DiscountTitle is the automatic discount's title (default "Store credit").
 	DiscountTitle string
 	// Now is the clock (default time.Now).
@@ -70,7 +69,7 @@ type ShopifyAppConfig struct {
 
 // DefaultShopifyScopes are the scopes the bridge needs (see
 // adapters/shopify/app/shopify.app.toml).
-const DefaultShopifyScopes = "read_orders,read_customers,write_customers,read_discounts,write_discounts"
+const DefaultShopifyScopes = admin.DefaultScopes
 
 const (
 	oauthStateCookie    = "cb_shopify_state"
@@ -111,11 +110,8 @@ func (s *Server) appCfg() ShopifyAppConfig {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
-	if c.FunctionAPIType == "" {
-		c.FunctionAPIType = "discount"
-	}
-	if c.FunctionTitle == "" {
-		c.FunctionTitle = "creditbridge-discount"
+	if c.FunctionHandle == "" {
+		c.FunctionHandle = admin.FunctionHandle
 	}
 	if c.DiscountTitle == "" {
 		c.DiscountTitle = "Store credit"
@@ -320,11 +316,7 @@ func (s *Server) InstallShopify(ctx context.Context, domain string, tok admin.To
 // setupDiscount creates the automatic discount running the credit
 // Function.
 func (s *Server) setupDiscount(ctx context.Context, cl *admin.Client, cfg ShopifyAppConfig) (string, error) {
-	fn, err := cl.FindFunctionID(ctx, cfg.FunctionAPIType, cfg.FunctionTitle)
-	if err != nil {
-		return "", fmt.Errorf("find the discount Function: %w", err)
-	}
-	id, err := cl.CreateAutomaticCreditDiscount(ctx, fn, cfg.DiscountTitle)
+	id, err := cl.CreateAutomaticCreditDiscount(ctx, cfg.FunctionHandle, cfg.DiscountTitle)
 	if err != nil {
 		return "", fmt.Errorf("create the automatic discount: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func newSappEnv(t *testing.T, vouchers core.VoucherService) *sappEnv {
 	t.Helper()
 	fake := shopifyfake.New(t, shopifyfake.Options{Functions: []shopifyfake.Function{
 		{ID: "gid://shopify/ShopifyFunction/other", Title: "something-else", APIType: "payment_customization"},
-		{ID: sappFunctionID, Title: "creditbridge-discount", APIType: "discount"},
+		{ID: sappFunctionID, Title: "creditbridge-discount", APIType: "discount", Handle: admin.FunctionHandle},
 	}})
 	pool := pgtest.NewPool(t, 8)
 	key := make([]byte, 32)
@@ -220,7 +221,7 @@ func TestShopifyInstallFlow(t *testing.T) {
 		}
 	}
 	ds := e.fake.AutomaticDiscounts()
-	if len(ds) != 1 || ds[0].FunctionID != sappFunctionID || ds[0].Title != "Store credit" {
+	if len(ds) != 1 || ds[0].FunctionHandle != admin.FunctionHandle || !slices.Equal(ds[0].DiscountClasses, []string{"ORDER"}) || ds[0].Title != "Store credit" {
 		t.Fatalf("automatic discounts = %+v", ds)
 	}
 	if cb := ds[0].CombinesWith; cb["productDiscounts"] != true || cb["orderDiscounts"] != true || cb["shippingDiscounts"] != true {
