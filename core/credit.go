@@ -314,14 +314,20 @@ func ApplyYearCap(s ShopSettings, o Order, fresh []FrozenRate, take YearBudget) 
 	return nil
 }
 
-// CapYear is the calendar year (UTC) whose yearly cap an order counts
-// against: the year it was created.
-func CapYear(o Order) int {
+// CapYear is the calendar year whose yearly cap an order counts against:
+// the year it was created, in the shop's time zone (UTC when unset).
+func CapYear(s ShopSettings, o Order) int {
 	t := o.CreatedAt
 	if t.IsZero() {
 		t = o.UpdatedAt
 	}
-	return t.UTC().Year()
+	loc := time.UTC
+	if s.TimeZone != "" {
+		if l, err := time.LoadLocation(s.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	return t.In(loc).Year()
 }
 
 // DesiredCredit is the order's desired credit per (line, beneficiary):

@@ -176,7 +176,7 @@ func capRates(ctx context.Context, tx OrderTx, shop Shop, st OrderState, fresh [
 		return Errorf(EINTERNAL, "order store cannot keep yearly earning caps")
 	}
 	return ApplyYearCap(shop.Settings, st.Order, fresh, func(o Owner, want, limit decimal.Decimal) (decimal.Decimal, error) {
-		return yt.TakeYearBudget(ctx, st.Order.Currency, o, CapYear(st.Order), want, limit)
+		return yt.TakeYearBudget(ctx, st.Order.Currency, o, CapYear(shop.Settings, st.Order), want, limit)
 	})
 }
 

@@ -5,7 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -49,8 +52,8 @@ type ShopSettings struct {
 	// Earning caps, applied when a line's credit is frozen (credit is
 	// always at most the article's net price): per order and beneficiary
 	// at most EarnCapOrderPercent of the order's net total and at most
-	// EarnCapOrderAmount; per owner and calendar year (UTC, by the
-	// order's creation) at most EarnCapYearAmount.
+	// EarnCapOrderAmount; per owner and calendar year (by the order's
+	// creation, in TimeZone) at most EarnCapYearAmount.
 	EarnCapOrderPercent decimal.NullDecimal `json:"earn_cap_order_percent,omitempty"`
 	EarnCapOrderAmount  decimal.NullDecimal `json:"earn_cap_order_amount,omitempty"`
 	EarnCapYearAmount   decimal.NullDecimal `json:"earn_cap_year_amount,omitempty"`
@@ -61,6 +64,16 @@ type ShopSettings struct {
 	// falls on top, so the invoice falls by more than the credit booked).
 	// Tax-inclusive shops always reduce the gross total.
 	RedeemBase RedeemBase `json:"redeem_base,omitempty"`
+
+	// Locale is the language of the shop's pages ("de", "en", "de-DE";
+	// empty: the visitor's browser decides).
+	Locale string `json:"locale,omitempty"`
+	// TimeZone is the IANA time zone dates are shown in (empty: UTC).
+	TimeZone string `json:"time_zone,omitempty"`
+	// DiscountLabel is what customers see for credit applied at checkout
+	// (empty: "Store credit" in their language). Redemptions are never
+	// recognised by it.
+	DiscountLabel string `json:"discount_label,omitempty"`
 }
 
 // RedeemBase is what redeemed credit reduces (see ShopSettings.RedeemBase).
@@ -71,6 +84,11 @@ const (
 	RedeemGross RedeemBase = "gross"
 	RedeemNet   RedeemBase = "net"
 )
+
+// MaxDiscountLabel bounds ShopSettings.DiscountLabel (in characters).
+const MaxDiscountLabel = 60
+
+var localeRe = regexp.MustCompile(`^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$`)
 
 // HoldTTL returns the hold expiry duration.
 func (s ShopSettings) HoldTTL() time.Duration {
@@ -126,6 +144,17 @@ func (s ShopSettings) Validate() error {
 		if c.v.Valid && (c.v.Decimal.IsNegative() || c.v.Decimal.Exponent() < -3 || c.v.Decimal.GreaterThan(decimal.New(1, 15))) {
 			return Errorf(EINVALID, "%s must be 0..10^15 with at most 3 decimals", c.name)
 		}
+	}
+	if s.Locale != "" && (len(s.Locale) > 35 || !localeRe.MatchString(s.Locale)) {
+		return Errorf(EINVALID, "locale must be a language tag such as de or en-US")
+	}
+	if s.TimeZone != "" {
+		if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" {
+			return Errorf(EINVALID, "time_zone must be an IANA time zone such as Europe/Berlin")
+		}
+	}
+	if utf8.RuneCountInString(s.DiscountLabel) > MaxDiscountLabel || strings.ContainsAny(s.DiscountLabel, "<>{}\n\r") {
+		return Errorf(EINVALID, "discount_label must be at most %d characters without < > { } or line breaks", MaxDiscountLabel)
 	}
 	return nil
 }

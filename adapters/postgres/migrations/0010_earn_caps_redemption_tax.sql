@@ -1,7 +1,7 @@
 -- Yearly earning caps and the tax split of redeemed credit (issue 13).
 
--- Credit granted per owner and calendar year (UTC, by the order's
--- creation), counted when a line's credit is frozen: the budget of
+-- Credit granted per owner and calendar year (by the order's creation,
+-- in the shop's time_zone, UTC when unset), counted when a line's credit is frozen: the budget of
 -- ShopSettings.earn_cap_year_amount. Refunds lower booked credit later but
 -- never give budget back (the cap is frozen with the rate).
 CREATE TABLE earn_year_caps (
