@@ -103,7 +103,7 @@ func TestTaxPartsFromTheOrdersSplit(t *testing.T) {
 		want   string // rate=amount,...
 	}{
 		{nil, "10.00", "19=10.00"},
-		{&core.OrderTaxSplit{Amount: d("10.00"), Net: d("9.35"), Tax: d("0.65")}, "10.00", "7=10.00"},   // 9.35 × 7 % = 0.6545
+		{&core.OrderTaxSplit{Amount: d("10.00"), Net: d("9.35"), Tax: d("0.65")}, "10.00", "7=10.00"},     // 9.35 × 7 % = 0.6545
 		{&core.OrderTaxSplit{Amount: d("11.90"), Net: d("10.00"), Tax: d("1.90")}, "-11.90", "19=-11.90"}, // a reversal keeps its sign
 		// 10.00 net at 19 % (11.90) + 10.00 net at 7 % (10.70): net 20.00, tax 2.60, gross 22.60; half of it captured
 		{&core.OrderTaxSplit{Amount: d("22.60"), Net: d("20.00"), Tax: d("2.60")}, "11.30", "19=5.95,7=5.35"},
