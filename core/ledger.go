@@ -464,4 +464,16 @@ type PostingRecord struct {
 	Owner         Owner
 	Bucket        Bucket
 	Amount        decimal.Decimal
+	// OrderTax is the tax split of the credit the posting's order used,
+	// when the platform reported it (set by the accounting export for
+	// redemptions only).
+	OrderTax *OrderTaxSplit
+}
+
+// OrderTaxSplit is what the credit an order used reduced: Amount in
+// total (gross), Net and Tax of it.
+type OrderTaxSplit struct {
+	Amount decimal.Decimal
+	Net    decimal.Decimal
+	Tax    decimal.Decimal
 }
