@@ -115,6 +115,7 @@ const (
 	ReasonVoucherIssue    ReasonKind = "voucher_issue"    // credit turned into a voucher code
 	ReasonVoucherSettle   ReasonKind = "voucher_settle"   // voucher used on an order
 	ReasonVoucherReturn   ReasonKind = "voucher_return"   // unused voucher expired, credit returned
+	ReasonVoucherFailed   ReasonKind = "voucher_failed"   // the platform could not create the code, credit returned
 	ReasonMature          ReasonKind = "mature"           // pending credit became available
 	ReasonAdjustment      ReasonKind = "adjustment"       // manual correction by an actor
 )

@@ -275,7 +275,8 @@ func Describe(r core.Reason) string {
 		core.ReasonHoldCapture: "Used on order", core.ReasonHoldVoid: "Reservation released", core.ReasonHoldExpire: "Reservation expired",
 		core.ReasonRedeem: "Used on order", core.ReasonRedeemReversal: "Returned (order cancelled)", core.ReasonOverdraftSettle: "Overdraft paid back",
 		core.ReasonVoucherIssue: "Turned into voucher", core.ReasonVoucherSettle: "Voucher used", core.ReasonVoucherReturn: "Voucher expired, credit returned",
-		core.ReasonMature: "Became available", core.ReasonAdjustment: "Adjustment",
+		core.ReasonVoucherFailed: "Voucher could not be created, credit returned",
+		core.ReasonMature:        "Became available", core.ReasonAdjustment: "Adjustment",
 	}[r.Kind]
 	if label == "" {
 		label = string(r.Kind)
