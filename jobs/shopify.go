@@ -272,7 +272,7 @@ type MetafieldHandler struct {
 	// Holds lists open holds (nil: the metafield counts none).
 	Holds HoldLister
 	Admin AdminSource
-	Log    *slog.Logger
+	Log   *slog.Logger
 	// Now stamps the metafield's updated_at (default time.Now).
 	Now func() time.Time
 }

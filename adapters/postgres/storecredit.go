@@ -160,7 +160,7 @@ func (s StoreCreditStore) AdoptGap(ctx context.Context, shopID int64, owner core
 			return err
 		}
 		t := core.Transaction{ShopID: shopID, Key: "store-credit:" + owner.ID + ":" + currency + ":gap:" + strconv.FormatInt(since.UnixNano(), 10),
-			Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "shopify", Note: "store credit changed in Shopify (reconciled)"},
+			Reason:   core.Reason{Kind: core.ReasonAdjustment, Actor: "shopify", Note: "store credit changed in Shopify (reconciled)"},
 			Postings: []core.Posting{{Currency: currency, Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: gap.Neg()}}}
 		if gap.IsPositive() {
 			repay := decimal.Min(gap, decimal.Max(funds.Overdraft.Neg(), decimal.Zero))

@@ -15,8 +15,10 @@ type refusingIssuer struct{}
 func (refusingIssuer) CreateCode(context.Context, core.Shop, core.Voucher, string) (string, error) {
 	return "", errors.New("platform down")
 }
-func (refusingIssuer) CodeUsed(context.Context, core.Shop, core.Voucher) (bool, error) { return false, nil }
-func (refusingIssuer) DeleteCode(context.Context, core.Shop, core.Voucher) error       { return nil }
+func (refusingIssuer) CodeUsed(context.Context, core.Shop, core.Voucher) (bool, error) {
+	return false, nil
+}
+func (refusingIssuer) DeleteCode(context.Context, core.Shop, core.Voucher) error { return nil }
 
 // TestFailedVoucherIsLabelledFailed: a voucher whose code the platform
 // could not create gives its credit back at once, with status failed and
