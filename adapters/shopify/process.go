@@ -48,6 +48,13 @@ type Processor struct {
 	// OnStoreCredit books an order's store credit payments and refunds
 	// (shops in redemption mode store_credit); nil disables it.
 	OnStoreCredit StoreCreditHandler
+	// Installed asks Shopify whether the app is still installed on the
+	// shop (an Admin API call with the shop's token). app/uninstalled and
+	// shop/redact act only when it answers false: their headers are not
+	// signed, so a replayed body must not deactivate or delete a shop that
+	// still has the app. verified is false when the shop has no token to
+	// ask with. nil skips the check (tests of other topics).
+	Installed func(ctx context.Context, shop core.Shop) (installed, verified bool, err error)
 }
 
 var _ core.EventHandler = (*Processor)(nil)
@@ -63,6 +70,11 @@ func Options(shop core.Shop) ParseOptions {
 
 // Handle applies one stored event.
 func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEvent) (core.Outcome, error) {
+	if KnownTopic(ev.Topic) {
+		if err := CheckOrigin(ev.Topic, shop.Domain, ev.Payload); err != nil {
+			return core.Outcome{}, err
+		}
+	}
 	switch {
 	case IsOrderTopic(ev.Topic):
 		o, err := ParseOrder(ev.Payload, Options(shop))
@@ -104,6 +116,9 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "checkout hold refreshed"}, p.OnCheckout(ctx, shop, c)
 	case ev.Topic == TopicAppUninstalled:
+		if still, note, err := p.stillInstalled(ctx, shop); err != nil || still {
+			return core.Outcome{Status: core.InboxSkipped, Note: note}, err
+		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "shop deactivated"}, p.Compliance.Deactivate(ctx, shop)
 	case ev.Topic == TopicCustomersDataRequest:
 		r, err := ParseDataRequest(ev.Payload)
@@ -121,6 +136,14 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 	case ev.Topic == TopicShopRedact:
 		if _, err := ParseShopRedact(ev.Payload); err != nil {
 			return core.Outcome{}, err
+		}
+		// Shopify sends shop/redact 48 hours after the app was
+		// uninstalled: a shop that is still active (no verified
+		// app/uninstalled seen) is asked first.
+		if shop.Active {
+			if still, note, err := p.stillInstalled(ctx, shop); err != nil || still {
+				return core.Outcome{Status: core.InboxSkipped, Note: note}, err
+			}
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "shop data deleted"}, p.Compliance.PurgeShop(ctx, shop)
 	}
@@ -140,4 +163,21 @@ func (p *Processor) storeCredit(ctx context.Context, shop core.Shop, ev core.Inb
 		return false, nil
 	}
 	return true, p.OnStoreCredit(ctx, shop, o)
+}
+
+// stillInstalled asks Shopify whether the app is still installed. A shop
+// without a token to ask with cannot be verified: the signed body's checks
+// (CheckOrigin) are then all there is.
+func (p *Processor) stillInstalled(ctx context.Context, shop core.Shop) (bool, string, error) {
+	if p.Installed == nil {
+		return false, "", nil
+	}
+	installed, verified, err := p.Installed(ctx, shop)
+	if err != nil {
+		return false, "", fmt.Errorf("shopify: ask whether the app is still installed: %w", err)
+	}
+	if verified && installed {
+		return true, "ignored: Shopify still answers the shop's access token, so the app is installed (a replayed or misdirected delivery)", nil
+	}
+	return false, "", nil
 }

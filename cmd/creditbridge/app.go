@@ -88,7 +88,8 @@ func ensureSchema(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) err
 	return nil
 }
 
-func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, error) {
+// newSealer opens the shop secrets' keys from the configuration.
+func newSealer(cfg configs.Config) (*secretbox.Box, error) {
 	key, err := secretbox.ParseKey(cfg.EncryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("CREDITBRIDGE_ENCRYPTION_KEY %w", err)
@@ -99,7 +100,11 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 			return nil, fmt.Errorf("CREDITBRIDGE_ENCRYPTION_KEY_PREVIOUS %w", err)
 		}
 	}
-	box, err := secretbox.New(key, prev)
+	return secretbox.New(key, prev)
+}
+
+func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, error) {
+	box, err := newSealer(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +161,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: postgres.NewShopCache(a.shops, 2*time.Second), Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer),
+				Installed: a.shopify.Installed,
 				OnStoreCredit: func(ctx context.Context, shop core.Shop, o shopify.StoreCreditOrder) error {
 					return scBooker.BookOrder(ctx, shop, o.OrderID, o.OrderNumber)
 				}},
@@ -168,7 +174,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		}
 	}
 	a.http, a.server = httpapi.New(httpapi.Config{BodyLimit: cfg.BodyLimit, AdminToken: cfg.AdminToken, ShopifyClientID: cfg.ShopifyClientID,
-		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL,
+		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL, MetricsToken: cfg.MetricsToken,
 		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
 			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready})
