@@ -124,7 +124,7 @@ func TestAccountingGoldenMonth(t *testing.T) {
 	apply(at(4, 1, 0, 30), ord("1006", at(4, 1, 0, 30), 1, "10.00", nil, "", ""))
 	mustAuditClean(t, pool)
 
-	p, err := core.ParsePeriod("2026-03-01", "2026-04-01", shop.Settings.Accounting.Location())
+	p, err := core.ParsePeriod("2026-03-01", "2026-04-01", shop.Settings.AccountingLocation())
 	if err != nil {
 		t.Fatal(err)
 	}
