@@ -149,7 +149,7 @@ type fakeNow struct {
 	t  time.Time
 }
 
-func (f *fakeNow) Now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+func (f *fakeNow) Now() time.Time  { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
 func (f *fakeNow) Set(t time.Time) { f.mu.Lock(); f.t = t; f.mu.Unlock() }
 
 func newNotifyEnv(t *testing.T, start time.Time) *notifyEnv {

@@ -175,7 +175,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 				return (&postgres.NotifyStore{L: e.ledger}).Notifications(ctx, shopID, limit)
 			},
 			Consent: e.dir.SetConsent,
-			Ready: func(ctx context.Context) error { return e.pool.Ping(ctx) }})
+			Ready:   func(ctx context.Context) error { return e.pool.Ping(ctx) }})
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
