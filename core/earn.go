@@ -73,6 +73,11 @@ type Earner struct {
 	Redeemer  *Redeemer // optional: captures holds for credit used on the order
 	Now       func() time.Time
 	Notify    BalanceNotifier // optional
+	// AfterOrder, when set, is called after a snapshot that is not stale
+	// was applied and committed (program types such as the second-purchase
+	// offer). Its error fails the event, which is retried: it must be
+	// idempotent.
+	AfterOrder func(ctx context.Context, shop Shop, o Order, buyer Owner) error
 }
 
 // ApplyOrder applies an order snapshot (see DESIGN §2).
@@ -153,6 +158,11 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 	}
 	e.settleOverdrafts(ctx, shop, res.Posted)
 	e.notify(ctx, shop, res)
+	if e.AfterOrder != nil && !res.Stale {
+		if err := e.AfterOrder(ctx, shop, o, buyer); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 

@@ -22,6 +22,9 @@ type ProgramSettings struct {
 	// ExpiryNoticeDays > 0 sends credit.expiring that many days before
 	// credit expires.
 	ExpiryNoticeDays int `json:"expiry_notice_days,omitempty"`
+	// SecondPurchase: bonus credit after the first paid order, usable for
+	// a number of days (core/secondpurchase.go); nil: off.
+	SecondPurchase *SecondPurchaseSettings `json:"second_purchase,omitempty"`
 	// Notifications: webhooks, e-mail, reminders (core/notify.go).
 	NotifySettings
 }
@@ -60,6 +63,11 @@ func (p ProgramSettings) Validate() error {
 	}
 	if p.ExpiryNoticeDays < 0 || p.ExpiryNoticeDays > 365 {
 		return Errorf(EINVALID, "expiry_notice_days must be 0..365")
+	}
+	if p.SecondPurchase != nil {
+		if err := p.SecondPurchase.Validate(); err != nil {
+			return err
+		}
 	}
 	return p.NotifySettings.Validate()
 }

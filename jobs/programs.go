@@ -67,3 +67,54 @@ func (x *CreditExpiry) Run(ctx context.Context) (int, error) {
 	}
 	return n, errors.Join(failed...)
 }
+
+// OfferExpirer closes second-purchase offers whose window ended
+// (postgres.SecondPurchaseStore).
+type OfferExpirer interface {
+	ExpireOffers(ctx context.Context, shop core.Shop, now time.Time) ([]core.Owner, error)
+}
+
+// SecondPurchaseExpiry is the periodic end of second-purchase windows:
+// what is left of an unused bonus is taken back when its window closes.
+// Idempotent; a shop that fails is logged and skipped.
+type SecondPurchaseExpiry struct {
+	Shops  ShopLister
+	Store  OfferExpirer
+	Now    func() time.Time
+	Notify core.BalanceNotifier // optional
+	Log    *slog.Logger
+}
+
+// Run closes what is due and returns how many offers it closed.
+func (x *SecondPurchaseExpiry) Run(ctx context.Context) (int, error) {
+	now := time.Now()
+	if x.Now != nil {
+		now = x.Now()
+	}
+	n := 0
+	var failed []error
+	for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
+		shops, err := x.Shops.ListShops(ctx, p)
+		if err != nil {
+			return n, err
+		}
+		for _, s := range shops {
+			if s.Settings.SecondPurchase == nil {
+				continue
+			}
+			owners, err := x.Store.ExpireOffers(ctx, s, now)
+			n += len(owners)
+			if len(owners) > 0 && x.Notify != nil {
+				x.Notify(ctx, s, owners)
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return n, ctx.Err()
+				}
+				x.Log.Error("second-purchase expiry failed for a shop; the others go on", slog.Int64("shop", s.ID), slog.Any("error", err))
+				failed = append(failed, fmt.Errorf("shop %d: %w", s.ID, err))
+			}
+		}
+	}
+	return n, errors.Join(failed...)
+}

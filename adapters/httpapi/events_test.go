@@ -262,3 +262,53 @@ func TestNotificationRoutesAndUnsubscribe(t *testing.T) {
 		t.Fatalf("after unsubscribe: %+v", c)
 	}
 }
+
+// Second purchase end to end on WooCommerce: the first paid order's
+// webhook (delivered twice) grants the bonus once; the same order
+// cancelled takes it back; the customer's next order opens no new offer.
+func TestSecondPurchaseWooCommerce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	shop := e.wooShop(map[string]any{"currency": "USD"})
+	must(t, e.as(shop.AdminToken, "PATCH", shop.Path+"/settings", map[string]any{"second_purchase": map[string]any{"days": 7, "amount": "5.00"}}), http.StatusOK)
+	order := func(id int, status string, modified time.Time) []byte {
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(sharedfixtures.Read(t, "fixtures/woocommerce/synthetic/order-updated.body.json")))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		m["id"], m["number"], m["status"], m["customer_id"] = id, strconv.Itoa(id), status, 7
+		m["date_created_gmt"] = time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05")
+		m["date_modified_gmt"] = modified.UTC().Format("2006-01-02T15:04:05")
+		b, _ := json.Marshal(m)
+		return b
+	}
+	now := time.Now()
+	first := order(901, "processing", now.Add(-50*time.Minute))
+	must(t, e.wooWebhook(shop.ID, "order.updated", first, shop.WebhookSecret), http.StatusOK)
+	must(t, e.wooWebhook(shop.ID, "order.updated", first, shop.WebhookSecret), http.StatusOK)
+	e.drain()
+	if b := e.balance(shop, "7"); b.Available != "5.00" {
+		t.Fatalf("after the first order: %+v, want the 5.00 bonus once", b)
+	}
+	must(t, e.wooWebhook(shop.ID, "order.updated", order(901, "cancelled", now.Add(-40*time.Minute)), shop.WebhookSecret), http.StatusOK)
+	e.drain()
+	if b := e.balance(shop, "7"); b.Available != "0.00" {
+		t.Fatalf("after the cancellation: %+v, want the bonus taken back", b)
+	}
+	must(t, e.wooWebhook(shop.ID, "order.updated", order(902, "processing", now.Add(-30*time.Minute)), shop.WebhookSecret), http.StatusOK)
+	e.drain()
+	if b := e.balance(shop, "7"); b.Available != "0.00" {
+		t.Fatalf("after a later order: %+v, want no new offer", b)
+	}
+	st := e.statement(shop.AdminToken, shop.Path+"/customers/7/statement")
+	kinds := []string{}
+	for _, en := range st.Entries {
+		kinds = append(kinds, en.Kind)
+	}
+	if strings.Join(kinds, ",") != "second_purchase_end,second_purchase" {
+		t.Fatalf("statement kinds %v", kinds)
+	}
+	e.auditOK(shop.ID)
+}

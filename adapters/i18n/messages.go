@@ -38,6 +38,8 @@ var messages = []struct{ key, en, de string }{
 	{"reason.activity", "Reward", "Prämie"},
 	{"reason.activity_revoke", "Reward revoked", "Prämie zurückgenommen"},
 	{"reason.expire", "Expired", "Verfallen"},
+	{"reason.second_purchase", "Bonus for your next order", "Bonus für deine nächste Bestellung"},
+	{"reason.second_purchase_end", "Unused bonus ended", "Nicht genutzter Bonus beendet"},
 	{"activity.account_created", "account created", "Konto eröffnet"},
 	{"activity.review", "product review", "Produktbewertung"},
 	{"activity.newsletter", "newsletter sign-up", "Newsletter-Anmeldung"},

@@ -154,6 +154,11 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.storeCredit = &jobs.StoreCreditHandler{Shops: a.shops, Ledger: a.ledger, Mirrors: scStore, Admin: a.shopify, Lock: jobs.RedisLocker{R: a.rdb},
 		Log: log, Notify: mfNotifier.Notify}
 	// --- end Shopify app ---
+	// Second purchase within N days: the first paid order opens the offer.
+	secondPurchase := postgres.SecondPurchaseStore{L: a.ledger}
+	a.earner.AfterOrder = func(ctx context.Context, shop core.Shop, o core.Order, buyer core.Owner) error {
+		return secondPurchase.OrderApplied(ctx, shop, o, buyer, time.Now())
+	}
 	a.notify = &postgres.NotifyStore{L: a.ledger}
 	if cfg.SMTPHost != "" {
 		if a.mail, err = mail.New(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
@@ -400,6 +405,8 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 	})
 	notifier := &jobs.Notifier{Shops: a.shops, Store: a.notify, Client: a.aclient, Queue: a.cfg.Queue, Log: a.log}
 	run("notifications", time.Minute, func(ctx context.Context) error { _, err := notifier.Run(ctx); return err })
+	offers := &jobs.SecondPurchaseExpiry{Shops: a.shops, Store: postgres.SecondPurchaseStore{L: a.ledger}, Notify: a.earner.Notify, Log: a.log}
+	run("second-purchase-expiry", 5*time.Minute, func(ctx context.Context) error { _, err := offers.Run(ctx); return err })
 	creditExpiry := &jobs.CreditExpiry{Shops: a.shops, Ledger: a.ledger, Notify: a.earner.Notify, Log: a.log}
 	run("credit-expiry", time.Hour, func(ctx context.Context) error { _, err := creditExpiry.Run(ctx); return err })
 	run("woocommerce-poller", a.cfg.PollInterval, func(ctx context.Context) error {
