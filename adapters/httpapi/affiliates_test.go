@@ -115,7 +115,7 @@ func TestAffiliateAccountsEndToEnd(t *testing.T) {
 	}
 	e.signed(reg, "GET", "/api/v1/plugin/customers/502/statement?currency=EUR&limit=50&cursor=", nil).want(t, http.StatusOK).decode(t, &st)
 	if len(st.Entries) != 1 || st.Entries[0]["beneficiary"] != "partner2" || st.Entries[0]["order_id"] != "2001" ||
-		!strings.Contains(st.Entries[0]["description"].(string), "referral level 2") {
+		!strings.Contains(st.Entries[0]["description"].(string), "referral (level 2)") {
 		t.Fatalf("level 2 statement %v", st.Entries)
 	}
 	if b, _ := json.Marshal(st); bytes.Contains(b, []byte("buyer42")) || bytes.Contains(b, []byte(`"42"`)) {
