@@ -34,6 +34,7 @@ require_once __DIR__ . '/includes/class-creditbridge-registration.php';
 require_once __DIR__ . '/includes/class-creditbridge-cart.php';
 require_once __DIR__ . '/includes/class-creditbridge-blocks.php';
 require_once __DIR__ . '/includes/class-creditbridge-account.php';
+require_once __DIR__ . '/includes/class-creditbridge-referral.php';
 require_once __DIR__ . '/includes/class-creditbridge-admin.php';
 require_once __DIR__ . '/includes/class-creditbridge-plugin.php';
 

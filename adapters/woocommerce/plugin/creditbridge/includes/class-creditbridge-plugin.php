@@ -36,6 +36,7 @@ final class Creditbridge_Plugin {
 		$cart->hooks();
 		( new Creditbridge_Blocks( $cart ) )->hooks();
 		( new Creditbridge_Account() )->hooks();
+		( new Creditbridge_Referral() )->hooks();
 		if ( is_admin() ) {
 			( new Creditbridge_Admin() )->hooks();
 		}
