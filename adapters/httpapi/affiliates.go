@@ -11,6 +11,7 @@ package httpapi
 //	PUT   /api/v1/shops/:shop/partners/:partner             admin; create or replace
 //	PATCH /api/v1/shops/:shop/partners/:partner             admin; change sponsor, code, name, status, link a customer
 //	GET   /api/v1/shops/:shop/partners/:partner/downline    admin; direct downline, paginated
+//	POST  /api/v1/shops/:shop/customers/:customer/claim-guest  admin; {email}: the guest's credit moves to the customer
 //	GET   /api/v1/me/referral, POST /api/v1/me/referral     customer token; share code / self-signup
 //	GET   /api/v1/plugin/customers/:customer/referral, POST …  signed (WooCommerce plugin)
 
@@ -36,6 +37,7 @@ func affiliateRoutes(s *Server, _ *fiber.App, api fiber.Router) {
 	api.Put("/shops/:shop/partners/:partner", s.putPartner)
 	api.Patch("/shops/:shop/partners/:partner", s.patchPartner)
 	api.Get("/shops/:shop/partners/:partner/downline", s.partnerDownline)
+	api.Post("/shops/:shop/customers/:customer/claim-guest", s.claimGuest)
 	api.Get("/me/referral", s.meReferral)
 	api.Post("/me/referral", s.meReferralSignup)
 	api.Get("/plugin/customers/:customer/referral", s.pluginAuth, s.pluginReferral)
@@ -358,4 +360,38 @@ func (s *Server) pluginReferralSignup(c *fiber.Ctx) error {
 		return err
 	}
 	return s.referralSignup(c, shop, owner)
+}
+
+// claimGuest moves the credit of a guest e-mail's orders to a registered
+// customer. The merchant vouches that the customer owns the address
+// (Shopify does so itself for verified e-mails, see customers/update).
+func (s *Server) claimGuest(c *fiber.Ctx) error {
+	shop, owner, err := s.scopedOwner(c)
+	if err != nil {
+		return err
+	}
+	pid, ok := customerPlatformID(owner)
+	if !ok {
+		return core.Errorf(core.EINVALID, "guest credit is claimed by a registered customer (a platform customer id)")
+	}
+	var r struct {
+		Email string `json:"email"`
+	}
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	txs, err := s.deps.Store.ClaimGuest(ctx, shop, r.Email, pid, getPrincipal(c).actor)
+	if err != nil {
+		return err
+	}
+	if len(txs) > 0 && s.deps.Notify != nil {
+		s.deps.Notify(ctx, shop, []core.Owner{owner})
+	}
+	ids := make([]int64, len(txs))
+	for i, t := range txs {
+		ids[i] = t.ID
+	}
+	return c.JSON(fiber.Map{"account": owner.ID, "transaction_ids": ids})
 }

@@ -190,4 +190,26 @@ func TestAffiliateAccountsEndToEnd(t *testing.T) {
 	admin("PATCH", "/partners/c-42", `{"status":"active"}`, http.StatusOK, nil)
 	admin("PATCH", "/settings", `{"referral":{"signup":"closed"}}`, http.StatusOK, nil)
 	e.signed(reg, "POST", "/api/v1/plugin/customers/43/referral", nil).want(t, http.StatusBadRequest)
+
+	// A guest's order is claimed by the customer who registered with that
+	// address, then cancelled: the reversal comes from the customer's account.
+	guestOrder := orderSpec{ID: 2005, Status: "processing", Modified: t0.Add(4 * time.Minute), CartKey: plugHex(16), Lines: []string{"80.00"}, PricesInclTax: true}
+	e.webhook(reg, referredOrder(t, guestOrder, "0", "Guest.Buyer@example.com", ""))
+	admin("POST", "/customers/44/claim-guest", `{"email":"nobody@example.com"}`, http.StatusNotFound, nil)
+	var claim struct {
+		TransactionIDs []int64 `json:"transaction_ids"`
+	}
+	admin("POST", "/customers/44/claim-guest", `{"email":"guest.buyer@example.com"}`, http.StatusOK, &claim)
+	if len(claim.TransactionIDs) != 1 {
+		t.Fatalf("claim: %+v", claim)
+	}
+	e.wantBalance(reg, "44", "8.00", "0.00")
+	admin("POST", "/customers/44/claim-guest", `{"email":"guest.buyer@example.com"}`, http.StatusOK, &claim)
+	if len(claim.TransactionIDs) != 0 {
+		t.Fatalf("repeated claim moved again: %+v", claim)
+	}
+	guestOrder.Status, guestOrder.Modified = "cancelled", guestOrder.Modified.Add(time.Minute)
+	e.webhook(reg, referredOrder(t, guestOrder, "0", "Guest.Buyer@example.com", ""))
+	e.wantBalance(reg, "44", "0.00", "0.00")
+	e.audit(shopID)
 }

@@ -29,6 +29,7 @@ type Store interface {
 	PutRule(ctx context.Context, shopID int64, r core.Rule) (core.Rule, error)
 	DeleteRule(ctx context.Context, shopID, ruleID int64) error
 	core.PartnerStore
+	ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error)
 	DeadLetters(ctx context.Context, shop core.Shop, limit int) ([]core.InboxEvent, error)
 	RetryDeadLetter(ctx context.Context, shop core.Shop, id int64) (core.InboxEvent, error)
 	ProgramBalances(ctx context.Context, shopID int64) (map[string]map[core.Bucket]decimal.Decimal, error)

@@ -32,7 +32,7 @@ var messages = []struct{ key, en, de string }{
 	{"reason.voucher_return", "Voucher not used, credit returned", "Gutschein nicht eingelöst, Guthaben zurückgebucht"},
 	{"reason.mature", "Became available", "Jetzt verfügbar"},
 	{"reason.adjustment", "Adjustment", "Korrektur"},
-	{"reason.transfer", "Moved from your partner account", "Von Ihrem Partnerkonto übertragen"},
+	{"reason.transfer", "Moved to this account (partner account or guest orders)", "Auf dieses Konto übertragen (Partnerkonto oder Gastbestellungen)"},
 	{"reason.order", "Order %s", "Bestellung %s"},
 	{"reason.referral", "referral (level %s)", "Empfehlung (Stufe %s)"},
 

@@ -370,3 +370,39 @@ func (a Affiliates) BoundPartner(ctx context.Context, shopID int64, buyer core.O
 	}
 	return id, true, nil
 }
+
+// ClaimGuest moves the credit of the guest account of email (orders
+// placed without a customer account) to the registered customer
+// platformID: one balanced transfer per currency, and the guest's frozen
+// rates resolve to the customer, so a later refund of a guest order
+// reverses from the customer's account (into a recorded overdraft if the
+// credit was spent). Idempotent; ENOTFOUND when that e-mail never earned
+// as a guest. The caller vouches that the customer owns the address (a
+// verified e-mail, a confirmed link).
+func (a Affiliates) ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error) {
+	if core.NormalizeEmail(email) == "" || !strings.Contains(email, "@") {
+		return nil, core.Errorf(core.EINVALID, "an e-mail address is required")
+	}
+	if platformID == "" || strings.Trim(platformID, "0123456789") != "" || len(platformID) > 20 {
+		return nil, core.Errorf(core.EINVALID, "customer must be a platform customer id (digits)")
+	}
+	guest, ok, err := a.Dir.GuestOwnerFor(ctx, shop, email)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, core.Errorf(core.ENOTFOUND, "no guest orders for that e-mail")
+	}
+	to := core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(platformID)}
+	var out []core.Transaction
+	err = a.Ledger.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO customers (shop_id, owner_id, platform_id) VALUES ($1, $2, $3) ON CONFLICT (shop_id, owner_id) DO NOTHING`,
+			shop.ID, to.ID, platformID); err != nil {
+			return err
+		}
+		var err error
+		out, err = a.Ledger.linkOwnerTx(ctx, tx, shop.ID, guest, to, core.Reason{Kind: core.ReasonTransfer, Actor: actor, Note: "guest orders claimed by the registered customer"})
+		return err
+	})
+	return out, err
+}

@@ -377,3 +377,50 @@ func TestListPartnersPagesAndSearches(t *testing.T) {
 		t.Fatalf("p-top: %+v %v", top, err)
 	}
 }
+
+// TestClaimGuestCredit: a guest's credit moves to the registered customer
+// once (balanced, idempotent); a later refund of the guest order reverses
+// from the customer, into a recorded overdraft for what was spent.
+func TestClaimGuestCredit(t *testing.T) {
+	t.Parallel()
+	e := newEarnEnv(t)
+	ctx := context.Background()
+	at := time.Now()
+	e.apply(t, buy("3001", "", "Guest@Example.com", "", at))
+	guest := core.Owner{Kind: core.OwnerCustomer, ID: core.GuestOwnerID(e.shop.Secrets.CustomerKey, "guest@example.com")}
+	e.wantAvail(t, guest, "5.00")
+	if _, err := e.aff().ClaimGuest(ctx, e.shop, "nobody@example.com", "900", "test"); core.ErrorCode(err) != core.ENOTFOUND {
+		t.Fatalf("claim of an unknown guest: %v", err)
+	}
+	txs, err := e.aff().ClaimGuest(ctx, e.shop, " guest@example.com", "900", "test")
+	if err != nil || len(txs) != 1 {
+		t.Fatalf("claim: %d transactions, %v", len(txs), err)
+	}
+	e.wantAvail(t, guest, "0")
+	e.wantAvail(t, custOf("900"), "5.00")
+	if again, err := e.aff().ClaimGuest(ctx, e.shop, "guest@example.com", "900", "test"); err != nil || len(again) != 0 {
+		t.Fatalf("repeated claim: %d transactions, %v", len(again), err)
+	}
+	if _, err := e.aff().ClaimGuest(ctx, e.shop, "guest@example.com", "901", "test"); core.ErrorCode(err) != core.ECONFLICT {
+		t.Fatalf("claim by another customer: %v", err)
+	}
+	// The customer spends 3.00, then the guest order is refunded.
+	spend := core.Transaction{ShopID: e.shop.ID, Key: "spend-900", Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: "t", Note: "spend"}, Postings: []core.Posting{
+		{Currency: "EUR", Owner: custOf("900"), Bucket: core.BucketAvailable, Amount: dec("-3.00")},
+		{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: dec("3.00")}}}
+	if _, err := e.ledger.Post(ctx, spend); err != nil {
+		t.Fatal(err)
+	}
+	refunded := buy("3001", "", "guest@example.com", "", at.Add(time.Minute))
+	refunded.Refunds = []core.Refund{{RefundID: "r1", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 1}}}}
+	e.apply(t, refunded)
+	b, err := e.ledger.Balance(ctx, e.shop.ID, "EUR", custOf("900"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Available.IsZero() || !b.Overdraft.Equal(dec("-3.00")) {
+		t.Fatalf("customer after the refund: available %s overdraft %s, want 0 and -3.00", b.Available, b.Overdraft)
+	}
+	e.wantAvail(t, guest, "0")
+	mustAuditClean(t, e.pool)
+}

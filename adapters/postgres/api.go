@@ -92,3 +92,8 @@ func (a APIStore) Audit(ctx context.Context, shopID int64) (core.AuditReport, er
 func (a APIStore) VouchersFor(ctx context.Context, shopID int64, owner core.Owner) ([]core.Voucher, error) {
 	return VoucherStore{L: a.Ledger}.ForOwner(ctx, shopID, owner)
 }
+
+// ClaimGuest moves a guest's credit to a registered customer.
+func (a APIStore) ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error) {
+	return a.Affiliates().ClaimGuest(ctx, shop, email, platformID, actor)
+}
