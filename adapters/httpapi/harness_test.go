@@ -155,7 +155,11 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	m := metrics.New(nil, nil)
 	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer)},
+			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer),
+				ClaimGuest: func(ctx context.Context, shop core.Shop, email, platformID string) error { // as cmd/creditbridge wires it
+					_, err := postgres.Affiliates{Dir: e.dir, Ledger: e.ledger}.ClaimGuest(ctx, shop, email, platformID, "shopify:verified-email")
+					return err
+				}},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(shop core.Shop) (woocommerce.RefundSource, error) {
 				return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
 			}},

@@ -87,6 +87,10 @@ func CheckOrigin(topic, shopDomain string, body []byte) error {
 		if string(p.ShopDomain) != strings.ToLower(shopDomain) {
 			return mismatch("for another shop")
 		}
+	case IsCustomerTopic(topic):
+		if !has("id") || !has("email") || has("line_items") || has("shop_domain") || has("order_id") || hasFinancial || hasMyshopify {
+			return mismatch("not a customer")
+		}
 	case topic == TopicAppUninstalled:
 		if !hasMyshopify || has("line_items") || has("shop_domain") || has("order_id") {
 			return mismatch("not a shop")

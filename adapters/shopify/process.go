@@ -50,6 +50,10 @@ type Processor struct {
 	// still has the app. verified is false when the shop has no token to
 	// ask with. nil skips the check (tests of other topics).
 	Installed func(ctx context.Context, shop core.Shop) (installed, verified bool, err error)
+	// ClaimGuest moves the credit of a guest e-mail's orders to the
+	// registered customer platformID (customers/create and
+	// customers/update with a verified e-mail); nil ignores those topics.
+	ClaimGuest func(ctx context.Context, shop core.Shop, email, platformID string) error
 }
 
 var _ core.EventHandler = (*Processor)(nil)
@@ -103,6 +107,25 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 			return core.Outcome{}, err
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "checkout hold refreshed"}, p.OnCheckout(ctx, shop, c)
+	case IsCustomerTopic(ev.Topic):
+		c, err := ParseCustomer(ev.Payload)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		switch {
+		case p.ClaimGuest == nil:
+			return core.Outcome{Status: core.InboxSkipped, Note: "guest claims disabled"}, nil
+		case !c.VerifiedEmail || c.Email == "":
+			return core.Outcome{Status: core.InboxSkipped, Note: "e-mail not verified: guest credit stays"}, nil
+		}
+		err = p.ClaimGuest(ctx, shop, c.Email, c.ID)
+		if core.ErrorCode(err) == core.ENOTFOUND {
+			return core.Outcome{Status: core.InboxSkipped, Note: "no guest credit for this e-mail"}, nil
+		}
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		return core.Outcome{Status: core.InboxProcessed, Note: "guest credit claimed"}, nil
 	case ev.Topic == TopicAppUninstalled:
 		if still, note, err := p.stillInstalled(ctx, shop); err != nil || still {
 			return core.Outcome{Status: core.InboxSkipped, Note: note}, err

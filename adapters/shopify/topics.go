@@ -13,6 +13,8 @@ const (
 	TopicShopRedact           = "shop/redact"
 	TopicCheckoutsCreate      = "checkouts/create"
 	TopicCheckoutsUpdate      = "checkouts/update"
+	TopicCustomersCreate      = "customers/create"
+	TopicCustomersUpdate      = "customers/update"
 )
 
 // IsOrderTopic reports whether a topic carries a full order body, to be
@@ -44,7 +46,7 @@ func IsCheckoutTopic(topic string) bool {
 // KnownTopic reports whether the adapter handles a topic at all; a
 // delivery with any other topic is acknowledged and ignored.
 func KnownTopic(topic string) bool {
-	return IsOrderTopic(topic) || IsComplianceTopic(topic) || IsCheckoutTopic(topic) ||
+	return IsOrderTopic(topic) || IsComplianceTopic(topic) || IsCheckoutTopic(topic) || IsCustomerTopic(topic) ||
 		topic == TopicRefundsCreate || topic == TopicAppUninstalled
 }
 
@@ -52,5 +54,6 @@ func KnownTopic(topic string) bool {
 // metric labels.
 func Topics() []string {
 	return []string{TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersPaid, TopicOrdersCancelled, TopicRefundsCreate,
-		TopicAppUninstalled, TopicCustomersDataRequest, TopicCustomersRedact, TopicShopRedact, TopicCheckoutsCreate, TopicCheckoutsUpdate}
+		TopicAppUninstalled, TopicCustomersDataRequest, TopicCustomersRedact, TopicShopRedact, TopicCheckoutsCreate, TopicCheckoutsUpdate,
+		TopicCustomersCreate, TopicCustomersUpdate}
 }
