@@ -113,3 +113,56 @@ test(
 		assert_same( array(), $off['order'], 'the field can be turned off' );
 	}
 );
+
+/** A referral object whose client talks to the queued HTTP answers. */
+function cbt_referral_client() {
+	update_option( Creditbridge_Settings::OPT_BRIDGE_URL, 'https://bridge.example.com' );
+	update_option( Creditbridge_Settings::OPT_SHOP_ID, 'shop-7' );
+	update_option( Creditbridge_Settings::OPT_PLUGIN_SECRET, 'plugin-secret-1234' );
+	$GLOBALS['cbt']['user_id'] = 12;
+	return new Creditbridge_Referral(
+		function () {},
+		null,
+		function () {
+			return new Creditbridge_Client( 'https://bridge.example.com', 'shop-7', 'plugin-secret-1234' );
+		}
+	);
+}
+
+test(
+	'referral: My Account shows the share code and link',
+	function () {
+		$ref = cbt_referral_client();
+		cbt_queue_http( 200, json_encode( array( 'signup' => 'approval', 'code' => 'K7Q2M9XA', 'share_link' => 'https://shop.example.com/?ref=K7Q2M9XA', 'partner' => array( 'id' => 'c-12', 'status' => 'pending', 'downline' => 0 ) ) ) );
+		ob_start();
+		$ref->render_share();
+		$html = ob_get_clean();
+		assert_contains( 'K7Q2M9XA', $html );
+		assert_contains( 'value="https://shop.example.com/?ref=K7Q2M9XA"', $html );
+		assert_contains( 'approve', $html, 'a pending partner is told' );
+		$sent = $GLOBALS['cbt']['http_log'][0];
+		assert_same( 'GET', $sent['args']['method'] );
+		assert_contains( '/api/v1/plugin/customers/12/referral', $sent['url'] );
+	}
+);
+
+test(
+	'referral: My Account offers self-signup unless the shop closed it',
+	function () {
+		$ref = cbt_referral_client();
+		cbt_queue_http( 200, json_encode( array( 'signup' => 'open', 'code' => null, 'share_link' => null, 'partner' => null ) ) );
+		ob_start();
+		$ref->render_share();
+		$html = ob_get_clean();
+		assert_contains( 'name="creditbridge_referral_signup"', $html );
+		cbt_queue_http( 200, json_encode( array( 'signup' => 'closed', 'code' => null, 'share_link' => null, 'partner' => null ) ) );
+		ob_start();
+		$ref->render_share();
+		$html = ob_get_clean();
+		assert_not_contains( '<form', $html );
+		cbt_queue_http( 201, json_encode( array( 'signup' => 'open', 'code' => 'NEWCODE1' ) ) );
+		$res = Creditbridge_Referral::fetch( new Creditbridge_Client( 'https://bridge.example.com', 'shop-7', 'plugin-secret-1234' ), '12', true );
+		assert_same( 'NEWCODE1', $res['code'] );
+		assert_same( 'POST', $GLOBALS['cbt']['http_log'][2]['args']['method'] );
+	}
+);

@@ -42,14 +42,25 @@ final class Creditbridge_Referral {
 	private $now;
 
 	/**
+	 * Returns a Creditbridge_Client or null.
+	 *
+	 * @var callable
+	 */
+	private $client_factory;
+
+	const SIGNUP_ACTION = 'creditbridge_referral_signup';
+
+	/**
 	 * Constructor.
 	 *
-	 * @param callable|null $set_cookie Cookie writer (default: setcookie with the site's path and domain).
-	 * @param callable|null $now        Clock.
+	 * @param callable|null $set_cookie     Cookie writer (default: setcookie with the site's path and domain).
+	 * @param callable|null $now            Clock.
+	 * @param callable|null $client_factory Returns a Creditbridge_Client or null.
 	 */
-	public function __construct( $set_cookie = null, $now = null ) {
-		$this->set_cookie = $set_cookie ? $set_cookie : array( __CLASS__, 'send_cookie' );
-		$this->now        = $now ? $now : 'time';
+	public function __construct( $set_cookie = null, $now = null, $client_factory = null ) {
+		$this->set_cookie     = $set_cookie ? $set_cookie : array( __CLASS__, 'send_cookie' );
+		$this->now            = $now ? $now : 'time';
+		$this->client_factory = $client_factory ? $client_factory : array( 'Creditbridge_Client', 'from_options' );
 	}
 
 	/**
@@ -61,6 +72,81 @@ final class Creditbridge_Referral {
 		add_action( 'woocommerce_store_api_checkout_update_order_from_request', array( $this, 'on_store_api_order' ), 10, 2 );
 		add_filter( 'woocommerce_checkout_fields', array( $this, 'checkout_fields' ) );
 		add_action( 'woocommerce_init', array( $this, 'register_block_field' ) );
+		add_action( 'woocommerce_account_' . Creditbridge_Account::ENDPOINT . '_endpoint', array( $this, 'render_share' ), 20 );
+		add_action( 'template_redirect', array( $this, 'handle_signup' ) );
+	}
+
+	/**
+	 * The customer's referral answer from the bridge (code, link, status),
+	 * or a WP_Error.
+	 *
+	 * @param Creditbridge_Client $client   Client.
+	 * @param string              $customer WooCommerce customer id.
+	 * @param bool                $signup   Enrol the customer (self-signup).
+	 * @return array|WP_Error
+	 */
+	public static function fetch( $client, $customer, $signup = false ) {
+		$path = '/api/v1/plugin/customers/' . rawurlencode( (string) $customer ) . '/referral';
+		return $signup ? $client->request( 'POST', $path, array(), null, array( 200, 201 ) ) : $client->request( 'GET', $path, array(), null, array( 200 ) );
+	}
+
+	/**
+	 * My Account (store credit tab): the customer's share code and link, or
+	 * the offer to become a partner when the shop allows self-signup.
+	 */
+	public function render_share() {
+		$client = call_user_func( $this->client_factory );
+		if ( ! $client || ! is_user_logged_in() ) {
+			return;
+		}
+		$ref = self::fetch( $client, (string) get_current_user_id() );
+		if ( is_wp_error( $ref ) ) {
+			return; // the statement above already says when the bridge is unreachable.
+		}
+		echo '<section class="creditbridge-referral"><h3>' . esc_html__( 'Recommend us', 'creditbridge' ) . '</h3>';
+		$code = isset( $ref['code'] ) && is_string( $ref['code'] ) ? $ref['code'] : '';
+		if ( '' !== $code ) {
+			$link   = isset( $ref['share_link'] ) && is_string( $ref['share_link'] ) ? $ref['share_link'] : '';
+			$status = isset( $ref['partner']['status'] ) ? (string) $ref['partner']['status'] : '';
+			echo '<p>' . esc_html__( 'Your referral code:', 'creditbridge' ) . ' <strong>' . esc_html( $code ) . '</strong></p>';
+			if ( '' !== $link ) {
+				echo '<p>' . esc_html__( 'Your link:', 'creditbridge' ) . ' <input type="text" readonly value="' . esc_attr( $link ) . '" size="40"></p>';
+			}
+			if ( 'pending' === $status ) {
+				echo '<p>' . esc_html__( 'The shop still has to approve your partner account; referrals count once it does.', 'creditbridge' ) . '</p>';
+			}
+			echo '<p>' . esc_html__( 'Credit from orders placed through your link appears in your statement above, with its level.', 'creditbridge' ) . '</p>';
+		} elseif ( isset( $ref['signup'] ) && 'closed' !== $ref['signup'] ) {
+			echo '<form method="post">';
+			if ( function_exists( 'wp_nonce_field' ) ) {
+				wp_nonce_field( self::SIGNUP_ACTION, 'creditbridge_referral_nonce' );
+			}
+			echo '<p>' . esc_html__( 'Get your own referral link and earn credit on the orders of the customers you bring.', 'creditbridge' ) . '</p>';
+			echo '<button type="submit" class="button" name="creditbridge_referral_signup" value="1">' . esc_html__( 'Get my referral link', 'creditbridge' ) . '</button></form>';
+		}
+		echo '</section>';
+	}
+
+	/**
+	 * Handles the signup form (POST, nonce, logged-in customer), then
+	 * redirects back to the tab.
+	 */
+	public function handle_signup() {
+		$method = isset( $_SERVER['REQUEST_METHOD'] ) ? sanitize_text_field( wp_unslash( $_SERVER['REQUEST_METHOD'] ) ) : '';
+		if ( 'POST' !== $method || ! isset( $_POST['creditbridge_referral_nonce'] ) ) {
+			return;
+		}
+		$nonce = sanitize_text_field( wp_unslash( $_POST['creditbridge_referral_nonce'] ) );
+		if ( ! is_user_logged_in() || ! wp_verify_nonce( $nonce, self::SIGNUP_ACTION ) ) {
+			wc_add_notice( __( 'Your session expired. Please try again.', 'creditbridge' ), 'error' );
+			return;
+		}
+		$client = call_user_func( $this->client_factory );
+		if ( $client && is_wp_error( self::fetch( $client, (string) get_current_user_id(), true ) ) ) {
+			wc_add_notice( __( 'Your referral link could not be created. Please try again later.', 'creditbridge' ), 'error' );
+		}
+		wp_safe_redirect( wc_get_account_endpoint_url( Creditbridge_Account::ENDPOINT ) );
+		exit;
 	}
 
 	/**
