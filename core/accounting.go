@@ -259,7 +259,8 @@ type ProgramPostingSource interface {
 	// ProgramPostings calls start with the liability (credit outstanding,
 	// vouchers included) before p.From and at p.To, then fn with every
 	// program posting in currency created in p, in transaction order, all
-	// read from one snapshot.
+	// read from one snapshot. A record's Reason carries Kind, OrderID and
+	// OrderNumber only.
 	ProgramPostings(ctx context.Context, shopID int64, currency string, p Period, start func(opening, closing decimal.Decimal) error, fn func(PostingRecord) error) error
 }
 

@@ -114,7 +114,7 @@ func benchChains(client *http.Client, o httpOpts, shopID int64, adminToken strin
 			return nil, err
 		}
 	}
-	const chains = 50
+	const chains = 500
 	var codes []string
 	for c := range chains {
 		sponsor := ""
