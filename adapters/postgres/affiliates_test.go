@@ -11,6 +11,7 @@ import (
 
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/shopspring/decimal"
 )
 
 func (e *earnEnv) aff() postgres.Affiliates { return postgres.Affiliates{Dir: e.dir, Ledger: e.ledger} }
@@ -422,5 +423,46 @@ func TestClaimGuestCredit(t *testing.T) {
 		t.Fatalf("customer after the refund: available %s overdraft %s, want 0 and -3.00", b.Available, b.Overdraft)
 	}
 	e.wantAvail(t, guest, "0")
+	mustAuditClean(t, e.pool)
+}
+
+// TestLevelEarningsProperty: for random tree shapes and referrals, every
+// partner's credit equals the sum, over the orders whose upline it is in,
+// of its level's rule (levels deeper than partner_levels earn nothing).
+func TestLevelEarningsProperty(t *testing.T) {
+	t.Parallel()
+	e := newEarnEnv(t)
+	ctx := context.Background()
+	e.shop.Settings.PartnerLevels = 4
+	for l := 1; l <= 5; l++ { // partner1 2 %, partner2 1 % (from newEarnEnv) are replaced
+		if _, err := e.dir.PutRule(ctx, e.shop.ID, core.Rule{Target: core.TargetDefault, Beneficiary: core.PartnerLevel(l), Mode: core.ModePercent, Value: dec(fmt.Sprint(l))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := rand.New(rand.NewPCG(4, 2))
+	const n = 15
+	sponsor := map[string]string{}
+	for i := range n { // each partner's sponsor is an earlier one (or none): any forest shape
+		id, sp := fmt.Sprintf("f%d", i), ""
+		if i > 0 && r.IntN(4) > 0 {
+			sp = fmt.Sprintf("f%d", r.IntN(i))
+		}
+		sponsor[id] = sp
+		e.savePartner(t, core.Partner{ID: id, Code: fmt.Sprintf("CODE%d", i), SponsorID: sp})
+	}
+	want := map[string]decimal.Decimal{}
+	for o := range 25 {
+		leaf := fmt.Sprintf("f%d", r.IntN(n))
+		e.apply(t, buy(fmt.Sprint(20000+o), fmt.Sprint(100+o), "", "code"+strings.TrimPrefix(leaf, "f"), time.Now()))
+		level := 1
+		for p := leaf; p != "" && level <= e.shop.Settings.PartnerLevels; p = sponsor[p] {
+			want[p] = want[p].Add(dec(fmt.Sprint(level))) // level % of 100.00
+			level++
+		}
+	}
+	for i := range n {
+		id := fmt.Sprintf("f%d", i)
+		e.wantAvail(t, partnerOwner(id), want[id].StringFixed(2))
+	}
 	mustAuditClean(t, e.pool)
 }
