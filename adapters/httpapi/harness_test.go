@@ -159,7 +159,9 @@ func newEnv(t *testing.T, opt envOptions) *env {
 				ClaimGuest: func(ctx context.Context, shop core.Shop, email, platformID string) error { // as cmd/creditbridge wires it
 					_, err := postgres.Affiliates{Dir: e.dir, Ledger: e.ledger}.ClaimGuest(ctx, shop, email, platformID, "shopify:verified-email")
 					return err
-				}},
+				},
+				Customers: e.dir, Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}},
+
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(shop core.Shop) (woocommerce.RefundSource, error) {
 				return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
 			}},
@@ -173,6 +175,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		ShopifySecrets: []string{shopifySecret, shopifyPrevious}, PublicURL: e.base, CustomerTokenTTL: opt.CustomerTokenTTL, MetricsToken: opt.MetricsToken},
 		httpapi.Deps{Log: e.log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: e.dir, Inbox: e.inbox, Ledger: e.ledger},
 			Inbox: e.inbox, Enqueuer: e.enqueuer, Ledger: e.ledger, Redeemer: redeemer,
+			Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}, ActivityLog: postgres.ActivityStore{L: e.ledger}.ActivityEvents,
 			Ready: func(ctx context.Context) error { return e.pool.Ping(ctx) }})
 	served := make(chan struct{})
 	go func() {

@@ -63,6 +63,11 @@ type Deps struct {
 	Ledger   core.Ledger
 	Redeemer *core.Redeemer
 	Vouchers Vouchers // optional (redeem path)
+	// Activities pays activity rewards (optional: without it the events
+	// API answers 404).
+	Activities *core.Activities
+	// ActivityLog lists a customer's activities, newest first (optional).
+	ActivityLog func(ctx context.Context, shopID int64, owner core.Owner, limit int) ([]core.ActivityEvent, error)
 	// Notify is told whose balance an admin adjustment changed (optional).
 	Notify core.BalanceNotifier
 	// Ready reports whether dependencies answer (PostgreSQL, Redis, schema).

@@ -1,6 +1,7 @@
 package shopify
 
 import (
+	"context"
 	"strings"
 
 	"github.com/creditbridge/creditbridge/core"
@@ -33,4 +34,27 @@ func ParseCustomer(body []byte) (Customer, error) {
 		return Customer{}, core.Errorf(core.EINVALID, "shopify customer payload: id is missing")
 	}
 	return Customer{ID: string(p.ID), Email: strings.TrimSpace(string(p.Email)), VerifiedEmail: p.VerifiedEmail != nil && *p.VerifiedEmail}, nil
+}
+
+// claimGuest moves the guest credit of a customer's verified e-mail to the
+// customer (customers/create and customers/update); it returns what it did.
+func (p *Processor) claimGuest(ctx context.Context, shop core.Shop, body []byte) (string, error) {
+	c, err := ParseCustomer(body)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case p.ClaimGuest == nil:
+		return "guest claims disabled", nil
+	case !c.VerifiedEmail || c.Email == "":
+		return "e-mail not verified: guest credit stays", nil
+	}
+	err = p.ClaimGuest(ctx, shop, c.Email, c.ID)
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		return "no guest credit for this e-mail", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return "guest credit claimed", nil
 }

@@ -59,6 +59,17 @@ type Processor struct {
 	// registered customer platformID (customers/create and
 	// customers/update with a verified e-mail); nil ignores those topics.
 	ClaimGuest func(ctx context.Context, shop core.Shop, email, platformID string) error
+	// Customers records a new customer and their marketing consent
+	// (customers/create); nil skips it.
+	Customers CustomerRegistrar
+	// Activities pays the "account_created" activity reward on
+	// customers/create (when the shop configures it); nil skips it.
+	Activities *core.Activities
+}
+
+// CustomerRegistrar records customers (postgres.Directory).
+type CustomerRegistrar interface {
+	RegisterCustomer(ctx context.Context, shop core.Shop, c core.CustomerRef, consent *bool, locale string) (core.Owner, error)
 }
 
 var _ core.EventHandler = (*Processor)(nil)
@@ -120,24 +131,37 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "checkout hold refreshed"}, p.OnCheckout(ctx, shop, c)
 	case IsCustomerTopic(ev.Topic):
-		c, err := ParseCustomer(ev.Payload)
+		note := ""
+		if ev.Topic == TopicCustomersCreate {
+			c, err := ParseCustomerCreated(ev.Payload)
+			if err != nil {
+				return core.Outcome{}, err
+			}
+			owner := core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(c.CustomerID)}
+			if p.Customers != nil {
+				if owner, err = p.Customers.RegisterCustomer(ctx, shop, core.CustomerRef{PlatformID: c.CustomerID, Email: c.Email}, c.Consent, ""); err != nil {
+					return core.Outcome{}, err
+				}
+			}
+			note = "customer recorded"
+			if p.Activities != nil {
+				a, err := p.Activities.Record(ctx, shop, core.ActivityRequest{Kind: "account_created", Owner: owner, Key: "shopify-customer-" + c.CustomerID})
+				if err != nil {
+					return core.Outcome{}, err
+				}
+				note = "account_created " + string(a.Status)
+			}
+		}
+		claimed, err := p.claimGuest(ctx, shop, ev.Payload)
 		if err != nil {
 			return core.Outcome{}, err
 		}
-		switch {
-		case p.ClaimGuest == nil:
-			return core.Outcome{Status: core.InboxSkipped, Note: "guest claims disabled"}, nil
-		case !c.VerifiedEmail || c.Email == "":
-			return core.Outcome{Status: core.InboxSkipped, Note: "e-mail not verified: guest credit stays"}, nil
+		if note == "" {
+			note = claimed
+		} else {
+			note += "; " + claimed
 		}
-		err = p.ClaimGuest(ctx, shop, c.Email, c.ID)
-		if core.ErrorCode(err) == core.ENOTFOUND {
-			return core.Outcome{Status: core.InboxSkipped, Note: "no guest credit for this e-mail"}, nil
-		}
-		if err != nil {
-			return core.Outcome{}, err
-		}
-		return core.Outcome{Status: core.InboxProcessed, Note: "guest credit claimed"}, nil
+		return core.Outcome{Status: core.InboxProcessed, Note: note}, nil
 	case ev.Topic == TopicAppUninstalled:
 		if still, note, err := p.stillInstalled(ctx, shop); err != nil || still {
 			return core.Outcome{Status: core.InboxSkipped, Note: note}, err

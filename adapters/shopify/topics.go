@@ -13,8 +13,7 @@ const (
 	TopicShopRedact           = "shop/redact"
 	TopicCheckoutsCreate      = "checkouts/create"
 	TopicCheckoutsUpdate      = "checkouts/update"
-	TopicCustomersCreate      = "customers/create"
-	TopicCustomersUpdate      = "customers/update"
+	TopicCustomersUpdate      = "customers/update" // TopicCustomersCreate: customer.go
 )
 
 // IsOrderTopic reports whether a topic carries a full order body, to be
