@@ -78,9 +78,12 @@ type Deps struct {
 }
 
 // HealthReader reads what the bridge knows about a shop's connection;
-// pollTopic is the inbox topic of polled orders (not webhooks).
+// pollTopic is the inbox topic of polled orders (not webhooks). It also
+// records the webhook deliveries the bridge refused for a shop, as the
+// shop's last failure.
 type HealthReader interface {
 	ShopHealth(ctx context.Context, shopID int64, pollTopic string) (core.ShopHealth, error)
+	RecordRefusedWebhook(ctx context.Context, shopID int64, at time.Time, reason string) error
 }
 
 // Server holds the handlers.
