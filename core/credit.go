@@ -45,6 +45,10 @@ type FrozenRate struct {
 	// CapOrder, CapCustomerYear); Uncapped is Full before it.
 	Cap      string              `json:"cap,omitempty"`
 	Uncapped decimal.NullDecimal `json:"uncapped,omitempty"`
+	// Multiplier of the campaign that covered the line when it first
+	// earned (Campaign names it); already part of Full.
+	Multiplier decimal.NullDecimal `json:"multiplier,omitempty"`
+	Campaign   string              `json:"campaign,omitempty"`
 }
 
 // Key identifies the rate's slot in an order's credit state.
@@ -182,6 +186,12 @@ func FreezeRatesWith(s ShopSettings, o Order, have []FrozenRate, rules RuleSet, 
 				LineNet: decimal.NewNullDecimal(l.NetTotal), LineBase: decimal.NewNullDecimal(lineBase),
 				Quantity: l.Quantity, Rounding: rounding}
 			full := rule.LineCredit(l, lineBase)
+			if b.name == BeneficiaryBuyer && len(s.Campaigns) > 0 { // campaign multiplier, frozen with the rate
+				if m, name, ok := s.CampaignFor(l, o.CreatedAt, s.Location()); ok {
+					full, r.Multiplier, r.Campaign = full.Mul(m), decimal.NewNullDecimal(m), name
+					r.Rule += " ×" + m.String() + " (" + name + ")"
+				}
+			}
 			if full.GreaterThan(l.NetTotal) {
 				r.Cap, r.Uncapped = CapArticle, decimal.NewNullDecimal(full)
 				full = l.NetTotal

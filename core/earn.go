@@ -75,11 +75,20 @@ type Earner struct {
 	Redeemer  *Redeemer // optional: captures holds for credit used on the order
 	Now       func() time.Time
 	Notify    BalanceNotifier // optional
-	// AfterOrder, when set, is called after a snapshot that is not stale
-	// was applied and committed (program types such as the second-purchase
-	// offer). Its error fails the event, which is retried: it must be
-	// idempotent.
-	AfterOrder func(ctx context.Context, shop Shop, o Order, buyer Owner) error
+	// AfterOrder, when set, follows the orders of the shops it wants
+	// (program types such as the second-purchase offer).
+	AfterOrder OrderFollower
+}
+
+// OrderFollower is told about applied orders.
+type OrderFollower interface {
+	// Follows reports whether the follower acts on the shop's orders.
+	Follows(shop Shop) bool
+	// OrderApplied is called after a snapshot that is not stale was
+	// applied and committed. It must be idempotent: its error fails the
+	// event, which is retried (for a followed shop the event is marked
+	// processed only after the follower succeeded).
+	OrderApplied(ctx context.Context, shop Shop, o Order, buyer Owner) error
 }
 
 // ApplyOrder applies an order snapshot (see DESIGN §2).
@@ -108,7 +117,12 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 		return res, err
 	}
 	rs := NewRuleSet(rules)
-	err = e.Orders.WithOrder(ctx, shop.ID, o.OrderID, func(tx OrderTx) error {
+	follow := e.AfterOrder != nil && e.AfterOrder.Follows(shop)
+	octx := ctx
+	if follow {
+		octx = WithInboxMark(ctx, nil) // the event is finished once the follower succeeded
+	}
+	err = e.Orders.WithOrder(octx, shop.ID, o.OrderID, func(tx OrderTx) error {
 		res = ApplyResult{}
 		st, err := tx.State(ctx)
 		if err != nil {
@@ -160,8 +174,8 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 	}
 	e.settleOverdrafts(ctx, shop, res.Posted)
 	e.notify(ctx, shop, res)
-	if e.AfterOrder != nil && !res.Stale {
-		if err := e.AfterOrder(ctx, shop, o, buyer); err != nil {
+	if follow && !res.Stale {
+		if err := e.AfterOrder.OrderApplied(ctx, shop, o, buyer); err != nil {
 			return res, err
 		}
 	}

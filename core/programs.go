@@ -25,6 +25,9 @@ type ProgramSettings struct {
 	// SecondPurchase: bonus credit after the first paid order, usable for
 	// a number of days (core/secondpurchase.go); nil: off.
 	SecondPurchase *SecondPurchaseSettings `json:"second_purchase,omitempty"`
+	// Campaigns: time-limited multipliers on the buyer's credit
+	// (core/campaign.go).
+	Campaigns []Campaign `json:"campaigns,omitempty"`
 	// Notifications: webhooks, e-mail, reminders (core/notify.go).
 	NotifySettings
 }
@@ -63,6 +66,14 @@ func (p ProgramSettings) Validate() error {
 	}
 	if p.ExpiryNoticeDays < 0 || p.ExpiryNoticeDays > 365 {
 		return Errorf(EINVALID, "expiry_notice_days must be 0..365")
+	}
+	if len(p.Campaigns) > 20 {
+		return Errorf(EINVALID, "at most 20 campaigns")
+	}
+	for _, c := range p.Campaigns {
+		if err := c.Validate(); err != nil {
+			return err
+		}
 	}
 	if p.SecondPurchase != nil {
 		if err := p.SecondPurchase.Validate(); err != nil {

@@ -29,11 +29,8 @@ func TestSecondPurchaseWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := postgres.SecondPurchaseStore{L: e.ledger}
-	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: e.dir, Ledger: e.ledger, Now: e.clock.Now,
-		AfterOrder: func(ctx context.Context, shop core.Shop, o core.Order, buyer core.Owner) error {
-			return sp.OrderApplied(ctx, shop, o, buyer, e.clock.Now())
-		}}
+	sp := postgres.SecondPurchaseStore{L: e.ledger, Now: e.clock.Now}
+	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: e.dir, Ledger: e.ledger, Now: e.clock.Now, AfterOrder: sp}
 	order := func(id, customer string, placed time.Time, paid, cancelled bool) {
 		t.Helper()
 		e.clock.Set(placed.Add(time.Minute))

@@ -15,8 +15,14 @@ import (
 // one row per customer in second_purchase_offers, changed under a lock on
 // the customer together with its ledger transactions.
 type SecondPurchaseStore struct {
-	L *LedgerStore
+	L   *LedgerStore
+	Now func() time.Time // nil: time.Now
 }
+
+var _ core.OrderFollower = SecondPurchaseStore{}
+
+// Follows reports whether the shop runs the offer (core.OrderFollower).
+func (s SecondPurchaseStore) Follows(shop core.Shop) bool { return shop.Settings.SecondPurchase != nil }
 
 type offerRow struct {
 	firstOrder string
@@ -45,10 +51,14 @@ func (s SecondPurchaseStore) lock(ctx context.Context, tx pgx.Tx, shopID int64, 
 }
 
 // OrderApplied updates a customer's offer after an order snapshot was
-// applied: the first paid order opens it (and grants the bonus), a second
-// paid order placed in the window uses it, and the first order cancelled
-// or fully refunded while it is open ends it. now dates the decision.
-func (s SecondPurchaseStore) OrderApplied(ctx context.Context, shop core.Shop, o core.Order, buyer core.Owner, now time.Time) error {
+// applied (core.OrderFollower): the first paid order opens it (and grants
+// the bonus), a second paid order placed in the window uses it, and the
+// first order cancelled or fully refunded while it is open ends it.
+func (s SecondPurchaseStore) OrderApplied(ctx context.Context, shop core.Shop, o core.Order, buyer core.Owner) error {
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
 	cfg := shop.Settings.SecondPurchase
 	if cfg == nil || buyer.Kind != core.OwnerCustomer || o.Currency != shop.Currency {
 		return nil

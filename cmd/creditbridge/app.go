@@ -155,10 +155,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		Log: log, Notify: mfNotifier.Notify}
 	// --- end Shopify app ---
 	// Second purchase within N days: the first paid order opens the offer.
-	secondPurchase := postgres.SecondPurchaseStore{L: a.ledger}
-	a.earner.AfterOrder = func(ctx context.Context, shop core.Shop, o core.Order, buyer core.Owner) error {
-		return secondPurchase.OrderApplied(ctx, shop, o, buyer, time.Now())
-	}
+	a.earner.AfterOrder = postgres.SecondPurchaseStore{L: a.ledger}
 	a.notify = &postgres.NotifyStore{L: a.ledger}
 	if cfg.SMTPHost != "" {
 		if a.mail, err = mail.New(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
