@@ -141,7 +141,9 @@ func (s *Server) wooWebhook(c *fiber.Ctx) error {
 	if err := woocommerce.VerifyWebhook(body, c.Get(woocommerce.SignatureHeader), shop.Secrets.WebhookSecret); err != nil {
 		return s.refuse(c, "woocommerce", "signature", fiber.StatusUnauthorized, core.ErrorMessage(err))
 	}
-	topic := c.Get(woocommerce.TopicHeader)
+	// The topic header is not signed: what the delivery does is read
+	// from the body (an order snapshot or an id-only deletion notice).
+	topic := woocommerce.EffectiveTopic(c.Get(woocommerce.TopicHeader), body)
 	key, _, kerr := wooEventKey(body)
 	if topic == woocommerce.TopicOrderDeleted || kerr != nil {
 		// No modification time to key on: key on the delivery (or the bytes).
@@ -153,9 +155,6 @@ func (s *Server) wooWebhook(c *fiber.Ctx) error {
 		if topic == woocommerce.TopicOrderDeleted {
 			key = "deleted:" + key
 		}
-	}
-	if topic == "" {
-		topic = "unknown"
 	}
 	return s.store(c, core.InboxEvent{ShopID: shop.ID, Platform: core.PlatformWooCommerce, EventKey: key, Topic: topic, ShopDomain: shop.Domain, Payload: body}, start)
 }
