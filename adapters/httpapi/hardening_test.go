@@ -4,9 +4,14 @@ package httpapi_test
 // before its fix.
 
 import (
+	"math"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/adapters/shopify/payload"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce/wcfake"
 )
@@ -57,6 +62,52 @@ func TestWooTopicHeaderCannotReverseCredit(t *testing.T) {
 	}
 	if st := e.inboxStatuses(); st["dead"] != 0 {
 		t.Fatalf("inbox statuses %v", st)
+	}
+	e.auditOK(s.ID)
+}
+
+// TestAbsurdRefundQuantitiesAreDeadLetters: refund quantities that
+// overflowed the refunded-units sum minted 9,223,372,036,854,775,807.00 EUR
+// on a one-unit order. Refunds beyond the sanity bound or beyond what was
+// ordered are dead letters with their reason; the books keep the order's
+// real credit.
+func TestAbsurdRefundQuantitiesAreDeadLetters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	s := e.shopifyShop("absurd-refund.myshopify.com")
+	e.putRules(s, map[string]any{"target": "default", "mode": "fixed", "value": "1.00"})
+	t0 := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	ord := payload.Order{ID: 5600000000001, Number: 1, CustomerID: 6200000000001, Email: "buyer@example.com", Currency: "EUR", Financial: "paid",
+		UpdatedAt: t0, Lines: []payload.Line{{ID: 9101, ProductID: 1, VariantID: 2, SKU: "ONE", Title: "One", Quantity: 1, Price: "10.00"}}}
+	must(t, e.shopifyWebhook(s.Domain, shopify.TopicOrdersPaid, "evt-paid", payload.OrderJSON(ord), shopifySecret), http.StatusOK)
+	e.drain()
+	// (2^63−1) + 3 refunded units wrapped around to −(2^63−2).
+	must(t, e.shopifyWebhook(s.Domain, shopify.TopicRefundsCreate, "evt-r1", payload.RefundJSON(ord.ID, 1, 9101, math.MaxInt64, "EUR", t0.Add(time.Hour)), shopifySecret), http.StatusOK)
+	must(t, e.shopifyWebhook(s.Domain, shopify.TopicRefundsCreate, "evt-r2", payload.RefundJSON(ord.ID, 2, 9101, 3, "EUR", t0.Add(2*time.Hour)), shopifySecret), http.StatusOK)
+	e.drain()
+	if b := e.balance(s, "6200000000001"); b.Available != "1.00" {
+		t.Fatalf("balance %+v, want the order's 1.00", b)
+	}
+	dl := e.deadLetters(s, s.AdminToken)
+	if len(dl) != 2 {
+		t.Fatalf("dead letters %+v, want both refunds", dl)
+	}
+	reasons := dl[0].LastError + " | " + dl[1].LastError
+	if !strings.Contains(reasons, "quantity 9223372036854775807 is outside 0..1000000") || !strings.Contains(reasons, "refunds return 3 unit(s) of line 9101, which has 1") {
+		t.Fatalf("dead letter reasons %q", reasons)
+	}
+	for _, d := range dl {
+		if d.Attempts.String() != "1" {
+			t.Fatalf("dead letter after %s attempts, want 1: %+v", d.Attempts, d)
+		}
+	}
+	// A line total beyond the sane bound is refused too.
+	huge := ord
+	huge.ID, huge.Lines = 5600000000002, []payload.Line{{ID: 9201, ProductID: 1, VariantID: 2, SKU: "X", Title: "X", Quantity: 1, Price: "1000000000001.00"}}
+	must(t, e.shopifyWebhook(s.Domain, shopify.TopicOrdersPaid, "evt-huge", payload.OrderJSON(huge), shopifySecret), http.StatusOK)
+	e.drain()
+	if dl := e.deadLetters(s, s.AdminToken); len(dl) != 3 {
+		t.Fatalf("dead letters %+v, want the huge order too", dl)
 	}
 	e.auditOK(s.ID)
 }

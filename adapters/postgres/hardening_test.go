@@ -1,0 +1,68 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/postgres"
+	"github.com/creditbridge/creditbridge/core"
+)
+
+// TestAuditFlagsCreditBeyondOrders: credit no order could have earned (a
+// minted earn, an over-generous give-back) is an audit error, while the
+// order's real earnings are not.
+func TestAuditFlagsCreditBeyondOrders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEarnEnv(t)
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0, true, false)); err != nil {
+		t.Fatal(err)
+	}
+	clean := func() core.AuditReport {
+		t.Helper()
+		r, err := postgres.Audit(ctx, e.pool, e.shop.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := clean(); !r.OK() {
+		t.Fatalf("a genuine order fails the audit:\n%s", r)
+	}
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
+	// Line 1 (3 shirts at 2.50) can earn 7.50 at most.
+	mint := core.Transaction{ShopID: e.shop.ID, Key: "order:5001:line:1:buyer:earn:v9", Reason: core.Reason{Kind: core.ReasonEarn, OrderID: "5001", LineID: "1", Beneficiary: "buyer"},
+		Postings: []core.Posting{
+			{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramIssued, Amount: dec("-1000000.00")},
+			{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("1000000.00")}}}
+	if _, err := e.ledger.Post(ctx, mint); err != nil {
+		t.Fatal(err)
+	}
+	r := clean()
+	if r.OK() || !strings.Contains(r.String(), core.CheckEarnedBound) || !strings.Contains(r.String(), "order 5001 line 1 (buyer)") {
+		t.Fatalf("a minted earn passes the audit:\n%s", r)
+	}
+
+	// Another shop's owner given back credit it never spent.
+	e2 := newEarnEnv(t)
+	if _, err := e2.earner.ApplyOrder(ctx, e2.shop, order(t0, true, false)); err != nil {
+		t.Fatal(err)
+	}
+	back := core.Transaction{ShopID: e2.shop.ID, Key: "order:5001:redeem:v1", Reason: core.Reason{Kind: core.ReasonRedeemReversal, OrderID: "5001"},
+		Postings: []core.Posting{
+			{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramRedeemed, Amount: dec("-50.00")},
+			{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("50.00")}}}
+	if _, err := e2.ledger.Post(ctx, back); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := postgres.Audit(ctx, e2.pool, e2.shop.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.OK() || !strings.Contains(r2.String(), "customer:c:77 holds") {
+		t.Fatalf("credit given back beyond what was earned passes the audit:\n%s", r2)
+	}
+}
