@@ -33,17 +33,47 @@ test(
 );
 
 test(
-	'coupon: data is a customer-bound single-use fixed_cart discount of the quoted amount',
+	'coupon: data is a customer-bound fixed_cart discount of the quoted amount',
 	function () {
 		$d = Creditbridge_Coupon::build_data( 'cb-123', cbt_quote(), array( 'Ann@Example.com', 'billing@example.com', 'ann@example.com' ) );
 		assert_same( 'fixed_cart', $d['discount_type'] );
 		assert_same( '10.00', $d['amount'] );
 		assert_same( false, $d['individual_use'] );
-		assert_same( 1, $d['usage_limit'] );
-		assert_same( 1, $d['usage_limit_per_user'] );
 		assert_same( array( 'ann@example.com', 'billing@example.com' ), $d['email_restrictions'] );
 		assert_same( false, $d['free_shipping'] );
 		assert_true( is_array( Creditbridge_Coupon::build_data( 'CB-123', cbt_quote(), array( 'a@example.com' ) ) ), 'case-insensitive code' );
+	}
+);
+
+test(
+	'coupon: the virtual coupon carries no usage limits (block checkout would die on them)',
+	function () {
+		// Pinned on purpose. A virtual coupon (woocommerce_get_shop_coupon_data)
+		// has no data store. With usage_limit_per_user > 0 the block checkout
+		// (POST /wc/store/v1/checkout, StoreApi OrderController::
+		// validate_coupon_usage_limit, WooCommerce 9.0 to 10.0) calls
+		// get_tentative_usages_for_user() on that null data store: a fatal
+		// error, seen on WooCommerce 9.8.5. A usage_limit would only add the
+		// same kind of data store lookups. Single use is enforced by the hold:
+		// the bridge captures a hold once.
+		$d = Creditbridge_Coupon::build_data( 'cb-123', cbt_quote(), array( 'ann@example.com' ) );
+		assert_same(
+			array(
+				'discount_type'        => 'fixed_cart',
+				'amount'               => '10.00',
+				'individual_use'       => false,
+				'usage_limit'          => 0,
+				'usage_limit_per_user' => 0,
+				'email_restrictions'   => array( 'ann@example.com' ),
+				'free_shipping'        => false,
+				'exclude_sale_items'   => false,
+				'description'          => 'Store credit',
+			),
+			$d
+		);
+		foreach ( array( 'usage_limit', 'usage_limit_per_user', 'limit_usage_to_x_items' ) as $limit ) {
+			assert_true( empty( $d[ $limit ] ), $limit . ' must be empty on the virtual coupon' );
+		}
 	}
 );
 

@@ -83,8 +83,9 @@ final class Creditbridge_Coupon {
 			'discount_type'        => 'fixed_cart',
 			'amount'               => (string) $quote['amount'],
 			'individual_use'       => false,
-			'usage_limit'          => 1,
-			'usage_limit_per_user' => 1,
+			// No usage limits: see the class comment (block checkout fatal).
+			'usage_limit'          => 0,
+			'usage_limit_per_user' => 0,
 			'email_restrictions'   => $list,
 			'free_shipping'        => false,
 			'exclude_sale_items'   => false,
