@@ -39,6 +39,11 @@ type ShopSettings struct {
 	MinOrder    decimal.NullDecimal `json:"min_order,omitempty"`
 	// VoucherDays is how long a voucher code is valid (default 90).
 	VoucherDays int `json:"voucher_days,omitempty"`
+	// KeepCreditOnRefund keeps the credit a customer spent on an order
+	// when the order is refunded. By default (false) a full refund gives
+	// it all back and a partial refund gives back the refunded share; a
+	// cancellation always gives it back.
+	KeepCreditOnRefund bool `json:"keep_credit_on_refund,omitempty"`
 }
 
 // HoldTTL returns the hold expiry duration.

@@ -111,3 +111,4 @@ func TestAbsurdRefundQuantitiesAreDeadLetters(t *testing.T) {
 	}
 	e.auditOK(s.ID)
 }
+
