@@ -105,7 +105,9 @@ func TestRefundGivesBackSpentCredit(t *testing.T) {
 		t.Fatalf("quote %+v", q)
 	}
 	at := t0.Add(time.Minute)
-	coupons := func() []map[string]any { return []map[string]any{{"code": q.CouponCode, "discount": "10.00", "discount_tax": "1.90"}} }
+	coupons := func() []map[string]any {
+		return []map[string]any{{"code": q.CouponCode, "discount": "10.00", "discount_tax": "1.90"}}
+	}
 	spec := orderSpec{ID: 3002, Status: "processing", Modified: at, CartKey: cart, Lines: []string{"40.00", "20.00"}, Coupons: coupons()}
 	e.webhook(reg, buildOrder(t, spec))
 	// 20.00 − 10.00 spent + 4.00 + 2.00 earned

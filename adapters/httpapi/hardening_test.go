@@ -111,4 +111,3 @@ func TestAbsurdRefundQuantitiesAreDeadLetters(t *testing.T) {
 	}
 	e.auditOK(s.ID)
 }
-
