@@ -22,7 +22,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTPAddr != ":8080" || c.SweepAfter != 2*time.Minute || c.Role != "all" || c.ShopifyAPIVersion != "2025-01" {
+	if c.HTTPAddr != ":8080" || c.SweepAfter != 2*time.Minute || c.Role != "all" || c.ShopifyAPIVersion != "2026-04" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }

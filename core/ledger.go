@@ -333,18 +333,35 @@ type StatementEntry struct {
 
 // StatementQuery selects a page of an owner's statement, newest first.
 // Before is the cursor: only entries with Seq < Before (0 = from newest).
+// After pages the other way: the entries with Seq > After closest to it
+// (still returned newest first); Before wins when both are set.
+//
+// HideHolds leaves out hold placements and releases (hold_place,
+// hold_void, hold_expire): each only moves credit between available and
+// held, so for a customer they are noise (one pair per cart visit). The
+// ledger keeps them and the merchant sees them.
 type StatementQuery struct {
-	ShopID   int64
-	Currency string
-	Owner    Owner
-	Before   int64
-	Limit    int
+	ShopID    int64
+	Currency  string
+	Owner     Owner
+	Before    int64
+	After     int64
+	Limit     int
+	HideHolds bool
 }
 
-// StatementPage is a page of a statement. NextBefore is 0 on the last page.
+// StatementPage is a page of a statement. NextBefore is 0 on the last
+// page (the oldest entries), PrevAfter is 0 on the first (the newest).
 type StatementPage struct {
 	Entries    []StatementEntry `json:"entries"`
 	NextBefore int64            `json:"next_before,omitempty"`
+	PrevAfter  int64            `json:"prev_after,omitempty"`
+}
+
+// HoldOnly reports whether a reason only moves credit between an owner's
+// available and held buckets (see StatementQuery.HideHolds).
+func HoldOnly(k ReasonKind) bool {
+	return k == ReasonHoldPlace || k == ReasonHoldVoid || k == ReasonHoldExpire
 }
 
 // HoldStatus is the life-cycle state of a hold.

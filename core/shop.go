@@ -5,7 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -44,7 +47,21 @@ type ShopSettings struct {
 	// it all back and a partial refund gives back the refunded share; a
 	// cancellation always gives it back.
 	KeepCreditOnRefund bool `json:"keep_credit_on_refund,omitempty"`
+	// Locale is the language of the shop's pages ("de", "en", "de-DE";
+	// empty: the visitor's browser decides).
+	Locale string `json:"locale,omitempty"`
+	// TimeZone is the IANA time zone dates are shown in (empty: UTC).
+	TimeZone string `json:"time_zone,omitempty"`
+	// DiscountLabel is what customers see for credit applied at checkout
+	// (empty: "Store credit" in their language). Redemptions are never
+	// recognised by it.
+	DiscountLabel string `json:"discount_label,omitempty"`
 }
+
+// MaxDiscountLabel bounds ShopSettings.DiscountLabel (in characters).
+const MaxDiscountLabel = 60
+
+var localeRe = regexp.MustCompile(`^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$`)
 
 // HoldTTL returns the hold expiry duration.
 func (s ShopSettings) HoldTTL() time.Duration {
@@ -76,6 +93,17 @@ func (s ShopSettings) Validate() error {
 	}
 	if s.MinOrder.Valid && s.MinOrder.Decimal.IsNegative() {
 		return Errorf(EINVALID, "min_order must not be negative")
+	}
+	if s.Locale != "" && (len(s.Locale) > 35 || !localeRe.MatchString(s.Locale)) {
+		return Errorf(EINVALID, "locale must be a language tag such as de or en-US")
+	}
+	if s.TimeZone != "" {
+		if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" {
+			return Errorf(EINVALID, "time_zone must be an IANA time zone such as Europe/Berlin")
+		}
+	}
+	if utf8.RuneCountInString(s.DiscountLabel) > MaxDiscountLabel || strings.ContainsAny(s.DiscountLabel, "<>{}\n\r") {
+		return Errorf(EINVALID, "discount_label must be at most %d characters without < > { } or line breaks", MaxDiscountLabel)
 	}
 	return nil
 }

@@ -267,36 +267,9 @@ func StatementView(cur string, page core.StatementPage) fiber.Map {
 	return out
 }
 
-// Describe renders a reason as one human line for statements.
-func Describe(r core.Reason) string {
-	var b strings.Builder
-	label := map[core.ReasonKind]string{
-		core.ReasonEarn: "Earned", core.ReasonEarnReversal: "Reversed (refund/cancellation)", core.ReasonHoldPlace: "Reserved at checkout",
-		core.ReasonHoldCapture: "Used on order", core.ReasonHoldVoid: "Reservation released", core.ReasonHoldExpire: "Reservation expired",
-		core.ReasonRedeem: "Used on order", core.ReasonRedeemReversal: "Returned (order cancelled)", core.ReasonOverdraftSettle: "Overdraft paid back",
-		core.ReasonVoucherIssue: "Turned into voucher", core.ReasonVoucherSettle: "Voucher used", core.ReasonVoucherReturn: "Voucher expired, credit returned",
-		core.ReasonMature: "Became available", core.ReasonAdjustment: "Adjustment",
-	}[r.Kind]
-	if label == "" {
-		label = string(r.Kind)
-	}
-	b.WriteString(label)
-	if r.OrderNumber != "" {
-		b.WriteString(" · Order " + r.OrderNumber)
-	} else if r.OrderID != "" {
-		b.WriteString(" · Order " + r.OrderID)
-	}
-	if r.Product != "" {
-		b.WriteString(" · " + r.Product)
-	}
-	if r.Beneficiary != "" && r.Beneficiary != core.BeneficiaryBuyer {
-		b.WriteString(" · referral (" + r.Beneficiary + ")")
-	}
-	if r.Kind == core.ReasonAdjustment && r.Note != "" {
-		b.WriteString(" · " + r.Note)
-	}
-	return b.String()
-}
+// Describe renders a reason as one English line for statements (see
+// DescribeIn for other languages).
+func Describe(r core.Reason) string { return DescribeIn(englishUTC, r) }
 
 // scopedOwner resolves :shop (access-checked) and :customer.
 func (s *Server) scopedOwner(c *fiber.Ctx) (core.Shop, core.Owner, error) {

@@ -39,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/i18n"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/core"
@@ -57,11 +58,10 @@ type ShopifyAppConfig struct {
 	// HTTPClient sends the OAuth and Admin API requests (default: a
 	// client with a 15 s timeout). Tests route it to shopifyfake.
 	HTTPClient *http.Client
-	// FunctionAPIType and FunctionTitle find the discount Function the
-	// automatic discount runs (defaults "discount" and
-	// "creditbridge-discount", the extension in adapters/shopify/extensions).
-	FunctionAPIType string
-	FunctionTitle   string
+	// FunctionHandle is the handle of the discount Function the automatic
+	// discount runs (default admin.FunctionHandle, the extension in
+	// adapters/shopify/app/extensions).
+	FunctionHandle string
 	// DiscountTitle is the automatic discount's title (default "Store credit").
 	DiscountTitle string
 	// Now is the clock (default time.Now).
@@ -70,7 +70,7 @@ type ShopifyAppConfig struct {
 
 // DefaultShopifyScopes are the scopes the bridge needs (see
 // adapters/shopify/app/shopify.app.toml).
-const DefaultShopifyScopes = "read_orders,read_customers,write_customers,read_discounts,write_discounts"
+const DefaultShopifyScopes = admin.DefaultScopes
 
 const (
 	oauthStateCookie    = "cb_shopify_state"
@@ -111,11 +111,8 @@ func (s *Server) appCfg() ShopifyAppConfig {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
-	if c.FunctionAPIType == "" {
-		c.FunctionAPIType = "discount"
-	}
-	if c.FunctionTitle == "" {
-		c.FunctionTitle = "creditbridge-discount"
+	if c.FunctionHandle == "" {
+		c.FunctionHandle = admin.FunctionHandle
 	}
 	if c.DiscountTitle == "" {
 		c.DiscountTitle = "Store credit"
@@ -320,11 +317,7 @@ func (s *Server) InstallShopify(ctx context.Context, domain string, tok admin.To
 // setupDiscount creates the automatic discount running the credit
 // Function.
 func (s *Server) setupDiscount(ctx context.Context, cl *admin.Client, cfg ShopifyAppConfig) (string, error) {
-	fn, err := cl.FindFunctionID(ctx, cfg.FunctionAPIType, cfg.FunctionTitle)
-	if err != nil {
-		return "", fmt.Errorf("find the discount Function: %w", err)
-	}
-	id, err := cl.CreateAutomaticCreditDiscount(ctx, fn, cfg.DiscountTitle)
+	id, err := cl.CreateAutomaticCreditDiscount(ctx, cfg.FunctionHandle, cfg.DiscountTitle)
 	if err != nil {
 		return "", fmt.Errorf("create the automatic discount: %w", err)
 	}
@@ -391,8 +384,6 @@ func (s *Server) shopifyDiscount(c *fiber.Ctx) error {
 
 // ---- embedded settings page ----
 
-var appPage = template.Must(template.New("app").Parse(appPageHTML))
-
 // shopifyAppPage serves the embedded settings page. It holds no data:
 // the script asks App Bridge for a session token and calls the admin JSON
 // API with it.
@@ -405,9 +396,9 @@ func (s *Server) shopifyAppPage(c *fiber.Ctx) error {
 		return core.Errorf(core.EINVALID, "shop must be a *.myshopify.com domain")
 	}
 	nonce := randomToken("", 16)
-	var b strings.Builder
-	if err := appPage.Execute(&b, map[string]string{"APIKey": s.cfg.ShopifyClientID, "Shop": shop, "Nonce": nonce}); err != nil {
-		return fmt.Errorf("httpapi: render app page: %w", err)
+	out, err := render("admin_app.html", map[string]string{"APIKey": s.cfg.ShopifyClientID, "Shop": shop, "Nonce": nonce})
+	if err != nil {
+		return err
 	}
 	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"' https://cdn.shopify.com; style-src 'self' 'nonce-"+nonce+"'; "+
 		"img-src 'self' data: https://cdn.shopify.com; connect-src 'self' https://*.shopify.com; object-src 'none'; base-uri 'none'; form-action 'self'; "+
@@ -416,7 +407,7 @@ func (s *Server) shopifyAppPage(c *fiber.Ctx) error {
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Type("html", "utf-8")
-	return c.SendString(b.String())
+	return c.SendString(out)
 }
 
 // ---- app proxy: customer statement ----
@@ -436,8 +427,6 @@ func liquidHTML(s string) template.HTML {
 	e = strings.ReplaceAll(e, "}", "&#125;")
 	return template.HTML(e) //nolint:gosec // escaped above
 }
-
-var proxyPage = template.Must(template.New("proxy").Funcs(template.FuncMap{"lq": liquidHTML}).Parse(proxyPageHTML))
 
 type proxyRequest struct {
 	shop       core.Shop
@@ -517,100 +506,127 @@ func voucherFormToken(pr proxyRequest) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func (s *Server) sendLiquid(c *fiber.Ctx, status int, data map[string]any) error {
-	var b strings.Builder
-	if err := proxyPage.Execute(&b, data); err != nil {
-		return fmt.Errorf("httpapi: render statement page: %w", err)
-	}
-	c.Set(fiber.HeaderContentType, "application/liquid; charset=utf-8")
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(status).SendString(b.String())
-}
-
 // proxyStatement renders the logged-in customer's balance and statement.
 func (s *Server) proxyStatement(c *fiber.Ctx) error {
+	asJSON := c.Query("format") == "json"
 	pr, err := s.verifyProxy(c)
 	if err != nil {
-		return err
+		if asJSON {
+			return err
+		}
+		return s.proxyFailure(c, pr, err)
 	}
-	asJSON := c.Query("format") == "json"
 	if !pr.loggedIn {
 		if asJSON {
 			return core.Errorf(core.EUNAUTHORIZED, "log in to see your store credit")
 		}
-		return s.sendLiquid(c, fiber.StatusOK, map[string]any{"LoggedIn": false, "Login": "/account/login?return_url=" + url.QueryEscape(pr.prefix+"/statement")})
+		l := localeFor(c, pr.shop, "")
+		return sendLiquidPage(c, fiber.StatusOK, "proxy_statement.html", proxyPageData{L: l,
+			Login: "/account/login?return_url=" + url.QueryEscape(pr.prefix+"/statement")})
 	}
 	if asJSON {
 		return s.statementJSON(c, pr.shop, pr.owner)
 	}
-	cur := pr.shop.Currency
+	l := localeFor(c, pr.shop, "")
 	before, _ := strconv.ParseInt(c.Query("cursor"), 10, 64)
+	after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
-	bal, err := s.deps.Ledger.Balance(ctx, pr.shop.ID, cur, pr.owner)
+	cs, err := s.customerStatement(ctx, l, pr.shop, pr.owner, before, after, 25)
 	if err != nil {
-		return err
+		return s.proxyFailure(c, pr, err)
 	}
-	page, err := s.deps.Ledger.Statement(ctx, core.StatementQuery{ShopID: pr.shop.ID, Currency: cur, Owner: pr.owner, Before: before, Limit: 25})
-	if err != nil {
-		return err
+	d := proxyPageData{L: l, S: cs, Action: pr.prefix + "/vouchers", FormToken: voucherFormToken(pr), Request: formRequestID()}
+	if cs.HasOlder {
+		d.Older = pr.prefix + "/statement?cursor=" + strconv.FormatInt(cs.OlderCursor, 10)
 	}
-	return s.sendLiquid(c, fiber.StatusOK, statementData(pr, bal, page, s.deps.Vouchers != nil))
+	if cs.HasNewer {
+		d.Newer = pr.prefix + "/statement?after=" + strconv.FormatInt(cs.NewerCursor, 10)
+	}
+	return sendLiquidPage(c, fiber.StatusOK, "proxy_statement.html", d)
 }
 
-type stmtRow struct {
-	Date, Description, Delta, After string
-	Negative                        bool
+// proxyPageData is the storefront statement page's data.
+type proxyPageData struct {
+	L                          *i18n.Locale
+	Login                      string
+	S                          custStatement
+	Action, FormToken, Request string
+	Newer, Older               string
 }
 
-func statementData(pr proxyRequest, bal core.Balance, page core.StatementPage, vouchers bool) map[string]any {
-	cur := bal.Currency
-	rows := make([]stmtRow, 0, len(page.Entries))
-	for _, e := range page.Entries {
-		delta := e.Available.Add(e.Pending)
-		rows = append(rows, stmtRow{Date: e.CreatedAt.UTC().Format("2006-01-02"), Description: Describe(e.Reason),
-			Delta: core.StringFixedFor(cur, delta), After: core.StringFixedFor(cur, e.AvailableAfter), Negative: delta.IsNegative()})
+// proxyFailure answers a storefront request that failed with a page in
+// the customer's language (never JSON): inside the theme when the request
+// came through the app proxy, else as a plain document.
+func (s *Server) proxyFailure(c *fiber.Ctx, pr proxyRequest, err error) error {
+	status := statusOf(err)
+	if pr.shop.ID == 0 {
+		// Not (verifiably) from Shopify: Liquid would not be rendered.
+		l := i18n.New(i18n.Match("", c.Get(fiber.HeaderAcceptLanguage)), "")
+		msg := l.T("err.signature")
+		if core.ErrorCode(err) == core.ENOTFOUND {
+			msg = l.T("err.not_found")
+		} else if core.ErrorCode(err) == core.EINTERNAL || statusOf(err) >= 500 {
+			msg = s.customerMessage(c, l, err, "")
+		}
+		out, rerr := render("error_document.html", customerError{L: l, Message: msg})
+		if rerr != nil {
+			return rerr
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		c.Type("html", "utf-8")
+		return c.Status(status).SendString(out)
 	}
-	d := map[string]any{
-		"LoggedIn": true, "Currency": cur, "Rows": rows,
-		"Available": core.StringFixedFor(cur, bal.Available), "Pending": core.StringFixedFor(cur, bal.Pending),
-		"Held": core.StringFixedFor(cur, bal.Held), "HasPending": bal.Pending.IsPositive(), "HasHeld": bal.Held.IsPositive(),
-		"Vouchers": vouchers && bal.Available.IsPositive(), "FormToken": voucherFormToken(pr), "Request": formRequestID(), "Action": pr.prefix + "/vouchers",
+	l := localeFor(c, pr.shop, "")
+	available := ""
+	if core.ErrorCode(err) == core.EINSUFFICIENT && pr.loggedIn {
+		ctx, cancel := reqCtx(c, 3*time.Second)
+		defer cancel()
+		if b, berr := s.deps.Ledger.Balance(ctx, pr.shop.ID, pr.shop.Currency, pr.owner); berr == nil {
+			available = money(l, pr.shop.Currency, b.Available)
+		}
 	}
-	if page.NextBefore != 0 {
-		d["Next"] = pr.prefix + "/statement?cursor=" + strconv.FormatInt(page.NextBefore, 10)
+	msg := s.customerMessage(c, l, err, available)
+	if core.ErrorCode(err) == core.EUNAUTHORIZED && !pr.loggedIn {
+		msg = l.T("err.login")
 	}
-	return d
+	return sendLiquidPage(c, status, "proxy_error.html", customerError{L: l, Message: msg, Back: pr.prefix + "/statement"})
 }
 
 // proxyVoucher turns credit into a voucher for the logged-in customer. A
 // JSON body (Content-Type application/json, which a cross-site form
 // cannot send) answers JSON; the statement page's form (with its form
-// token) answers a page showing the code.
+// token) answers a page showing the code, and a page explaining any
+// error in the customer's language.
 func (s *Server) proxyVoucher(c *fiber.Ctx) error {
+	asJSON := strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON)
 	pr, err := s.verifyProxy(c)
+	if err == nil && !pr.loggedIn {
+		err = core.Errorf(core.EUNAUTHORIZED, "log in to use your store credit")
+	}
 	if err != nil {
-		return err
+		if asJSON {
+			return err
+		}
+		return s.proxyFailure(c, pr, err)
 	}
-	if !pr.loggedIn {
-		return core.Errorf(core.EUNAUTHORIZED, "log in to use your store credit")
-	}
-	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
+	if asJSON {
 		return s.issueVoucher(c, pr.shop, pr.owner)
 	}
+	l := localeFor(c, pr.shop, "")
 	if s.deps.Vouchers == nil {
-		return core.Errorf(core.ENOTFOUND, "vouchers are not enabled")
+		return sendLiquidPage(c, fiber.StatusNotFound, "proxy_error.html", customerError{L: l, Message: l.T("err.vouchers_off"), Back: pr.prefix + "/statement"})
 	}
 	if !hmac.Equal([]byte(c.FormValue("form_token")), []byte(voucherFormToken(pr))) {
-		return core.Errorf(core.EUNAUTHORIZED, "invalid form token (reload the page)")
+		return s.proxyFailure(c, pr, core.Errorf(core.EUNAUTHORIZED, "invalid form token (reload the page)"))
 	}
 	cur := pr.shop.Currency
-	amt, err := core.ParseAmount(cur, strings.TrimSpace(c.FormValue("amount")))
-	if err != nil {
-		return err
+	amt, err := parseAmountInput(cur, c.FormValue("amount"))
+	if err == nil && !amt.IsPositive() {
+		err = core.Errorf(core.EINVALID, "voucher amount must be positive")
 	}
-	if !amt.IsPositive() {
-		return core.Errorf(core.EINVALID, "voucher amount must be positive")
+	if err != nil {
+		return s.proxyFailure(c, pr, err)
 	}
 	ctx, cancel := reqCtx(c, 20*time.Second)
 	defer cancel()
@@ -621,210 +637,8 @@ func (s *Server) proxyVoucher(c *fiber.Ctx) error {
 	}
 	v, err := s.deps.Vouchers.Issue(ctx, pr.shop, pr.owner, cur, amt, key)
 	if err != nil {
-		if code := core.ErrorCode(err); code == core.EINSUFFICIENT || code == core.EINVALID {
-			return s.sendLiquid(c, fiber.StatusUnprocessableEntity, map[string]any{"LoggedIn": true, "Error": core.ErrorMessage(err), "Back": pr.prefix + "/statement"})
-		}
-		return err
+		return s.proxyFailure(c, pr, err)
 	}
-	return s.sendLiquid(c, fiber.StatusCreated, map[string]any{"LoggedIn": true, "Voucher": v.Code, "VoucherAmount": core.StringFixedFor(cur, v.Amount),
-		"Currency": cur, "Expires": v.ExpiresAt.UTC().Format("2006-01-02"), "Back": pr.prefix + "/statement"})
+	return sendLiquidPage(c, fiber.StatusCreated, "proxy_voucher.html", map[string]any{"L": l, "Code": v.Code,
+		"Amount": money(l, cur, v.Amount), "Expires": l.Date(v.ExpiresAt), "Back": pr.prefix + "/statement"})
 }
-
-// proxyPageHTML is the customer statement (application/liquid: Shopify
-// renders it in the theme, so it has no <html> shell and no braces
-// outside escaped values).
-const proxyPageHTML = `<div class="creditbridge-statement" style="max-width:48rem;margin:2rem auto;padding:0 1rem">
-<h1>Store credit</h1>
-{{- if not .LoggedIn}}
-<p>Please <a href="{{.Login}}">log in</a> to see your store credit.</p>
-{{- else if .Error}}
-<p role="alert">{{lq .Error}}</p>
-<p><a href="{{.Back}}">Back to your statement</a></p>
-{{- else if .Voucher}}
-<p>Your voucher for <strong>{{lq .VoucherAmount}} {{lq .Currency}}</strong>:</p>
-<p style="font-size:1.5rem;font-family:monospace"><strong>{{lq .Voucher}}</strong></p>
-<p>Enter it at checkout. It is valid until {{lq .Expires}} and can be used once.</p>
-<p><a href="{{.Back}}">Back to your statement</a></p>
-{{- else}}
-<p style="font-size:1.25rem">Available: <strong>{{lq .Available}} {{lq .Currency}}</strong></p>
-{{- if .HasPending}}<p>Pending (not yet spendable): {{lq .Pending}} {{lq .Currency}}</p>{{end}}
-{{- if .HasHeld}}<p>Reserved for a checkout in progress: {{lq .Held}} {{lq .Currency}}</p>{{end}}
-<p>Your credit is applied automatically at checkout when you are logged in.</p>
-{{- if .Vouchers}}
-<form method="post" action="{{.Action}}">
-<input type="hidden" name="form_token" value="{{.FormToken}}">
-<input type="hidden" name="request" value="{{.Request}}">
-<label>Turn credit into a voucher code ({{lq .Currency}}): <input name="amount" inputmode="decimal" required></label>
-<button type="submit">Create voucher</button>
-</form>
-{{- end}}
-<h2>Statement</h2>
-{{- if .Rows}}
-<table style="width:100%">
-<thead><tr><th style="text-align:left">Date</th><th style="text-align:left">Description</th><th style="text-align:right">Change</th><th style="text-align:right">Available after</th></tr></thead>
-<tbody>
-{{- range .Rows}}
-<tr><td>{{lq .Date}}</td><td>{{lq .Description}}</td><td style="text-align:right">{{lq .Delta}}</td><td style="text-align:right">{{lq .After}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- if .Next}}<p><a href="{{.Next}}">Older entries</a></p>{{end}}
-{{- else}}
-<p>No store credit yet.</p>
-{{- end}}
-{{- end}}
-</div>
-`
-
-// appPageHTML is the embedded settings page. The script builds the UI
-// with textContent only (never innerHTML), so no value from the API is
-// interpreted as markup.
-const appPageHTML = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>
-<meta charset="utf-8">
-<meta name="shopify-api-key" content="{{.APIKey}}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>creditbridge</title>
-<style nonce="{{.Nonce}}">
-body { font: 14px/1.4 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif; margin: 1rem 1.5rem; color: #303030; }
-section { background: #fff; border: 1px solid #e3e3e3; border-radius: 8px; padding: 1rem; margin-bottom: 1rem; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #eee; }
-label { display: inline-block; margin: .25rem 1rem .25rem 0; }
-input, select { margin-left: .25rem; }
-.error { color: #8e1f0b; }
-.muted { color: #616161; }
-</style>
-</head>
-<body>
-<h1>creditbridge</h1>
-<p class="muted">Shop: <span id="shop">{{.Shop}}</span></p>
-<p id="status" class="muted">Loading…</p>
-
-<section>
-<h2>Credit rules</h2>
-<p class="muted">The most specific rule wins: variant, then product, then SKU, then the default. "exclude" earns nothing.</p>
-<table><thead><tr><th>Target</th><th>Id / SKU</th><th>Beneficiary</th><th>Mode</th><th>Value</th><th></th></tr></thead><tbody id="rules"></tbody></table>
-<form id="rule-form">
-<h3>Add or replace a rule</h3>
-<label>Target <select name="target"><option>default</option><option>product</option><option>variant</option><option>sku</option></select></label>
-<label>Id / SKU <input name="target_id" size="14"></label>
-<label>Beneficiary <select name="beneficiary"><option>buyer</option><option>partner1</option><option>partner2</option><option>partner3</option><option>partner4</option><option>partner5</option></select></label>
-<label>Mode <select name="mode"><option>percent</option><option>fixed</option><option>exclude</option></select></label>
-<label>Value <input name="value" size="8" inputmode="decimal" value="0"></label>
-<button type="submit">Save rule</button>
-</form>
-</section>
-
-<section>
-<h2>Checkout caps and program settings</h2>
-<form id="settings-form">
-<label>Max % of subtotal <input name="max_percent" size="6" inputmode="decimal"></label>
-<label>Max amount per order <input name="max_amount" size="8" inputmode="decimal"></label>
-<label>Min order subtotal <input name="min_order" size="8" inputmode="decimal"></label><br>
-<label>Pending days <input name="pending_days" size="4" inputmode="numeric"></label>
-<label>Partner levels <input name="partner_levels" size="3" inputmode="numeric"></label>
-<label>Hold minutes <input name="hold_minutes" size="5" inputmode="numeric"></label>
-<label>Voucher days <input name="voucher_days" size="5" inputmode="numeric"></label>
-<button type="submit">Save settings</button>
-</form>
-<p class="muted">Leave a cap empty for no limit.</p>
-</section>
-
-<section>
-<h2>Liability</h2>
-<table><thead><tr><th>Currency</th><th>Issued</th><th>Redeemed</th><th>Expired</th><th>Vouchers outstanding</th><th>Adjustments</th><th>Liability</th></tr></thead><tbody id="report"></tbody></table>
-</section>
-
-<section>
-<h2>Failed events</h2>
-<table><thead><tr><th>Id</th><th>Topic</th><th>Received</th><th>Error</th><th></th></tr></thead><tbody id="dead"></tbody></table>
-</section>
-
-<section>
-<h2>Checkout discount</h2>
-<p class="muted">Credit is applied at checkout by an automatic discount running the creditbridge Function. It is created on install; create it again if it was deleted.</p>
-<button id="discount" type="button">Create the store-credit discount</button>
-</section>
-
-<script nonce="{{.Nonce}}">
-(function () {
-  "use strict";
-  var base = "";
-  var statusEl = document.getElementById("status");
-  function status(msg, isError) { statusEl.textContent = msg; statusEl.className = isError ? "error" : "muted"; }
-  async function call(method, path, body) {
-    var token = await window.shopify.idToken();
-    var opts = { method: method, headers: { "Authorization": "Bearer " + token } };
-    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-    var r = await fetch(path, opts);
-    if (r.status === 204) { return null; }
-    var data = await r.json().catch(function () { return null; });
-    if (!r.ok) { throw new Error((data && data.error && data.error.message) || ("HTTP " + r.status)); }
-    return data;
-  }
-  function cell(row, text) { var td = document.createElement("td"); td.textContent = text == null ? "" : String(text); row.appendChild(td); return td; }
-  function button(row, label, fn) {
-    var td = document.createElement("td"); var b = document.createElement("button"); b.type = "button"; b.textContent = label;
-    b.addEventListener("click", fn); td.appendChild(b); row.appendChild(td);
-  }
-  function fail(e) { status(e.message, true); }
-  async function loadRules() {
-    var data = await call("GET", base + "/rules"); var tb = document.getElementById("rules"); tb.replaceChildren();
-    data.rules.forEach(function (r) {
-      var tr = document.createElement("tr");
-      cell(tr, r.target); cell(tr, r.target_id); cell(tr, r.beneficiary); cell(tr, r.mode); cell(tr, r.mode === "exclude" ? "" : r.value);
-      button(tr, "Delete", function () { call("DELETE", base + "/rules/" + encodeURIComponent(r.id)).then(loadRules).then(function () { status("Rule deleted."); }).catch(fail); });
-      tb.appendChild(tr);
-    });
-  }
-  var capFields = ["max_percent", "max_amount", "min_order"], intFields = ["pending_days", "partner_levels", "hold_minutes", "voucher_days"];
-  async function loadSettings() {
-    var shop = await call("GET", base); var f = document.getElementById("settings-form"); var st = shop.settings || {};
-    capFields.forEach(function (k) { f.elements[k].value = st[k] == null ? "" : st[k]; });
-    intFields.forEach(function (k) { f.elements[k].value = st[k] == null ? "0" : st[k]; });
-  }
-  async function loadReport() {
-    var data = await call("GET", base + "/report"); var tb = document.getElementById("report"); tb.replaceChildren();
-    Object.keys(data.currencies || {}).sort().forEach(function (cur) {
-      var c = data.currencies[cur]; var tr = document.createElement("tr");
-      [cur, c.issued, c.redeemed, c.expired, c.vouchers_outstanding, c.adjustments, c.liability].forEach(function (v) { cell(tr, v); });
-      tb.appendChild(tr);
-    });
-  }
-  async function loadDead() {
-    var data = await call("GET", base + "/dead-letters"); var tb = document.getElementById("dead"); tb.replaceChildren();
-    data.dead_letters.forEach(function (d) {
-      var tr = document.createElement("tr"); cell(tr, d.id); cell(tr, d.topic); cell(tr, d.received_at); cell(tr, d.last_error);
-      button(tr, "Retry", function () { call("POST", base + "/dead-letters/" + encodeURIComponent(d.id) + "/retry").then(loadDead).then(function () { status("Event queued again."); }).catch(fail); });
-      tb.appendChild(tr);
-    });
-  }
-  document.getElementById("rule-form").addEventListener("submit", function (ev) {
-    ev.preventDefault(); var f = ev.target;
-    var rule = { target: f.elements.target.value, target_id: f.elements.target_id.value.trim(), beneficiary: f.elements.beneficiary.value,
-      mode: f.elements.mode.value, value: f.elements.mode.value === "exclude" ? "0" : f.elements.value.value.trim() };
-    if (rule.target === "default") { rule.target_id = ""; }
-    call("PUT", base + "/rules", rule).then(loadRules).then(function () { status("Rule saved."); }).catch(fail);
-  });
-  document.getElementById("settings-form").addEventListener("submit", function (ev) {
-    ev.preventDefault(); var f = ev.target; var body = {};
-    capFields.forEach(function (k) { var v = f.elements[k].value.trim(); body[k] = v === "" ? null : v; });
-    intFields.forEach(function (k) { var v = parseInt(f.elements[k].value, 10); body[k] = isNaN(v) ? 0 : v; });
-    call("PATCH", base + "/settings", body).then(loadSettings).then(function () { status("Settings saved."); }).catch(fail);
-  });
-  document.getElementById("discount").addEventListener("click", function () {
-    call("POST", base + "/shopify/discount").then(function () { status("Discount created."); }).catch(fail);
-  });
-  call("POST", "/shopify/session").then(function (s) {
-    base = "/api/v1/shops/" + encodeURIComponent(s.shop_id);
-    status("Connected.");
-    return Promise.all([loadRules(), loadSettings(), loadReport(), loadDead()]);
-  }).catch(fail);
-})();
-</script>
-</body>
-</html>
-`

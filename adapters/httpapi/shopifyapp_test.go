@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func newSappEnv(t *testing.T, vouchers core.VoucherService) *sappEnv {
 	t.Helper()
 	fake := shopifyfake.New(t, shopifyfake.Options{Functions: []shopifyfake.Function{
 		{ID: "gid://shopify/ShopifyFunction/other", Title: "something-else", APIType: "payment_customization"},
-		{ID: sappFunctionID, Title: "creditbridge-discount", APIType: "discount"},
+		{ID: sappFunctionID, Title: "creditbridge-discount", APIType: "discount", Handle: admin.FunctionHandle},
 	}})
 	pool := pgtest.NewPool(t, 8)
 	key := make([]byte, 32)
@@ -220,7 +221,7 @@ func TestShopifyInstallFlow(t *testing.T) {
 		}
 	}
 	ds := e.fake.AutomaticDiscounts()
-	if len(ds) != 1 || ds[0].FunctionID != sappFunctionID || ds[0].Title != "Store credit" {
+	if len(ds) != 1 || ds[0].FunctionHandle != admin.FunctionHandle || !slices.Equal(ds[0].DiscountClasses, []string{"ORDER"}) || ds[0].Title != "Store credit" {
 		t.Fatalf("automatic discounts = %+v", ds)
 	}
 	if cb := ds[0].CombinesWith; cb["productDiscounts"] != true || cb["orderDiscounts"] != true || cb["shippingDiscounts"] != true {
@@ -438,7 +439,11 @@ func TestAppProxyStatement(t *testing.T) {
 
 	secret := e.fake.ClientSecret()
 	for _, p := range []string{"/proxy/statement", "/shopify/proxy/statement", "/shopify/proxy"} {
-		wantStatus(t, e.proxy(http.MethodGet, p, e.proxyValues("77"), "wrong-secret", nil, ""), http.StatusUnauthorized)
+		resp := e.proxy(http.MethodGet, p, e.proxyValues("77"), "wrong-secret", nil, "")
+		if body := wantStatus(t, resp, http.StatusUnauthorized); !strings.Contains(body, "This link is not valid") ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("bad signature page (%s): %s", resp.Header.Get("Content-Type"), body)
+		}
 	}
 	stale := e.proxyValues("77")
 	stale.Set("timestamp", strconv.FormatInt(time.Now().Add(-10*time.Minute).Unix(), 10))
@@ -458,7 +463,7 @@ func TestAppProxyStatement(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/liquid") {
 		t.Fatalf("content type %q", ct)
 	}
-	for _, want := range []string{"12.50 EUR", "Adjustment · welcome bonus", "&#123;&#123; shop.name &#125;&#125;&lt;script&gt;alert(1)&lt;/script&gt;",
+	for _, want := range []string{"€12.50", "Adjustment · welcome bonus", "&#123;&#123; shop.name &#125;&#125;&lt;script&gt;alert(1)&lt;/script&gt;",
 		`action="/apps/credit/vouchers"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("statement page lacks %q:\n%s", want, page)
@@ -519,7 +524,7 @@ func TestAppProxyStatement(t *testing.T) {
 	reqStart := strings.Index(page, `name="request" value="`) + len(`name="request" value="`)
 	form.Set("request", page[reqStart:reqStart+32])
 	res := wantStatus(t, e.proxy(http.MethodPost, "/proxy/vouchers", e.proxyValues("77"), secret, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"), http.StatusCreated)
-	if !strings.Contains(res, "CB-TEST-2") || !strings.Contains(res, "2.00 EUR") {
+	if !strings.Contains(res, "CB-TEST-2") || !strings.Contains(res, "€2.00") {
 		t.Fatalf("voucher page = %s", res)
 	}
 	// The form's request id is the voucher's idempotency key.

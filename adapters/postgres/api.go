@@ -54,3 +54,8 @@ func (a APIStore) ProgramBalances(ctx context.Context, shopID int64) (map[string
 func (a APIStore) Audit(ctx context.Context, shopID int64) (core.AuditReport, error) {
 	return Audit(ctx, a.Ledger.pool, shopID)
 }
+
+// VouchersFor lists an owner's vouchers, newest first (at most 100).
+func (a APIStore) VouchersFor(ctx context.Context, shopID int64, owner core.Owner) ([]core.Voucher, error) {
+	return VoucherStore{L: a.Ledger}.ForOwner(ctx, shopID, owner)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
@@ -35,21 +36,27 @@ WHERE shop_id = $1 AND currency = $2 AND owner_kind = $3 AND owner_id = $4`, sho
 const MaxStatementPage = 200
 
 // Statement returns an owner's entries newest first, each with its running
-// balances and reason, paginated by seq.
+// balances and reason, paginated by seq both ways (see core.StatementQuery).
 func (s *LedgerStore) Statement(ctx context.Context, q core.StatementQuery) (core.StatementPage, error) {
 	limit := q.Limit
 	if limit <= 0 || limit > MaxStatementPage {
 		limit = 50
 	}
-	before := q.Before
-	if before <= 0 {
-		before = 1<<63 - 1
+	forward := q.Before <= 0 && q.After > 0
+	cond, order, bound := "e.seq < $5", "DESC", q.Before
+	if forward {
+		cond, order, bound = "e.seq > $5", "ASC", q.After
+	} else if bound <= 0 {
+		bound = 1<<63 - 1
+	}
+	if q.HideHolds {
+		cond += " AND t.reason->>'kind' NOT IN ('hold_place', 'hold_void', 'hold_expire')"
 	}
 	rows, err := s.pool.Query(ctx, `SELECT e.seq, e.tx_id, t.idem_key, t.reason, t.reverses, e.currency,
 	e.d_available, e.d_pending, e.d_held, e.d_overdraft, e.available_after, e.pending_after, e.held_after, e.overdraft_after, e.created_at
 FROM ledger_entries e JOIN ledger_transactions t ON t.shop_id = e.shop_id AND t.id = e.tx_id
-WHERE e.shop_id = $1 AND e.currency = $2 AND e.owner_kind = $3 AND e.owner_id = $4 AND e.seq < $5
-ORDER BY e.seq DESC LIMIT $6`, q.ShopID, q.Currency, string(q.Owner.Kind), q.Owner.ID, before, limit+1)
+WHERE e.shop_id = $1 AND e.currency = $2 AND e.owner_kind = $3 AND e.owner_id = $4 AND `+cond+`
+ORDER BY e.seq `+order+` LIMIT $6`, q.ShopID, q.Currency, string(q.Owner.Kind), q.Owner.ID, bound, limit+1)
 	if err != nil {
 		return core.StatementPage{}, fmt.Errorf("postgres: statement: %w", err)
 	}
@@ -70,10 +77,27 @@ ORDER BY e.seq DESC LIMIT $6`, q.ShopID, q.Currency, string(q.Owner.Kind), q.Own
 	if err != nil {
 		return core.StatementPage{}, fmt.Errorf("postgres: statement: %w", err)
 	}
+	more := len(entries) > limit
+	if more {
+		entries = entries[:limit]
+	}
 	page := core.StatementPage{Entries: entries}
-	if len(entries) > limit {
-		page.Entries = entries[:limit]
-		page.NextBefore = entries[limit-1].Seq
+	if forward {
+		slices.Reverse(page.Entries)
+		// Older entries exist: the page starts right after q.After.
+		if len(page.Entries) > 0 {
+			page.NextBefore = page.Entries[len(page.Entries)-1].Seq
+		}
+		if more {
+			page.PrevAfter = page.Entries[0].Seq
+		}
+	} else {
+		if more {
+			page.NextBefore = entries[limit-1].Seq
+		}
+		if q.Before > 0 && len(page.Entries) > 0 {
+			page.PrevAfter = page.Entries[0].Seq
+		}
 	}
 	if page.Entries == nil {
 		page.Entries = []core.StatementEntry{}

@@ -146,7 +146,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	// The worker resolves the shop of every event: from memory for 2 s.
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: postgres.NewShopCache(a.shops, 2*time.Second), Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformShopify:     &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer)},
+			core.PlatformShopify: &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer),
+				Installed: a.shopify.Installed},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: a.earner, Refunds: a.wooRefunds},
 		}}
 	secrets := []string{}
@@ -156,7 +157,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		}
 	}
 	a.http, a.server = httpapi.New(httpapi.Config{BodyLimit: cfg.BodyLimit, AdminToken: cfg.AdminToken, ShopifyClientID: cfg.ShopifyClientID,
-		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL,
+		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL, MetricsToken: cfg.MetricsToken,
 		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
 			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready})

@@ -15,7 +15,6 @@ import (
 const (
 	customerGIDPrefix = "gid://shopify/Customer/"
 	maxCodeLength     = 255
-	maxFunctionPages  = 20
 )
 
 // CreditMetafield is the JSON the discount Function reads from the
@@ -188,7 +187,7 @@ func (v VoucherCode) vars() (map[string]any, error) {
 	if title == "" {
 		title = "Store credit " + code
 	}
-	sel := map[string]any{"all": true}
+	sel := map[string]any{"all": "ALL"}
 	if v.CustomerGID != "" {
 		if err := checkGID(v.CustomerGID, customerGIDPrefix); err != nil {
 			return nil, err
@@ -196,10 +195,10 @@ func (v VoucherCode) vars() (map[string]any, error) {
 		sel = map[string]any{"customers": map[string]any{"add": []any{v.CustomerGID}}}
 	}
 	d := map[string]any{
-		"title":             title,
-		"code":              code,
-		"startsAt":          v.StartsAt.UTC().Format(time.RFC3339),
-		"customerSelection": sel,
+		"title":    title,
+		"code":     code,
+		"startsAt": v.StartsAt.UTC().Format(time.RFC3339),
+		"context":  sel,
 		"customerGets": map[string]any{
 			"value": map[string]any{"discountAmount": map[string]any{
 				"amount":            core.StringFixedFor(cur, amt),
@@ -300,22 +299,30 @@ func (c *Client) CodeUsage(ctx context.Context, code string) (asyncUsageCount in
 	return n, out.Node.CodeDiscount.Status, true, nil
 }
 
+// FunctionHandle is the handle of the creditbridge discount Function
+// (the extension folder's name and its shopify.extension.toml handle).
+const FunctionHandle = "creditbridge-discount"
+
 // CreateAutomaticCreditDiscount creates the automatic discount that runs
-// the creditbridge Function (functionID from FindFunctionID) and returns
-// its id (gid://shopify/DiscountAutomaticNode/…). Store credit behaves
-// like a payment, so it combines with every other discount class.
-func (c *Client) CreateAutomaticCreditDiscount(ctx context.Context, functionID, title string) (string, error) {
-	if strings.TrimSpace(functionID) == "" {
-		return "", core.Errorf(core.EINVALID, "function id is required")
+// the creditbridge Function (by its handle) for every buyer and returns
+// its id (gid://shopify/DiscountAutomaticNode/…). The Function reduces
+// the order subtotal, so the discount's class is ORDER: without it in
+// discountClasses a Discount Function API function is never asked for
+// order discounts. It combines with every other discount class.
+func (c *Client) CreateAutomaticCreditDiscount(ctx context.Context, functionHandle, title string) (string, error) {
+	if strings.TrimSpace(functionHandle) == "" {
+		functionHandle = FunctionHandle
 	}
 	if title == "" {
 		title = "Store credit"
 	}
 	vars := map[string]any{"discount": map[string]any{
-		"title":        title,
-		"functionId":   functionID,
-		"startsAt":     c.now().UTC().Format(time.RFC3339),
-		"combinesWith": CombinesWith{ProductDiscounts: true, OrderDiscounts: true, ShippingDiscounts: true}.vars(),
+		"title":           title,
+		"functionHandle":  functionHandle,
+		"discountClasses": []any{"ORDER"},
+		"context":         map[string]any{"all": "ALL"},
+		"startsAt":        c.now().UTC().Format(time.RFC3339),
+		"combinesWith":    CombinesWith{ProductDiscounts: true, OrderDiscounts: true, ShippingDiscounts: true}.vars(),
 	}}
 	var out struct {
 		Create struct {
@@ -331,45 +338,6 @@ func (c *Client) CreateAutomaticCreditDiscount(ctx context.Context, functionID, 
 		return "", fmt.Errorf("shopify admin: discountAutomaticAppCreate returned no discount")
 	}
 	return out.Create.Discount.DiscountID, nil
-}
-
-// FindFunctionID returns the id of the app's Function with the given
-// apiType (e.g. "discount" for the Discount Function API) and title (the
-// extension's name; empty matches any). It returns a core.ENOTFOUND error
-// when there is none.
-func (c *Client) FindFunctionID(ctx context.Context, apiType, title string) (string, error) {
-	vars := map[string]any{}
-	if apiType != "" {
-		vars["apiType"] = apiType
-	}
-	for range maxFunctionPages {
-		var out struct {
-			Functions struct {
-				Nodes []struct {
-					ID      string `json:"id"`
-					Title   string `json:"title"`
-					APIType string `json:"apiType"`
-				} `json:"nodes"`
-				PageInfo struct {
-					HasNextPage bool    `json:"hasNextPage"`
-					EndCursor   *string `json:"endCursor"`
-				} `json:"pageInfo"`
-			} `json:"shopifyFunctions"`
-		}
-		if err := c.Do(ctx, ShopifyFunctionsQuery, vars, &out); err != nil {
-			return "", err
-		}
-		for _, f := range out.Functions.Nodes {
-			if (apiType == "" || f.APIType == apiType) && (title == "" || f.Title == title) {
-				return f.ID, nil
-			}
-		}
-		if !out.Functions.PageInfo.HasNextPage || out.Functions.PageInfo.EndCursor == nil {
-			break
-		}
-		vars["after"] = *out.Functions.PageInfo.EndCursor
-	}
-	return "", core.Errorf(core.ENOTFOUND, "no Shopify Function with api type %q and title %q", apiType, title)
 }
 
 // ShopInfo is the result of Shop.

@@ -18,9 +18,19 @@ import (
 	"github.com/creditbridge/creditbridge/core"
 )
 
-// DefaultAPIVersion is the Admin API version the bridge is validated
-// against (the schema in ../shared/fixtures/shopify).
-const DefaultAPIVersion = "2025-01"
+// DefaultAPIVersion is the Admin API version the bridge calls and the
+// webhook payload version of shopify.app.toml ([webhooks] api_version;
+// adapters/shopify/app tests that they agree). Every operation is
+// validated against this version's schema (../shared/fixtures/shopify).
+// 2026-04 is supported until about April 2027.
+const DefaultAPIVersion = "2026-04"
+
+// DefaultScopes are the OAuth scopes the bridge asks for (the same as
+// shopify.app.toml's access_scopes; adapters/shopify/app tests it):
+// orders and checkouts (webhooks), customers and their credit metafield,
+// discounts (voucher codes, the automatic discount) and store credit.
+const DefaultScopes = "read_orders,read_customers,write_customers,read_discounts,write_discounts," +
+	"read_store_credit_accounts,read_store_credit_account_transactions,write_store_credit_account_transactions"
 
 const (
 	maxAttempts        = 4

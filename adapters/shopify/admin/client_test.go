@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -231,28 +231,19 @@ func TestVoucherForGuestAndValidation(t *testing.T) {
 	}
 }
 
-func TestAutomaticDiscountAndFunctions(t *testing.T) {
+func TestAutomaticDiscount(t *testing.T) {
 	t.Parallel()
-	var fns []shopifyfake.Function
-	for i := range 30 { // more than one page of 25
-		fns = append(fns, shopifyfake.Function{ID: fmt.Sprintf("fn-%02d", i), Title: fmt.Sprintf("other-%d", i), APIType: "discount"})
-	}
-	fns = append(fns, shopifyfake.Function{ID: "fn-cb", Title: "creditbridge-discount", APIType: "discount"})
+	fns := []shopifyfake.Function{{ID: "fn-other", Title: "other", APIType: "discount", Handle: "other"},
+		{ID: "fn-cb", Title: "creditbridge-discount", APIType: "discount", Handle: admin.FunctionHandle}}
 	b := setup(t, shopifyfake.Options{Functions: fns})
 	ctx := context.Background()
-	id, err := b.client.FindFunctionID(ctx, "discount", "creditbridge-discount")
-	if err != nil || id != "fn-cb" {
-		t.Fatalf("FindFunctionID = %q, %v; want fn-cb", id, err)
-	}
-	if _, err := b.client.FindFunctionID(ctx, "order_discounts", ""); core.ErrorCode(err) != core.ENOTFOUND {
-		t.Errorf("missing function: %v, want ENOTFOUND", err)
-	}
-	gid, err := b.client.CreateAutomaticCreditDiscount(ctx, id, "")
+	gid, err := b.client.CreateAutomaticCreditDiscount(ctx, "", "")
 	if err != nil || !strings.HasPrefix(gid, "gid://shopify/DiscountAutomaticNode/") {
 		t.Fatalf("CreateAutomaticCreditDiscount = %q, %v", gid, err)
 	}
 	ds := b.srv.AutomaticDiscounts()
-	if len(ds) != 1 || ds[0].FunctionID != "fn-cb" || ds[0].Title != "Store credit" || ds[0].CombinesWith["orderDiscounts"] != true {
+	if len(ds) != 1 || ds[0].FunctionHandle != admin.FunctionHandle || ds[0].Title != "Store credit" || ds[0].CombinesWith["orderDiscounts"] != true ||
+		!ds[0].AllBuyers || !slices.Equal(ds[0].DiscountClasses, []string{"ORDER"}) {
 		t.Errorf("automatic discounts = %+v", ds)
 	}
 	if _, err := b.client.CreateAutomaticCreditDiscount(ctx, "unknown", "x"); core.ErrorCode(err) != core.EINVALID {

@@ -18,7 +18,8 @@
 //
 // Every operation the bridge sends is an exported constant listed in
 // Operations; a test validates each one against the Admin API schema in
-// ../shared/fixtures/shopify/admin_schema_2025-01.json.gz.
+// ../shared/fixtures/shopify/admin_schema_2026-04.graphql.gz (the pinned
+// DefaultAPIVersion).
 //
 // oauth.go implements the authorization code grant, token exchange of an
 // embedded-app session token for an (expiring) offline access token, and

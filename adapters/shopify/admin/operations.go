@@ -1,22 +1,16 @@
 package admin
 
 // Every GraphQL document the bridge sends. TestOperationsValidateAgainstAdminSchema
-// validates each one against the Admin API 2025-01 schema.
-//
-// Known differences in later Admin API versions (as far as we know; check
-// the changelog before pinning a newer version):
-//   - 2025-04 added DiscountAutomaticAppInput.discountClasses (and
-//     DiscountCodeAppInput.discountClasses). Functions built on the new
-//     Discount Function API (cart.lines.discounts.generate.run) take their
-//     classes from it; on 2025-01 the discount class comes from the
-//     extension, so CreateAutomaticCreditDiscount sends none.
-//   - 2025-04 deprecated DiscountCodeBasicInput.customerSelection in favour
-//     of `context` (DiscountContextInput, customers.add); customerSelection
-//     still works but may be removed.
-//   - Later versions add ShopifyFunction.handle; on 2025-01 functions are
-//     found by apiType and title.
-//   - DiscountCodeBasic.discountClass (MerchandiseDiscountClass) is
-//     deprecated in favour of discountClasses in 2025-04.
+// validates each one against the Admin API 2026-04 schema (SDL in
+// ../shared/fixtures/shopify), the version the client pins
+// (DefaultAPIVersion). Field names follow 2026-04: discounts take
+// `context` (customerSelection is deprecated) and automatic app discounts
+// `functionHandle` (functionId is deprecated) and `discountClasses`.
+// None of these mutations is among those that require @idempotent in
+// 2026-04 (refundCreate, locationActivate/Deactivate, inventory*), and
+// none of them documents @idempotent support, so none carries it:
+// idempotency comes from how each is used (see the functions in api.go
+// and storecredit.go).
 
 // MetafieldNamespace is the app-reserved namespace of the credit
 // metafield. Only this app can write it; the discount Function reads it
@@ -78,17 +72,64 @@ const DiscountAutomaticAppCreateMutation = `mutation CreditbridgeAutomaticDiscou
   }
 }`
 
-// ShopifyFunctionsQuery lists the app's Functions (one page).
-const ShopifyFunctionsQuery = `query CreditbridgeFunctions($apiType: String, $after: String) {
-  shopifyFunctions(first: 25, apiType: $apiType, after: $after) {
-    nodes { id title apiType }
-    pageInfo { hasNextPage endCursor }
-  }
-}`
-
 // ShopQuery reads the shop's name, currency and permanent domain.
 const ShopQuery = `query CreditbridgeShop {
   shop { name currencyCode myshopifyDomain }
+}`
+
+// StoreCreditAccountsQuery reads a customer's store credit accounts
+// (one per currency) and their balances.
+const StoreCreditAccountsQuery = `query CreditbridgeStoreCreditAccounts($id: ID!) {
+  customer(id: $id) {
+    id
+    storeCreditAccounts(first: 25) {
+      nodes { id balance { amount currencyCode } }
+    }
+  }
+}`
+
+// StoreCreditAccountCreditMutation adds store credit to a customer's
+// account in one currency (the account is created when it does not exist).
+const StoreCreditAccountCreditMutation = `mutation CreditbridgeStoreCreditCredit($id: ID!, $credit: StoreCreditAccountCreditInput!) {
+  storeCreditAccountCredit(id: $id, creditInput: $credit) {
+    storeCreditAccountTransaction {
+      id
+      amount { amount currencyCode }
+      balanceAfterTransaction { amount currencyCode }
+      account { id }
+    }
+    userErrors { field message code }
+  }
+}`
+
+// StoreCreditAccountDebitMutation takes store credit from an account.
+const StoreCreditAccountDebitMutation = `mutation CreditbridgeStoreCreditDebit($id: ID!, $debit: StoreCreditAccountDebitInput!) {
+  storeCreditAccountDebit(id: $id, debitInput: $debit) {
+    storeCreditAccountTransaction {
+      id
+      amount { amount currencyCode }
+      balanceAfterTransaction { amount currencyCode }
+      account { id }
+    }
+    userErrors { field message code }
+  }
+}`
+
+// OrderTransactionsQuery reads an order's payment transactions: store
+// credit spent at checkout is a SALE (or CAPTURE) with gateway
+// shopify_store_credit, store credit given back a REFUND.
+const OrderTransactionsQuery = `query CreditbridgeOrderTransactions($id: ID!) {
+  order(id: $id) {
+    id
+    customer { id }
+    transactions(first: 100) {
+      id
+      gateway
+      kind
+      status
+      amountSet { shopMoney { amount currencyCode } }
+    }
+  }
 }`
 
 // Operation names one GraphQL document the bridge sends.
@@ -108,7 +149,10 @@ var Operations = []Operation{
 	{Name: "discountCodeDeactivate", Query: DiscountCodeDeactivateMutation, Idempotent: true},
 	{Name: "codeDiscountNodeByCode", Query: CodeDiscountNodeByCodeQuery, Idempotent: true},
 	{Name: "discountAutomaticAppCreate", Query: DiscountAutomaticAppCreateMutation},
-	{Name: "shopifyFunctions", Query: ShopifyFunctionsQuery, Idempotent: true},
+	{Name: "customer", Query: StoreCreditAccountsQuery, Idempotent: true},
+	{Name: "storeCreditAccountCredit", Query: StoreCreditAccountCreditMutation},
+	{Name: "storeCreditAccountDebit", Query: StoreCreditAccountDebitMutation},
+	{Name: "order", Query: OrderTransactionsQuery, Idempotent: true},
 	{Name: "shop", Query: ShopQuery, Idempotent: true},
 }
 

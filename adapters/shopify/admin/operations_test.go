@@ -1,21 +1,24 @@
 package admin_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin/shopifyfake"
+	"github.com/creditbridge/creditbridge/core"
 )
 
 // TestOperationsValidateAgainstAdminSchema validates every document the
-// client sends against the Admin API 2025-01 schema (see operations.go for
-// the fields that differ in later versions).
+// client sends against the Admin API 2026-04 schema (SDL fixture), the
+// version the client pins.
 func TestOperationsValidateAgainstAdminSchema(t *testing.T) {
 	t.Parallel()
 	schema := shopifyfake.AdminSchema(t)
-	if len(admin.Operations) < 7 {
-		t.Fatalf("Operations lists %d documents, want at least 7", len(admin.Operations))
+	if len(admin.Operations) < 10 {
+		t.Fatalf("Operations lists %d documents, want at least 10", len(admin.Operations))
 	}
 	seen := map[string]bool{}
 	for _, op := range admin.Operations {
@@ -64,5 +67,42 @@ func TestSchemaValidationRejectsWrongQueries(t *testing.T) {
 				t.Fatalf("invalid query accepted: %s", q)
 			}
 		})
+	}
+}
+
+// TestFakeServesPinnedVersion: the fake answers only at the client's
+// pinned version (any other version gets 404, as Shopify does for an
+// unknown one), so every fake-backed test runs at DefaultAPIVersion.
+func TestFakeServesPinnedVersion(t *testing.T) {
+	t.Parallel()
+	srv := shopifyfake.New(t, shopifyfake.Options{})
+	if srv.APIVersion() != admin.DefaultAPIVersion {
+		t.Fatalf("fake serves %s, client pins %s", srv.APIVersion(), admin.DefaultAPIVersion)
+	}
+	old := admin.NewClient(srv.ShopDomain(), srv.AccessToken(), "2025-01", admin.WithBaseURL(srv.URL), admin.WithBackoff(time.Millisecond))
+	if _, err := old.Shop(context.Background()); core.ErrorCode(err) != core.ENOTFOUND {
+		t.Fatalf("a 2025-01 call answered %v, want a 404 (ENOTFOUND)", err)
+	}
+}
+
+// TestRemovedFieldNamesAreRejected: the 2026-04 schema has no
+// DiscountAutomaticAppInput.functionId nor DiscountCodeBasicInput.customerSelection
+// (deprecated; the SDL omits deprecated input fields), so the fake refuses
+// variables that still use them, and the current names validate.
+func TestRemovedFieldNamesAreRejected(t *testing.T) {
+	t.Parallel()
+	schema := shopifyfake.AdminSchema(t)
+	in := schema.Types["DiscountAutomaticAppInput"]
+	if in == nil || in.Fields.ForName("functionHandle") == nil || in.Fields.ForName("discountClasses") == nil || in.Fields.ForName("context") == nil {
+		t.Fatalf("DiscountAutomaticAppInput lacks functionHandle/discountClasses/context")
+	}
+	if in.Fields.ForName("functionId") != nil {
+		t.Fatalf("DiscountAutomaticAppInput still has functionId in this SDL")
+	}
+	if b := schema.Types["DiscountCodeBasicInput"]; b == nil || b.Fields.ForName("customerSelection") != nil || b.Fields.ForName("context") == nil {
+		t.Fatalf("DiscountCodeBasicInput: want context and no customerSelection")
+	}
+	if d := schema.Directives["idempotent"]; d == nil {
+		t.Fatalf("directive @idempotent missing from the 2026-04 schema")
 	}
 }

@@ -3,7 +3,7 @@
 // drives it. Import it only from _test.go files.
 //
 // The fake validates every incoming GraphQL document and its variables
-// against the Admin API 2025-01 schema in ../shared/fixtures/shopify (the
+// against the Admin API 2026-04 schema (SDL) in ../shared/fixtures/shopify (the
 // test is skipped when ../shared is absent, and fails under $CI), answers
 // the operations creditbridge sends with realistic data projected through
 // the query's own selection set, reports extensions.cost.throttleStatus on

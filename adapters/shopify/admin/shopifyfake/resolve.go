@@ -150,15 +150,15 @@ func (s *Server) discountCodeBasicCreate(in map[string]any) any {
 		return payload(nil, discountUserError("INVALID", "Starts at is invalid", "basicCodeDiscount", "startsAt"))
 	}
 	c := &Code{ID: s.newID("DiscountCodeNode"), Code: code, Title: title, StartsAt: startsAt, EndsAt: str(in["endsAt"]), Status: "ACTIVE"}
-	sel := obj(in["customerSelection"])
-	if boolean(sel["all"]) {
+	sel := obj(in["context"])
+	if str(sel["all"]) == "ALL" {
 		c.AllCustomers = true
 	}
 	for _, id := range list(obj(sel["customers"])["add"]) {
 		c.CustomerGIDs = append(c.CustomerGIDs, str(id))
 	}
 	if !c.AllCustomers && len(c.CustomerGIDs) == 0 {
-		return payload(nil, discountUserError("INVALID", "Customer selection is required", "basicCodeDiscount", "customerSelection"))
+		return payload(nil, discountUserError("INVALID", "Context is required", "basicCodeDiscount", "context"))
 	}
 	gets := obj(in["customerGets"])
 	da := obj(obj(gets["value"])["discountAmount"])
@@ -225,22 +225,26 @@ func (s *Server) discountAutomaticAppCreate(in map[string]any) any {
 		}
 		return map[string]any{"__typename": "DiscountAutomaticAppCreatePayload", "automaticAppDiscount": d, "userErrors": errs}
 	}
-	fid := str(in["functionId"])
+	handle := str(in["functionHandle"])
 	known := false
 	for _, f := range s.opts.Functions {
-		known = known || f.ID == fid
+		known = known || (f.Handle != "" && f.Handle == handle)
 	}
 	if !known {
-		return payload(nil, discountUserError("INVALID", "Function not found.", "automaticAppDiscount", "functionId"))
+		return payload(nil, discountUserError("INVALID", "Function not found.", "automaticAppDiscount", "functionHandle"))
 	}
 	if str(in["title"]) == "" {
 		return payload(nil, discountUserError("BLANK", "Title can't be blank", "automaticAppDiscount", "title"))
 	}
-	d := AutomaticDiscount{ID: s.newID("DiscountAutomaticNode"), Title: str(in["title"]), FunctionID: fid, StartsAt: str(in["startsAt"]), CombinesWith: obj(in["combinesWith"])}
+	d := AutomaticDiscount{ID: s.newID("DiscountAutomaticNode"), Title: str(in["title"]), FunctionHandle: handle, StartsAt: str(in["startsAt"]),
+		CombinesWith: obj(in["combinesWith"]), AllBuyers: str(obj(in["context"])["all"]) == "ALL"}
+	for _, c := range list(in["discountClasses"]) {
+		d.DiscountClasses = append(d.DiscountClasses, str(c))
+	}
 	s.automatic = append(s.automatic, d)
 	return payload(map[string]any{
 		"__typename": "DiscountAutomaticApp", "discountId": d.ID, "title": d.Title, "status": "ACTIVE",
-		"startsAt": d.StartsAt, "discountClass": "ORDER",
+		"startsAt": d.StartsAt, "discountClasses": d.DiscountClasses,
 	})
 }
 

@@ -29,7 +29,7 @@ type Options struct {
 	ShopDomain   string // default "creditbridge-test.myshopify.com"
 	ShopName     string // default "Creditbridge Test"
 	Currency     string // default "EUR"
-	APIVersion   string // default "2025-01"
+	APIVersion   string // default "2026-04" (admin.DefaultAPIVersion; admin's tests check they agree)
 	AccessToken  string // a valid Admin API token; default "shpat_fake"
 	ClientID     string // default "fake-client-id"
 	ClientSecret string // default "fake-client-secret"
@@ -51,6 +51,7 @@ type Function struct {
 	ID      string
 	Title   string
 	APIType string
+	Handle  string // the extension handle, used by functionHandle
 }
 
 // Code is a discount code created through discountCodeBasicCreate.
@@ -75,11 +76,13 @@ type Code struct {
 // AutomaticDiscount is an automatic app discount created through
 // discountAutomaticAppCreate.
 type AutomaticDiscount struct {
-	ID           string
-	Title        string
-	FunctionID   string
-	StartsAt     string
-	CombinesWith map[string]any
+	ID              string
+	Title           string
+	FunctionHandle  string
+	DiscountClasses []string
+	AllBuyers       bool
+	StartsAt        string
+	CombinesWith    map[string]any
 }
 
 // Request records one GraphQL request the fake answered.
@@ -133,7 +136,7 @@ func New(tb testing.TB, opts Options) *Server {
 		opts.Currency = "EUR"
 	}
 	if opts.APIVersion == "" {
-		opts.APIVersion = "2025-01"
+		opts.APIVersion = "2026-04"
 	}
 	if opts.AccessToken == "" {
 		opts.AccessToken = "shpat_fake"
@@ -410,7 +413,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := "shpat_" + randHex(12)
 	s.tokens[tok] = true
-	resp := map[string]any{"access_token": tok, "scope": "read_orders,read_customers,write_customers,read_discounts,write_discounts"}
+	resp := map[string]any{"access_token": tok, "scope": "read_orders,read_customers,write_customers,read_discounts,write_discounts," +
+		"read_store_credit_accounts,read_store_credit_account_transactions,write_store_credit_account_transactions"}
 	if expiring {
 		rt := "shprt_" + randHex(12)
 		s.refreshTokens[rt] = true
