@@ -5,6 +5,7 @@ package httpapi_test
 
 import (
 	"math"
+	"strconv"
 	"net/http"
 	"strings"
 	"testing"
@@ -110,4 +111,75 @@ func TestAbsurdRefundQuantitiesAreDeadLetters(t *testing.T) {
 		t.Fatalf("dead letters %+v, want the huge order too", dl)
 	}
 	e.auditOK(s.ID)
+}
+
+// TestNULInputIsABadRequest: PostgreSQL cannot store NUL in text or
+// jsonb; admin and customer routes answer 400 to it, never 500.
+func TestNULInputIsABadRequest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	s := e.shopifyShop("nul-input.myshopify.com")
+	tok := must(t, e.as(s.AdminToken, "POST", s.Path+"/customers/7/token", nil), http.StatusOK).Map(t)["token"].(string)
+	cases := []struct {
+		token, method, path string
+		body                any
+	}{
+		{operatorToken, "POST", "/api/v1/shops/", map[string]any{"platform": "woocommerce", "domain": "https://nul.example", "name": "a\x00b", "currency": "EUR"}},
+		{s.AdminToken, "PUT", s.Path + "/rules", map[string]any{"target": "sku", "target_id": "A\x00B", "mode": "fixed", "value": "1.00"}},
+		{s.AdminToken, "PUT", s.Path + "/partners/p1", map[string]any{"name": "P\x00", "code": "C\x00"}},
+		{s.AdminToken, "PATCH", s.Path + "/settings", map[string]any{"discount_label": "Credit\x00"}},
+		{s.AdminToken, "POST", s.Path + "/customers/7/adjustments", map[string]any{"amount": "1.00", "currency": "EUR", "actor": "ops\x00", "note": "n\x00", "idempotency_key": "k\x00"}},
+		{s.AdminToken, "GET", s.Path + "/customers/a%00b/balance", nil},
+		{s.AdminToken, "GET", s.Path + "/customers/7/statement?currency=EU%00R", nil},
+		{s.AdminToken, "POST", s.Path + "/customers/7/vouchers", map[string]any{"amount": "1.00", "currency": "EUR", "idempotency_key": "x\x00"}},
+		{tok, "POST", "/api/v1/me/vouchers", map[string]any{"amount": "1.00", "currency": "EUR", "idempotency_key": "x\x00"}},
+		{tok, "GET", "/api/v1/me/statement?currency=%00", nil},
+	}
+	for _, c := range cases {
+		r := e.as(c.token, c.method, c.path, c.body)
+		if r.Status != http.StatusBadRequest && r.Status != http.StatusNotFound {
+			t.Errorf("%s %s: status %d, want 400: %s", c.method, c.path, r.Status, r.Body)
+		}
+	}
+}
+
+// TestPoisonPayloadsAreDeadLettersAtOnce: NUL characters in text fields
+// and duplicate line ids failed in PostgreSQL (22P05/22021) and were
+// retried as transient. They are dead letters on the first attempt, with
+// the reason.
+func TestPoisonPayloadsAreDeadLettersAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	s := e.shopifyShop("poison.myshopify.com")
+	e.putRules(s, map[string]any{"target": "default", "mode": "percent", "value": "10"})
+	t0 := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	base := func(id int64) payload.Order {
+		return payload.Order{ID: id, Number: int(id % 1000), CustomerID: 6300000000001, Email: "buyer@example.com", Currency: "EUR", Financial: "paid",
+			UpdatedAt: t0, Lines: []payload.Line{{ID: id*10 + 1, ProductID: 1, VariantID: 2, SKU: "A", Title: "A", Quantity: 1, Price: "10.00"}}}
+	}
+	nulSKU := base(5700000000001)
+	nulSKU.Lines[0].SKU = "A\x00B"
+	nulTitle := base(5700000000002)
+	nulTitle.Lines[0].Title = "Tea\x00"
+	nulMail := base(5700000000003)
+	nulMail.CustomerID, nulMail.Email = 0, "gu\x00est@example.com"
+	dupLines := base(5700000000004)
+	dupLines.Lines = append(dupLines.Lines, dupLines.Lines[0])
+	for i, o := range []payload.Order{nulSKU, nulTitle, nulMail, dupLines} {
+		must(t, e.shopifyWebhook(s.Domain, shopify.TopicOrdersPaid, "evt-poison-"+strconv.Itoa(i), payload.OrderJSON(o), shopifySecret), http.StatusOK)
+	}
+	// A NUL in a note attribute (the partner reference).
+	withNote := base(5700000000005)
+	withNote.PartnerRef = "p\x00"
+	must(t, e.shopifyWebhook(s.Domain, shopify.TopicOrdersPaid, "evt-poison-note", payload.OrderJSON(withNote), shopifySecret), http.StatusOK)
+	e.drain()
+	dl := e.deadLetters(s, s.AdminToken)
+	if len(dl) != 5 {
+		t.Fatalf("dead letters %+v, want 5", dl)
+	}
+	for _, d := range dl {
+		if d.Attempts.String() != "1" || (!strings.Contains(d.LastError, "NUL") && !strings.Contains(d.LastError, "appears twice")) {
+			t.Errorf("dead letter %+v: want one attempt and the reason", d)
+		}
+	}
 }
