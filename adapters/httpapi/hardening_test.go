@@ -5,8 +5,8 @@ package httpapi_test
 
 import (
 	"math"
-	"strconv"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
