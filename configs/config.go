@@ -42,6 +42,7 @@ type Config struct {
 	LedgerCommitters   int
 	InboxRetentionDays int
 	PprofAddr          string // optional net/http/pprof listener, e.g. 127.0.0.1:6060
+	FailedPerIPMinute  int    // refused requests (status >= 400) one client IP may make per minute
 }
 
 // Load reads the configuration through lookup (os.LookupEnv in main, a map
@@ -76,6 +77,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		LedgerCommitters:   p.int("LEDGER_COMMITTERS", 4, 1, 64),
 		InboxRetentionDays: p.int("INBOX_RETENTION_DAYS", 30, 1, 3650),
 		PprofAddr:          p.str("PPROF_ADDR", ""),
+		FailedPerIPMinute:  p.int("RATE_LIMIT_FAILED_PER_MINUTE", 600, 0, 1_000_000),
 	}
 	p.errs = append(p.errs, c.validate()...)
 	if len(p.errs) > 0 {

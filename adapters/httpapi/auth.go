@@ -202,7 +202,7 @@ func (s *Server) pluginAuth(c *fiber.Ctx) error {
 		if err != nil || fresh.Secrets.PluginSecret == shop.Secrets.PluginSecret || !s.pluginSigned(fresh, ts, c, got) {
 			return core.Errorf(core.EUNAUTHORIZED, "bad request signature")
 		}
-		s.shopCache.Store("id:"+strconv.FormatInt(shopID, 10), cachedShop{shop: fresh, ok: true, at: time.Now()})
+		s.shopCache.Set("id:"+strconv.FormatInt(shopID, 10), cachedShop{shop: fresh, ok: true})
 		shop = fresh
 	}
 	c.Locals(localsPrincipal, principal{shop: shop, actor: "plugin"})

@@ -183,3 +183,35 @@ func TestPoisonPayloadsAreDeadLettersAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownShopsAreRateLimitedPerIP: a client spraying unknown shop ids
+// (each one a database query) is refused with 429 after the configured
+// number of refused requests per minute; health checks stay open.
+func TestUnknownShopsAreRateLimitedPerIP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{FailedPerIPMin: 40})
+	s := e.wooShop(map[string]any{"webhook_secret": "whsec-rl"})
+	body := readTestdata(t, "woocommerce/order-4242-processing.json")
+	// Successful deliveries never count.
+	for i := 0; i < 60; i++ {
+		must(t, e.wooWebhook(s.ID, woocommerce.TopicOrderUpdated, body, "whsec-rl"), http.StatusOK)
+	}
+	limited := 0
+	for i := 0; i < 60; i++ {
+		r := e.wooWebhook(int64(900000+i), woocommerce.TopicOrderUpdated, body, "whsec-rl")
+		switch r.Status {
+		case http.StatusNotFound:
+			if limited > 0 {
+				t.Fatalf("request %d answered 404 after the limit was reached", i)
+			}
+		case http.StatusTooManyRequests:
+			limited++
+		default:
+			t.Fatalf("unknown shop: status %d %s", r.Status, r.Body)
+		}
+	}
+	if limited != 20 {
+		t.Fatalf("%d requests limited, want 20 (40 refusals allowed)", limited)
+	}
+	must(t, e.do("GET", "/healthz", nil), http.StatusOK)
+}

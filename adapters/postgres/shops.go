@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/cache"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -227,44 +227,31 @@ func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
 // made elsewhere (another process) are seen within TTL.
 type ShopCache struct {
 	*ShopStore
-	TTL time.Duration
-	mu  sync.Mutex
-	m   map[int64]cachedShop
+	m *cache.Cache[int64, core.Shop]
 }
 
-type cachedShop struct {
-	shop core.Shop
-	at   time.Time
-}
+// maxCachedShops bounds the shop caches.
+const maxCachedShops = 10_000
 
 // NewShopCache wraps s.
 func NewShopCache(s *ShopStore, ttl time.Duration) *ShopCache {
-	return &ShopCache{ShopStore: s, TTL: ttl, m: map[int64]cachedShop{}}
+	return &ShopCache{ShopStore: s, m: cache.New[int64, core.Shop](maxCachedShops, ttl)}
 }
 
 // ShopByID returns the cached shop if it is fresh enough.
 func (c *ShopCache) ShopByID(ctx context.Context, id int64) (core.Shop, error) {
-	c.mu.Lock()
-	e, ok := c.m[id]
-	c.mu.Unlock()
-	if ok && time.Since(e.at) < c.TTL {
-		return e.shop, nil
+	if sh, ok := c.m.Get(id); ok {
+		return sh, nil
 	}
 	sh, err := c.ShopStore.ShopByID(ctx, id)
 	if err != nil {
 		return sh, err
 	}
-	c.mu.Lock()
-	c.m[id] = cachedShop{shop: sh, at: time.Now()}
-	c.mu.Unlock()
+	c.m.Set(id, sh)
 	return sh, nil
 }
 
-func (c *ShopCache) forget(id int64) {
-	c.mu.Lock()
-	delete(c.m, id)
-	c.mu.Unlock()
-}
+func (c *ShopCache) forget(id int64) { c.m.Delete(id) }
 
 // UpdateShop stores s and drops its cache entry.
 func (c *ShopCache) UpdateShop(ctx context.Context, s core.Shop) error {
