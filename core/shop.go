@@ -47,6 +47,8 @@ type ShopSettings struct {
 	// it all back and a partial refund gives back the refunded share; a
 	// cancellation always gives it back.
 	KeepCreditOnRefund bool `json:"keep_credit_on_refund,omitempty"`
+	// Accounting configures the exports for the tax advisor (DATEV).
+	Accounting AccountingSettings `json:"accounting,omitzero"`
 	// Locale is the language of the shop's pages ("de", "en", "de-DE";
 	// empty: the visitor's browser decides).
 	Locale string `json:"locale,omitempty"`
@@ -105,7 +107,7 @@ func (s ShopSettings) Validate() error {
 	if utf8.RuneCountInString(s.DiscountLabel) > MaxDiscountLabel || strings.ContainsAny(s.DiscountLabel, "<>{}\n\r") {
 		return Errorf(EINVALID, "discount_label must be at most %d characters without < > { } or line breaks", MaxDiscountLabel)
 	}
-	return nil
+	return s.Accounting.Validate()
 }
 
 // ShopSecrets are a shop's credentials, encrypted at rest.

@@ -23,7 +23,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -115,8 +114,10 @@ type wooRegisterReq struct {
 
 // NormalizeSiteURL checks a WordPress site URL and returns the shop domain
 // creditbridge stores for it: lower-case scheme and host, the path without
-// a trailing slash. It must be https, except for loopback hosts (local
-// development), and carry no user info, query or fragment.
+// a trailing slash. It must be https or http and carry no user info, query
+// or fragment. Over http the bridge signs its REST calls with OAuth 1.0a,
+// as WooCommerce requires there, so the consumer secret never travels (the
+// order data does travel unencrypted: https is recommended).
 func NormalizeSiteURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || len(raw) > 255 {
@@ -127,27 +128,13 @@ func NormalizeSiteURL(raw string) (string, error) {
 		return "", core.Errorf(core.EINVALID, "site_url is not an absolute URL")
 	}
 	scheme := strings.ToLower(u.Scheme)
-	switch scheme {
-	case "https":
-	case "http":
-		if !isLoopbackHost(u.Hostname()) {
-			return "", core.Errorf(core.EINVALID, "site_url must use https (plain http is accepted for loopback hosts only)")
-		}
-	default:
-		return "", core.Errorf(core.EINVALID, "site_url must use https")
+	if scheme != "https" && scheme != "http" {
+		return "", core.Errorf(core.EINVALID, "site_url must use https or http")
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return "", core.Errorf(core.EINVALID, "site_url must not carry user info, a query or a fragment")
 	}
 	return scheme + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/"), nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // validCredential accepts a REST API key or secret: 1..256 printable ASCII

@@ -87,7 +87,8 @@ func ensureSchema(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) err
 	return nil
 }
 
-func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, error) {
+// newSealer opens the shop secrets' keys from the configuration.
+func newSealer(cfg configs.Config) (*secretbox.Box, error) {
 	key, err := secretbox.ParseKey(cfg.EncryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("CREDITBRIDGE_ENCRYPTION_KEY %w", err)
@@ -98,7 +99,11 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 			return nil, fmt.Errorf("CREDITBRIDGE_ENCRYPTION_KEY_PREVIOUS %w", err)
 		}
 	}
-	box, err := secretbox.New(key, prev)
+	return secretbox.New(key, prev)
+}
+
+func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, error) {
+	box, err := newSealer(cfg)
 	if err != nil {
 		return nil, err
 	}
