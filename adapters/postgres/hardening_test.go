@@ -2,11 +2,13 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/rand"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/postgres"
+	"github.com/creditbridge/creditbridge/adapters/secretbox"
 	"github.com/creditbridge/creditbridge/core"
 )
 
@@ -64,5 +66,40 @@ func TestAuditFlagsCreditBeyondOrders(t *testing.T) {
 	}
 	if r2.OK() || !strings.Contains(r2.String(), "customer:c:77 holds") {
 		t.Fatalf("credit given back beyond what was earned passes the audit:\n%s", r2)
+	}
+}
+
+// TestListShopsSkipsUnreadableShops: one shop sealed with another key
+// made ListShops fail, and with it every periodic job for every shop.
+func TestListShopsSkipsUnreadableShops(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, pool := newStore(t)
+	box := func() *secretbox.Box {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		b, err := secretbox.New(k, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	wrong := postgres.NewShopStore(pool, box())
+	right := postgres.NewShopStore(pool, box())
+	if _, err := wrong.CreateShop(ctx, core.Shop{Platform: core.PlatformWooCommerce, Domain: "https://wrong.example", Currency: "EUR", Secrets: core.ShopSecrets{WebhookSecret: "a"}}, "tok-wrong-0123456789abcdef"); err != nil {
+		t.Fatal(err)
+	}
+	good, err := right.CreateShop(ctx, core.Shop{Platform: core.PlatformWooCommerce, Domain: "https://right.example", Currency: "EUR", Secrets: core.ShopSecrets{WebhookSecret: "b"}}, "tok-right-0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var skipped []int64
+	right.Unreadable = func(id int64, _ error) { skipped = append(skipped, id) }
+	shops, err := right.ListShops(ctx, core.PlatformWooCommerce)
+	if err != nil {
+		t.Fatalf("ListShops failed for every shop because of one: %v", err)
+	}
+	if len(shops) != 1 || shops[0].ID != good.ID || len(skipped) != 1 {
+		t.Fatalf("shops %+v, skipped %v: want only the readable shop and one skipped", shops, skipped)
 	}
 }

@@ -19,7 +19,13 @@ import (
 type ShopStore struct {
 	pool   *pgxpool.Pool
 	sealer core.Sealer
+	// Unreadable, when set, is told about each shop ListShops skips
+	// because its secrets cannot be opened.
+	Unreadable func(shopID int64, err error)
 }
+
+// errSecrets marks a shop whose sealed secrets cannot be opened.
+var errSecrets = errors.New("sealed secrets cannot be opened")
 
 // NewShopStore returns a ShopStore.
 func NewShopStore(pool *pgxpool.Pool, sealer core.Sealer) *ShopStore {
@@ -112,10 +118,10 @@ func (s *ShopStore) scan(row pgx.Row) (core.Shop, error) {
 	if len(sealed) > 0 {
 		plain, err := s.sealer.Open(sealed)
 		if err != nil {
-			return sh, fmt.Errorf("postgres: shop %d secrets: %w", sh.ID, err)
+			return sh, fmt.Errorf("postgres: shop %d secrets: %w: %w", sh.ID, errSecrets, err)
 		}
 		if err := json.Unmarshal(plain, &sh.Secrets); err != nil {
-			return sh, fmt.Errorf("postgres: shop %d secrets: %w", sh.ID, err)
+			return sh, fmt.Errorf("postgres: shop %d secrets: %w: %w", sh.ID, errSecrets, err)
 		}
 	}
 	return sh, nil
@@ -194,6 +200,14 @@ func (s *ShopStore) ListShops(ctx context.Context, p core.Platform) ([]core.Shop
 	var out []core.Shop
 	for rows.Next() {
 		sh, err := s.scan(rows)
+		if errors.Is(err, errSecrets) {
+			// One shop whose secrets cannot be opened (sealed with
+			// another key) must not stop the jobs of every other shop.
+			if s.Unreadable != nil {
+				s.Unreadable(sh.ID, err)
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

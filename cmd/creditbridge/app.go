@@ -125,6 +125,14 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.ledger = postgres.NewLedgerStore(a.pool, cfg.LedgerCommitters)
 	a.ledger.OnCommit = a.metrics.OnCommit
 	a.shops = postgres.NewShopStore(a.pool, box)
+	a.shops.Unreadable = func(id int64, err error) {
+		log.Error("shop secrets cannot be opened: the shop is skipped by periodic jobs", slog.Int64("shop", id), slog.Any("error", err))
+	}
+	if err := a.shops.CheckKey(ctx); err != nil {
+		a.rdb.Close()
+		a.pool.Close()
+		return nil, err
+	}
 	a.dir = postgres.NewDirectory(a.pool)
 	a.inbox = postgres.NewInbox(a.pool)
 	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue}
@@ -350,8 +358,9 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 			}
 			for _, s := range shops {
 				if s.Settings.PendingDays > 0 {
+					// One shop's failure never stops the others.
 					if _, err := a.ledger.MaturePending(ctx, s.ID, time.Now().AddDate(0, 0, -s.Settings.PendingDays), 10000); err != nil {
-						return err
+						a.log.Warn("maturing pending credit failed", slog.Int64("shop", s.ID), slog.Any("error", err))
 					}
 				}
 			}
@@ -443,6 +452,9 @@ func reseal(ctx context.Context, cfg configs.Config, log *slog.Logger, out io.Wr
 			n++
 		}
 	}
-	fmt.Fprintf(out, "re-sealed the secrets of %d shop(s) with the current key\n", n)
+	if err := a.shops.ResealCanary(ctx); err != nil {
+		return fmt.Errorf("key canary: %w", err)
+	}
+	fmt.Fprintf(out, "re-sealed the secrets of %d shop(s) and the key canary with the current key\n", n)
 	return nil
 }
