@@ -4,6 +4,8 @@ package httpapi_test
 // before its fix.
 
 import (
+	"context"
+	"encoding/json"
 	"math"
 	"net/http"
 	"strconv"
@@ -15,6 +17,9 @@ import (
 	"github.com/creditbridge/creditbridge/adapters/shopify/payload"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce/wcfake"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/jobs"
+	"github.com/hibiken/asynq"
 )
 
 // TestWooTopicHeaderCannotReverseCredit: X-WC-Webhook-Topic is not
@@ -214,4 +219,53 @@ func TestUnknownShopsAreRateLimitedPerIP(t *testing.T) {
 		t.Fatalf("%d requests limited, want 20 (40 refusals allowed)", limited)
 	}
 	must(t, e.do("GET", "/healthz", nil), http.StatusOK)
+}
+
+// TestArchivedTaskDoesNotStrandItsEvent: an event whose task asynq
+// archived (its dependency was down longer than the task's retries) stayed
+// 'received' for good: the sweeper's re-enqueue hit the archived task's id
+// and Enqueue took the conflict for success. The archived task is now
+// replaced and the event processed.
+func TestArchivedTaskDoesNotStrandItsEvent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{NoWorker: true})
+	s := e.shopifyShop("archived-task.myshopify.com")
+	e.putRules(s, map[string]any{"target": "default", "mode": "fixed", "value": "1.25"})
+	body := payload.OrderJSON(simpleOrder(8811, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)))
+	r := must(t, e.shopifyWebhook(s.Domain, shopify.TopicOrdersPaid, "evt-archived", body, shopifySecret), http.StatusOK)
+	id, err := r.Map(t)["event_id"].(json.Number).Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// The group task is gone; the sweeper's own task for the event was
+	// archived after its retries.
+	if _, err := e.flushQueue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.enqueuer.Enqueue(ctx, s.ID, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.inspector.ArchiveTask(e.queue, jobs.TaskID(s.ID, id)); err != nil {
+		t.Fatalf("archive: %v", err)
+	}
+	sw := &jobs.Sweeper{Inbox: e.inbox, Enqueuer: e.enqueuer, After: 0, Log: e.log}
+	if _, err := sw.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	info, err := e.inspector.GetTaskInfo(e.queue, jobs.TaskID(s.ID, id))
+	if err != nil || info.State != asynq.TaskStatePending {
+		t.Fatalf("after the sweep the event's task is %v (%v), want pending", info, err)
+	}
+	// One owner of retries: asynq never gives up before the dispatcher's
+	// attempt count dead-letters the event.
+	if info.MaxRetry < core.MaxEventAttempts {
+		t.Fatalf("task max retry %d below the dispatcher's %d attempts", info.MaxRetry, core.MaxEventAttempts)
+	}
+	e.startWorker()
+	e.drain()
+	if b := e.balance(s, "7001"); b.Available != "2.50" {
+		t.Fatalf("balance %+v, want 2.50", b)
+	}
+	e.auditOK(s.ID)
 }

@@ -147,7 +147,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	e.shops = postgres.NewShopStore(e.pool, box)
 	e.dir = postgres.NewDirectory(e.pool)
 	e.inbox = postgres.NewInbox(e.pool)
-	e.enqueuer = &jobs.Enqueuer{Client: e.aclient, Queue: e.queue}
+	e.enqueuer = &jobs.Enqueuer{Client: e.aclient, Queue: e.queue, Inspector: e.inspector}
 	e.batches = &countingBatches{Enqueuer: e.enqueuer}
 	e.inbox.EnqueueBatches(e.batches) // as cmd/creditbridge wires it
 	redeemer := &core.Redeemer{Ledger: e.ledger}

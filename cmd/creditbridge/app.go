@@ -135,7 +135,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	}
 	a.dir = postgres.NewDirectory(a.pool)
 	a.inbox = postgres.NewInbox(a.pool)
-	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue}
+	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue, Inspector: a.inspector}
 	a.inbox.EnqueueBatches(a.enqueuer) // one task per group commit of webhooks
 	a.redeemer = &core.Redeemer{Ledger: a.ledger}
 	// Fewer, larger order batches: a batch's statements are set-based, so
@@ -206,12 +206,17 @@ func (a *app) queueLag() float64 {
 	return d.Seconds()
 }
 
+// queueSize is the number of accepted events not yet processed, read from
+// the inbox: Redis may have lost their tasks (a FLUSHALL, a restart without
+// persistence) while the work still waits.
 func (a *app) queueSize() float64 {
-	qi, err := a.inspector.GetQueueInfo(a.cfg.Queue)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	n, err := a.inbox.Waiting(ctx)
 	if err != nil {
-		return 0
+		return -1
 	}
-	return float64(qi.Pending + qi.Retry + qi.Scheduled)
+	return float64(n)
 }
 
 func (a *app) wooClient(shop core.Shop) (*woocommerce.Client, error) {

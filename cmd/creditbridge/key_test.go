@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/creditbridge/creditbridge/adapters/postgres"
@@ -104,5 +106,36 @@ func TestDatabaseWithoutCanaryChecksAShop(t *testing.T) {
 	}
 	if _, err := build(ctx, mk("ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="), log); !errors.Is(err, postgres.ErrWrongKey) {
 		t.Fatalf("pre-canary database with a wrong key: %v, want ErrWrongKey", err)
+	}
+}
+
+// TestPendingMetricComesFromTheInbox: after a Redis FLUSHALL the pending
+// tasks gauge read 0 while accepted events waited in the inbox.
+func TestPendingMetricComesFromTheInbox(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t, 2)
+	schema := pool.Config().ConnConfig.RuntimeParams["search_path"]
+	get := map[string]string{"DATABASE_URL": pgtest.URL() + "&search_path=" + schema, "CREDITBRIDGE_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"QUEUE_NAME": "cbtest-pending-" + strings.ReplaceAll(schema, "_", "-")}
+	c, err := configs.Load(func(k string) (string, bool) { v, ok := get[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := build(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	t.Cleanup(func() { _ = a.inspector.DeleteQueue(c.Queue, true) })
+	for i := range 3 {
+		if _, _, err := a.inbox.Insert(ctx, core.InboxEvent{Platform: core.PlatformShopify, EventKey: "k" + strconv.Itoa(i), Topic: "orders/paid", ShopDomain: "x.myshopify.com", Payload: []byte("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Redis loses the queue.
+	_ = a.inspector.DeleteQueue(c.Queue, true)
+	if got := a.queueSize(); got != 3 {
+		t.Fatalf("pending gauge %v after the queue was lost, want the 3 waiting events", got)
 	}
 }
