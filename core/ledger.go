@@ -137,6 +137,9 @@ type Reason struct {
 	VoucherID   string     `json:"voucher_id,omitempty"`
 	Actor       string     `json:"actor,omitempty"`
 	Note        string     `json:"note,omitempty"`
+	// Cap names the earning cap that cut an earn entry's credit
+	// (article, order, customer_year; Note says how much was not booked).
+	Cap string `json:"cap,omitempty"`
 }
 
 // Transaction is a balanced set of postings with a business idempotency key
@@ -282,6 +285,10 @@ func (t *Transaction) contentHash() [32]byte {
 	r := t.Reason
 	for _, s := range []string{string(r.Kind), r.OrderID, r.OrderNumber, r.LineID, r.ProductID, r.VariantID, r.SKU, r.Product, r.Rule, r.Beneficiary, r.RefundID, r.HoldID, r.VoucherID, r.Actor, r.Note} {
 		w(s)
+	}
+	if r.Cap != "" { // only when set, so older transactions keep their hash
+		w("cap")
+		w(r.Cap)
 	}
 	var rv [8]byte
 	binary.BigEndian.PutUint64(rv[:], uint64(t.Reverses))
@@ -457,4 +464,16 @@ type PostingRecord struct {
 	Owner         Owner
 	Bucket        Bucket
 	Amount        decimal.Decimal
+	// OrderTax is the tax split of the credit the posting's order used,
+	// when the platform reported it (set by the accounting export for
+	// redemptions only).
+	OrderTax *OrderTaxSplit
+}
+
+// OrderTaxSplit is what the credit an order used reduced: Amount in
+// total (gross), Net and Tax of it.
+type OrderTaxSplit struct {
+	Amount decimal.Decimal
+	Net    decimal.Decimal
+	Tax    decimal.Decimal
 }

@@ -135,7 +135,7 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	e.base = "http://" + ln.Addr().String()
 	app, _ := New(Config{AdminToken: plugOperator, PublicURL: e.base},
 		Deps{Log: log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: dir, Inbox: inbox, Ledger: e.ledger},
-			Inbox: inbox, Enqueuer: enqueuer, Ledger: e.ledger, Redeemer: redeemer, Vouchers: e.vouchers})
+			Inbox: inbox, Enqueuer: enqueuer, Ledger: e.ledger, Redeemer: redeemer, Vouchers: e.vouchers, Health: inbox})
 	served := make(chan struct{})
 	go func() { defer close(served); _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second); <-served })

@@ -74,6 +74,15 @@ type Deps struct {
 	Notify core.BalanceNotifier
 	// Ready reports whether dependencies answer (PostgreSQL, Redis, schema).
 	Ready func(ctx context.Context) error
+	// Health reads a shop's connection health for the plugin's health box
+	// (optional: without it GET /api/v1/plugin/health answers 404).
+	Health HealthReader
+}
+
+// HealthReader reads what the bridge knows about a shop's connection;
+// pollTopic is the inbox topic of polled orders (not webhooks).
+type HealthReader interface {
+	ShopHealth(ctx context.Context, shopID int64, pollTopic string) (core.ShopHealth, error)
 }
 
 // Server holds the handlers.

@@ -142,3 +142,23 @@ func TestClientNotRESTError(t *testing.T) {
 		t.Errorf("hits = %d (want /wp-json then ?rest_route=), plain = %v", hits.Load(), c.PlainPermalinks())
 	}
 }
+
+// TestClientErrorsCarryNoOAuthParameters: a transport error names the
+// route, not the signed URL.
+func TestClientErrorsCarryNoOAuthParameters(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	c, err := woocommerce.NewClient("http://"+addr, testKey, testSecret, woocommerce.WithBackoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetOrder(t.Context(), "5")
+	if err == nil || strings.Contains(err.Error(), "oauth_") || strings.Contains(err.Error(), testKey) || !strings.Contains(err.Error(), "GET /orders/5") {
+		t.Fatalf("err = %v", err)
+	}
+}

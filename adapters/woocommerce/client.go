@@ -626,6 +626,12 @@ func (c *Client) once(ctx context.Context, method, path string, style int32, q u
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
+		// *url.Error repeats the URL, and over http that carries the OAuth
+		// parameters: keep only the cause (callers name method and route).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return response{}, nil, err
 	}
 	defer res.Body.Close()

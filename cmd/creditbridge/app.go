@@ -175,7 +175,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		FailedPerIPMinute: cmp.Or(cfg.FailedPerIPMinute, -1),                                                       // 0 in the environment disables the limit
 		ShopifyApp:        httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
-			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready})
+			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready,
+			Health: a.inbox})
 	return a, nil
 }
 
@@ -382,8 +383,16 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 			if err != nil {
 				continue // no REST credentials: webhooks only
 			}
-			if _, err := poller.Poll(ctx, s, c, woocommerce.TopicPolled); err != nil {
+			start := time.Now()
+			_, err = poller.Poll(ctx, s, c, woocommerce.TopicPolled)
+			if err != nil {
 				a.log.Warn("poll failed", slog.Int64("shop", s.ID), slog.Any("error", err))
+			}
+			if ctx.Err() == nil {
+				// For the plugin's health box.
+				if herr := a.inbox.RecordPoll(ctx, s.ID, start, err); herr != nil {
+					a.log.Warn("recording the poll failed", slog.Int64("shop", s.ID), slog.Any("error", herr))
+				}
 			}
 		}
 		return nil
