@@ -166,3 +166,29 @@ func TestShopLookupCacheIsBounded(t *testing.T) {
 		t.Fatalf("cache holds %d entries, above its bound %d", n, maxCachedShops)
 	}
 }
+
+// TestPluginVoucherReplayIssuesOneVoucher: an identical signed voucher
+// request replayed within the 300 s window issued a second voucher. The
+// signature is the request's nonce.
+func TestPluginVoucherReplayIssuesOneVoucher(t *testing.T) {
+	t.Parallel()
+	e := newPlugEnv(t)
+	wc := wcfake.New(t, "ck_n", "cs_n")
+	reg := e.mustRegister(plugOperator, wc.URL, "ck_n", "cs_n", http.StatusCreated)
+	e.do("PUT", "/api/v1/shops/"+reg.ShopID+"/rules", []byte(`{"target":"default","mode":"percent","value":"10"}`), "Authorization", "Bearer "+reg.AdminToken).want(t, http.StatusOK)
+	e.webhook(reg, buildOrder(t, orderSpec{ID: 4001, Status: "processing", Modified: time.Now().Add(-time.Hour).Truncate(time.Second), CartKey: plugHex(16), Lines: []string{"150.00", "50.00"}}))
+	e.wantBalance(reg, "42", "20.00", "0.00")
+	body := []byte(`{"amount":"5.00","currency":"EUR"}`)
+	ts := time.Now().Unix()
+	var first, replay map[string]any
+	e.signedAt(reg.ShopID, reg.PluginSecret, ts, "POST", "/api/v1/plugin/customers/42/vouchers", body).want(t, http.StatusCreated).decode(t, &first)
+	e.signedAt(reg.ShopID, reg.PluginSecret, ts, "POST", "/api/v1/plugin/customers/42/vouchers", body).want(t, http.StatusOK).decode(t, &replay)
+	if first["code"] != replay["code"] {
+		t.Fatalf("a replay issued another voucher: %v and %v", first, replay)
+	}
+	e.wantBalance(reg, "42", "15.00", "0.00")
+	// A new request (new timestamp, new signature) is a new voucher.
+	e.signedAt(reg.ShopID, reg.PluginSecret, ts+1, "POST", "/api/v1/plugin/customers/42/vouchers", body).want(t, http.StatusCreated)
+	e.wantBalance(reg, "42", "10.00", "0.00")
+	e.audit(reg.id(t))
+}
