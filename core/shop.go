@@ -216,3 +216,7 @@ type Partner struct {
 	SponsorID string `json:"sponsor_id,omitempty"` // the partner one level up
 	Name      string `json:"name,omitempty"`
 }
+
+// NoteShopInactive is the outcome note of an order, refund or checkout
+// event of an uninstalled (inactive) shop: acknowledged, nothing booked.
+const NoteShopInactive = "shop uninstalled: orders are no longer credited (reinstall the app, then send the order again)"

@@ -269,3 +269,40 @@ func TestArchivedTaskDoesNotStrandItsEvent(t *testing.T) {
 	}
 	e.auditOK(s.ID)
 }
+
+// TestUninstalledShop: after app/uninstalled the admin token still worked
+// and orders were still credited. An uninstalled shop's admin token,
+// customer tokens and session tokens are refused; its order, refund and
+// checkout webhooks are acknowledged and skipped; the operator can still
+// read its books until shop/redact deletes them.
+func TestUninstalledShop(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	s := e.shopifyShop("uninstalled.myshopify.com")
+	e.putRules(s, map[string]any{"target": "default", "mode": "fixed", "value": "1.25"})
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	must(t, e.shopifyWebhook(s.Domain, shopify.TopicOrdersPaid, "evt-u1", payload.OrderJSON(simpleOrder(8821, t0)), shopifySecret), http.StatusOK)
+	e.drain()
+	tok := must(t, e.as(s.AdminToken, "POST", s.Path+"/customers/7001/token", nil), http.StatusOK).Map(t)["token"].(string)
+	body := []byte(`{"id":548380009,"name":"Uninstalled","domain":null,"myshopify_domain":"uninstalled.myshopify.com"}`)
+	must(t, e.shopifyWebhook(s.Domain, shopify.TopicAppUninstalled, "evt-uninstall", body, shopifySecret), http.StatusOK)
+	e.drain()
+	if r := e.as(s.AdminToken, "GET", s.Path, nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("admin token of an uninstalled shop: %d %s, want 401", r.Status, r.Body)
+	}
+	if r := e.as(tok, "GET", "/api/v1/me/balance", nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("customer token of an uninstalled shop: %d %s, want 401", r.Status, r.Body)
+	}
+	// A new order is acknowledged, and not credited.
+	must(t, e.shopifyWebhook(s.Domain, shopify.TopicOrdersPaid, "evt-u2", payload.OrderJSON(simpleOrder(8822, t0.Add(time.Hour))), shopifySecret), http.StatusOK)
+	e.drain()
+	var b balanceView
+	must(t, e.as(operatorToken, "GET", s.Path+"/customers/7001/balance", nil), http.StatusOK).JSON(t, &b)
+	if b.Available != "2.50" {
+		t.Fatalf("balance after an order of the uninstalled shop: %+v, want the 2.50 earned before", b)
+	}
+	if st := e.inboxStatuses(); st["skipped"] != 1 || st["dead"] != 0 {
+		t.Fatalf("inbox %v: want the order after the uninstall skipped", st)
+	}
+	e.auditOK(s.ID)
+}

@@ -119,6 +119,9 @@ func Options(shop core.Shop) ParseOptions {
 
 // Handle applies one stored event.
 func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEvent) (core.Outcome, error) {
+	if !shop.Active {
+		return core.Outcome{Status: core.InboxSkipped, Note: core.NoteShopInactive}, nil
+	}
 	switch ev.Topic {
 	case TopicOrderCreated, TopicOrderUpdated, TopicOrderRestored, TopicPolled:
 		return p.applyOrder(ctx, shop, ev.Payload)
