@@ -4,8 +4,10 @@ package httpapi_test
 // before its fix.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -305,4 +307,30 @@ func TestUninstalledShop(t *testing.T) {
 		t.Fatalf("inbox %v: want the order after the uninstall skipped", st)
 	}
 	e.auditOK(s.ID)
+}
+
+// TestOversizedBodyGets413: a body far above the limit made the server
+// close the connection while the client was still sending, so the client
+// saw a reset instead of the 413. The body is drained (up to a hard cap)
+// and the 413 arrives.
+func TestOversizedBodyGets413(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{BodyLimit: 64 << 10, NoWorker: true})
+	big := []byte(`{"id":1,"pad":"` + strings.Repeat("x", 16<<20) + `"}`)
+	for i := 0; i < 5; i++ {
+		req, err := http.NewRequest("POST", e.base+"/webhooks/shopify", bytes.NewReader(big))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("try %d: the client got no answer: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "too_large") {
+			t.Fatalf("try %d: %d %s, want 413 too_large", i, resp.StatusCode, b)
+		}
+	}
 }

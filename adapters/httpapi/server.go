@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -122,8 +123,12 @@ func New(cfg Config, deps Deps) (*fiber.App, *Server) {
 		// batched inbox rows) can later read another request's bytes.
 		// Raw bodies (c.BodyRaw) are still views: handlers that keep them
 		// past the request must copy.
-		Immutable:             true,
-		BodyLimit:             cfg.BodyLimit,
+		Immutable: true,
+		BodyLimit: cfg.BodyLimit,
+		// Bodies above BodyLimit reach limitBody as a stream, which drains
+		// them so the client receives its 413 (closing the connection on a
+		// client still sending made it see a reset instead).
+		StreamRequestBody:     true,
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          10 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -132,6 +137,7 @@ func New(cfg Config, deps Deps) (*fiber.App, *Server) {
 		JSONEncoder:           json.Marshal,
 		JSONDecoder:           json.Unmarshal,
 	})
+	app.Use(s.limitBody)
 	if cfg.FailedPerIPMinute == 0 {
 		cfg.FailedPerIPMinute = 600
 	}
@@ -159,6 +165,41 @@ func New(cfg Config, deps Deps) (*fiber.App, *Server) {
 	app.Post("/webhooks/woocommerce/:shop", s.wooWebhook)
 	s.routes(app)
 	return app, s
+}
+
+// maxDrain bounds how much of an oversized body is read and discarded so
+// that its client receives the 413; beyond it the connection is closed.
+const maxDrain = 64 << 20
+
+// limitBody enforces BodyLimit before any handler reads the body. With
+// StreamRequestBody, fasthttp hands over a body it did not read in full as
+// a stream: a declared length above the limit, or a chunked body that
+// turns out larger, is drained (up to maxDrain) and answered 413; any
+// other body is read into memory here, so handlers see it as usual.
+func (s *Server) limitBody(c *fiber.Ctx) error {
+	req := c.Request()
+	if !req.IsBodyStream() {
+		return c.Next()
+	}
+	limit := s.cfg.BodyLimit
+	if n := req.Header.ContentLength(); n > limit {
+		_, _ = io.Copy(io.Discard, io.LimitReader(req.BodyStream(), maxDrain))
+		_ = req.CloseBodyStream()
+		return fiber.ErrRequestEntityTooLarge
+	}
+	// Chunked, or declared within the limit: read at most limit+1 bytes.
+	body, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(limit)+1))
+	if err != nil {
+		return fiber.ErrBadRequest
+	}
+	if len(body) > limit {
+		_, _ = io.Copy(io.Discard, io.LimitReader(req.BodyStream(), maxDrain))
+		_ = req.CloseBodyStream()
+		return fiber.ErrRequestEntityTooLarge
+	}
+	_ = req.CloseBodyStream()
+	req.SetBodyRaw(body)
+	return c.Next()
 }
 
 // metricsAuth requires the metrics bearer token when one is configured.
