@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"crypto/rand"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,40 @@ func TestListShopsSkipsUnreadableShops(t *testing.T) {
 	}
 	if len(shops) != 1 || shops[0].ID != good.ID || len(skipped) != 1 {
 		t.Fatalf("shops %+v, skipped %v: want only the readable shop and one skipped", shops, skipped)
+	}
+}
+
+// timeoutHandler fails like a task that ran out of time.
+type timeoutHandler struct{}
+
+func (timeoutHandler) Handle(ctx context.Context, _ core.Shop, _ core.InboxEvent) (core.Outcome, error) {
+	<-ctx.Done()
+	return core.Outcome{}, ctx.Err()
+}
+
+// TestTimedOutAttemptCounts: an attempt that ran out of time was not
+// counted (the inbox update used the expired context), so such an event
+// was retried for ever instead of becoming a dead letter.
+func TestTimedOutAttemptCounts(t *testing.T) {
+	t.Parallel()
+	e := newEarnEnv(t)
+	inbox := postgres.NewInbox(e.pool)
+	ev, _, err := inbox.Insert(context.Background(), core.InboxEvent{ShopID: e.shop.ID, Platform: core.PlatformShopify, EventKey: "slow-1", Topic: "orders/paid", Payload: []byte("{}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &core.Dispatcher{Inbox: inbox, Shops: e.shops, Handlers: map[core.Platform]core.EventHandler{core.PlatformShopify: timeoutHandler{}},
+		Log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := d.Process(ctx, e.shop.ID, ev.ID); err == nil {
+		t.Fatal("a timed-out attempt reported success")
+	}
+	got, err := inbox.Get(context.Background(), e.shop.ID, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Attempts != 1 || got.LastError == "" {
+		t.Fatalf("after a timed-out attempt: attempts %d, last error %q; want 1 and the reason", got.Attempts, got.LastError)
 	}
 }
