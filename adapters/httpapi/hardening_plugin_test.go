@@ -109,7 +109,7 @@ func TestRefundGivesBackSpentCredit(t *testing.T) {
 	}
 	at := t0.Add(time.Minute)
 	coupons := func() []map[string]any {
-		return []map[string]any{{"code": q.CouponCode, "discount": "10.00", "discount_tax": "1.90"}}
+		return []map[string]any{{"code": q.CouponCode, "discount": "10.00", "discount_tax": "0.00"}}
 	}
 	spec := orderSpec{ID: 3002, Status: "processing", Modified: at, CartKey: cart, Lines: []string{"40.00", "20.00"}, Coupons: coupons()}
 	e.webhook(reg, buildOrder(t, spec))
@@ -136,11 +136,11 @@ func TestRefundGivesBackSpentCredit(t *testing.T) {
 	cart2 := plugHex(16)
 	q2 := e.quote(reg, "42", cart2, "10.00")
 	spec2 := orderSpec{ID: 3003, Status: "processing", Modified: at.Add(3 * time.Minute), CartKey: cart2, Lines: []string{"40.00"},
-		Coupons: []map[string]any{{"code": q2.CouponCode, "discount": "10.00", "discount_tax": "1.90"}}}
+		Coupons: []map[string]any{{"code": q2.CouponCode, "discount": "10.00", "discount_tax": "0.00"}}}
 	e.webhook(reg, buildOrder(t, spec2))
 	e.wantBalance(reg, "42", "14.00", "0.00") // 20 − 10 + 4
 	spec2.Status, spec2.Modified = "refunded", spec2.Modified.Add(time.Minute)
-	spec2.Coupons = []map[string]any{{"code": q2.CouponCode, "discount": "10.00", "discount_tax": "1.90"}}
+	spec2.Coupons = []map[string]any{{"code": q2.CouponCode, "discount": "10.00", "discount_tax": "0.00"}}
 	e.webhook(reg, buildOrder(t, spec2))
 	e.wantBalance(reg, "42", "10.00", "0.00") // the earning goes, the spent credit stays spent
 	e.audit(shopID)

@@ -85,7 +85,9 @@ WHERE coalesce(b.held, 0) <> coalesce(o.s, 0)`},
 	// frozen unit rate times the ordered quantity of the stored snapshot,
 	// rounded up to a whole unit (so rounding never shows up as a
 	// finding). No slot may have earned more; no owner may hold more than
-	// its slots' bounds plus what adjustments gave it. Earn transactions
+	// its slots' bounds plus what grants gave it (adjustments, activity
+	// rewards: every kind that is not a movement of earned credit or a
+	// return of spent credit). Earn transactions
 	// posted without any stored order (tests, the ledger benchmark) have
 	// no bound and count as what they earned.
 	{core.CheckEarnedBound, core.SeverityError, `
@@ -106,12 +108,14 @@ own AS (SELECT shop_id, currency, owner_kind, owner_id, sum(coalesce(maxc, great
 adj AS (
 	SELECT p.shop_id, p.currency, p.owner_kind, p.owner_id, sum(p.amount) AS added
 	FROM ledger_transactions t JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
-	WHERE t.kind = 'adjustment' AND p.owner_kind <> 'program' AND p.amount > 0 AND ($1::bigint = 0 OR t.shop_id = $1)
+	WHERE t.kind NOT IN ('earn', 'earn_reversal', 'hold_place', 'hold_capture', 'hold_void', 'hold_expire', 'redeem', 'redeem_reversal',
+		'overdraft_settle', 'voucher_issue', 'voucher_settle', 'voucher_return', 'voucher_failed', 'mature', 'store_credit_use', 'store_credit_back')
+		AND p.owner_kind <> 'program' AND p.amount > 0 AND ($1::bigint = 0 OR t.shop_id = $1)
 	GROUP BY 1, 2, 3, 4)
 SELECT shop_id, format('order %s line %s (%s): %s %s:%s earned %s, more than the order could ever earn (%s)', order_id, line_id, ben, currency, owner_kind, owner_id, earned, maxc)
 FROM bounded WHERE maxc IS NOT NULL AND earned > maxc
 UNION ALL
-SELECT b.shop_id, format('%s %s:%s holds %s (available+pending+held-overdraft) but its orders could earn at most %s and adjustments gave %s',
+SELECT b.shop_id, format('%s %s:%s holds %s (available+pending+held-overdraft) but its orders could earn at most %s and grants (adjustments, activities) gave %s',
 	b.currency, b.owner_kind, b.owner_id, b.available + b.pending + b.held + b.overdraft, coalesce(own.maxc, 0), coalesce(adj.added, 0))
 FROM ledger_balances b LEFT JOIN own USING (shop_id, currency, owner_kind, owner_id) LEFT JOIN adj USING (shop_id, currency, owner_kind, owner_id)
 WHERE ($1::bigint = 0 OR b.shop_id = $1) AND b.available + b.pending + b.held + b.overdraft > coalesce(own.maxc, 0) + coalesce(adj.added, 0)`},
