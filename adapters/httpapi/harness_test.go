@@ -157,7 +157,12 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer),
+				ClaimGuest: func(ctx context.Context, shop core.Shop, email, platformID string) error { // as cmd/creditbridge wires it
+					_, err := postgres.Affiliates{Dir: e.dir, Ledger: e.ledger}.ClaimGuest(ctx, shop, email, platformID, "shopify:verified-email")
+					return err
+				},
 				Customers: e.dir, Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}},
+
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(shop core.Shop) (woocommerce.RefundSource, error) {
 				return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
 			}},
@@ -173,7 +178,11 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		httpapi.Deps{Log: e.log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: e.dir, Inbox: e.inbox, Ledger: e.ledger},
 			Inbox: e.inbox, Enqueuer: e.enqueuer, Ledger: e.ledger, Redeemer: redeemer,
 			Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}, ActivityLog: postgres.ActivityStore{L: e.ledger}.ActivityEvents,
-			Ready: func(ctx context.Context) error { return e.pool.Ping(ctx) }})
+			NotificationLog: func(ctx context.Context, shopID int64, limit int) (any, error) {
+				return (&postgres.NotifyStore{L: e.ledger}).Notifications(ctx, shopID, limit)
+			},
+			Consent: e.dir.SetConsent,
+			Ready:   func(ctx context.Context) error { return e.pool.Ping(ctx) }})
 	served := make(chan struct{})
 	go func() {
 		defer close(served)

@@ -30,7 +30,8 @@ type Store interface {
 	ListRules(ctx context.Context, shopID int64) ([]core.Rule, error)
 	PutRule(ctx context.Context, shopID int64, r core.Rule) (core.Rule, error)
 	DeleteRule(ctx context.Context, shopID, ruleID int64) error
-	UpsertPartner(ctx context.Context, shopID int64, p core.Partner) error
+	core.PartnerStore
+	ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error)
 	DeadLetters(ctx context.Context, shop core.Shop, limit int) ([]core.InboxEvent, error)
 	RetryDeadLetter(ctx context.Context, shop core.Shop, id int64) (core.InboxEvent, error)
 	ProgramBalances(ctx context.Context, shopID int64) (map[string]map[core.Bucket]decimal.Decimal, error)
@@ -76,6 +77,11 @@ type Deps struct {
 	Activities *core.Activities
 	// ActivityLog lists a customer's activities, newest first (optional).
 	ActivityLog func(ctx context.Context, shopID int64, owner core.Owner, limit int) ([]core.ActivityEvent, error)
+	// NotificationLog lists a shop's notifications, newest first (optional).
+	NotificationLog func(ctx context.Context, shopID int64, limit int) (any, error)
+	// Consent records a customer's marketing consent (unsubscribe links;
+	// optional).
+	Consent func(ctx context.Context, shop core.Shop, owner core.Owner, consent bool) error
 	// Notify is told whose balance an admin adjustment changed (optional).
 	Notify core.BalanceNotifier
 	// Ready reports whether dependencies answer (PostgreSQL, Redis, schema).
