@@ -137,6 +137,9 @@ type Reason struct {
 	VoucherID   string     `json:"voucher_id,omitempty"`
 	Actor       string     `json:"actor,omitempty"`
 	Note        string     `json:"note,omitempty"`
+	// Internal is the merchant's own note on an adjustment; customer
+	// views never show it.
+	Internal string `json:"internal,omitempty"`
 }
 
 // Transaction is a balanced set of postings with a business idempotency key
