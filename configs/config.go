@@ -24,6 +24,7 @@ type Config struct {
 	EncryptionKey      string
 	EncryptionKeyPrev  string
 	AdminToken         string // operator token: creates shops, reads every shop
+	MetricsToken       string // bearer token /metrics requires (empty: open)
 	ShopifyClientID    string
 	ShopifySecret      string
 	ShopifySecretPrev  string
@@ -57,6 +58,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		EncryptionKey:      p.str("CREDITBRIDGE_ENCRYPTION_KEY", ""),
 		EncryptionKeyPrev:  p.str("CREDITBRIDGE_ENCRYPTION_KEY_PREVIOUS", ""),
 		AdminToken:         p.str("CREDITBRIDGE_ADMIN_TOKEN", ""),
+		MetricsToken:       p.str("METRICS_TOKEN", ""),
 		ShopifyClientID:    p.str("SHOPIFY_CLIENT_ID", ""),
 		ShopifySecret:      p.str("SHOPIFY_CLIENT_SECRET", ""),
 		ShopifySecretPrev:  p.str("SHOPIFY_CLIENT_SECRET_PREVIOUS", ""),
@@ -109,6 +111,9 @@ func (c Config) validate() []string {
 	}
 	if c.EncryptionKey == "" {
 		errs = append(errs, "CREDITBRIDGE_ENCRYPTION_KEY is required: 32 random bytes as base64 (openssl rand -base64 32)")
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 24 {
+		errs = append(errs, "METRICS_TOKEN must be at least 24 characters")
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 24 {
 		errs = append(errs, "CREDITBRIDGE_ADMIN_TOKEN must be at least 24 characters")

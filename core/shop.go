@@ -42,6 +42,8 @@ type ShopSettings struct {
 	MinOrder    decimal.NullDecimal `json:"min_order,omitempty"`
 	// VoucherDays is how long a voucher code is valid (default 90).
 	VoucherDays int `json:"voucher_days,omitempty"`
+	// Accounting configures the exports for the tax advisor (DATEV).
+	Accounting AccountingSettings `json:"accounting,omitzero"`
 	// Locale is the language of the shop's pages ("de", "en", "de-DE";
 	// empty: the visitor's browser decides).
 	Locale string `json:"locale,omitempty"`
@@ -100,7 +102,7 @@ func (s ShopSettings) Validate() error {
 	if utf8.RuneCountInString(s.DiscountLabel) > MaxDiscountLabel || strings.ContainsAny(s.DiscountLabel, "<>{}\n\r") {
 		return Errorf(EINVALID, "discount_label must be at most %d characters without < > { } or line breaks", MaxDiscountLabel)
 	}
-	return nil
+	return s.Accounting.Validate()
 }
 
 // ShopSecrets are a shop's credentials, encrypted at rest.

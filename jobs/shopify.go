@@ -180,6 +180,35 @@ func needsRefresh(s core.ShopSecrets, now time.Time) bool {
 	return (admin.Token{ExpiresAt: s.TokenExpiresAt}).NeedsRefresh(now)
 }
 
+// Installed asks Shopify whether the app is still installed on shop: the
+// shop query answers with the shop's token while it is. Shopify refuses a
+// revoked token (401/403), and answers 402, 404 or 423 for a shop that is
+// frozen, gone or locked. verified is false when the shop has no token.
+func (c *ShopifyClients) Installed(ctx context.Context, shop core.Shop) (installed, verified bool, err error) {
+	if shop.Secrets.AccessToken == "" {
+		return false, false, nil
+	}
+	cl, err := c.AdminClient(ctx, shop)
+	if core.ErrorCode(err) == core.EUNAUTHORIZED {
+		return false, true, nil // the refresh token was refused: no longer installed
+	}
+	if err != nil {
+		return false, false, err
+	}
+	_, err = cl.Shop(ctx)
+	var he *admin.HTTPError
+	if errors.As(err, &he) {
+		switch he.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusPaymentRequired, http.StatusNotFound, http.StatusLocked:
+			return false, true, nil
+		}
+	}
+	if err != nil {
+		return false, false, err
+	}
+	return true, true, nil
+}
+
 // AdminClient returns a client for shop, refreshing its token first when
 // it expires within five minutes. Refreshes of one shop are serialized in
 // this process; when another process rotated the refresh token first, the

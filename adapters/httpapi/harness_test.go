@@ -67,6 +67,7 @@ type envOptions struct {
 	BodyLimit        int
 	CustomerTokenTTL time.Duration
 	NoWorker         bool // do not start the asynq worker (call startWorker later)
+	MetricsToken     string
 }
 
 // env is one isolated creditbridge: its own schema, queue and listener.
@@ -165,7 +166,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	}
 	e.base = "http://" + ln.Addr().String()
 	e.app, e.server = httpapi.New(httpapi.Config{BodyLimit: opt.BodyLimit, AdminToken: operatorToken, ShopifyClientID: shopifyClientID,
-		ShopifySecrets: []string{shopifySecret, shopifyPrevious}, PublicURL: e.base, CustomerTokenTTL: opt.CustomerTokenTTL},
+		ShopifySecrets: []string{shopifySecret, shopifyPrevious}, PublicURL: e.base, CustomerTokenTTL: opt.CustomerTokenTTL, MetricsToken: opt.MetricsToken},
 		httpapi.Deps{Log: e.log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: e.dir, Inbox: e.inbox, Ledger: e.ledger},
 			Inbox: e.inbox, Enqueuer: e.enqueuer, Ledger: e.ledger, Redeemer: redeemer,
 			Ready: func(ctx context.Context) error { return e.pool.Ping(ctx) }})

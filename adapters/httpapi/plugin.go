@@ -13,6 +13,7 @@ package httpapi
 //	GET  /api/v1/plugin/customers/:customer/statement     signed; ?currency=&limit=&cursor=
 //	POST /api/v1/plugin/customers/:customer/vouchers      signed; {amount, currency}
 //	POST /api/v1/plugin/customers/:customer/token         signed
+//	GET  /api/v1/plugin/health                            signed; the shop's connection health
 //
 // Plugin bodies are decoded leniently (unknown fields are ignored) so an
 // older bridge keeps serving a newer plugin; money is still accepted only
@@ -23,12 +24,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/woocommerce"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -46,6 +47,7 @@ func pluginRoutes(s *Server, _ *fiber.App, api fiber.Router) {
 	p.Get("/customers/:customer/statement", s.pluginStatement)
 	p.Post("/customers/:customer/vouchers", s.pluginVoucher)
 	p.Post("/customers/:customer/token", s.pluginToken)
+	p.Get("/health", s.pluginHealth)
 }
 
 // CreditCouponPrefix starts the code of the virtual coupon the plugin
@@ -115,8 +117,10 @@ type wooRegisterReq struct {
 
 // NormalizeSiteURL checks a WordPress site URL and returns the shop domain
 // creditbridge stores for it: lower-case scheme and host, the path without
-// a trailing slash. It must be https, except for loopback hosts (local
-// development), and carry no user info, query or fragment.
+// a trailing slash. It must be https or http and carry no user info, query
+// or fragment. Over http the bridge signs its REST calls with OAuth 1.0a,
+// as WooCommerce requires there, so the consumer secret never travels (the
+// order data does travel unencrypted: https is recommended).
 func NormalizeSiteURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || len(raw) > 255 {
@@ -127,27 +131,13 @@ func NormalizeSiteURL(raw string) (string, error) {
 		return "", core.Errorf(core.EINVALID, "site_url is not an absolute URL")
 	}
 	scheme := strings.ToLower(u.Scheme)
-	switch scheme {
-	case "https":
-	case "http":
-		if !isLoopbackHost(u.Hostname()) {
-			return "", core.Errorf(core.EINVALID, "site_url must use https (plain http is accepted for loopback hosts only)")
-		}
-	default:
-		return "", core.Errorf(core.EINVALID, "site_url must use https")
+	if scheme != "https" && scheme != "http" {
+		return "", core.Errorf(core.EINVALID, "site_url must use https or http")
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return "", core.Errorf(core.EINVALID, "site_url must not carry user info, a query or a fragment")
 	}
 	return scheme + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/"), nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // validCredential accepts a REST API key or secret: 1..256 printable ASCII
@@ -503,4 +493,33 @@ func (s *Server) pluginToken(c *fiber.Ctx) error {
 	}
 	exp := time.Now().Add(s.cfg.CustomerTokenTTL)
 	return c.JSON(fiber.Map{"token": IssueCustomerToken(shop, owner, exp), "expires_at": exp.UTC().Format(time.RFC3339)})
+}
+
+// --- health ---
+
+// pluginHealth answers the plugin's health box: the newest order webhook,
+// the poller's last run and outcome, and the newest failure with its
+// reason. Times are RFC 3339 UTC, "" when there is none.
+func (s *Server) pluginHealth(c *fiber.Ctx) error {
+	if s.deps.Health == nil {
+		return core.Errorf(core.ENOTFOUND, "health is not available on this bridge")
+	}
+	shop := getPrincipal(c).shop
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	h, err := s.deps.Health.ShopHealth(ctx, shop.ID, woocommerce.TopicPolled)
+	if err != nil {
+		return err
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	out := fiber.Map{"last_webhook_at": ts(h.LastWebhookAt), "last_poll_at": ts(h.LastPollAt), "last_poll_ok": h.LastPollOK, "last_failure": nil}
+	if f := h.LastFailure; f != nil {
+		out["last_failure"] = fiber.Map{"at": ts(f.At), "source": f.Source, "reason": f.Reason}
+	}
+	return c.JSON(out)
 }

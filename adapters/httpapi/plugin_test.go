@@ -135,7 +135,7 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	e.base = "http://" + ln.Addr().String()
 	app, _ := New(Config{AdminToken: plugOperator, PublicURL: e.base},
 		Deps{Log: log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: dir, Inbox: inbox, Ledger: e.ledger},
-			Inbox: inbox, Enqueuer: enqueuer, Ledger: e.ledger, Redeemer: redeemer, Vouchers: e.vouchers})
+			Inbox: inbox, Enqueuer: enqueuer, Ledger: e.ledger, Redeemer: redeemer, Vouchers: e.vouchers, Health: inbox})
 	served := make(chan struct{})
 	go func() { defer close(served); _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second); <-served })
@@ -569,21 +569,21 @@ func TestWooRegister(t *testing.T) {
 	e.register(first.AdminToken, "https://other-"+plugHex(3)+".example", "ck", "cs").want(t, http.StatusBadRequest)
 
 	// Refusals.
-	e.register(plugOperator, "http://shop-"+plugHex(3)+".example", "ck", "cs").want(t, http.StatusBadRequest)
 	e.register(plugOperator, "ftp://shop.example", "ck", "cs").want(t, http.StatusBadRequest)
 	e.register(plugOperator, "https://user:pw@shop.example", "ck", "cs").want(t, http.StatusBadRequest)
 	e.register(plugOperator, "https://shop-"+plugHex(3)+".example", "", "cs").want(t, http.StatusBadRequest)
 	e.register("wrong-token", "https://shop-"+plugHex(3)+".example", "ck", "cs").want(t, http.StatusUnauthorized)
 	e.do("POST", "/api/v1/woocommerce/register", registerBody("https://x.example", "ck", "cs")).want(t, http.StatusUnauthorized)
-	// Loopback development sites may use http.
+	// Plain-http sites register too (the bridge then signs with OAuth 1.0a).
+	e.mustRegister(plugOperator, "http://shop-"+plugHex(3)+".example", "ck", "cs", http.StatusCreated)
 	local := e.mustRegister(plugOperator, "http://127.0.0.1:8080/wp", "ck", "cs", http.StatusCreated)
 	if local.ShopID == first.ShopID {
 		t.Fatalf("a different site got the same shop")
 	}
 	var n int
 	_ = e.pool.QueryRow(context.Background(), `SELECT count(*) FROM shops`).Scan(&n)
-	if n != 2 {
-		t.Fatalf("%d shops, want 2", n)
+	if n != 3 {
+		t.Fatalf("%d shops, want 3", n)
 	}
 }
 
@@ -596,6 +596,7 @@ func TestNormalizeSiteURL(t *testing.T) {
 		"http://localhost:8080":           "http://localhost:8080",
 		"http://[::1]/shop":               "http://[::1]/shop",
 		"http://127.0.0.5":                "http://127.0.0.5",
+		"http://Shop.Example.com/wp/":     "http://shop.example.com/wp", // REST over OAuth 1.0a
 	}
 	for in, want := range ok {
 		got, err := NormalizeSiteURL(in)
@@ -603,7 +604,7 @@ func TestNormalizeSiteURL(t *testing.T) {
 			t.Errorf("NormalizeSiteURL(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "shop.example.com", "http://shop.example.com", "http://10.0.0.1", "https://shop.example.com/?a=b",
+	for _, in := range []string{"", "shop.example.com", "ftp://shop.example.com", "https://shop.example.com/?a=b",
 		"https://shop.example.com/#x", "https://u@shop.example.com", "mailto:a@b.c", "https://" + strings.Repeat("a", 260) + ".com"} {
 		if _, err := NormalizeSiteURL(in); core.ErrorCode(err) != core.EINVALID {
 			t.Errorf("NormalizeSiteURL(%q) error %v, want EINVALID", in, err)

@@ -2,14 +2,18 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/metrics"
+	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/adapters/woocommerce"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -42,6 +46,10 @@ type Config struct {
 	CustomerTokenTTL time.Duration
 	ReadTimeout      time.Duration
 	ShopifyApp       ShopifyAppConfig // install flow, embedded page, app proxy (shopifyapp.go)
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (Prometheus: authorization.credentials). Empty serves /metrics to
+	// anyone who reaches the listener.
+	MetricsToken string
 }
 
 // Deps are the server's collaborators.
@@ -58,6 +66,15 @@ type Deps struct {
 	Notify core.BalanceNotifier
 	// Ready reports whether dependencies answer (PostgreSQL, Redis, schema).
 	Ready func(ctx context.Context) error
+	// Health reads a shop's connection health for the plugin's health box
+	// (optional: without it GET /api/v1/plugin/health answers 404).
+	Health HealthReader
+}
+
+// HealthReader reads what the bridge knows about a shop's connection;
+// pollTopic is the inbox topic of polled orders (not webhooks).
+type HealthReader interface {
+	ShopHealth(ctx context.Context, shopID int64, pollTopic string) (core.ShopHealth, error)
 }
 
 // Server holds the handlers.
@@ -87,7 +104,18 @@ func New(cfg Config, deps Deps) (*fiber.App, *Server) {
 		cfg.CustomerTokenTTL = 15 * time.Minute
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
+	if deps.Metrics != nil {
+		deps.Metrics.AllowTopics(core.PlatformShopify, shopify.Topics()...)
+		deps.Metrics.AllowTopics(core.PlatformWooCommerce, woocommerce.Topics()...)
+	}
 	app := fiber.New(fiber.Config{
+		// Immutable: every string fiber hands out (headers, params, query
+		// values) is a copy, not a view into fasthttp's reused buffers, so
+		// nothing kept past a request (labels, cache keys, log attributes,
+		// batched inbox rows) can later read another request's bytes.
+		// Raw bodies (c.BodyRaw) are still views: handlers that keep them
+		// past the request must copy.
+		Immutable:             true,
 		BodyLimit:             cfg.BodyLimit,
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          10 * time.Second,
@@ -100,12 +128,25 @@ func New(cfg Config, deps Deps) (*fiber.App, *Server) {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
 	if deps.Metrics != nil {
-		app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(deps.Metrics.Registry, promhttp.HandlerOpts{})))
+		app.Get("/metrics", s.metricsAuth, adaptor.HTTPHandler(promhttp.HandlerFor(deps.Metrics.Registry, promhttp.HandlerOpts{})))
 	}
 	app.Post("/webhooks/shopify", s.shopifyWebhook)
 	app.Post("/webhooks/woocommerce/:shop", s.wooWebhook)
 	s.routes(app)
 	return app, s
+}
+
+// metricsAuth requires the metrics bearer token when one is configured.
+func (s *Server) metricsAuth(c *fiber.Ctx) error {
+	if s.cfg.MetricsToken == "" {
+		return c.Next()
+	}
+	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.MetricsToken)) != 1 {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": fiber.Map{"code": core.EUNAUTHORIZED, "message": "metrics need the bearer token METRICS_TOKEN"}})
+	}
+	return c.Next()
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -129,11 +130,24 @@ func (e *sappEnv) request(t *testing.T, ep app.Endpoint, secret string) *http.Re
 	path := ep.URL.EscapedPath()
 	switch ep.Kind {
 	case "webhook", "compliance_webhook":
+		// Bodies must name this shop where the topic's body says which
+		// shop it belongs to (shopify.CheckOrigin).
+		domain := e.fake.ShopDomain()
 		body := []byte("{}")
+		switch ep.Topic {
+		case shopify.TopicShopRedact:
+			body = []byte(`{"shop_id":1,"shop_domain":"` + domain + `"}`)
+		case shopify.TopicCustomersRedact:
+			body = []byte(`{"shop_id":1,"shop_domain":"` + domain + `","customer":{"id":1},"orders_to_redact":[]}`)
+		case shopify.TopicCustomersDataRequest:
+			body = []byte(`{"shop_id":1,"shop_domain":"` + domain + `","customer":{"id":1},"orders_requested":[],"data_request":{"id":1}}`)
+		case shopify.TopicAppUninstalled:
+			body = []byte(`{"id":1,"name":"Test","domain":null,"myshopify_domain":"` + domain + `"}`)
+		}
 		if f, ok := webhookFixture[ep.Topic]; ok {
 			if dir := sharedfixtures.Dir(); dir != "" {
 				if b, err := os.ReadFile(filepath.Join(dir, "fixtures", "shopify", f)); err == nil {
-					body = b
+					body = bytes.ReplaceAll(b, []byte("{shop}.myshopify.com"), []byte(domain))
 				}
 			}
 		}

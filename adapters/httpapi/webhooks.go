@@ -50,7 +50,8 @@ func (s *Server) store(c *fiber.Ctx, ev core.InboxEvent, start time.Time) error 
 		}
 	} else {
 		if s.deps.Metrics != nil {
-			s.deps.Metrics.WebhooksReceived.WithLabelValues(p, ev.Topic).Inc()
+			m := s.deps.Metrics
+			m.WebhooksReceived.WithLabelValues(p, m.TopicLabel(ev.Platform, ev.Topic)).Inc()
 		}
 		if stored.Status == core.InboxReceived && !stored.Enqueued {
 			if err := s.deps.Enqueuer.Enqueue(ctx, stored.ShopID, stored.ID); err != nil {
@@ -77,6 +78,18 @@ func (s *Server) shopifyWebhook(c *fiber.Ctx) error {
 	domain := c.Get(shopify.HeaderShopDomain)
 	if topic == "" || !shopify.ValidShopDomain(domain) {
 		return s.refuse(c, "shopify", "headers", fiber.StatusBadRequest, "missing X-Shopify-Topic or invalid X-Shopify-Shop-Domain")
+	}
+	// The headers are not signed: a body that says it belongs to another
+	// shop or is another kind of event is refused before it is stored
+	// (compliance and uninstall bodies here; order bodies in the worker).
+	if shopify.CheckOriginAtIngest(topic) {
+		if err := shopify.CheckOrigin(topic, domain, body); err != nil {
+			status := fiber.StatusBadRequest
+			if core.ErrorCode(err) == core.EUNAUTHORIZED {
+				status = fiber.StatusUnauthorized
+			}
+			return s.refuse(c, "shopify", "origin", status, core.ErrorMessage(err))
+		}
 	}
 	key := c.Get(shopify.HeaderEventID)
 	if key == "" {

@@ -25,7 +25,7 @@ func TestShopifyWebhookBadSignatureIsRefusedAndNotStored(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{NoWorker: true})
 	s := e.shopifyShop("sig-shop.myshopify.com")
-	body := []byte(`{"id":1,"shop_domain":"sig-shop.myshopify.com"}`)
+	body := []byte(`{"shop_id":1,"shop_domain":"sig-shop.myshopify.com","customer":{"id":7,"email":"a@example.com"},"data_request":{"id":9}}`)
 	valid := shopify.SignWebhook(body, shopifySecret)
 	cases := []struct {
 		name, header string
@@ -302,8 +302,8 @@ func TestShopCreatedAfterAWebhookReceivesItsEvents(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{NoWorker: true})
 	const domain = "late-install.myshopify.com"
-	body := []byte(`{"shop_id":1,"shop_domain":"late-install.myshopify.com"}`)
-	must(t, e.shopifyWebhook(domain, shopify.TopicShopRedact, "evt-late-1", body, shopifySecret), http.StatusOK)
+	body := []byte(`{"shop_id":1,"shop_domain":"late-install.myshopify.com","customer":{"id":7,"email":"a@example.com"},"data_request":{"id":9}}`)
+	must(t, e.shopifyWebhook(domain, shopify.TopicCustomersDataRequest, "evt-late-1", body, shopifySecret), http.StatusOK)
 	s := e.shopifyShop(domain)
 	r := must(t, e.shopifyWebhook(domain, shopify.TopicCustomersDataRequest, "evt-late-2", body, shopifySecret), http.StatusOK)
 	var out struct {

@@ -2,6 +2,7 @@
 package metrics
 
 import (
+	"strings"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
@@ -23,6 +24,43 @@ type Metrics struct {
 	Holds             *prometheus.CounterVec
 	Quotes            *prometheus.CounterVec
 	QuoteSeconds      prometheus.Histogram
+
+	// topics are the label values allowed for a platform's topics
+	// (AllowTopics); every other topic is counted as "other". Written
+	// only while wiring, before the first request.
+	topics map[string]map[string]string
+}
+
+// OtherTopic is the topic label of every topic not allowed by AllowTopics.
+const OtherTopic = "other"
+
+// AllowTopics lets the topics a platform adapter handles appear as label
+// values. Label values must come from a fixed set: a topic header is
+// request data (unbounded, attacker-chosen, and in fiber a view into a
+// reused buffer), so it is never used as a label itself. Call it while
+// wiring, before the service handles requests.
+func (m *Metrics) AllowTopics(platform core.Platform, topics ...string) {
+	if m.topics == nil {
+		m.topics = map[string]map[string]string{}
+	}
+	set := m.topics[string(platform)]
+	if set == nil {
+		set = map[string]string{}
+		m.topics[string(platform)] = set
+	}
+	for _, t := range topics {
+		t = strings.Clone(t)
+		set[t] = t
+	}
+}
+
+// TopicLabel returns the label value for a delivery's topic: the allowed
+// topic's own copy, never the caller's string, or OtherTopic.
+func (m *Metrics) TopicLabel(platform core.Platform, topic string) string {
+	if t, ok := m.topics[string(platform)][topic]; ok {
+		return t
+	}
+	return OtherTopic
 }
 
 // New creates and registers the metrics. queueLag and queueSize are read
@@ -71,7 +109,7 @@ func New(queueLag func() float64, queueSize func() float64) *Metrics {
 
 // ObserveEvent records a dispatcher outcome (core.Dispatcher.Observe).
 func (m *Metrics) ObserveEvent(p core.Platform, topic string, st core.InboxStatus, d time.Duration) {
-	m.EventsProcessed.WithLabelValues(string(p), topic, string(st)).Inc()
+	m.EventsProcessed.WithLabelValues(string(p), m.TopicLabel(p, topic), string(st)).Inc()
 	m.EventSeconds.WithLabelValues(string(p)).Observe(d.Seconds())
 }
 

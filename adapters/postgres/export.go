@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/shopspring/decimal"
 )
 
 // ExportPostings streams a shop's postings created in [from, to) in
@@ -37,6 +38,64 @@ ORDER BY t.id, p.seq`, shopID, from, to)
 			return fmt.Errorf("postgres: export reason of %d: %w", r.TransactionID, err)
 		}
 		r.Owner.Kind, r.Bucket = core.OwnerKind(kind), core.Bucket(bucket)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+var _ core.ProgramPostingSource = (*LedgerStore)(nil)
+
+// programBuckets are the program buckets that change what the shop owes
+// (vouchers outstanding stay part of the liability).
+const programBuckets = `('issued', 'redeemed', 'expired', 'adjustments')`
+
+// ProgramPostings implements core.ProgramPostingSource: the liability
+// before and after the period and the period's program postings, read from
+// one snapshot and streamed row by row (memory does not grow with the
+// period).
+func (s *LedgerStore) ProgramPostings(ctx context.Context, shopID int64, currency string, p core.Period,
+	start func(opening, closing decimal.Decimal) error, fn func(core.PostingRecord) error) error {
+	tx, err := s.pool.BeginTx(ctx, txOptsSnapshot)
+	if err != nil {
+		return fmt.Errorf("postgres: program postings: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	var opening, closing decimal.Decimal
+	err = tx.QueryRow(ctx, `SELECT coalesce(-sum(p.amount) FILTER (WHERE t.created_at < $3), 0), coalesce(-sum(p.amount), 0)
+FROM ledger_postings p
+JOIN ledger_transactions t ON t.shop_id = p.shop_id AND t.id = p.tx_id
+WHERE p.shop_id = $1 AND p.currency = $2 AND p.owner_kind = 'program' AND p.bucket IN `+programBuckets+`
+AND t.created_at < $4`, shopID, currency, p.From, p.To).Scan(&opening, &closing)
+	if err != nil {
+		return fmt.Errorf("postgres: liability: %w", err)
+	}
+	if err := start(opening, closing); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT t.created_at, t.id, t.idem_key, coalesce(t.reverses, 0), t.reason, p.bucket, p.amount
+FROM ledger_transactions t
+JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
+WHERE t.shop_id = $1 AND t.created_at >= $2 AND t.created_at < $3
+AND p.owner_kind = 'program' AND p.currency = $4 AND p.bucket IN `+programBuckets+`
+ORDER BY t.id, p.seq`, shopID, p.From, p.To, currency)
+	if err != nil {
+		return fmt.Errorf("postgres: program postings: %w", err)
+	}
+	defer rows.Close()
+	r := core.PostingRecord{Currency: currency, Owner: core.ProgramOwner}
+	var reason []byte
+	var bucket string
+	for rows.Next() {
+		r.Reason = core.Reason{}
+		if err := rows.Scan(&r.CreatedAt, &r.TransactionID, &r.Key, &r.Reverses, &reason, &bucket, &r.Amount); err != nil {
+			return fmt.Errorf("postgres: program postings: %w", err)
+		}
+		if err := json.Unmarshal(reason, &r.Reason); err != nil {
+			return fmt.Errorf("postgres: reason of %d: %w", r.TransactionID, err)
+		}
+		r.Bucket = core.Bucket(bucket)
 		if err := fn(r); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -13,3 +14,6 @@ func PipeTxForTest(ctx context.Context, s *LedgerStore, fn func(tx pgx.Tx, commi
 		return fn(t, func(b *pgx.Batch) error { return t.commitWith(ctx, b) })
 	})
 }
+
+// SetClockForTest makes s stamp new transactions and holds with now.
+func SetClockForTest(s *LedgerStore, now func() time.Time) { s.now = now }

@@ -43,6 +43,13 @@ type Processor struct {
 	Earner     *core.Earner
 	Compliance core.Compliance
 	OnCheckout CheckoutHandler
+	// Installed asks Shopify whether the app is still installed on the
+	// shop (an Admin API call with the shop's token). app/uninstalled and
+	// shop/redact act only when it answers false: their headers are not
+	// signed, so a replayed body must not deactivate or delete a shop that
+	// still has the app. verified is false when the shop has no token to
+	// ask with. nil skips the check (tests of other topics).
+	Installed func(ctx context.Context, shop core.Shop) (installed, verified bool, err error)
 }
 
 var _ core.EventHandler = (*Processor)(nil)
@@ -58,6 +65,11 @@ func Options(shop core.Shop) ParseOptions {
 
 // Handle applies one stored event.
 func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEvent) (core.Outcome, error) {
+	if KnownTopic(ev.Topic) {
+		if err := CheckOrigin(ev.Topic, shop.Domain, ev.Payload); err != nil {
+			return core.Outcome{}, err
+		}
+	}
 	switch {
 	case IsOrderTopic(ev.Topic):
 		o, err := ParseOrder(ev.Payload, Options(shop))
@@ -92,6 +104,9 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "checkout hold refreshed"}, p.OnCheckout(ctx, shop, c)
 	case ev.Topic == TopicAppUninstalled:
+		if still, note, err := p.stillInstalled(ctx, shop); err != nil || still {
+			return core.Outcome{Status: core.InboxSkipped, Note: note}, err
+		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "shop deactivated"}, p.Compliance.Deactivate(ctx, shop)
 	case ev.Topic == TopicCustomersDataRequest:
 		r, err := ParseDataRequest(ev.Payload)
@@ -110,7 +125,32 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		if _, err := ParseShopRedact(ev.Payload); err != nil {
 			return core.Outcome{}, err
 		}
+		// Shopify sends shop/redact 48 hours after the app was
+		// uninstalled: a shop that is still active (no verified
+		// app/uninstalled seen) is asked first.
+		if shop.Active {
+			if still, note, err := p.stillInstalled(ctx, shop); err != nil || still {
+				return core.Outcome{Status: core.InboxSkipped, Note: note}, err
+			}
+		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "shop data deleted"}, p.Compliance.PurgeShop(ctx, shop)
 	}
 	return core.Outcome{}, core.Errorf(core.EINVALID, "unknown Shopify topic %q", ev.Topic)
+}
+
+// stillInstalled asks Shopify whether the app is still installed. A shop
+// without a token to ask with cannot be verified: the signed body's checks
+// (CheckOrigin) are then all there is.
+func (p *Processor) stillInstalled(ctx context.Context, shop core.Shop) (bool, string, error) {
+	if p.Installed == nil {
+		return false, "", nil
+	}
+	installed, verified, err := p.Installed(ctx, shop)
+	if err != nil {
+		return false, "", fmt.Errorf("shopify: ask whether the app is still installed: %w", err)
+	}
+	if verified && installed {
+		return true, "ignored: Shopify still answers the shop's access token, so the app is installed (a replayed or misdirected delivery)", nil
+	}
+	return false, "", nil
 }

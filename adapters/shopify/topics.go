@@ -47,3 +47,10 @@ func KnownTopic(topic string) bool {
 	return IsOrderTopic(topic) || IsComplianceTopic(topic) || IsCheckoutTopic(topic) ||
 		topic == TopicRefundsCreate || topic == TopicAppUninstalled
 }
+
+// Topics lists every topic the adapter handles (KnownTopic), e.g. for
+// metric labels.
+func Topics() []string {
+	return []string{TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersPaid, TopicOrdersCancelled, TopicRefundsCreate,
+		TopicAppUninstalled, TopicCustomersDataRequest, TopicCustomersRedact, TopicShopRedact, TopicCheckoutsCreate, TopicCheckoutsUpdate}
+}

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -42,12 +44,36 @@ const (
 	maxRefundPages = 50
 	// apiPrefix is the REST route prefix below the site URL.
 	apiPrefix = "/wp-json/wc/v3"
+	// apiRoute is the REST route of the API, also usable as
+	// ?rest_route=/wc/v3/... on sites with plain permalinks.
+	apiRoute = "/wc/v3"
 )
 
+// Route styles of a site's REST API.
+const (
+	routePretty int32 = iota // {site}/wp-json/wc/v3/...
+	routePlain               // {site}/?rest_route=/wc/v3/... (plain permalinks)
+)
+
+// routeStyles remembers, per site URL, that /wp-json is not served (plain
+// permalinks), so clients created later go straight to ?rest_route=.
+var routeStyles sync.Map // base URL string -> int32
+
 // Client is creditbridge's client of one shop's WooCommerce REST API (v3).
-// It authenticates with a consumer key and secret by HTTP basic auth, which
-// WooCommerce accepts only over HTTPS; NewClient refuses plain HTTP except
-// to a loopback host (tests).
+// It authenticates with the consumer key and secret as WooCommerce
+// documents: over HTTPS by HTTP Basic auth; over plain HTTP (where
+// WooCommerce refuses Basic auth, since is_ssl() is false) by one-legged
+// OAuth 1.0a, HMAC-SHA256, its parameters in the query string, so the
+// secret never travels.
+//
+// Routes go to {site}/wp-json/wc/v3/... . A site with plain permalinks
+// answers those with HTML (a redirect to the home page); the client then
+// switches to {site}/?rest_route=/wc/v3/... for the site (remembered for
+// later clients). For WooCommerce to authenticate such requests the
+// creditbridge plugin must be active (it adds the
+// woocommerce_rest_is_request_to_rest_api filter). An answer that is not
+// JSON either way is reported as a *NotRESTError, never as a JSON syntax
+// error.
 //
 // Every call is bounded by a per-attempt timeout and retried at most
 // MaxAttempts times in all, with exponential backoff and jitter, on network
@@ -60,6 +86,8 @@ const (
 type Client struct {
 	base           *url.URL
 	key, secret    string
+	oauth          bool // plain HTTP: OAuth 1.0a instead of Basic auth
+	style          atomic.Int32
 	http           *http.Client
 	requestTimeout time.Duration
 	backoffBase    time.Duration
@@ -87,22 +115,23 @@ func WithBackoff(base, maxDelay time.Duration) Option {
 }
 
 // NewClient returns a client of the shop at baseURL (the WordPress site
-// URL, e.g. "https://shop.example.com" or "https://example.com/shop"). It
-// returns a *core.Error with code core.EINVALID for a malformed or non-HTTPS
-// URL (plain HTTP is allowed to loopback hosts only) or missing credentials.
+// URL, e.g. "https://shop.example.com" or "https://example.com/shop"). An
+// https URL uses Basic auth, an http URL OAuth 1.0a (see Client). It
+// returns a *core.Error with code core.EINVALID for a malformed URL, a
+// scheme other than http or https, or missing credentials.
 func NewClient(baseURL, consumerKey, consumerSecret string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return nil, core.Errorf(core.EINVALID, "woocommerce: base URL is not an absolute URL")
 	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	oauth := false
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, core.Errorf(core.EINVALID, "woocommerce: base URL must use https (the API keys travel in the Authorization header)")
-		}
+		oauth = true
 	default:
-		return nil, core.Errorf(core.EINVALID, "woocommerce: base URL scheme %q is not https", u.Scheme)
+		return nil, core.Errorf(core.EINVALID, "woocommerce: base URL scheme %q is not https or http", u.Scheme)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, core.Errorf(core.EINVALID, "woocommerce: base URL must not carry user info, a query or a fragment")
@@ -116,6 +145,7 @@ func NewClient(baseURL, consumerKey, consumerSecret string, opts ...Option) (*Cl
 		base:           u,
 		key:            consumerKey,
 		secret:         consumerSecret,
+		oauth:          oauth,
 		requestTimeout: DefaultRequestTimeout,
 		backoffBase:    500 * time.Millisecond,
 		backoffMax:     5 * time.Second,
@@ -125,20 +155,51 @@ func NewClient(baseURL, consumerKey, consumerSecret string, opts ...Option) (*Cl
 		o(c)
 	}
 	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultHTTPTimeout}
+		// Redirects are not followed: the REST API does not redirect, and
+		// WordPress's canonical redirect of /wp-json on a site with plain
+		// permalinks is how that case is recognized (a followed redirect
+		// would also turn a POST into a GET).
+		c.http = &http.Client{Timeout: DefaultHTTPTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if c.requestTimeout <= 0 {
 		c.requestTimeout = DefaultRequestTimeout
 	}
+	if v, ok := routeStyles.Load(c.base.String()); ok {
+		c.style.Store(v.(int32))
+	}
 	return c, nil
 }
 
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
+// AuthMethod names how the client authenticates: "basic" (https) or
+// "oauth1" (http).
+func (c *Client) AuthMethod() string {
+	if c.oauth {
+		return "oauth1"
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return "basic"
+}
+
+// PlainPermalinks reports whether the client found that the site serves
+// its REST API only as ?rest_route= (plain permalinks).
+func (c *Client) PlainPermalinks() bool { return c.style.Load() == routePlain }
+
+// NotRESTError is an answer that is not the REST API's JSON: the site
+// answered HTML (or nothing) at both /wp-json/wc/v3 and ?rest_route=/wc/v3.
+type NotRESTError struct {
+	Method      string
+	Path        string // route below /wc/v3, without the query
+	Status      int
+	ContentType string
+}
+
+func (e *NotRESTError) Error() string {
+	ct := e.ContentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	return fmt.Sprintf("woocommerce: %s %s: the site answered HTTP %d with %s, not the REST API's JSON, at both /wp-json/wc/v3 and ?rest_route=/wc/v3: "+
+		"check the site URL, that WooCommerce and the creditbridge plugin are active, and that no security plugin or server rule blocks the REST API",
+		e.Method, e.Path, e.Status, ct)
 }
 
 // APIError is a non-2xx answer of the WooCommerce REST API. Code and
@@ -149,6 +210,7 @@ type APIError struct {
 	Status  int
 	Code    string // e.g. "woocommerce_rest_cannot_view", "rest_invalid_param"
 	Message string
+	Hint    string // what to check, for some answers (401 on Basic auth)
 }
 
 func (e *APIError) Error() string {
@@ -158,6 +220,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Message != "" {
 		s += ": " + e.Message
+	}
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
 	}
 	return s
 }
@@ -431,13 +496,34 @@ type response struct {
 // do sends one API call with retries and decodes a 2xx JSON body into out
 // (unless out is nil).
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte, out any) (response, error) {
-	u := *c.base
-	u.Path = c.base.Path + apiPrefix + path
-	u.RawQuery = q.Encode()
 	creates := method == http.MethodPost
+	switched := false
 	var lastErr error
 	for attempt := 1; attempt <= MaxAttempts; attempt++ {
-		resp, payload, err := c.once(ctx, method, u.String(), body)
+		style := c.style.Load()
+		resp, payload, err := c.once(ctx, method, path, style, q, body)
+		if err == nil && resp.status < 500 && resp.status != http.StatusTooManyRequests && resp.status != http.StatusNoContent && !isJSONAnswer(resp.header, payload) {
+			// HTML (or nothing) instead of JSON: not the REST API. With
+			// plain permalinks /wp-json is not routed; try ?rest_route=
+			// once, without counting an attempt (the request never reached
+			// the API, so even a POST is safe to send again).
+			nr := &NotRESTError{Method: method, Path: path, Status: resp.status, ContentType: truncateN(resp.header.Get("Content-Type"), 60)}
+			if style == routePretty && !switched {
+				switched = true
+				c.style.Store(routePlain)
+				attempt--
+				continue
+			}
+			if switched {
+				// Neither style answers JSON: go back to the default.
+				c.style.Store(routePretty)
+			}
+			return resp, nr
+		}
+		if switched {
+			routeStyles.Store(c.base.String(), routePlain)
+			switched = false
+		}
 		if err == nil && resp.status >= 200 && resp.status < 300 {
 			if out != nil {
 				if err := decodeJSON(payload, out); err != nil {
@@ -455,7 +541,11 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 			lastErr = fmt.Errorf("woocommerce: %s %s: %w", method, path, err)
 			retry = !creates || isConnectError(err)
 		} else {
-			lastErr = apiError(method, path, resp.status, payload)
+			ae := apiError(method, path, resp.status, payload)
+			if ae.Status == http.StatusUnauthorized && !c.oauth && ae.Code == "woocommerce_rest_cannot_view" {
+				ae.Hint = "WooCommerce accepts Basic auth only when it sees the request as HTTPS (is_ssl()); behind a TLS-terminating proxy, make WordPress see HTTPS"
+			}
+			lastErr = ae
 			switch {
 			case resp.status == http.StatusTooManyRequests:
 				retry = true
@@ -484,10 +574,40 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return response{}, lastErr
 }
 
+// requestURL builds the URL of route path (below /wc/v3) in a route style,
+// with query q plus, over http, the OAuth 1.0a parameters (a fresh nonce
+// and timestamp per attempt).
+func (c *Client) requestURL(method, path string, style int32, q url.Values) (string, error) {
+	u := *c.base
+	params := url.Values{}
+	for k, v := range q {
+		params[k] = slices.Clone(v)
+	}
+	if style == routePlain {
+		// "/" after the site path: WordPress strips the home path including
+		// its slash before signing (see oauthBaseURI).
+		u.Path = c.base.Path + "/"
+		params.Set("rest_route", apiRoute+path)
+	} else {
+		u.Path = c.base.Path + apiPrefix + path
+	}
+	if c.oauth {
+		if err := signOAuth(method, oauthBaseURI(c.base, u.Path), params, c.key, c.secret, time.Now()); err != nil {
+			return "", err
+		}
+	}
+	u.RawQuery = params.Encode()
+	return u.String(), nil
+}
+
 // once sends one attempt and reads its body.
-func (c *Client) once(ctx context.Context, method, rawURL string, body []byte) (response, []byte, error) {
+func (c *Client) once(ctx context.Context, method, path string, style int32, q url.Values, body []byte) (response, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
 	defer cancel()
+	rawURL, err := c.requestURL(method, path, style, q)
+	if err != nil {
+		return response{}, nil, err
+	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -496,7 +616,9 @@ func (c *Client) once(ctx context.Context, method, rawURL string, body []byte) (
 	if err != nil {
 		return response{}, nil, err
 	}
-	req.SetBasicAuth(c.key, c.secret)
+	if !c.oauth {
+		req.SetBasicAuth(c.key, c.secret)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "creditbridge")
 	if body != nil {
@@ -504,6 +626,12 @@ func (c *Client) once(ctx context.Context, method, rawURL string, body []byte) (
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
+		// *url.Error repeats the URL, and over http that carries the OAuth
+		// parameters: keep only the cause (callers name method and route).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return response{}, nil, err
 	}
 	defer res.Body.Close()
@@ -516,6 +644,18 @@ func (c *Client) once(ctx context.Context, method, rawURL string, body []byte) (
 		return resp, nil, fmt.Errorf("response body above %d bytes", maxResponseBytes)
 	}
 	return resp, payload, nil
+}
+
+// isJSONAnswer reports whether an answer is the REST API's: a JSON content
+// type, or (for servers that omit it) a body that starts like JSON.
+// WordPress answers a REST request with application/json, and a page
+// (plain permalinks, a maintenance page, a login wall) with text/html.
+func isJSONAnswer(h http.Header, body []byte) bool {
+	if ct := strings.ToLower(h.Get("Content-Type")); ct != "" {
+		return strings.Contains(ct, "json")
+	}
+	b := bytes.TrimLeft(body, " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
 
 func decodeJSON(b []byte, out any) error {

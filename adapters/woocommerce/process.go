@@ -20,6 +20,11 @@ const (
 	TopicPolled = "order.polled"
 )
 
+// Topics lists every topic the adapter handles, e.g. for metric labels.
+func Topics() []string {
+	return []string{TopicOrderCreated, TopicOrderUpdated, TopicOrderDeleted, TopicOrderRestored, TopicPolled}
+}
+
 // RefundSource fetches an order's refunds with line detail.
 type RefundSource interface {
 	ListRefunds(ctx context.Context, orderID string) ([]core.Refund, error)

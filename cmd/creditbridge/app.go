@@ -86,7 +86,8 @@ func ensureSchema(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) err
 	return nil
 }
 
-func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, error) {
+// newSealer opens the shop secrets' keys from the configuration.
+func newSealer(cfg configs.Config) (*secretbox.Box, error) {
 	key, err := secretbox.ParseKey(cfg.EncryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("CREDITBRIDGE_ENCRYPTION_KEY %w", err)
@@ -97,7 +98,11 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 			return nil, fmt.Errorf("CREDITBRIDGE_ENCRYPTION_KEY_PREVIOUS %w", err)
 		}
 	}
-	box, err := secretbox.New(key, prev)
+	return secretbox.New(key, prev)
+}
+
+func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, error) {
+	box, err := newSealer(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +151,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	// The worker resolves the shop of every event: from memory for 2 s.
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: postgres.NewShopCache(a.shops, 2*time.Second), Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformShopify:     &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer)},
+			core.PlatformShopify: &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer),
+				Installed: a.shopify.Installed},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: a.earner, Refunds: a.wooRefunds},
 		}}
 	secrets := []string{}
@@ -156,10 +162,11 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		}
 	}
 	a.http, a.server = httpapi.New(httpapi.Config{BodyLimit: cfg.BodyLimit, AdminToken: cfg.AdminToken, ShopifyClientID: cfg.ShopifyClientID,
-		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL,
+		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL, MetricsToken: cfg.MetricsToken,
 		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
-			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready})
+			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready,
+			Health: a.inbox})
 	return a, nil
 }
 
@@ -360,8 +367,16 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 			if err != nil {
 				continue // no REST credentials: webhooks only
 			}
-			if _, err := poller.Poll(ctx, s, c, woocommerce.TopicPolled); err != nil {
+			start := time.Now()
+			_, err = poller.Poll(ctx, s, c, woocommerce.TopicPolled)
+			if err != nil {
 				a.log.Warn("poll failed", slog.Int64("shop", s.ID), slog.Any("error", err))
+			}
+			if ctx.Err() == nil {
+				// For the plugin's health box.
+				if herr := a.inbox.RecordPoll(ctx, s.ID, start, err); herr != nil {
+					a.log.Warn("recording the poll failed", slog.Int64("shop", s.ID), slog.Any("error", herr))
+				}
 			}
 		}
 		return nil

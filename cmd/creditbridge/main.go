@@ -1,5 +1,6 @@
 // Command creditbridge is the loyalty-credit bridge: one binary with the
-// subcommands serve (HTTP + worker), worker, migrate, audit and demo.
+// subcommands serve (HTTP + worker), worker, migrate, audit, export,
+// reseal and demo.
 //
 // Configuration comes from the environment (see configs/example.env).
 package main
@@ -26,6 +27,10 @@ commands:
   migrate   apply pending database migrations
   audit     check every ledger invariant; exits 1 with a report when one fails
             flags: --shop ID (default all shops), --json
+  export    the tax advisor's exports of one shop and period (to stdout or --out):
+              export datev  --shop ID --from 2026-03-01 --to 2026-04-01 [--currency EUR] [--out FILE]
+              export report --shop ID --from 2026-03-01 --to 2026-04-01 [--format json|csv] [--out FILE]
+            (to is exclusive; dates in the shop's accounting time zone; at most a year)
   reseal    re-encrypt every shop's secrets with the current key (after
             rotating CREDITBRIDGE_ENCRYPTION_KEY; then drop the previous key)
   demo      serve with a demo shop: sends signed order webhooks through the
@@ -76,6 +81,14 @@ func run(args []string, getenv func(string) string, lookup func(string) (string,
 		ok, err = audit(ctx, cfg, *shop, *asJSON, stdout)
 		if err == nil && !ok {
 			return 1
+		}
+	case "export":
+		var code int
+		if code, err = exportCmd(ctx, cfg, args[1:], stdout, stderr); code != 0 {
+			if err != nil {
+				fmt.Fprintln(stderr, "creditbridge:", err)
+			}
+			return code
 		}
 	case "demo":
 		err = demo(ctx, cfg, log, stdout)

@@ -1,19 +1,33 @@
 // Package wcfake is an in-memory fake of the WooCommerce REST API v3 for
 // tests. It serves the routes creditbridge uses (orders, order refunds,
 // coupons) with the response shapes of the official REST API docs,
-// enforces basic auth and checks request bodies against the documented
-// schema, so a client that sends a wrong type fails here as it would on a
-// real shop. Import it only from _test.go files.
+// authenticates as WooCommerce does and checks request bodies against the
+// documented schema, so a client that sends a wrong type fails here as it
+// would on a real shop. Import it only from _test.go files.
+//
+// Authentication follows WC_REST_Authentication: Basic auth only over
+// HTTPS (NewTLS); over plain HTTP (New) only one-legged OAuth 1.0a with the
+// parameters in the query string, HMAC-SHA1 or HMAC-SHA256, the signature
+// recomputed the way WooCommerce does, the timestamp within 15 minutes and
+// each nonce used once. SetPlainPermalinks makes /wp-json answer like a
+// WordPress site with plain permalinks (a redirect to an HTML page), with
+// the API served at ?rest_route=/wc/v3/... only.
 package wcfake
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,8 +52,12 @@ type Server struct {
 	tb          testing.TB
 	srv         *httptest.Server
 	key, secret string
+	tls         bool
 
 	mu       sync.Mutex
+	plain    bool             // plain permalinks: /wp-json is not routed
+	nonces   map[string]int64 // OAuth nonces seen -> timestamp
+	now      func() time.Time
 	orders   map[int64]map[string]any
 	refunds  map[int64][]map[string]any
 	coupons  map[int64]*Coupon
@@ -52,8 +70,10 @@ type Server struct {
 // failure injection, so retries show up as repeated requests).
 type Request struct {
 	Method string
-	Path   string // full path, e.g. /wp-json/wc/v3/orders
-	Query  string // raw query
+	Path   string // full path, e.g. /wp-json/wc/v3/orders, or / for ?rest_route=
+	Route  string // REST route, e.g. /wc/v3/orders ("" when not a REST request)
+	Query  string // query without rest_route and the OAuth parameters, encoded with sorted keys
+	Auth   string // "basic" or "oauth1" when credentials were sent, else ""
 	Body   []byte
 }
 
@@ -83,21 +103,63 @@ type failure struct {
 
 // New starts a fake shop that accepts the given API credentials. It is
 // closed when the test ends.
+// The shop is served over plain HTTP, so it accepts OAuth 1.0a only.
 func New(tb testing.TB, consumerKey, consumerSecret string) *Server {
 	tb.Helper()
-	s := &Server{
-		tb:      tb,
-		key:     consumerKey,
-		secret:  consumerSecret,
-		orders:  map[int64]map[string]any{},
-		refunds: map[int64][]map[string]any{},
-		coupons: map[int64]*Coupon{},
-		nextID:  5000,
-	}
+	s := newServer(tb, consumerKey, consumerSecret)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	tb.Cleanup(s.srv.Close)
 	return s
+}
+
+// NewTLS starts a fake shop served over HTTPS, where WooCommerce accepts
+// Basic auth (and OAuth 1.0a). Use Client for a client that trusts it.
+func NewTLS(tb testing.TB, consumerKey, consumerSecret string) *Server {
+	tb.Helper()
+	s := newServer(tb, consumerKey, consumerSecret)
+	s.tls = true
+	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+func newServer(tb testing.TB, key, secret string) *Server {
+	return &Server{
+		tb:      tb,
+		key:     key,
+		secret:  secret,
+		orders:  map[int64]map[string]any{},
+		refunds: map[int64][]map[string]any{},
+		coupons: map[int64]*Coupon{},
+		nonces:  map[string]int64{},
+		now:     time.Now,
+		nextID:  5000,
+	}
+}
+
+// Client returns an http.Client that trusts the server (NewTLS) and, like
+// the woocommerce client, does not follow redirects.
+func (s *Server) Client() *http.Client {
+	c := s.srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
+// SetPlainPermalinks switches the site to plain permalinks (true) or back
+// to pretty ones.
+func (s *Server) SetPlainPermalinks(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plain = on
+}
+
+// SetClock replaces the server clock used to check OAuth timestamps.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
 }
 
 // PutOrder stores (or replaces) an order given as a REST order object. Its
@@ -237,10 +299,44 @@ func (s *Server) DropNext(n int) {
 	}
 }
 
+// route returns the REST route of a request ("" when it is not one) as
+// WordPress routes it: ?rest_route= always, /wp-json/... only with pretty
+// permalinks.
+func (s *Server) route(r *http.Request, plain bool) string {
+	if rr := r.URL.Query().Get("rest_route"); rr != "" {
+		return rr
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/wp-json"); ok && !plain && strings.HasPrefix(rest, "/") {
+		return rest
+	}
+	return ""
+}
+
+// recordedQuery drops rest_route and the OAuth parameters.
+func recordedQuery(q url.Values) string {
+	out := url.Values{}
+	for k, v := range q {
+		if k != "rest_route" && !strings.HasPrefix(k, "oauth_") {
+			out[k] = v
+		}
+	}
+	return out.Encode()
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	q := r.URL.Query()
+	auth := ""
+	if _, _, ok := r.BasicAuth(); ok {
+		auth = "basic"
+	}
+	if q.Get("oauth_signature") != "" || q.Get("oauth_consumer_key") != "" {
+		auth = "oauth1"
+	}
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body})
+	plain := s.plain
+	route := s.route(r, plain)
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Route: route, Query: recordedQuery(q), Auth: auth, Body: body})
 	var f *failure
 	if len(s.failures) > 0 {
 		f = &s.failures[0]
@@ -264,18 +360,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, f.status, "wcfake_injected_failure", "Injected failure.", nil)
 		return
 	}
-	user, pass, ok := r.BasicAuth()
-	if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(s.key)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(pass), []byte(s.secret)) != 1 {
-		writeError(w, http.StatusUnauthorized, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", nil)
+	if route == "" {
+		s.servePage(w, r, plain)
 		return
 	}
-	route, ok := strings.CutPrefix(r.URL.Path, APIPrefix)
+	if !s.authenticate(w, r) {
+		return
+	}
+	rest, ok := strings.CutPrefix(route, "/wc/v3")
 	if !ok {
 		noRoute(w)
 		return
 	}
-	parts := strings.Split(strings.Trim(route, "/"), "/")
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
 	switch {
 	case len(parts) == 1 && parts[0] == "orders" && r.Method == http.MethodGet:
 		s.listOrders(w, r)
@@ -294,6 +391,136 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		noRoute(w)
 	}
+}
+
+// servePage answers a request that WordPress does not route to the REST
+// API: with plain permalinks, /wp-json/... gets the canonical redirect to
+// the same path with a trailing slash, and every other path the home page.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, plain bool) {
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	if plain && strings.HasPrefix(r.URL.Path, "/wp-json/") && !strings.HasSuffix(r.URL.Path, "/") {
+		u := *r.URL
+		u.Path += "/"
+		w.Header().Set("Location", s.URL+u.RequestURI())
+		w.Header().Set("X-Redirect-By", "WordPress")
+		w.WriteHeader(http.StatusMovedPermanently)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "<!DOCTYPE html>\n<html lang=\"en-US\"><head><title>Shop</title></head><body>Home</body></html>\n")
+}
+
+// authenticate checks the request's credentials the way
+// WC_REST_Authentication does and writes the error answer when they fail.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
+	if s.tls {
+		// perform_basic_authentication: only when is_ssl(); an unknown key
+		// falls through to OAuth, a wrong secret is an error.
+		if user, pass, ok := r.BasicAuth(); ok && user != "" && pass != "" && user == s.key {
+			if subtle.ConstantTimeCompare([]byte(pass), []byte(s.secret)) != 1 {
+				writeError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "Consumer secret is invalid.", nil)
+				return false
+			}
+			return true
+		}
+	}
+	q := r.URL.Query()
+	names := []string{"oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature", "oauth_signature_method"}
+	var missing []string
+	for _, n := range names {
+		if q.Get(n) == "" {
+			missing = append(missing, n)
+		}
+	}
+	switch {
+	case len(missing) == len(names):
+		// No credentials WooCommerce can use (Basic auth over http is
+		// ignored): the request runs as a visitor.
+		writeError(w, http.StatusUnauthorized, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", nil)
+		return false
+	case len(missing) > 0:
+		writeError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_missing_parameter", "Missing OAuth parameters "+strings.Join(missing, ", "), nil)
+		return false
+	}
+	if q.Get("oauth_consumer_key") != s.key {
+		writeError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "Consumer key is invalid.", nil)
+		return false
+	}
+	if msg := s.checkSignature(r, q); msg != "" {
+		writeError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", msg, nil)
+		return false
+	}
+	ts, _ := strconv.ParseInt(q.Get("oauth_timestamp"), 10, 64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now().Unix()
+	if ts < now-15*60 || ts > now+15*60 {
+		writeError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "Invalid timestamp.", nil)
+		return false
+	}
+	nonce := q.Get("oauth_nonce")
+	if _, used := s.nonces[nonce]; used {
+		writeError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "Invalid nonce - nonce has already been used.", nil)
+		return false
+	}
+	s.nonces[nonce] = ts
+	return true
+}
+
+// checkSignature follows check_oauth_signature step by step; it returns
+// WooCommerce's message on failure, "" when the signature matches.
+func (s *Server) checkSignature(r *http.Request, q url.Values) string {
+	// $request_path below the home path; base URI in the scheme WordPress
+	// sees (is_ssl()).
+	scheme := "http"
+	if s.tls {
+		scheme = "https"
+	}
+	requestPath := strings.TrimPrefix(r.URL.Path, "/")
+	home := scheme + "://" + r.Host
+	base := home
+	if requestPath != "" {
+		base += "/" + requestPath
+	}
+	// $_GET: one value per key (the last).
+	params := map[string]string{}
+	for k, v := range q {
+		params[k] = v[len(v)-1]
+	}
+	consumer := params["oauth_signature"]
+	delete(params, "oauth_signature")
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var pairs []string
+	for _, k := range keys {
+		pairs = append(pairs, phpRawURLEncode(phpRawURLEncode(k)+"="+phpRawURLEncode(params[k])))
+	}
+	toSign := r.Method + "&" + phpRawURLEncode(base) + "&" + strings.Join(pairs, "%26")
+	var h func() hash.Hash
+	switch params["oauth_signature_method"] {
+	case "HMAC-SHA1":
+		h = sha1.New
+	case "HMAC-SHA256":
+		h = sha256.New
+	default:
+		return "Invalid signature - signature method is invalid."
+	}
+	m := hmac.New(h, []byte(s.secret+"&"))
+	m.Write([]byte(toSign))
+	want := base64.StdEncoding.EncodeToString(m.Sum(nil))
+	if subtle.ConstantTimeCompare([]byte(want), []byte(consumer)) != 1 {
+		return "Invalid signature - provided signature does not match."
+	}
+	return ""
+}
+
+// phpRawURLEncode is PHP's rawurlencode, written independently of the
+// client's encoder so a mistake there is not mirrored here.
+func phpRawURLEncode(v string) string {
+	return strings.ReplaceAll(url.QueryEscape(v), "+", "%20")
 }
 
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {

@@ -30,10 +30,12 @@ require_once __DIR__ . '/includes/class-creditbridge-coupon.php';
 require_once __DIR__ . '/includes/class-creditbridge-quote-cache.php';
 require_once __DIR__ . '/includes/class-creditbridge-client.php';
 require_once __DIR__ . '/includes/class-creditbridge-webhooks.php';
+require_once __DIR__ . '/includes/class-creditbridge-checks.php';
 require_once __DIR__ . '/includes/class-creditbridge-registration.php';
 require_once __DIR__ . '/includes/class-creditbridge-cart.php';
 require_once __DIR__ . '/includes/class-creditbridge-blocks.php';
 require_once __DIR__ . '/includes/class-creditbridge-account.php';
+require_once __DIR__ . '/includes/class-creditbridge-health.php';
 require_once __DIR__ . '/includes/class-creditbridge-admin.php';
 require_once __DIR__ . '/includes/class-creditbridge-plugin.php';
 

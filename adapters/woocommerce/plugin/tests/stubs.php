@@ -167,6 +167,57 @@ function wp_remote_request( $url, $args = array() ) {
 	}
 	return array_shift( $GLOBALS['cbt']['http_queue'] );
 }
+// wp_safe_remote_request(): WordPress sets reject_unsafe_urls, so the URL
+// must pass wp_http_validate_url() first; then as wp_remote_request().
+function wp_safe_remote_request( $url, $args = array() ) {
+	if ( ! wp_http_validate_url( $url ) ) {
+		$GLOBALS['cbt']['http_log'][] = array(
+			'url'     => $url,
+			'args'    => $args,
+			'safe'    => true,
+			'refused' => true,
+		);
+		return new WP_Error( 'http_request_failed', 'A valid URL was not provided.' );
+	}
+	$args['cbt_safe'] = true;
+	return wp_remote_request( $url, $args );
+}
+// Copied from WordPress 6.8 wp_http_validate_url(), reduced: no DNS (host
+// names count as external), IPv4 literals in the private and loopback
+// ranges refused unless same host as home or allowed by
+// http_request_host_is_external; ports 80, 443, 8080 (http_allowed_safe_ports)
+// or the home URL's own port on the same host.
+function wp_http_validate_url( $url ) {
+	if ( ! is_string( $url ) || '' === $url ) {
+		return false;
+	}
+	$p = parse_url( $url );
+	if ( ! $p || empty( $p['host'] ) || ! in_array( strtolower( $p['scheme'] ?? '' ), array( 'http', 'https' ), true ) || isset( $p['user'] ) || isset( $p['pass'] ) ) {
+		return false;
+	}
+	$home      = parse_url( (string) get_option( 'home', 'https://shop.example.com' ) );
+	$same_host = isset( $home['host'] ) && strtolower( $home['host'] ) === strtolower( $p['host'] );
+	$host      = trim( $p['host'], '.' );
+	if ( ! $same_host && preg_match( '/^\d+\.\d+\.\d+\.\d+$/', $host ) ) {
+		$o = array_map( 'intval', explode( '.', $host ) );
+		if ( 127 === $o[0] || 10 === $o[0] || 0 === $o[0] || ( 172 === $o[0] && $o[1] >= 16 && $o[1] <= 31 ) || ( 192 === $o[0] && 168 === $o[1] ) ) {
+			if ( ! apply_filters( 'http_request_host_is_external', false, $host, $url ) ) {
+				return false;
+			}
+		}
+	}
+	if ( empty( $p['port'] ) ) {
+		return $url;
+	}
+	$allowed = apply_filters( 'http_allowed_safe_ports', array( 80, 443, 8080 ), $host, $url );
+	if ( is_array( $allowed ) && in_array( $p['port'], $allowed, true ) ) {
+		return $url;
+	}
+	if ( $home && $same_host && isset( $home['port'] ) && $home['port'] === $p['port'] ) {
+		return $url;
+	}
+	return false;
+}
 function wp_remote_retrieve_response_code( $response ) {
 	return is_array( $response ) ? $response['response']['code'] : '';
 }

@@ -122,3 +122,27 @@ test(
 		}
 	}
 );
+
+test(
+	'plugin: REST calls sent as ?rest_route=/wc/v3/... are recognized as WooCommerce API calls (plain permalinks)',
+	function () {
+		$get = $_GET;
+		try {
+			$_GET = array( 'rest_route' => '/wc/v3/orders' );
+			assert_same( true, Creditbridge_Plugin::rest_route_is_wc_api( false ) );
+			$_GET = array( 'rest_route' => '/wc/v3' );
+			assert_same( true, Creditbridge_Plugin::rest_route_is_wc_api( false ) );
+			$_GET = array( 'rest_route' => '/wp/v2/users' );
+			assert_same( false, Creditbridge_Plugin::rest_route_is_wc_api( false ), 'other APIs are left alone' );
+			$_GET = array( 'rest_route' => '/wc/v3x/orders' );
+			assert_same( false, Creditbridge_Plugin::rest_route_is_wc_api( false ) );
+			$_GET = array( 'rest_route' => array( '/wc/v3/orders' ) );
+			assert_same( false, Creditbridge_Plugin::rest_route_is_wc_api( false ) );
+			$_GET = array();
+			assert_same( false, Creditbridge_Plugin::rest_route_is_wc_api( false ) );
+			assert_same( true, Creditbridge_Plugin::rest_route_is_wc_api( true ), 'an earlier yes stays' );
+		} finally {
+			$_GET = $get;
+		}
+	}
+);

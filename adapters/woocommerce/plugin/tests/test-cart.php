@@ -354,17 +354,25 @@ test(
 	'cart: display shows applied credit and remaining balance, and labels the coupon',
 	function () {
 		list( $wc, $cart ) = cbt_cart_env( $now );
-		cbt_queue_http( 200, cbt_quote_body( '123', '10.00', '25.00' ) );
+		// The issue's figures: 81.64 spendable, 42.97 applied, 38.67 left.
+		cbt_queue_http( 200, cbt_quote_body( '123', '42.97', '81.64' ) );
 		$cart->sync( $wc->cart );
 		$info = $cart->display_info();
-		assert_same( '10.00', $info['applied'] );
-		assert_same( '25.00', $info['available'] );
-		assert_contains( '25.00 EUR', $info['message'] );
+		assert_same( '42.97', $info['applied'] );
+		assert_same( '81.64', $info['available'] );
+		assert_same( '38.67', $info['remaining'], 'what is left after this order' );
+		assert_contains( 'Remaining balance: 38.67 EUR', $info['message'] );
+		assert_not_contains( '81.64', $info['message'] );
 		ob_start();
 		$cart->render_classic_row();
 		$html = ob_get_clean();
 		assert_contains( '<tr class="creditbridge-balance">', $html );
-		assert_contains( 'Remaining balance: 25.00 EUR', $html );
+		assert_contains( 'Remaining balance: 38.67 EUR', $html );
+		// Block checkout reads the same figure from the Store API extension.
+		$data = ( new Creditbridge_Blocks( $cart ) )->data();
+		assert_same( '38.67', $data['remaining'] );
+		assert_contains( 'Remaining balance: 38.67 EUR', $data['message'] );
+		assert_same( array_keys( Creditbridge_Blocks::schema() ), array_keys( $data ), 'schema lists every field' );
 		assert_same( 'Store credit', $cart->coupon_label( 'Coupon: cb-123', new WC_Coupon( 'cb-123' ) ) );
 		assert_same( 'Coupon: x', $cart->coupon_label( 'Coupon: x', new WC_Coupon( 'x' ) ) );
 		assert_same( 'Your store credit was applied.', $cart->coupon_message( 'Coupon code applied successfully.', WC_Coupon::WC_COUPON_SUCCESS, new WC_Coupon( 'cb-123' ) ) );
@@ -402,5 +410,17 @@ test(
 		assert_same( 1, $calls );
 		assert_same( 1, count( cbt_sent( '/api/v1/plugin/quote' ) ) );
 		assert_same( array( 'cb-123' ), $wc->cart->applied );
+	}
+);
+
+test(
+	'cart: when the order uses all the credit, the remaining balance is zero',
+	function () {
+		list( $wc, $cart ) = cbt_cart_env( $now );
+		cbt_queue_http( 200, cbt_quote_body( '124', '20.00', '20.00' ) );
+		$cart->sync( $wc->cart );
+		$info = $cart->display_info();
+		assert_same( '0.00', $info['remaining'] );
+		assert_contains( 'Remaining balance: 0.00 EUR', $info['message'] );
 	}
 );

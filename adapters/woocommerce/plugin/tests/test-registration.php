@@ -34,7 +34,7 @@ test(
 		assert_same( 'read_write', $row['permissions'] );
 
 		$log = $GLOBALS['cbt']['http_log'];
-		assert_same( 1, count( $log ) );
+		assert_same( 2, count( $log ), 'registration, then the webhook delivery check' );
 		assert_same( 'https://bridge.example.com/api/v1/woocommerce/register', $log[0]['url'] );
 		assert_same( 'POST', $log[0]['args']['method'] );
 		assert_same( 'Bearer admin-token-1', $log[0]['args']['headers']['Authorization'] );

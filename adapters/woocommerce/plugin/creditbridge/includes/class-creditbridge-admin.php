@@ -69,7 +69,11 @@ class Creditbridge_Admin {
 		$skew       = get_option( Creditbridge_Settings::OPT_CLOCK_SKEW, '' );
 		echo '<div class="wrap"><h1>' . esc_html__( 'Creditbridge store credit', 'creditbridge' ) . '</h1>';
 		if ( is_array( $notice ) && isset( $notice['type'], $notice['message'] ) ) {
-			$class = 'success' === $notice['type'] ? 'notice-success' : 'notice-error';
+			$classes = array(
+				'success' => 'notice-success',
+				'warning' => 'notice-warning',
+			);
+			$class   = isset( $classes[ $notice['type'] ] ) ? $classes[ $notice['type'] ] : 'notice-error';
 			echo '<div class="notice ' . esc_attr( $class ) . '"><p>' . esc_html( $notice['message'] ) . '</p></div>';
 		}
 		if ( '' !== $skew && null !== $skew ) {
@@ -84,6 +88,10 @@ class Creditbridge_Admin {
 			echo '</p>';
 		} else {
 			echo '<p><strong>' . esc_html__( 'Status:', 'creditbridge' ) . '</strong> ' . esc_html__( 'not registered.', 'creditbridge' ) . '</p>';
+		}
+		if ( $registered ) {
+			// Health box and registration checks (escaped inside).
+			echo ( new Creditbridge_Health() )->box_html() . Creditbridge_Health::checks_html(); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped
 		}
 		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
 		echo '<input type="hidden" name="action" value="' . esc_attr( self::ACTION ) . '" />';
@@ -120,6 +128,10 @@ class Creditbridge_Admin {
 		if ( is_wp_error( $result ) ) {
 			$this->redirect_with( 'error', $result->get_error_message() );
 		}
+		if ( Creditbridge_Checks::has_problems( isset( $result['checks'] ) ? $result['checks'] : array() ) ) {
+			/* translators: %s: shop id */
+			$this->redirect_with( 'warning', sprintf( __( 'Registered with the bridge as shop %s, but the checks found problems. See "Checks at registration" below for what to do.', 'creditbridge' ), $result['shop_id'] ) );
+		}
 		/* translators: %s: shop id */
 		$this->redirect_with( 'success', sprintf( __( 'Registered with the bridge as shop %s. Order webhooks are active.', 'creditbridge' ), $result['shop_id'] ) );
 	}
@@ -127,7 +139,7 @@ class Creditbridge_Admin {
 	/**
 	 * Stores a one-time notice for the current user and goes back to the page.
 	 *
-	 * @param string $type    success|error.
+	 * @param string $type    success|warning|error.
 	 * @param string $message Message (no secrets).
 	 */
 	private function redirect_with( $type, $message ) {

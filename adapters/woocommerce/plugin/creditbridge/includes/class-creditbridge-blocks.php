@@ -76,6 +76,7 @@ class Creditbridge_Blocks {
 				'message'        => '',
 				'applied'        => '',
 				'available'      => '',
+				'remaining'      => '',
 				'currency'       => '',
 				'use_credit_url' => '',
 			);
@@ -85,6 +86,7 @@ class Creditbridge_Blocks {
 			'message'        => (string) $info['message'],
 			'applied'        => (string) $info['applied'],
 			'available'      => (string) $info['available'],
+			'remaining'      => (string) $info['remaining'],
 			'currency'       => (string) $info['currency'],
 			'use_credit_url' => (string) $info['use_credit_url'],
 		);
@@ -110,7 +112,8 @@ class Creditbridge_Blocks {
 			),
 			'message'        => $str + array( 'description' => __( 'Store credit notice text.', 'creditbridge' ) ),
 			'applied'        => $str + array( 'description' => __( 'Credit applied to the cart (decimal string).', 'creditbridge' ) ),
-			'available'      => $str + array( 'description' => __( 'Remaining available credit (decimal string).', 'creditbridge' ) ),
+			'available'      => $str + array( 'description' => __( 'Spendable credit including what this cart uses (decimal string).', 'creditbridge' ) ),
+			'remaining'      => $str + array( 'description' => __( 'Credit left after this order (decimal string).', 'creditbridge' ) ),
 			'currency'       => $str + array( 'description' => __( 'Currency of the amounts.', 'creditbridge' ) ),
 			'use_credit_url' => $str + array( 'description' => __( 'Link that re-enables credit after the customer removed it.', 'creditbridge' ) ),
 		);

@@ -405,7 +405,7 @@ class Creditbridge_Cart {
 	 * What the cart and checkout show about credit, from the session only
 	 * (no bridge call), or null for nothing.
 	 *
-	 * @return array{message:string,applied:string,available:string,currency:string,use_credit_url:string}|null
+	 * @return array{message:string,applied:string,available:string,remaining:string,currency:string,use_credit_url:string}|null
 	 */
 	public function display_info() {
 		$cache = $this->cache();
@@ -418,6 +418,7 @@ class Creditbridge_Cart {
 				'message'        => __( 'Not applied to this order.', 'creditbridge' ),
 				'applied'        => '',
 				'available'      => '',
+				'remaining'      => '',
 				'currency'       => get_woocommerce_currency(),
 				'use_credit_url' => wp_nonce_url( add_query_arg( self::USE_CREDIT_ARG, '1' ), self::USE_CREDIT_ARG ),
 			);
@@ -425,11 +426,18 @@ class Creditbridge_Cart {
 		if ( ! $quote ) {
 			return null;
 		}
-		$currency = $quote['currency'];
-		$applied  = Creditbridge_Money::to_minor( $quote['amount'], Creditbridge_Money::decimals( $currency ) );
+		$currency  = $quote['currency'];
+		$decimals  = Creditbridge_Money::decimals( $currency );
+		$applied   = Creditbridge_Money::to_minor( $quote['amount'], $decimals );
+		$remaining = $quote['available'];
 		if ( $applied > 0 ) {
-			/* translators: %s: remaining store credit balance */
-			$message = sprintf( __( 'Applied to this order. Remaining balance: %s', 'creditbridge' ), self::plain_price( $quote['available'], $currency ) );
+			// The quote's available is the spendable credit INCLUDING this
+			// cart's hold; what is left after this order is that minus the
+			// applied amount (never below zero).
+			$available_minor = Creditbridge_Money::to_minor( $quote['available'], $decimals );
+			$remaining       = Creditbridge_Money::from_minor( max( 0, (int) $available_minor - $applied ), $decimals );
+			/* translators: %s: store credit left after this order */
+			$message = sprintf( __( 'Applied to this order. Remaining balance: %s', 'creditbridge' ), self::plain_price( $remaining, $currency ) );
 		} else {
 			$available = Creditbridge_Money::to_minor( $quote['available'], Creditbridge_Money::decimals( $currency ) );
 			if ( null === $available || $available <= 0 ) {
@@ -442,6 +450,7 @@ class Creditbridge_Cart {
 			'message'        => $message,
 			'applied'        => $quote['amount'],
 			'available'      => $quote['available'],
+			'remaining'      => $remaining,
 			'currency'       => $currency,
 			'use_credit_url' => '',
 		);

@@ -214,6 +214,35 @@ class Creditbridge_Client {
 	}
 
 	/**
+	 * The bridge's view of this shop's connection (settings page).
+	 *
+	 * @return array|WP_Error { last_webhook_at, last_poll_at (RFC 3339 or ''),
+	 *                        last_poll_ok (bool), last_failure (null or
+	 *                        { at, source, reason }) }
+	 */
+	public function health() {
+		$res = $this->request( 'GET', '/api/v1/plugin/health', array(), null, array( 200 ) );
+		if ( is_wp_error( $res ) ) {
+			return $res;
+		}
+		$failure = null;
+		if ( isset( $res['last_failure'] ) && is_array( $res['last_failure'] ) ) {
+			$f       = $res['last_failure'];
+			$failure = array(
+				'at'     => self::str( $f, 'at' ),
+				'source' => self::str( $f, 'source' ),
+				'reason' => substr( self::str( $f, 'reason' ), 0, 500 ),
+			);
+		}
+		return array(
+			'last_webhook_at' => self::str( $res, 'last_webhook_at' ),
+			'last_poll_at'    => self::str( $res, 'last_poll_at' ),
+			'last_poll_ok'    => isset( $res['last_poll_ok'] ) && true === $res['last_poll_ok'],
+			'last_failure'    => $failure,
+		);
+	}
+
+	/**
 	 * Builds the URL and wp_remote_request() arguments of a signed call.
 	 *
 	 * @param string     $method HTTP method.

@@ -32,6 +32,7 @@ final class Creditbridge_Plugin {
 			add_action( 'admin_notices', array( __CLASS__, 'missing_woocommerce_notice' ) );
 			return;
 		}
+		add_filter( 'woocommerce_rest_is_request_to_rest_api', array( __CLASS__, 'rest_route_is_wc_api' ) );
 		$cart = new Creditbridge_Cart();
 		$cart->hooks();
 		( new Creditbridge_Blocks( $cart ) )->hooks();
@@ -39,6 +40,27 @@ final class Creditbridge_Plugin {
 		if ( is_admin() ) {
 			( new Creditbridge_Admin() )->hooks();
 		}
+	}
+
+	/**
+	 * Lets WooCommerce authenticate REST calls sent as ?rest_route=/wc/v3/...
+	 * (woocommerce_rest_is_request_to_rest_api).
+	 *
+	 * WooCommerce checks API keys (Basic auth or OAuth 1.0a) only when the
+	 * request URI contains "wp-json/wc/". With plain permalinks /wp-json is
+	 * not routed, so the bridge calls ?rest_route=/wc/v3/... instead, which
+	 * WooCommerce would otherwise serve as an anonymous visitor (401).
+	 *
+	 * @param bool $is Whether WooCommerce already recognized the request.
+	 * @return bool
+	 */
+	public static function rest_route_is_wc_api( $is ) {
+		if ( $is ) {
+			return $is;
+		}
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- routing check only; the API keys authenticate.
+		$route = isset( $_GET['rest_route'] ) && is_string( $_GET['rest_route'] ) ? wp_unslash( $_GET['rest_route'] ) : '';
+		return '/wc/v3' === $route || 0 === strpos( $route, '/wc/v3/' );
 	}
 
 	/**

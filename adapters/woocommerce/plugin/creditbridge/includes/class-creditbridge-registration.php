@@ -8,6 +8,8 @@
  *    admin token as a bearer token.
  * 3. Stores shop_id, plugin_secret and webhook_secret (autoload off).
  * 4. Creates or updates the four order webhooks pointing at webhook_url.
+ * 5. Checks permalinks and webhook delivery (Creditbridge_Checks) and keeps
+ *    the result for the settings page.
  *
  * @package Creditbridge
  */
@@ -81,9 +83,22 @@ class Creditbridge_Registration {
 		}
 		update_option( Creditbridge_Settings::OPT_WEBHOOK_IDS, $ids, false );
 
+		// Plain-words checks (permalinks, webhook delivery); kept for the
+		// settings page.
+		$checks = Creditbridge_Checks::run( $parsed['webhook_url'], (int) reset( $ids ) );
+		update_option(
+			Creditbridge_Settings::OPT_CHECKS,
+			array(
+				'at'     => time(),
+				'checks' => $checks,
+			),
+			false
+		);
+
 		return array(
 			'shop_id'     => $parsed['shop_id'],
 			'webhook_ids' => $ids,
+			'checks'      => $checks,
 		);
 	}
 

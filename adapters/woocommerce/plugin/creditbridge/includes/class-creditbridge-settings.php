@@ -25,6 +25,7 @@ final class Creditbridge_Settings {
 	const OPT_WEBHOOK_IDS    = 'creditbridge_webhook_ids';
 	const OPT_REGISTERED_AT  = 'creditbridge_registered_at';
 	const OPT_CLOCK_SKEW     = 'creditbridge_clock_skew';
+	const OPT_CHECKS         = 'creditbridge_checks';
 
 	/**
 	 * Every option the plugin writes (uninstall removes them all).
@@ -41,6 +42,7 @@ final class Creditbridge_Settings {
 			self::OPT_WEBHOOK_IDS,
 			self::OPT_REGISTERED_AT,
 			self::OPT_CLOCK_SKEW,
+			self::OPT_CHECKS,
 		);
 	}
 

@@ -1,0 +1,111 @@
+package shopify
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/creditbridge/creditbridge/core"
+)
+
+// A webhook's HMAC covers only its body, signed with the app-wide secret:
+// the X-Shopify-Shop-Domain, X-Shopify-Topic and X-Shopify-Event-Id
+// headers are not signed. A body signed for shop A can therefore be
+// replayed with shop B's domain or with another topic. CheckOrigin refuses
+// such a delivery wherever the signed body says which shop and which kind
+// of event it is:
+//
+//   - every topic's body must have its topic's shape (an order body is not
+//     a refund, a compliance request or a shop);
+//   - compliance bodies carry shop_domain: it must be the shop's domain;
+//   - app/uninstalled carries the shop's myshopify_domain (when present):
+//     it must be the shop's domain;
+//   - order bodies carry order_status_url; when its host is a
+//     *.myshopify.com domain it must be the shop's.
+//
+// What no body proves (an app/uninstalled without myshopify_domain, a
+// shop/redact for a shop that still has the app) is verified with Shopify
+// before anything is deleted or deactivated (Processor.Installed).
+//
+// The error is EUNAUTHORIZED: the delivery is not what it claims to be.
+func CheckOrigin(topic, shopDomain string, body []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil // not a JSON object: the topic's parser reports exactly what is wrong
+	}
+	has := func(k string) bool {
+		v, ok := top[k]
+		return ok && string(v) != "null"
+	}
+	_, hasMyshopify := top["myshopify_domain"]
+	_, hasFinancial := top["financial_status"]
+	mismatch := func(what string) error {
+		return core.Errorf(core.EUNAUTHORIZED, "shopify %s delivery: the signed body is %s, not a %s body of shop %s", topic, what, topic, shopDomain)
+	}
+	switch {
+	case IsOrderTopic(topic):
+		if !has("line_items") || !hasFinancial || has("order_id") || has("shop_domain") || hasMyshopify {
+			return mismatch("not an order")
+		}
+		var o struct {
+			StatusURL string `json:"order_status_url"`
+		}
+		_ = json.Unmarshal(body, &o)
+		if u, err := url.Parse(o.StatusURL); err == nil && strings.HasSuffix(strings.ToLower(u.Host), ".myshopify.com") && !strings.EqualFold(u.Host, shopDomain) {
+			return mismatch("an order of another shop")
+		}
+	case topic == TopicRefundsCreate:
+		if !has("order_id") || !has("refund_line_items") && !has("transactions") || has("line_items") || has("shop_domain") {
+			return mismatch("not a refund")
+		}
+	case IsCheckoutTopic(topic):
+		if !has("token") || !has("line_items") || hasFinancial || has("order_id") || has("shop_domain") {
+			return mismatch("not a checkout")
+		}
+	case IsComplianceTopic(topic):
+		if !has("shop_domain") {
+			return mismatch("not a compliance request")
+		}
+		switch topic {
+		case TopicShopRedact:
+			if has("customer") {
+				return mismatch("a customer request")
+			}
+		case TopicCustomersDataRequest:
+			if !has("customer") && !has("orders_requested") || !has("data_request") {
+				return mismatch("not a customer data request")
+			}
+		case TopicCustomersRedact:
+			if !has("customer") && !has("orders_to_redact") || has("data_request") {
+				return mismatch("not a customer redaction")
+			}
+		}
+		p, err := decodeCompliance(topic, body)
+		if err != nil {
+			return err
+		}
+		if string(p.ShopDomain) != strings.ToLower(shopDomain) {
+			return mismatch("for another shop")
+		}
+	case topic == TopicAppUninstalled:
+		if !hasMyshopify || has("line_items") || has("shop_domain") || has("order_id") {
+			return mismatch("not a shop")
+		}
+		u, err := ParseAppUninstalled(body)
+		if err != nil {
+			return err
+		}
+		if u.MyshopifyDomain != "" && u.MyshopifyDomain != strings.ToLower(shopDomain) {
+			return mismatch("for another shop")
+		}
+	}
+	return nil
+}
+
+// CheckOriginAtIngest reports whether the ingest path should check a
+// topic's origin before storing it: the small, rare bodies whose effects
+// are destructive. Order, refund and checkout bodies are checked by the
+// worker (Processor.Handle), off the webhook's 5 s answer path.
+func CheckOriginAtIngest(topic string) bool {
+	return IsComplianceTopic(topic) || topic == TopicAppUninstalled
+}

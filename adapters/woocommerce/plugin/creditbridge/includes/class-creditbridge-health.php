@@ -1,0 +1,137 @@
+<?php
+/**
+ * The health box and the registration checks on the settings page.
+ *
+ * Health comes from the bridge (GET /api/v1/plugin/health, signed): when
+ * it last received an order webhook of this shop, when its poller last
+ * read the shop's orders and whether that worked, and its last failure
+ * with the reason. The checks are the ones stored at registration
+ * (Creditbridge_Checks).
+ *
+ * @package Creditbridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Renders the health box and the checks (plain markup, escaped).
+ */
+final class Creditbridge_Health {
+
+	/**
+	 * Client factory.
+	 *
+	 * @var callable
+	 */
+	private $client_factory;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param callable|null $client_factory Returns a Creditbridge_Client or null.
+	 */
+	public function __construct( $client_factory = null ) {
+		$this->client_factory = $client_factory ? $client_factory : array( 'Creditbridge_Client', 'from_options' );
+	}
+
+	/**
+	 * HTML of the checks stored at the last registration ('' when none).
+	 *
+	 * @return string
+	 */
+	public static function checks_html() {
+		$stored = get_option( Creditbridge_Settings::OPT_CHECKS, array() );
+		if ( ! is_array( $stored ) || empty( $stored['checks'] ) || ! is_array( $stored['checks'] ) ) {
+			return '';
+		}
+		$out  = '<h2>' . esc_html__( 'Checks at registration', 'creditbridge' ) . '</h2><ul class="creditbridge-checks">';
+		foreach ( $stored['checks'] as $c ) {
+			if ( ! is_array( $c ) || ! isset( $c['message'] ) ) {
+				continue;
+			}
+			$ok   = ! empty( $c['ok'] );
+			$out .= '<li class="' . ( $ok ? 'creditbridge-check-ok' : 'creditbridge-check-problem' ) . '"><strong>' . ( $ok ? esc_html__( 'OK:', 'creditbridge' ) : esc_html__( 'Problem:', 'creditbridge' ) ) . '</strong> ' . esc_html( (string) $c['message'] );
+			if ( ! $ok && ! empty( $c['fix'] ) ) {
+				$out .= '<br /><em>' . esc_html__( 'What to do:', 'creditbridge' ) . '</em> ' . esc_html( (string) $c['fix'] );
+			}
+			$out .= '</li>';
+		}
+		return $out . '</ul>';
+	}
+
+	/**
+	 * HTML of the health box ('' when the shop is not registered).
+	 *
+	 * @return string
+	 */
+	public function box_html() {
+		$client = call_user_func( $this->client_factory );
+		if ( ! $client ) {
+			return '';
+		}
+		$out    = '<h2>' . esc_html__( 'Health (reported by the bridge)', 'creditbridge' ) . '</h2>';
+		$health = $client->health();
+		if ( is_wp_error( $health ) ) {
+			/* translators: %s: error message */
+			return $out . '<p class="creditbridge-health-error">' . esc_html( sprintf( __( 'The bridge could not be asked: %s', 'creditbridge' ), $health->get_error_message() ) ) . '</p>';
+		}
+		$never = __( 'never', 'creditbridge' );
+		$rows  = array();
+
+		$rows[] = array( __( 'Last order webhook received', 'creditbridge' ), '' === $health['last_webhook_at'] ? $never : self::when( $health['last_webhook_at'] ) );
+
+		if ( '' === $health['last_poll_at'] ) {
+			$poll = $never;
+		} else {
+			$poll = self::when( $health['last_poll_at'] ) . ' ' . ( $health['last_poll_ok'] ? __( '(succeeded)', 'creditbridge' ) : __( '(failed)', 'creditbridge' ) );
+		}
+		$rows[] = array( __( 'Last poll of your orders', 'creditbridge' ), $poll );
+
+		if ( null === $health['last_failure'] ) {
+			$failure = __( 'none', 'creditbridge' );
+		} else {
+			$f = $health['last_failure'];
+			/* translators: 1: date and time, 2: what failed, 3: reason */
+			$failure = sprintf( __( '%1$s, %2$s: %3$s', 'creditbridge' ), self::when( $f['at'] ), self::source_label( $f['source'] ), $f['reason'] );
+		}
+		$rows[] = array( __( 'Last failure', 'creditbridge' ), $failure );
+
+		$out .= '<table class="widefat striped creditbridge-health" role="presentation"><tbody>';
+		foreach ( $rows as $r ) {
+			$out .= '<tr><th scope="row">' . esc_html( $r[0] ) . '</th><td>' . esc_html( $r[1] ) . '</td></tr>';
+		}
+		return $out . '</tbody></table>';
+	}
+
+	/**
+	 * A bridge timestamp (RFC 3339) as local date and time.
+	 *
+	 * @param string $rfc3339 Timestamp.
+	 * @return string
+	 */
+	public static function when( $rfc3339 ) {
+		$ts = strtotime( (string) $rfc3339 );
+		if ( false === $ts ) {
+			return (string) $rfc3339;
+		}
+		$format = trim( get_option( 'date_format', 'Y-m-d' ) . ' ' . get_option( 'time_format', 'H:i' ) );
+		return function_exists( 'wp_date' ) ? (string) wp_date( $format, $ts ) : gmdate( $format, $ts ) . ' UTC';
+	}
+
+	/**
+	 * Words for a failure source of the bridge.
+	 *
+	 * @param string $source poll|webhook|processing|... .
+	 * @return string
+	 */
+	public static function source_label( $source ) {
+		switch ( $source ) {
+			case 'poll':
+				return __( 'reading your orders', 'creditbridge' );
+			case 'processing':
+				return __( 'processing an order', 'creditbridge' );
+			default:
+				return (string) $source;
+		}
+	}
+}
