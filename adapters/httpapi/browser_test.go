@@ -337,6 +337,7 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 	}
 	admin("overview")
 	b.waitText("#cb-main", pick("1.234,56\u00a0€", "€1,234.56"))
+	b.waitText("#month", pick("Dieser Monat", "This month"))
 	b.check("admin-overview")
 
 	admin("rules")

@@ -148,10 +148,22 @@
   var views = {};
   var order = ["overview", "rules", "customers", "settings", "failed", "audit", "export"];
 
+  function isoDay(d) { return d.toISOString().slice(0, 10); }
   views.overview = async function () {
     var data = await call("GET", base + "/report");
     var curs = Object.keys(data.currencies || {}).sort();
     if (!curs.length) { return [card(t("admin.overview.liability"), [el("p", { "class": "muted", text: t("admin.overview.none") })])]; }
+    // This month (the period report of the accounting export).
+    var now = new Date(), from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+    var month = await call("GET", base + "/export/report.json?from=" + isoDay(from) + "&to=" + isoDay(to)).catch(function () { return null; });
+    var cards = [];
+    if (month && month.currency) {
+      var mc = month.currency, ms = [["admin.overview.month_issued", month.issued], ["admin.overview.month_redeemed", month.redeemed], ["admin.overview.month_expired", month.expired],
+        ["admin.overview.month_closing", month.closing_liability]];
+      cards.push(card(t("admin.overview.month", new Intl.DateTimeFormat(lang, { month: "long", year: "numeric", timeZone: "UTC" }).format(from)), [el("dl", { "class": "stats" }, ms.map(function (s) {
+        return el("div", { "class": "stat" }, [el("dt", { text: t(s[0]) }), el("dd", { text: money(mc, s[1]) })]);
+      }))], "month"));
+    }
     return curs.map(function (cur) {
       var c = data.currencies[cur];
       var stats = [["admin.overview.liability", c.liability], ["admin.overview.issued", c.issued], ["admin.overview.redeemed", c.redeemed],
@@ -159,7 +171,7 @@
       return card(t("admin.overview.title", cur), [el("dl", { "class": "stats" }, stats.map(function (s, i) {
         return el("div", { "class": i === 0 ? "stat main" : "stat" }, [el("dt", { text: t(s[0]) }), el("dd", { text: money(cur, s[1]) })]);
       })), el("p", { "class": "help", text: t("admin.overview.help") })]);
-    });
+    }).concat(cards);
   };
 
   // Rules: search, pages of 20, picker, confirmation before delete.
@@ -419,8 +431,7 @@
       try {
         var r = await call("GET", base + "/audit");
         if (r.ok) { out.replaceChildren(el("p", { "class": "ok", text: t("admin.audit.ok") })); return; }
-        var lines = [];
-        Object.keys(r.report || {}).forEach(function (k) { var v = r.report[k]; if (Array.isArray(v) && v.length) { v.forEach(function (x) { lines.push(k + ": " + (typeof x === "string" ? x : JSON.stringify(x))); }); } });
+        var lines = ((r.report && r.report.findings) || []).map(function (f) { return (f.severity ? f.severity + ": " : "") + (f.check ? f.check + ": " : "") + (f.detail || ""); });
         out.replaceChildren(el("p", { "class": "field-error", text: t("admin.audit.problems") }), el("ul", {}, lines.map(function (l) { return el("li", { text: l }); })));
       } catch (e) { out.replaceChildren(el("p", { "class": "field-error", text: apiError(e) })); }
     }, { cls: "btn primary" });
@@ -428,7 +439,7 @@
   };
 
   // Exports: one entry per kind; the export of other reports slots in here.
-  var exportKinds = [{ key: "postings", path: "/export.csv" }];
+  var exportKinds = [{ key: "postings", path: "/export.csv" }, { key: "datev", path: "/export/datev.csv" }, { key: "report", path: "/export/report.csv" }];
   views.export = async function () {
     var now = new Date(), first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     function iso(d) { return d.toISOString().slice(0, 10); }

@@ -37,6 +37,7 @@ require_once __DIR__ . '/includes/class-creditbridge-blocks.php';
 require_once __DIR__ . '/includes/class-creditbridge-account.php';
 require_once __DIR__ . '/includes/class-creditbridge-health.php';
 require_once __DIR__ . '/includes/class-creditbridge-admin.php';
+require_once __DIR__ . '/includes/class-creditbridge-rules-admin.php';
 require_once __DIR__ . '/includes/class-creditbridge-plugin.php';
 
 add_action( 'before_woocommerce_init', array( 'Creditbridge_Plugin', 'declare_compatibility' ) );

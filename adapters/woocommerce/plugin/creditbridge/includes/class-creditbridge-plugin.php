@@ -39,6 +39,7 @@ final class Creditbridge_Plugin {
 		( new Creditbridge_Account() )->hooks();
 		if ( is_admin() ) {
 			( new Creditbridge_Admin() )->hooks();
+			( new Creditbridge_Rules_Admin() )->hooks();
 		}
 	}
 
