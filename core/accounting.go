@@ -309,11 +309,66 @@ type TaxPart struct {
 	Amount  decimal.Decimal // gross
 }
 
-// TaxParts splits a program posting by VAT rate. The ledger does not yet
-// record the tax parts of a redemption, so every amount is booked at the
-// configured rate.
+// TaxParts splits a program posting's amount (gross, either sign) by VAT
+// rate. A redemption whose order reported the net and tax of the credit it
+// used is split by them: the rate of tax_keys whose tax on the net matches
+// (to the cent), or else the two rates of tax_keys whose mix gives that net
+// and tax (an order with 19 % and 7 % articles). Everything else is booked
+// at the configured vat_rate. a must be Resolved.
 func (a AccountingSettings) TaxParts(r PostingRecord, amount decimal.Decimal) []TaxPart {
-	return []TaxPart{{VATRate: a.Resolved().VATRate, Amount: amount}}
+	if r.Bucket == ProgramRedeemed && r.OrderTax != nil {
+		if parts := splitByRates(*r.OrderTax, a.rates(), amount); parts != nil {
+			return parts
+		}
+	}
+	return []TaxPart{{VATRate: a.VATRate, Amount: amount}}
+}
+
+// rates are the configured VAT rates, highest first.
+func (a AccountingSettings) rates() []decimal.Decimal {
+	var out []decimal.Decimal
+	for k := range a.TaxKeys {
+		if d, err := decimal.NewFromString(k); err == nil {
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GreaterThan(out[j]) })
+	return out
+}
+
+var (
+	hundred = decimal.NewFromInt(100)
+	cent    = decimal.New(1, -2)
+)
+
+// splitByRates finds the rates of a reported split and shares amount out
+// among them (the parts sum to amount exactly); nil when no rate or pair
+// of rates explains it.
+func splitByRates(s OrderTaxSplit, rates []decimal.Decimal, amount decimal.Decimal) []TaxPart {
+	if !s.Amount.IsPositive() || s.Net.IsNegative() || s.Tax.IsNegative() || !s.Net.Add(s.Tax).Equal(s.Amount) {
+		return nil
+	}
+	share := func(gross decimal.Decimal) decimal.Decimal { // amount × gross / s.Amount, to the cent
+		return amount.Mul(gross).Div(s.Amount).Round(2)
+	}
+	for _, r := range rates {
+		if s.Net.Mul(r).Div(hundred).Sub(s.Tax).Abs().LessThanOrEqual(cent) {
+			return []TaxPart{{VATRate: r.String(), Amount: amount}}
+		}
+	}
+	for i, hi := range rates {
+		for _, lo := range rates[i+1:] {
+			// net = a + b, tax = a·hi + b·lo  →  a = (tax − net·lo) / (hi − lo)
+			netHi := s.Tax.Sub(s.Net.Mul(lo).Div(hundred)).Mul(hundred).Div(hi.Sub(lo)).Round(2)
+			netLo := s.Net.Sub(netHi)
+			if !netHi.IsPositive() || !netLo.IsPositive() {
+				continue
+			}
+			grossHi := share(netHi.Add(netHi.Mul(hi).Div(hundred)).Round(2))
+			return []TaxPart{{VATRate: hi.String(), Amount: grossHi}, {VATRate: lo.String(), Amount: amount.Sub(grossHi)}}
+		}
+	}
+	return nil
 }
 
 // Bookings maps one program posting to its DATEV lines (none for postings

@@ -12,20 +12,87 @@ import (
 // FrozenRate is the credit rule frozen for one (order line, beneficiary)
 // the first time the line earned. Later rule changes never touch it, so a
 // refund reverses exactly what was earned.
+//
+// Rates frozen since exact rounding carry the line's credit for all its
+// ordered units (Full, after caps) and that quantity: the credit for n
+// units is round(Full × n / Quantity), computed exactly and rounded once
+// with the frozen Rounding mode. Rates frozen before carry only UnitRate
+// (net ÷ quantity cut to 12 decimals) and keep computing
+// round(UnitRate × n), so replaying an old order never books a cent of
+// difference.
 type FrozenRate struct {
 	LineID      string          `json:"line_id"`
 	Beneficiary string          `json:"beneficiary"`
 	Owner       Owner           `json:"owner"`
 	Rule        string          `json:"rule"`      // description of the rule
-	UnitRate    decimal.Decimal `json:"unit_rate"` // credit per unit, unrounded
+	UnitRate    decimal.Decimal `json:"unit_rate"` // credit per unit, unrounded (informational on exact rates)
 	ProductID   string          `json:"product_id,omitempty"`
 	VariantID   string          `json:"variant_id,omitempty"`
 	SKU         string          `json:"sku,omitempty"`
 	Product     string          `json:"product,omitempty"`
+
+	// Exact rates (zero Quantity: a rate frozen before exact rounding).
+	Mode     RuleMode            `json:"mode,omitempty"`      // the rule's mode
+	Value    decimal.NullDecimal `json:"value,omitempty"`     // the rule's value (percent or amount per unit)
+	Base     EarnBase            `json:"base,omitempty"`      // the price the percentage applied to
+	LineNet  decimal.NullDecimal `json:"line_net,omitempty"`  // the line's net total when frozen (tax excluded)
+	LineBase decimal.NullDecimal `json:"line_base,omitempty"` // the line total the percentage applied to (net or gross)
+	Quantity int64               `json:"quantity,omitempty"`  // units ordered when frozen
+	Full     decimal.NullDecimal `json:"full,omitempty"`      // exact credit for Quantity units, after caps, unrounded
+	Rounding RoundingMode        `json:"rounding,omitempty"`
+	// Cap names the earning cap that cut the credit (CapArticle,
+	// CapOrder, CapCustomerYear); Uncapped is Full before it.
+	Cap      string              `json:"cap,omitempty"`
+	Uncapped decimal.NullDecimal `json:"uncapped,omitempty"`
 }
 
 // Key identifies the rate's slot in an order's credit state.
 func (f FrozenRate) Key() string { return f.LineID + "/" + f.Beneficiary }
+
+// Exact reports whether the rate was frozen with exact rounding.
+func (f FrozenRate) Exact() bool { return f.Quantity > 0 && f.Full.Valid }
+
+// Credit returns the rounded credit for units of the line: for an exact
+// rate round(Full × units / Quantity) (units capped at Quantity when an
+// order or yearly cap cut the credit, so more units never pass the cap),
+// for an older rate round(UnitRate × units) half away from zero.
+func (f FrozenRate) Credit(currency string, units int64) (decimal.Decimal, error) {
+	scale, err := CurrencyScale(currency)
+	if err != nil {
+		return decimal.Zero, err
+	}
+	if units <= 0 {
+		return decimal.Zero, nil
+	}
+	if !f.Exact() {
+		return f.UnitRate.Mul(decimal.NewFromInt(units)).Round(scale), nil
+	}
+	if (f.Cap == CapOrder || f.Cap == CapCustomerYear) && units > f.Quantity {
+		units = f.Quantity
+	}
+	return RoundRatio(f.Full.Decimal, units, f.Quantity, scale, f.Rounding), nil
+}
+
+// CapNote is the statement text of a capped rate ("" when no cap cut it).
+func (f FrozenRate) CapNote(currency string) string {
+	var why string
+	switch f.Cap {
+	case CapArticle:
+		why = "credit capped at the article's net price"
+	case CapOrder:
+		why = "credit capped by the shop's per-order limit"
+	case CapCustomerYear:
+		why = "credit capped by the shop's yearly limit per customer"
+	default:
+		return ""
+	}
+	if f.Uncapped.Valid && f.Full.Valid && f.Quantity > 0 {
+		scale, _ := CurrencyScale(currency)
+		why += "; not booked: " + StringFixedFor(currency, RoundRatio(f.Uncapped.Decimal.Sub(f.Full.Decimal), 1, 1, scale, f.Rounding)) +
+			" of " + StringFixedFor(currency, RoundRatio(f.Uncapped.Decimal, 1, 1, scale, f.Rounding)) + " for " + strconv.FormatInt(f.Quantity, 10) + " units"
+	}
+	return why
+}
 
 // OrderState is everything the ledger's order processing knows about an
 // order: its newest snapshot, all refunds ever seen and the frozen rates.
@@ -49,12 +116,33 @@ func (s OrderState) RefundedQuantities() map[string]int64 {
 }
 
 // FreezeRates returns the rates for lines and beneficiaries that have none
-// yet, resolving today's rules. partners[i] is the owner of sponsor level
-// i+1. Lines that are gift cards or match no rule get no rate.
+// yet, resolving today's rules with the default settings (net base, half
+// away from zero). See FreezeRatesWith.
 func FreezeRates(o Order, have []FrozenRate, rules RuleSet, buyer Owner, partners []Owner) []FrozenRate {
+	return FreezeRatesWith(ShopSettings{}, o, have, rules, buyer, partners)
+}
+
+// FreezeRatesWith returns the rates for lines and beneficiaries that have
+// none yet, resolving today's rules. partners[i] is the owner of sponsor
+// level i+1. Lines that are gift cards or match no rule get no rate.
+//
+// Each rate freezes the line's credit for all its units, exact and
+// unrounded: percent × the line's earning base (net or gross, per
+// s.EarnBase) / 100, or the fixed amount × units; never more than the
+// line's net total (the per-article cap). Order and yearly caps are
+// applied afterwards (ApplyOrderCap, ApplyYearCap).
+func FreezeRatesWith(s ShopSettings, o Order, have []FrozenRate, rules RuleSet, buyer Owner, partners []Owner) []FrozenRate {
 	exists := map[string]bool{}
 	for _, r := range have {
 		exists[r.Key()] = true
+	}
+	base := s.EarnBase
+	if base == "" {
+		base = EarnOnNet
+	}
+	rounding := s.Rounding
+	if rounding == "" {
+		rounding = RoundHalfAwayFromZero
 	}
 	var out []FrozenRate
 	for _, l := range o.Lines {
@@ -71,6 +159,7 @@ func FreezeRates(o Order, have []FrozenRate, rules RuleSet, buyer Owner, partner
 				owner Owner
 			}{PartnerLevel(i + 1), p})
 		}
+		lineBase := l.EarningBase(base)
 		for _, b := range bens {
 			if exists[l.LineID+"/"+b.name] {
 				continue
@@ -79,16 +168,172 @@ func FreezeRates(o Order, have []FrozenRate, rules RuleSet, buyer Owner, partner
 			if !ok {
 				continue
 			}
-			out = append(out, FrozenRate{LineID: l.LineID, Beneficiary: b.name, Owner: b.owner, Rule: rule.Describe(),
-				UnitRate: rule.UnitRate(l), ProductID: l.ProductID, VariantID: l.VariantID, SKU: l.SKU, Product: l.Title})
+			r := FrozenRate{LineID: l.LineID, Beneficiary: b.name, Owner: b.owner, Rule: rule.Describe(),
+				UnitRate: rule.UnitRate(l), ProductID: l.ProductID, VariantID: l.VariantID, SKU: l.SKU, Product: l.Title,
+				Mode: rule.Mode, Value: decimal.NewNullDecimal(rule.Value), Base: base,
+				LineNet: decimal.NewNullDecimal(l.NetTotal), LineBase: decimal.NewNullDecimal(lineBase),
+				Quantity: l.Quantity, Rounding: rounding}
+			full := rule.LineCredit(l, lineBase)
+			if full.GreaterThan(l.NetTotal) {
+				r.Cap, r.Uncapped = CapArticle, decimal.NewNullDecimal(full)
+				full = l.NetTotal
+			}
+			r.Full = decimal.NewNullDecimal(full)
+			out = append(out, r)
 		}
 	}
 	return out
 }
 
+// Earning caps: what cut a frozen rate's credit.
+const (
+	CapArticle      = "article"       // at most the article's net price
+	CapOrder        = "order"         // ShopSettings.EarnCapOrderPercent / EarnCapOrderAmount
+	CapCustomerYear = "customer_year" // ShopSettings.EarnCapYearAmount
+)
+
+// fullCredit is a rate's rounded credit for all its frozen units (for an
+// older rate: for the line's units in o).
+func fullCredit(o Order, r FrozenRate) decimal.Decimal {
+	units := r.Quantity
+	if !r.Exact() {
+		for _, l := range o.Lines {
+			if l.LineID == r.LineID {
+				units = l.Quantity
+			}
+		}
+	}
+	c, _ := r.Credit(o.Currency, units)
+	return c
+}
+
+// cut lowers a fresh rate's full credit to at most budget (an amount at
+// the currency's scale) and records the cap; it returns the rounded
+// credit that remains.
+func cut(o Order, r *FrozenRate, budget decimal.Decimal, cap string) decimal.Decimal {
+	c := fullCredit(o, *r)
+	if !r.Exact() || c.LessThanOrEqual(budget) {
+		return c
+	}
+	budget = decimal.Max(budget, decimal.Zero)
+	if r.Cap == "" || !r.Uncapped.Valid {
+		r.Uncapped = r.Full
+	}
+	r.Cap, r.Full = cap, decimal.NewNullDecimal(budget)
+	return budget
+}
+
+// OrderCapLimit returns the most one beneficiary may earn on the order
+// under the shop's per-order cap (the lesser of the percentage of the
+// order's net total, rounded down, and the amount); ok is false when no
+// per-order cap is set.
+func OrderCapLimit(s ShopSettings, o Order) (limit decimal.Decimal, ok bool) {
+	scale, err := CurrencyScale(o.Currency)
+	if err != nil {
+		return decimal.Zero, false
+	}
+	if s.EarnCapOrderPercent.Valid {
+		net := decimal.Zero
+		for _, l := range o.Lines {
+			if !l.GiftCard {
+				net = net.Add(l.NetTotal)
+			}
+		}
+		limit, ok = net.Mul(s.EarnCapOrderPercent.Decimal).Div(decimal.NewFromInt(100)).RoundDown(scale), true
+	}
+	if a := s.EarnCapOrderAmount; a.Valid && (!ok || a.Decimal.RoundDown(scale).LessThan(limit)) {
+		limit, ok = a.Decimal.RoundDown(scale), true
+	}
+	return limit, ok
+}
+
+// ApplyOrderCap cuts fresh rates so that no beneficiary's credit on the
+// order (its rates already frozen included) passes the per-order cap.
+// Lines are served in order; the line that reaches the cap gets the rest
+// and the lines after it nothing. The cut is frozen with the rate.
+func ApplyOrderCap(s ShopSettings, o Order, have, fresh []FrozenRate) {
+	limit, ok := OrderCapLimit(s, o)
+	if !ok {
+		return
+	}
+	used := map[string]decimal.Decimal{}
+	for _, r := range have {
+		used[r.Beneficiary] = used[r.Beneficiary].Add(fullCredit(o, r))
+	}
+	for i := range fresh {
+		b := fresh[i].Beneficiary
+		used[b] = used[b].Add(cut(o, &fresh[i], limit.Sub(used[b]), CapOrder))
+	}
+}
+
+// YearBudget takes up to want from an owner's yearly earning budget
+// (limit per calendar year) and returns what it granted.
+type YearBudget func(owner Owner, want, limit decimal.Decimal) (decimal.Decimal, error)
+
+// ApplyYearCap cuts fresh rates to what each owner's yearly budget
+// grants (see ShopSettings.EarnCapYearAmount): the budget is used when
+// credit is frozen, so refunds later lower the booked credit but never
+// give budget back.
+func ApplyYearCap(s ShopSettings, o Order, fresh []FrozenRate, take YearBudget) error {
+	if !s.EarnCapYearAmount.Valid {
+		return nil
+	}
+	want := map[Owner]decimal.Decimal{}
+	var owners []Owner
+	for _, r := range fresh {
+		if r.Owner.Kind == "" {
+			continue
+		}
+		if _, ok := want[r.Owner]; !ok {
+			owners = append(owners, r.Owner)
+		}
+		want[r.Owner] = want[r.Owner].Add(fullCredit(o, r))
+	}
+	for _, ow := range owners {
+		if !want[ow].IsPositive() {
+			continue
+		}
+		scale, err := CurrencyScale(o.Currency)
+		if err != nil {
+			return err
+		}
+		got, err := take(ow, want[ow], s.EarnCapYearAmount.Decimal.RoundDown(scale))
+		if err != nil {
+			return err
+		}
+		if got.GreaterThanOrEqual(want[ow]) {
+			continue
+		}
+		left := got
+		for i := range fresh {
+			if fresh[i].Owner == ow {
+				left = left.Sub(cut(o, &fresh[i], left, CapCustomerYear))
+			}
+		}
+	}
+	return nil
+}
+
+// CapYear is the calendar year whose yearly cap an order counts against:
+// the year it was created, in the shop's time zone (UTC when unset).
+func CapYear(s ShopSettings, o Order) int {
+	t := o.CreatedAt
+	if t.IsZero() {
+		t = o.UpdatedAt
+	}
+	loc := time.UTC
+	if s.TimeZone != "" {
+		if l, err := time.LoadLocation(s.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	return t.In(loc).Year()
+}
+
 // DesiredCredit is the order's desired credit per (line, beneficiary):
-// round(frozen unit rate × (ordered − refunded units)), or zero when the
-// order is not paid, is cancelled or is fully refunded.
+// the frozen rate's credit for the ordered minus refunded units (see
+// FrozenRate.Credit), or zero when the order is not paid, is cancelled or
+// is fully refunded.
 func DesiredCredit(s OrderState) (map[string]decimal.Decimal, error) {
 	out := map[string]decimal.Decimal{}
 	qty := map[string]int64{}
@@ -100,13 +345,9 @@ func DesiredCredit(s OrderState) (map[string]decimal.Decimal, error) {
 	for _, r := range s.Rates {
 		amt := decimal.Zero
 		if earning {
-			n := qty[r.LineID] - refunded[r.LineID]
-			if n > 0 {
-				var err error
-				amt, err = RoundCredit(s.Order.Currency, r.UnitRate.Mul(decimal.NewFromInt(n)))
-				if err != nil {
-					return nil, err
-				}
+			var err error
+			if amt, err = r.Credit(s.Order.Currency, qty[r.LineID]-refunded[r.LineID]); err != nil {
+				return nil, err
 			}
 		}
 		out[r.Key()] = amt
@@ -164,7 +405,7 @@ func PlanEarnings(s OrderState, posted []Transaction, funds func(Owner) OwnerFun
 			continue
 		}
 		reason := Reason{OrderID: o.OrderID, OrderNumber: o.OrderNumber, LineID: r.LineID, ProductID: r.ProductID, VariantID: r.VariantID,
-			SKU: r.SKU, Product: r.Product, Rule: r.Rule, Beneficiary: r.Beneficiary}
+			SKU: r.SKU, Product: r.Product, Rule: r.Rule, Beneficiary: r.Beneficiary, Cap: r.Cap, Note: r.CapNote(o.Currency)}
 		v := versions[k] + 1
 		t := Transaction{ShopID: o.ShopID, Reason: reason}
 		if diff.IsPositive() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // OrderTx is the storage view of one order inside one database
@@ -132,8 +134,11 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 			st.buyer = st.Buyer
 		}
 		if st.Order.Paid && !st.Order.Cancelled {
-			fresh := FreezeRates(st.Order, st.Rates, rs, st.buyer, partners)
+			fresh := FreezeRatesWith(shop.Settings, st.Order, st.Rates, rs, st.buyer, partners)
 			fresh = dropAnonymous(fresh)
+			if err := capRates(ctx, tx, shop, st, fresh); err != nil {
+				return err
+			}
 			if len(fresh) > 0 {
 				if err := tx.SaveRates(ctx, fresh); err != nil {
 					return err
@@ -149,6 +154,30 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 	e.settleOverdrafts(ctx, shop, res.Posted)
 	e.notify(ctx, shop, res)
 	return res, nil
+}
+
+// YearCapTx is an OrderTx that keeps the owners' yearly earning budgets
+// (ShopSettings.EarnCapYearAmount) in the order's database transaction.
+type YearCapTx interface {
+	// TakeYearBudget takes up to want from the owner's budget for year
+	// (limit in total) and returns what it granted.
+	TakeYearBudget(ctx context.Context, currency string, owner Owner, year int, want, limit decimal.Decimal) (decimal.Decimal, error)
+}
+
+// capRates applies the per-order and yearly earning caps to rates being
+// frozen (the per-article cap is part of freezing).
+func capRates(ctx context.Context, tx OrderTx, shop Shop, st OrderState, fresh []FrozenRate) error {
+	ApplyOrderCap(shop.Settings, st.Order, st.Rates, fresh)
+	if !shop.Settings.EarnCapYearAmount.Valid || len(fresh) == 0 {
+		return nil
+	}
+	yt, ok := tx.(YearCapTx)
+	if !ok {
+		return Errorf(EINTERNAL, "order store cannot keep yearly earning caps")
+	}
+	return ApplyYearCap(shop.Settings, st.Order, fresh, func(o Owner, want, limit decimal.Decimal) (decimal.Decimal, error) {
+		return yt.TakeYearBudget(ctx, st.Order.Currency, o, CapYear(shop.Settings, st.Order), want, limit)
+	})
 }
 
 func dropAnonymous(rs []FrozenRate) []FrozenRate {

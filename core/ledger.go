@@ -140,6 +140,9 @@ type Reason struct {
 	// Internal is the merchant's own note on an adjustment; customer
 	// views never show it.
 	Internal string `json:"internal,omitempty"`
+	// Cap names the earning cap that cut an earn entry's credit
+	// (article, order, customer_year; Note says how much was not booked).
+	Cap string `json:"cap,omitempty"`
 }
 
 // Transaction is a balanced set of postings with a business idempotency key
@@ -285,6 +288,10 @@ func (t *Transaction) contentHash() [32]byte {
 	r := t.Reason
 	for _, s := range []string{string(r.Kind), r.OrderID, r.OrderNumber, r.LineID, r.ProductID, r.VariantID, r.SKU, r.Product, r.Rule, r.Beneficiary, r.RefundID, r.HoldID, r.VoucherID, r.Actor, r.Note} {
 		w(s)
+	}
+	if r.Cap != "" { // only when set, so older transactions keep their hash
+		w("cap")
+		w(r.Cap)
 	}
 	var rv [8]byte
 	binary.BigEndian.PutUint64(rv[:], uint64(t.Reverses))
@@ -460,4 +467,16 @@ type PostingRecord struct {
 	Owner         Owner
 	Bucket        Bucket
 	Amount        decimal.Decimal
+	// OrderTax is the tax split of the credit the posting's order used,
+	// when the platform reported it (set by the accounting export for
+	// redemptions only).
+	OrderTax *OrderTaxSplit
+}
+
+// OrderTaxSplit is what the credit an order used reduced: Amount in
+// total (gross), Net and Tax of it.
+type OrderTaxSplit struct {
+	Amount decimal.Decimal
+	Net    decimal.Decimal
+	Tax    decimal.Decimal
 }

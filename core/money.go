@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math/big"
 	"regexp"
 	"strings"
 
@@ -84,6 +85,54 @@ func RoundCredit(currency string, amount decimal.Decimal) (decimal.Decimal, erro
 		return decimal.Zero, err
 	}
 	return amount.Round(s), nil
+}
+
+// RoundingMode is how credit is rounded to the currency's minor unit.
+type RoundingMode string
+
+// Rounding modes. The empty mode is half away from zero.
+const (
+	// RoundHalfAwayFromZero is commercial rounding (0.005 -> 0.01,
+	// -0.005 -> -0.01), the convention merchants expect on receipts.
+	RoundHalfAwayFromZero RoundingMode = "half_away_from_zero"
+	// RoundHalfEven is banker's rounding (0.005 -> 0.00, 0.015 -> 0.02),
+	// for merchants whose accounting requires it.
+	RoundHalfEven RoundingMode = "half_even"
+)
+
+// Valid reports whether m is a known mode (empty means the default).
+func (m RoundingMode) Valid() bool {
+	return m == "" || m == RoundHalfAwayFromZero || m == RoundHalfEven
+}
+
+// RoundRatio returns x × num / den rounded once to scale decimals with
+// mode, computed exactly: the product is formed first and the division's
+// remainder decides the rounding, so no intermediate value is cut short
+// (4.678333… × 3 is 14.035, not 14.034999…). den must be positive.
+func RoundRatio(x decimal.Decimal, num, den int64, scale int32, mode RoundingMode) decimal.Decimal {
+	if den <= 0 {
+		panic("core: RoundRatio with a non-positive denominator")
+	}
+	n := new(big.Int).Mul(x.Coefficient(), big.NewInt(num))
+	d := big.NewInt(den)
+	// x = coefficient × 10^exp; the result in minor units is
+	// n × 10^(exp+scale) / den.
+	if e := int64(x.Exponent()) + int64(scale); e >= 0 {
+		n.Mul(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(e), nil))
+	} else {
+		d.Mul(d, new(big.Int).Exp(big.NewInt(10), big.NewInt(-e), nil))
+	}
+	q, r := new(big.Int).QuoRem(n, d, new(big.Int))
+	if r.Sign() != 0 {
+		twice := new(big.Int).Abs(r)
+		twice.Lsh(twice, 1)
+		c := twice.Cmp(d)
+		up := c > 0 || (c == 0 && (mode != RoundHalfEven || q.Bit(0) == 1))
+		if up {
+			q.Add(q, big.NewInt(int64(n.Sign())))
+		}
+	}
+	return decimal.NewFromBigInt(q, -scale)
 }
 
 // StringFixedFor formats an amount with exactly the currency's decimals.

@@ -80,8 +80,28 @@ type OrderLine struct {
 	// NetTotal is the line total after all line-level and allocated order
 	// discounts, excluding tax and shipping, in the order currency.
 	NetTotal decimal.Decimal
+	// Tax is the tax on the line after discounts (the platform's figure);
+	// NetTotal + Tax is the gross line total the customer paid.
+	Tax decimal.Decimal `json:",omitempty"`
 	// GiftCard lines never earn.
 	GiftCard bool
+}
+
+// EarnBase is the price credit percentages apply to.
+type EarnBase string
+
+// Earning bases. The empty base is the net price.
+const (
+	EarnOnNet   EarnBase = "net"   // line total after discounts, tax excluded
+	EarnOnGross EarnBase = "gross" // line total after discounts, tax included
+)
+
+// EarningBase returns the line total a percentage rule applies to.
+func (l OrderLine) EarningBase(b EarnBase) decimal.Decimal {
+	if b == EarnOnGross {
+		return l.NetTotal.Add(l.Tax)
+	}
+	return l.NetTotal
 }
 
 // NetUnitPrice returns NetTotal / Quantity without rounding (it may carry

@@ -166,3 +166,18 @@ func (r Rule) UnitRate(l OrderLine) decimal.Decimal {
 	}
 	return decimal.Zero
 }
+
+// LineCredit is the exact, unrounded credit a rule gives for all units of
+// a line: percent × base / 100 (base is the line's earning base, net or
+// gross) or the fixed amount × units. Nothing is divided by the quantity,
+// so nothing is cut short.
+func (r Rule) LineCredit(l OrderLine, base decimal.Decimal) decimal.Decimal {
+	switch r.Mode {
+	case ModeFixed:
+		return r.Value.Mul(decimal.NewFromInt(l.Quantity))
+	case ModePercent:
+		// Division by 100 is exact in decimal.
+		return base.Mul(r.Value).Shift(-2)
+	}
+	return decimal.Zero
+}

@@ -42,6 +42,29 @@ type ShopSettings struct {
 	MinOrder    decimal.NullDecimal `json:"min_order,omitempty"`
 	// VoucherDays is how long a voucher code is valid (default 90).
 	VoucherDays int `json:"voucher_days,omitempty"`
+
+	// EarnBase is the price percentage rules apply to: "net" (default,
+	// tax excluded) or "gross" (tax included). Frozen with each line.
+	EarnBase EarnBase `json:"earn_base,omitempty"`
+	// Rounding rounds each (line, beneficiary) credit once:
+	// "half_away_from_zero" (default) or "half_even". Frozen with each line.
+	Rounding RoundingMode `json:"rounding,omitempty"`
+	// Earning caps, applied when a line's credit is frozen (credit is
+	// always at most the article's net price): per order and beneficiary
+	// at most EarnCapOrderPercent of the order's net total and at most
+	// EarnCapOrderAmount; per owner and calendar year (by the order's
+	// creation, in TimeZone) at most EarnCapYearAmount.
+	EarnCapOrderPercent decimal.NullDecimal `json:"earn_cap_order_percent,omitempty"`
+	EarnCapOrderAmount  decimal.NullDecimal `json:"earn_cap_order_amount,omitempty"`
+	EarnCapYearAmount   decimal.NullDecimal `json:"earn_cap_year_amount,omitempty"`
+	// RedeemBase is what redeemed credit reduces in a WooCommerce shop
+	// whose prices are entered excluding tax: "gross" (default, B2C: the
+	// invoice total falls by exactly the credit booked, tax included) or
+	// "net" (B2B: the net total falls by the credit and the VAT on it
+	// falls on top, so the invoice falls by more than the credit booked).
+	// Tax-inclusive shops always reduce the gross total.
+	RedeemBase RedeemBase `json:"redeem_base,omitempty"`
+
 	// Accounting configures the exports for the tax advisor (DATEV).
 	Accounting AccountingSettings `json:"accounting,omitzero"`
 	// Locale is the language of the shop's pages ("de", "en", "de-DE";
@@ -54,6 +77,15 @@ type ShopSettings struct {
 	// recognised by it.
 	DiscountLabel string `json:"discount_label,omitempty"`
 }
+
+// RedeemBase is what redeemed credit reduces (see ShopSettings.RedeemBase).
+type RedeemBase string
+
+// Redemption bases. The empty base is gross.
+const (
+	RedeemGross RedeemBase = "gross"
+	RedeemNet   RedeemBase = "net"
+)
 
 // MaxDiscountLabel bounds ShopSettings.DiscountLabel (in characters).
 const MaxDiscountLabel = 60
@@ -90,6 +122,30 @@ func (s ShopSettings) Validate() error {
 	}
 	if s.MinOrder.Valid && s.MinOrder.Decimal.IsNegative() {
 		return Errorf(EINVALID, "min_order must not be negative")
+	}
+	switch s.EarnBase {
+	case "", EarnOnNet, EarnOnGross:
+	default:
+		return Errorf(EINVALID, "earn_base must be net or gross")
+	}
+	switch s.RedeemBase {
+	case "", RedeemGross, RedeemNet:
+	default:
+		return Errorf(EINVALID, "redeem_base must be gross or net")
+	}
+	if !s.Rounding.Valid() {
+		return Errorf(EINVALID, "rounding must be half_away_from_zero or half_even")
+	}
+	if p := s.EarnCapOrderPercent; p.Valid && (p.Decimal.IsNegative() || p.Decimal.GreaterThan(decimal.NewFromInt(100)) || p.Decimal.Exponent() < -4) {
+		return Errorf(EINVALID, "earn_cap_order_percent must be 0..100 with at most 4 decimals")
+	}
+	for _, c := range []struct {
+		name string
+		v    decimal.NullDecimal
+	}{{"earn_cap_order_amount", s.EarnCapOrderAmount}, {"earn_cap_year_amount", s.EarnCapYearAmount}} {
+		if c.v.Valid && (c.v.Decimal.IsNegative() || c.v.Decimal.Exponent() < -3 || c.v.Decimal.GreaterThan(decimal.New(1, 15))) {
+			return Errorf(EINVALID, "%s must be 0..10^15 with at most 3 decimals", c.name)
+		}
 	}
 	if s.Locale != "" && (len(s.Locale) > 35 || !localeRe.MatchString(s.Locale)) {
 		return Errorf(EINVALID, "locale must be a language tag such as de or en-US")

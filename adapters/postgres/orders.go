@@ -618,3 +618,31 @@ func (o *orderTx) ResolveHold(ctx context.Context, h core.Hold, amount decimal.D
 	o.txsValid = false
 	return o.s.resolveHoldTx(ctx, o.tx, h, amount, reason, st)
 }
+
+var _ core.YearCapTx = (*orderTx)(nil)
+
+// TakeYearBudget takes up to want from the owner's yearly earning budget
+// under a row lock (two orders of one owner never both spend the same
+// budget) and returns what it granted.
+func (o *orderTx) TakeYearBudget(ctx context.Context, currency string, owner core.Owner, year int, want, limit decimal.Decimal) (decimal.Decimal, error) {
+	if err := o.flush(ctx); err != nil {
+		return decimal.Zero, err
+	}
+	var used decimal.Decimal
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO earn_year_caps (shop_id, currency, owner_kind, owner_id, year) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+		o.shop, currency, string(owner.Kind), owner.ID, year)
+	b.Queue(`SELECT used FROM earn_year_caps WHERE shop_id = $1 AND currency = $2 AND owner_kind = $3 AND owner_id = $4 AND year = $5 FOR UPDATE`,
+		o.shop, currency, string(owner.Kind), owner.ID, year).QueryRow(func(r pgx.Row) error { return r.Scan(&used) })
+	if err := o.tx.SendBatch(ctx, b).Close(); err != nil {
+		return decimal.Zero, fmt.Errorf("postgres: yearly earning cap: %w", err)
+	}
+	granted := decimal.Min(want, decimal.Max(limit.Sub(used), decimal.Zero))
+	if granted.IsPositive() {
+		if _, err := o.tx.Exec(ctx, `UPDATE earn_year_caps SET used = used + $6, updated_at = now()
+WHERE shop_id = $1 AND currency = $2 AND owner_kind = $3 AND owner_id = $4 AND year = $5`, o.shop, currency, string(owner.Kind), owner.ID, year, granted); err != nil {
+			return decimal.Zero, fmt.Errorf("postgres: yearly earning cap: %w", err)
+		}
+	}
+	return granted, nil
+}

@@ -211,7 +211,8 @@ func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
 			return err
 		}
 		for _, t := range []string{"ledger_entries", "ledger_postings", "ledger_holds", "ledger_balances", "vouchers", "ledger_transactions",
-			"order_rates", "order_refunds", "orders", "inbox", "customers", "partners", "credit_rules", "poll_cursors"} {
+			"order_rates", "order_refunds", "orders", "inbox", "customers", "partners", "credit_rules", "poll_cursors",
+			"earn_year_caps", "order_redemptions"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE shop_id = $1`, shopID); err != nil {
 				return fmt.Errorf("postgres: purge %s: %w", t, err)
 			}

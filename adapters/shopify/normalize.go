@@ -72,6 +72,16 @@ type allocationPayload struct {
 	DiscountApplicationIndex jsonInt     `json:"discount_application_index"`
 }
 
+// taxLinePayload is one tax of a line: price is the tax amount after
+// discounts (Admin API TaxLine: "the amount of tax … after discounts and
+// before returns"), rate the proportion as a decimal (0.19).
+type taxLinePayload struct {
+	Price    jsonDecimal `json:"price"`
+	PriceSet *moneySet   `json:"price_set"`
+	Rate     jsonDecimal `json:"rate"`
+	Title    jsonText    `json:"title"`
+}
+
 type lineItemPayload struct {
 	ID                  jsonID              `json:"id"`
 	ProductID           jsonID              `json:"product_id"`
@@ -84,6 +94,7 @@ type lineItemPayload struct {
 	PriceSet            *moneySet           `json:"price_set"`
 	GiftCard            bool                `json:"gift_card"`
 	DiscountAllocations []allocationPayload `json:"discount_allocations"`
+	TaxLines            []taxLinePayload    `json:"tax_lines"`
 }
 
 type refundLinePayload struct {
@@ -132,6 +143,7 @@ type orderPayload struct {
 	FinancialStatus jsonText          `json:"financial_status"`
 	CancelledAt     jsonText          `json:"cancelled_at"`
 	Test            bool              `json:"test"`
+	TaxesIncluded   bool              `json:"taxes_included"`
 	CheckoutToken   jsonText          `json:"checkout_token"`
 	CartToken       jsonText          `json:"cart_token"`
 	CreatedAt       jsonText          `json:"created_at"`
@@ -199,9 +211,12 @@ func (m *money) errorf(format string, args ...any) *core.Error {
 // left for the caller.
 //
 // Line NetTotal is price_set.shop_money × quantity minus the line's
-// discount_allocations (shop money): tax and shipping are excluded, and
-// total_discount is ignored because Shopify may report it as 0 while the
-// allocations hold the discounts. Refunds come from the order's refunds
+// discount_allocations (shop money), minus the line's tax_lines when
+// taxes_included is true (then price contains the VAT; the tax_lines
+// amounts are after discounts), so it is the net line total after
+// discounts in both kinds of shop; Tax is the sum of the tax_lines.
+// Shipping is excluded, and total_discount is ignored because Shopify may
+// report it as 0 while the allocations hold the discounts. Refunds come from the order's refunds
 // array with line detail. Store credit redeemed through the creditbridge
 // discount Function and creditbridge voucher codes are reported as
 // Redemptions (see ParseOptions). Malformed bodies, unknown currencies,
@@ -294,6 +309,19 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 		if net.IsNegative() {
 			return core.Order{}, m.errorf("line %s: discount allocations exceed the line price", li.ID)
 		}
+		tax := decimal.Zero
+		for _, tl := range li.TaxLines {
+			amt, err := m.pick("line "+string(li.ID)+" tax line price", tl.PriceSet, tl.Price, true)
+			if err != nil {
+				return core.Order{}, err
+			}
+			tax = tax.Add(amt)
+		}
+		if p.TaxesIncluded {
+			if net = net.Sub(tax); net.IsNegative() {
+				return core.Order{}, m.errorf("line %s: tax lines exceed the discounted line price", li.ID)
+			}
+		}
 		o.Lines = append(o.Lines, core.OrderLine{
 			LineID:    string(li.ID),
 			ProductID: string(li.ProductID),
@@ -302,6 +330,7 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 			Title:     firstNonEmpty(string(li.Title), string(li.Name)),
 			Quantity:  li.Quantity.V,
 			NetTotal:  net,
+			Tax:       tax,
 			GiftCard:  li.GiftCard,
 		})
 	}

@@ -105,6 +105,7 @@ type wcLine struct {
 	VariationID json.Number `json:"variation_id"`
 	Quantity    json.Number `json:"quantity"`
 	Total       flexString  `json:"total"`
+	TotalTax    flexString  `json:"total_tax"`
 	SKU         flexString  `json:"sku"`
 	MetaData    []wcMeta    `json:"meta_data"`
 	// price is deliberately absent: it is a JSON number (float) and is
@@ -311,6 +312,18 @@ func parseLine(cur string, l wcLine) (core.OrderLine, error) {
 	if total.IsNegative() {
 		return core.OrderLine{}, fmt.Errorf("line %s: total %s is negative", id, total)
 	}
+	// total and total_tax are after discounts and exclude tax whether or
+	// not the shop enters prices including tax (prices_include_tax only
+	// changes how prices were entered): total is the net line total.
+	tax := decimal.Zero
+	if l.TotalTax != "" {
+		if tax, err = parseMoney(cur, string(l.TotalTax)); err != nil {
+			return core.OrderLine{}, fmt.Errorf("line %s: total_tax: %w", id, err)
+		}
+		if tax.IsNegative() {
+			return core.OrderLine{}, fmt.Errorf("line %s: total_tax %s is negative", id, tax)
+		}
+	}
 	return core.OrderLine{
 		LineID:    id,
 		ProductID: product,
@@ -319,6 +332,7 @@ func parseLine(cur string, l wcLine) (core.OrderLine, error) {
 		Title:     string(l.Name),
 		Quantity:  qty,
 		NetTotal:  total,
+		Tax:       tax,
 	}, nil
 }
 

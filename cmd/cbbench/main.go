@@ -7,6 +7,7 @@
 //	cbbench ingest  -duration 30s -concurrency 64    signed Shopify webhooks against a running server
 //	cbbench e2e     -duration 60s -rate 2000         webhooks until credit is in the ledger, then audit
 //	cbbench quote   -duration 30s -rate 1000         signed checkout quotes (hold placement)
+//	cbbench export  -transactions 1000000            seed a month, stream its DATEV file and period report; duration and peak RSS
 //
 // See the README's Benchmarks section for the figures on the reference
 // machine.
@@ -32,7 +33,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: cbbench ledger|holds|ingest|e2e|quote [flags]")
+		fmt.Fprintln(os.Stderr, "usage: cbbench ledger|holds|ingest|e2e|quote|export [flags]")
 		os.Exit(2)
 	}
 	mode := os.Args[1]
@@ -42,6 +43,7 @@ func main() {
 	conc := fs.Int("concurrency", 256, "concurrent clients")
 	conns := fs.Int("conns", 16, "PostgreSQL pool size")
 	committers := fs.Int("committers", 4, "ledger group-commit workers")
+	txs := fs.Int("transactions", 1_000_000, "export mode: ledger transactions of the month (two postings each)")
 	hopts := registerHTTP(fs)
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process to the file")
 	_ = fs.Parse(os.Args[2:])
@@ -58,6 +60,8 @@ func main() {
 	defer stop()
 	var err error
 	switch mode {
+	case "export":
+		err = runExport(ctx, *dbURL, *txs)
 	case "ledger", "holds":
 		err = runLedger(ctx, mode, *dbURL, *duration, *conc, int32(*conns), *committers)
 	default:

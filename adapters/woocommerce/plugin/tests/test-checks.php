@@ -163,6 +163,8 @@ test(
 		assert_contains( '(failed)', $html );
 		assert_contains( 'reading your orders', $html );
 		assert_contains( 'HTTP 401 &lt;b&gt;woocommerce_rest_cannot_view&lt;/b&gt;', $html, 'reason escaped' );
+		assert_contains( 'What to do:', $html );
+		assert_contains( 'Register again', $html, 'a refused key is fixed by registering again' );
 	}
 );
 
@@ -174,6 +176,7 @@ test(
 		$html = ( new Creditbridge_Health( $factory ) )->box_html();
 		assert_same( 2, substr_count( $html, 'never' ) );
 		assert_contains( 'none', $html );
+		assert_not_contains( 'What to do:', $html, 'nothing to do without a failed poll' );
 		cbt_queue_http_error( 'cURL error 28: timed out' );
 		$html = ( new Creditbridge_Health( $factory ) )->box_html();
 		assert_contains( 'could not be asked', $html );

@@ -100,7 +100,11 @@ final class Creditbridge_Health {
 		foreach ( $rows as $r ) {
 			$out .= '<tr><th scope="row">' . esc_html( $r[0] ) . '</th><td>' . esc_html( $r[1] ) . '</td></tr>';
 		}
-		return $out . '</tbody></table>';
+		$out .= '</tbody></table>';
+		if ( '' !== $health['last_poll_at'] && ! $health['last_poll_ok'] ) {
+			$out .= '<p class="creditbridge-health-fix"><em>' . esc_html__( 'What to do:', 'creditbridge' ) . '</em> ' . esc_html( self::poll_fix( null === $health['last_failure'] ? '' : $health['last_failure']['reason'] ) ) . '</p>';
+		}
+		return $out;
 	}
 
 	/**
@@ -116,6 +120,22 @@ final class Creditbridge_Health {
 		}
 		$format = trim( get_option( 'date_format', 'Y-m-d' ) . ' ' . get_option( 'time_format', 'H:i' ) );
 		return function_exists( 'wp_date' ) ? (string) wp_date( $format, $ts ) : gmdate( $format, $ts ) . ' UTC';
+	}
+
+	/**
+	 * What to do when the bridge cannot read the shop's orders.
+	 *
+	 * @param string $reason The bridge's reason.
+	 * @return string
+	 */
+	public static function poll_fix( $reason ) {
+		if ( false !== strpos( $reason, 'HTTP 401' ) || false !== strpos( $reason, 'HTTP 403' ) ) {
+			return __( 'WooCommerce refused the bridge\'s REST API key (it was deleted, revoked or changed). Register again below: the plugin creates a new key and hands it to the bridge.', 'creditbridge' );
+		}
+		if ( false !== strpos( $reason, 'not the REST API' ) ) {
+			return __( 'The bridge reached this site but got a web page instead of the REST API. Check that WooCommerce and this plugin are active and that no security plugin or server rule blocks /wp-json/ or ?rest_route=.', 'creditbridge' );
+		}
+		return __( 'The bridge could not read your orders; the reason is shown above. Orders still arrive by webhook, and the bridge tries again on its next poll.', 'creditbridge' );
 	}
 
 	/**

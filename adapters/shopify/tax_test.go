@@ -1,0 +1,44 @@
+package shopify_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/core"
+)
+
+// taxOrder is a one-line order: 2 × 11.90 with 1.90 of discounts and
+// 1.60 of tax on the discounted line.
+func taxOrder(taxesIncluded, tax string) []byte {
+	return []byte(`{"id": 1, "currency": "EUR", "financial_status": "paid", "updated_at": "2026-11-01T10:00:00Z", "taxes_included": ` + taxesIncluded + `,
+ "line_items": [{"id": 10, "quantity": 2, "price": "11.90", "price_set": {"shop_money": {"amount": "11.90", "currency_code": "EUR"}},
+   "discount_allocations": [{"amount": "1.90", "amount_set": {"shop_money": {"amount": "1.90", "currency_code": "EUR"}}, "discount_application_index": 0}],
+   "tax_lines": [{"price": "` + tax + `", "price_set": {"shop_money": {"amount": "` + tax + `", "currency_code": "EUR"}}, "rate": 0.08, "title": "VAT"}]}]}`)
+}
+
+// With taxes_included the line price contains the VAT: the net line total
+// is price × quantity − discounts − tax lines. Without it the price is net
+// and the tax lines come on top.
+func TestParseOrderTaxesIncluded(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		included, net, gross string
+	}{{"true", "20.30", "21.90"}, {"false", "21.90", "23.50"}} {
+		o, err := shopify.ParseOrder(taxOrder(c.included, "1.60"), shopify.DefaultParseOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDecimal(t, "taxes_included "+c.included+" net", o.Lines[0].NetTotal, c.net)
+		wantDecimal(t, "taxes_included "+c.included+" tax", o.Lines[0].Tax, "1.60")
+		wantDecimal(t, "gross base", o.Lines[0].EarningBase(core.EarnOnGross), c.gross)
+	}
+	_, err := shopify.ParseOrder(taxOrder("true", "30.00"), shopify.DefaultParseOptions())
+	if core.ErrorCode(err) != core.EINVALID || !strings.Contains(err.Error(), "tax lines exceed") {
+		t.Fatalf("tax above the line price: %v", err)
+	}
+	_, err = shopify.ParseOrder(taxOrder("true", "1.605"), shopify.DefaultParseOptions())
+	if core.ErrorCode(err) != core.EINVALID {
+		t.Fatalf("tax with 3 decimals: %v", err)
+	}
+}
