@@ -241,16 +241,30 @@ func (s *Server) statementJSON(c *fiber.Ctx, shop core.Shop, owner core.Owner) e
 	limit := c.QueryInt("limit", 50)
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
+	// Customers (their token, the plugin acting for them, the app proxy)
+	// never see hold/release pairs; merchants may ask to leave them out.
+	customerView := !getPrincipal(c).shopAdmin()
 	page, err := s.deps.Ledger.Statement(ctx, core.StatementQuery{ShopID: shop.ID, Currency: cur, Owner: owner, Before: before, After: after, Limit: limit,
-		HideHolds: c.QueryBool("hide_holds", false)})
+		HideHolds: customerView || c.QueryBool("hide_holds", false)})
 	if err != nil {
 		return err
 	}
 	out := StatementView(cur, page)
 	// Descriptions in the reader's language (a plugin passes its locale).
 	l := localeFor(c, shop, c.Query("locale"))
+	now := time.Now()
 	for i, e := range page.Entries {
-		out["entries"].([]fiber.Map)[i]["description"] = DescribeIn(l, e.Reason)
+		m := out["entries"].([]fiber.Map)[i]
+		m["description"] = DescribeIn(l, e.Reason)
+		// Pending credit: the day it becomes spendable.
+		if days := shop.Settings.PendingDays; days > 0 && e.Pending.IsPositive() {
+			if from := e.CreatedAt.AddDate(0, 0, days); from.After(now) {
+				m["available_from"] = from.UTC().Format(time.RFC3339)
+			}
+		}
+	}
+	if customerView && len(page.Entries) == 0 && before == 0 && after == 0 {
+		out["earn_hints"] = s.earnHints(ctx, l, shop)
 	}
 	if getPrincipal(c).shopAdmin() {
 		// The merchant's own notes on adjustments, by transaction.

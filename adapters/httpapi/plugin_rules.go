@@ -6,6 +6,7 @@ package httpapi
 //	GET    /api/v1/plugin/rules          the shop's rules
 //	PUT    /api/v1/plugin/rules          create or replace a rule (value may use a decimal comma)
 //	DELETE /api/v1/plugin/rules/:id      delete a rule
+//	GET    /api/v1/plugin/customers/:customer/vouchers   a customer's voucher codes (My Account)
 //
 // The plugin's secret belongs to the merchant's own WordPress site, which
 // already decides what customers get at checkout, so it may manage the
@@ -28,6 +29,30 @@ func pluginRuleRoutes(s *Server, _ *fiber.App, api fiber.Router) {
 	api.Get("/plugin/rules", s.pluginAuth, s.pluginListRules)
 	api.Put("/plugin/rules", s.pluginAuth, s.pluginPutRule)
 	api.Delete("/plugin/rules/:id", s.pluginAuth, s.pluginDeleteRule)
+	api.Get("/plugin/customers/:customer/vouchers", s.pluginAuth, s.pluginVouchers)
+}
+
+// pluginVouchers lists a customer's voucher codes, newest first (My
+// Account shows them with their state).
+func (s *Server) pluginVouchers(c *fiber.Ctx) error {
+	shop, owner, err := pluginCustomer(c)
+	if err != nil {
+		return err
+	}
+	out := []fiber.Map{}
+	if lister, ok := s.deps.Store.(voucherLister); ok {
+		ctx, cancel := reqCtx(c, 5*time.Second)
+		defer cancel()
+		vs, err := lister.VouchersFor(ctx, shop.ID, owner)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			out = append(out, fiber.Map{"code": v.Code, "amount": core.StringFixedFor(v.Currency, v.Amount), "currency": v.Currency,
+				"status": v.Status, "expires_at": v.ExpiresAt.UTC().Format(time.RFC3339), "created_at": v.CreatedAt.UTC().Format(time.RFC3339)})
+		}
+	}
+	return c.JSON(fiber.Map{"vouchers": out})
 }
 
 func (s *Server) pluginListRules(c *fiber.Ctx) error {

@@ -352,6 +352,12 @@
     { key: "pending_days", type: "int", min: 0, max: 365, def: 0, group: "program" },
     { key: "voucher_days", type: "int", min: 0, max: 3650, def: 90, group: "program" },
     { key: "partner_levels", type: "int", min: 0, max: 5, def: 0, group: "program" },
+    { key: "earn_base", type: "select", options: ["", "gross"], group: "earning" },
+    { key: "rounding", type: "select", options: ["", "half_even"], group: "earning" },
+    { key: "earn_cap_order_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "earning" },
+    { key: "earn_cap_order_amount", type: "money", nullable: true, group: "earning" },
+    { key: "earn_cap_year_amount", type: "money", nullable: true, group: "earning" },
+    { key: "redeem_base", type: "select", options: ["", "net"], group: "checkout" },
     { key: "discount_label", type: "text", max: 60, group: "texts" },
     { key: "locale", type: "select", options: ["", "de", "en"], group: "texts" },
     { key: "time_zone", type: "text", max: 64, group: "texts", placeholder: "Europe/Berlin" }

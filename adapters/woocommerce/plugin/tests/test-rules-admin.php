@@ -78,3 +78,16 @@ test(
 		assert_true( false !== strpos( $empty, 'No rules yet' ), $empty );
 	}
 );
+
+test(
+	'rules admin: the checkout label is configurable and plain',
+	function () {
+		assert_same( 'Store credit', Creditbridge_Settings::discount_label() );
+		update_option( 'creditbridge_discount_label', 'Bonus' );
+		assert_same( 'Bonus', Creditbridge_Settings::discount_label() );
+		assert_same( 'Bonus', ( new Creditbridge_Cart() )->coupon_label( 'Coupon: cb-9', new WC_Coupon( 'cb-9' ) ) );
+		assert_same( 'Coupon: x', ( new Creditbridge_Cart() )->coupon_label( 'Coupon: x', new WC_Coupon( 'x' ) ), 'other coupons keep their label' );
+		assert_same( 'alert(1)Bonus', Creditbridge_Rules_Admin::sanitize_label( '<script>alert(1)</script>Bonus' ) );
+		assert_same( 60, strlen( Creditbridge_Rules_Admin::sanitize_label( str_repeat( 'x', 80 ) ) ) );
+	}
+);

@@ -28,6 +28,33 @@ class Creditbridge_Rules_Admin {
 		add_action( 'admin_menu', array( $this, 'menu' ), 61 );
 		add_action( 'admin_post_' . self::SAVE, array( $this, 'handle_save' ) );
 		add_action( 'admin_post_' . self::DELETE, array( $this, 'handle_delete' ) );
+		add_action( 'admin_init', array( $this, 'register_settings' ) );
+	}
+
+	/**
+	 * The checkout label, a WordPress setting (Settings API).
+	 */
+	public function register_settings() {
+		register_setting(
+			'creditbridge_checkout',
+			'creditbridge_discount_label',
+			array(
+				'type'              => 'string',
+				'default'           => '',
+				'sanitize_callback' => array( __CLASS__, 'sanitize_label' ),
+			)
+		);
+	}
+
+	/**
+	 * Keeps a checkout label short and plain.
+	 *
+	 * @param mixed $raw Input.
+	 * @return string
+	 */
+	public static function sanitize_label( $raw ) {
+		$label = sanitize_text_field( is_string( $raw ) ? $raw : '' );
+		return function_exists( 'mb_substr' ) ? mb_substr( $label, 0, 60 ) : substr( $label, 0, 60 );
 	}
 
 	/**
@@ -56,23 +83,7 @@ class Creditbridge_Rules_Admin {
 	 * @return string
 	 */
 	public static function normalize_decimal( $s ) {
-		$s     = str_replace( array( ' ', "\xc2\xa0", "'" ), '', trim( (string) $s ) );
-		$dot   = strrpos( $s, '.' );
-		$comma = strrpos( $s, ',' );
-		if ( false !== $dot && false !== $comma ) {
-			if ( $comma > $dot ) {
-				$s = str_replace( ',', '.', str_replace( '.', '', $s ) );
-			} else {
-				$s = str_replace( ',', '', $s );
-			}
-		} elseif ( false !== $comma ) {
-			if ( 1 === substr_count( $s, ',' ) ) {
-				$s = str_replace( ',', '.', $s );
-			}
-		} elseif ( substr_count( $s, '.' ) > 1 ) {
-			$s = str_replace( '.', '', $s );
-		}
-		return $s;
+		return Creditbridge_Money::normalize_typed( $s );
 	}
 
 	/**
@@ -386,6 +397,15 @@ class Creditbridge_Rules_Admin {
 		echo '<p class="description" id="creditbridge-value-help">' . esc_html__( 'Percent (0-100) or amount per item; a decimal comma is fine.', 'creditbridge' ) . '</p></td></tr>';
 		echo '</tbody></table>';
 		submit_button( __( 'Save rule', 'creditbridge' ) );
+		echo '</form>';
+		echo '<h2>' . esc_html__( 'Checkout', 'creditbridge' ) . '</h2>';
+		echo '<form method="post" action="' . esc_url( admin_url( 'options.php' ) ) . '">';
+		settings_fields( 'creditbridge_checkout' );
+		echo '<table class="form-table" role="presentation"><tbody><tr><th scope="row"><label for="creditbridge-discount-label">' . esc_html__( 'Name of the credit in cart and checkout', 'creditbridge' ) . '</label></th><td>';
+		echo '<input type="text" id="creditbridge-discount-label" name="creditbridge_discount_label" class="regular-text" maxlength="60" value="' . esc_attr( (string) get_option( 'creditbridge_discount_label', '' ) ) . '" aria-describedby="creditbridge-discount-label-help" />';
+		echo '<p class="description" id="creditbridge-discount-label-help">' . esc_html__( 'Empty: "Store credit" in the customer\'s language. Credit is recognised by its coupon code, never by this name.', 'creditbridge' ) . '</p>';
+		echo '</td></tr></tbody></table>';
+		submit_button( __( 'Save name', 'creditbridge' ) );
 		echo '</form>';
 		// Confirmation before a delete (the form works without it).
 		echo '<script>document.querySelectorAll("form.creditbridge-delete").forEach(function(f){f.addEventListener("submit",function(e){if(!window.confirm(f.getAttribute("data-confirm"))){e.preventDefault();}});});</script>';
