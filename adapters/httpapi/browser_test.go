@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,9 +220,26 @@ func evalT[T any](b *browser, js string, opts ...chromedp.EvaluateOption) T {
 	return v
 }
 
+// waitToast waits until App Bridge was asked to show the toast msg.
+func (b *browser) waitToast(msg string) {
+	b.t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		toasts := evalT[[]string](b, `window.__cb.toasts`)
+		if slices.Contains(toasts, msg) {
+			_ = evalT[chromedp.Void](b, `window.__cb.toasts = []`)
+			return
+		}
+		if time.Now().After(deadline) {
+			b.shot("FAILED-toast")
+			b.t.Fatalf("%s: no toast %q; toasts %v", b.name, msg, toasts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function(){var e=document.querySelector(`+strconv.Quote(sel)+`);return e?e.innerText:"";})()`))
 		if strings.Contains(s, want) {
@@ -367,8 +385,8 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 		// A decimal comma is fine; the rule shows with its product name.
 		b.run("fix value", setValue("#f-value", ""), chromedp.SendKeys(chromedp.CSS("#f-value"), "2,5"),
 			chromedp.Click(chromedp.CSS(`#rule-add button[type=submit]`)))
-		b.run("search picked", chromedp.WaitVisible(chromedp.CSS("#cb-rule-search")), setValue("#cb-rule-search", ""),
-			chromedp.SendKeys(chromedp.CSS("#cb-rule-search"), "Teekanne"))
+		b.waitToast(pick("Regel gespeichert", "Rule saved"))
+		b.run("search picked", setValue("#cb-rule-search", "Teekanne"))
 		b.waitText("#cb-rule-list", "Teekanne Classic")
 		b.waitText("#cb-rule-list", pick("2,5\u00a0%", "2.5\u00a0%"))
 		rules, err := e.srv.deps.Store.ListRules(context.Background(), shop.ID)
@@ -391,7 +409,7 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 		b.run("cancel", chromedp.Click(chromedp.CSS("#cb-confirm-cancel")), chromedp.WaitNotVisible(chromedp.CSS("#cb-confirm")))
 		b.waitText("#cb-rule-list", "Teekanne Classic")
 		b.run("confirm", chromedp.Click(chromedp.CSS(del)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")), chromedp.Click(chromedp.CSS("#cb-confirm-ok")))
-		b.run("deleted", chromedp.WaitVisible(chromedp.CSS("#cb-rule-search")), chromedp.SendKeys(chromedp.CSS("#cb-rule-search"), "Teekanne"))
+		b.waitToast(pick("Regel gelöscht", "Rule deleted"))
 		b.waitText("#cb-rule-list", pick("Keine Regel passt", "No rule matches"))
 	}
 
@@ -425,16 +443,7 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		for deadline := time.Now().Add(5 * time.Second); ; {
-			toasts := evalT[[]string](b, `window.__cb.toasts`)
-			if len(toasts) > 0 && toasts[len(toasts)-1] == pick("Einstellungen gespeichert", "Settings saved") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: toasts %v", b.name, toasts)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		b.waitToast(pick("Einstellungen gespeichert", "Settings saved"))
 	}
 
 	admin("customers")
@@ -449,7 +458,14 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 	}
 	b.check("admin-customer")
 
-	for _, v := range []string{"failed", "audit", "export"} {
+	views := []string{"failed", "audit", "export"}
+	for _, r := range e.app.GetRoutes() {
+		if r.Method == http.MethodGet && r.Path == "/api/v1/shops/:shop/partners" {
+			views = append(views, "partners") // the affiliate routes are there
+			break
+		}
+	}
+	for _, v := range views {
 		admin(v)
 		b.check("admin-" + v)
 	}
@@ -479,7 +495,7 @@ func storefrontFlows(b *browser, store, lang string, full bool, vouchers *limite
 	if full {
 		b.run("voucher bad", chromedp.SendKeys(chromedp.CSS("#cb-amount"), "zehn"), chromedp.Submit(chromedp.CSS("#cb-amount")),
 			chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
-		b.waitText(`[role=alert]`, pick("Bitte gib einen Betrag wie 10,50 ein.", "Please enter an amount such as 10,50."))
+		b.waitText(`[role=alert]`, pick("Bitte gib einen Betrag wie 10,50 ein.", "Please enter an amount such as 10.50."))
 		b.check("store-voucher-error")
 		b.run("back", chromedp.Navigate(store+"/apps/credit/statement"), chromedp.WaitVisible(chromedp.CSS("#cb-amount")),
 			chromedp.SendKeys(chromedp.CSS("#cb-amount"), "10,50"), chromedp.Submit(chromedp.CSS("#cb-amount")))

@@ -146,7 +146,7 @@
   // ---- views ----
   var main = document.getElementById("cb-main");
   var views = {};
-  var order = ["overview", "rules", "customers", "settings", "failed", "audit", "export"];
+  var order = ["overview", "rules", "partners", "customers", "settings", "failed", "audit", "export"];
 
   function isoDay(d) { return d.toISOString().slice(0, 10); }
   views.overview = async function () {
@@ -260,7 +260,7 @@
           var name = ruleTarget(r);
           return [name, beneficiaryLabel(r.beneficiary), ruleValue(r), button(t("admin.delete"), async function () {
             if (!(await confirmAction(t("admin.rules.delete_title"), t("admin.rules.delete_text", name), t("admin.delete")))) { return; }
-            try { await call("DELETE", base + "/rules/" + encodeURIComponent(r.id)); toast(t("admin.rules.deleted")); render("rules"); } catch (e) { fail(e); }
+            try { await call("DELETE", base + "/rules/" + encodeURIComponent(r.id)); toast(t("admin.rules.deleted")); await reload(); } catch (e) { fail(e); }
           }, { cls: "btn critical", aria: t("admin.rules.delete_aria", name) })];
         }), q ? t("admin.rules.no_match") : t("admin.rules.none"));
       var pager = el("nav", { "class": "pager", "aria-label": t("admin.pages") }, [
@@ -271,13 +271,61 @@
       pager.firstChild.disabled = ruleState.page === 0; pager.lastChild.disabled = ruleState.page >= pages - 1;
       list.replaceChildren(tbl, pager);
     }
+    // After a change only the list is drawn again: search and focus stay.
+    async function reload() { var d = await call("GET", base + "/rules"); ruleState.rules = d.rules || []; drawList(); }
     drawList();
     return [
       card(t("admin.rules.title"), [el("p", { "class": "help", text: t("admin.rules.help") }),
         el("div", { "class": "field search" }, [el("label", { "for": "cb-rule-search", text: t("admin.rules.search") }), (search.id = "cb-rule-search", search)]), list], "rules"),
-      card(t("admin.rules.add"), [ruleForm(function () { render("rules"); })], "rule-add")
+      card(t("admin.rules.add"), [ruleForm(function () { reload().catch(fail); })], "rule-add")
     ];
   };
+
+  // Partners: the sponsor tree, search, move, deactivate.
+  var partnerState = { q: "", status: "", cursors: [""] };
+  views.partners = async function () {
+    var q = el("input", { type: "search", autocomplete: "off", value: partnerState.q });
+    var status = el("select", {}, ["", "active", "pending", "inactive"].map(function (v) { return el("option", { value: v, text: t("admin.partners.status." + (v || "all")) }); }));
+    status.value = partnerState.status;
+    var list = el("div", { id: "cb-partner-list" });
+    var search = el("form", { "class": "form-inline", role: "search" }, [field("partner_q", t("admin.partners.search"), q), field("partner_status", t("admin.partners.col.status"), status),
+      button(t("admin.partners.find"), null, { type: "submit", cls: "btn primary" })]);
+    search.addEventListener("submit", function (ev) { ev.preventDefault(); partnerState = { q: q.value.trim(), status: status.value, cursors: [""] }; drawPartners(list); });
+    var who = el("input", { autocomplete: "off" }), to = el("input", { autocomplete: "off" });
+    var move = el("form", { "class": "form-inline", novalidate: true }, [field("move_partner", t("admin.partners.move_who"), who), field("move_to", t("admin.partners.move_to"), to, t("admin.partners.move_help")),
+      button(t("admin.partners.move"), null, { type: "submit", cls: "btn primary" })]);
+    move.addEventListener("submit", async function (ev) {
+      ev.preventDefault(); clearErrors(move);
+      if (!who.value.trim()) { setFieldError(move, "move_partner", t("admin.err.partner")); who.focus(); return; }
+      try {
+        await call("PATCH", base + "/partners/" + encodeURIComponent(who.value.trim()), { sponsor_id: to.value.trim() });
+        toast(t("admin.partners.moved")); drawPartners(list);
+      } catch (e) { setFieldError(move, e.status === 404 || /partner/.test(e.message) && !/sponsor/.test(e.message) ? "move_partner" : "move_to", apiError(e)); }
+    });
+    await drawPartners(list);
+    return [card(t("admin.partners.title"), [el("p", { "class": "help", text: t("admin.partners.help") }), search, list], "partners"),
+      card(t("admin.partners.move_title"), [move], "partner-move")];
+  };
+  async function drawPartners(list) {
+    var cur = partnerState.cursors[partnerState.cursors.length - 1];
+    var qs = "?limit=20" + (partnerState.q ? "&q=" + encodeURIComponent(partnerState.q) : "") + (partnerState.status ? "&status=" + partnerState.status : "") + (cur ? "&cursor=" + encodeURIComponent(cur) : "");
+    var data = await call("GET", base + "/partners" + qs);
+    var rows = (data.partners || []).map(function (p) {
+      var name = p.name ? p.name + " (" + p.id + ")" : p.id, active = p.status !== "inactive";
+      return [name, p.code || "", p.sponsor_id || t("admin.partners.root"), String(p.downline || 0), t("admin.partners.status." + (p.status || "active")),
+        button(active ? t("admin.partners.deactivate") : t("admin.partners.activate"), async function () {
+          if (active && !(await confirmAction(t("admin.partners.deactivate_title"), t("admin.partners.deactivate_text", name), t("admin.partners.deactivate")))) { return; }
+          try { await call("PATCH", base + "/partners/" + encodeURIComponent(p.id), { status: active ? "inactive" : "active" }); toast(t("admin.partners.saved")); drawPartners(list); } catch (e) { fail(e); }
+        }, { cls: active ? "btn critical" : "btn secondary", aria: (active ? t("admin.partners.deactivate_aria", name) : t("admin.partners.activate_aria", name)) })];
+    });
+    var tbl = table([{ label: t("admin.partners.col.partner") }, { label: t("admin.partners.col.code") }, { label: t("admin.partners.col.sponsor") }, { label: t("admin.partners.col.downline"), num: true },
+      { label: t("admin.partners.col.status") }, { label: t("admin.col.actions") }], rows, t("admin.partners.none"));
+    var pager = el("nav", { "class": "pager", "aria-label": t("admin.pages") }, [
+      button(t("admin.prev"), function () { partnerState.cursors.pop(); drawPartners(list); }, { cls: "btn secondary", aria: t("admin.prev_page") }),
+      button(t("admin.next"), function () { partnerState.cursors.push(data.next_cursor); drawPartners(list); }, { cls: "btn secondary", aria: t("admin.next_page") })]);
+    pager.firstChild.disabled = partnerState.cursors.length < 2; pager.lastChild.disabled = !data.next_cursor;
+    list.replaceChildren(tbl, pager);
+  }
 
   // Customers: balance, statement (with holds, for the merchant), adjustment.
   var custState = { id: "", cursor: "", after: "" };
@@ -469,8 +517,8 @@
   };
 
   // ---- router ----
-  var prefix = location.pathname.replace(/\/(overview|rules|customers|settings|failed|audit|export)\/?$/, "").replace(/\/$/, "");
-  function viewFromPath() { var m = location.pathname.match(/\/(overview|rules|customers|settings|failed|audit|export)\/?$/); return m ? m[1] : "overview"; }
+  var prefix = location.pathname.replace(/\/(overview|rules|partners|customers|settings|failed|audit|export)\/?$/, "").replace(/\/$/, "");
+  function viewFromPath() { var m = location.pathname.match(/\/(overview|rules|partners|customers|settings|failed|audit|export)\/?$/); return m ? m[1] : "overview"; }
   var nav = document.getElementById("cb-nav");
   order.forEach(function (v) {
     var a = el("a", { href: prefix + "/" + v + location.search, "data-view": v, text: t("admin.nav." + v) });
