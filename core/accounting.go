@@ -29,7 +29,7 @@ type AccountingSettings struct {
 	ClientNumber     int    `json:"client_number,omitempty"`     // DATEV Mandantennummer 1..99999 (required for DATEV)
 	FiscalYearStart  string `json:"fiscal_year_start,omitempty"` // MM-DD, default 01-01 (Wirtschaftsjahresbeginn)
 	AccountLength    int    `json:"account_length,omitempty"`    // Sachkontenlänge 4..8, default 4
-	TimeZone         string `json:"time_zone,omitempty"`         // period dates and Belegdatum; default Europe/Berlin
+	TimeZone         string `json:"time_zone,omitempty"`         // period dates and Belegdatum; default: the shop's time_zone, else Europe/Berlin
 	// Accounts override the chart's default G/L accounts; each must have
 	// exactly AccountLength digits.
 	Accounts GLAccounts `json:"accounts,omitzero"`
@@ -69,9 +69,6 @@ func (a AccountingSettings) Resolved() AccountingSettings {
 	}
 	if a.AccountLength == 0 {
 		a.AccountLength = 4
-	}
-	if a.TimeZone == "" {
-		a.TimeZone = "Europe/Berlin"
 	}
 	if a.VATRate == "" {
 		a.VATRate = "19"
@@ -126,8 +123,10 @@ func (a AccountingSettings) Validate() error {
 	if _, err := time.Parse("2006-01-02", "2000-"+r.FiscalYearStart); err != nil {
 		return Errorf(EINVALID, "accounting.fiscal_year_start must be a month and day like 01-01")
 	}
-	if _, err := time.LoadLocation(r.TimeZone); err != nil || r.TimeZone == "Local" {
-		return Errorf(EINVALID, "accounting.time_zone %q is not an IANA time zone like Europe/Berlin", truncate(r.TimeZone, 40))
+	if r.TimeZone != "" {
+		if _, err := time.LoadLocation(r.TimeZone); err != nil || r.TimeZone == "Local" {
+			return Errorf(EINVALID, "accounting.time_zone %q is not an IANA time zone like Europe/Berlin", truncate(r.TimeZone, 40))
+		}
 	}
 	for _, acc := range []struct{ name, v string }{{"liability", r.Accounts.Liability}, {"grant", r.Accounts.Grant},
 		{"redemption", r.Accounts.Redemption}, {"clearing", r.Accounts.Clearing}, {"expiry", r.Accounts.Expiry}} {
@@ -188,16 +187,26 @@ func allDigits(s string, minLen, maxLen int) bool {
 	return true
 }
 
-// Location returns the accounting time zone (after Validate it resolves).
-func (a AccountingSettings) Location() *time.Location {
-	loc, err := time.LoadLocation(a.Resolved().TimeZone)
-	if err != nil {
-		return time.UTC
+// DefaultAccountingZone is the exports' time zone when neither the
+// accounting settings nor the shop name one.
+const DefaultAccountingZone = "Europe/Berlin"
+
+// AccountingLocation is the time zone of the exports' periods and
+// document dates: accounting.time_zone, else the shop's time_zone, else
+// Europe/Berlin (the books of a German shop).
+func (s ShopSettings) AccountingLocation() *time.Location {
+	for _, z := range []string{s.Accounting.TimeZone, s.TimeZone, DefaultAccountingZone} {
+		if z == "" {
+			continue
+		}
+		if loc, err := time.LoadLocation(z); err == nil {
+			return loc
+		}
 	}
-	return loc
+	return time.UTC
 }
 
-// MaxPeriodYears bounds an export period.
+// maxPeriodYears bounds an export period.
 const maxPeriodYears = 1
 
 // Period is a range of whole days [From, To) in the accounting time zone.
@@ -506,7 +515,7 @@ type PeriodRateLine struct {
 // (which would mean a broken ledger).
 func BuildPeriodReport(ctx context.Context, src ProgramPostingSource, shop Shop, currency string, p Period) (PeriodReport, error) {
 	a := shop.Settings.Accounting.Resolved()
-	rep := PeriodReport{ShopID: shop.ID, Currency: currency, From: p.From.Format("2006-01-02"), To: p.LastDay().Format("2006-01-02"), TimeZone: a.TimeZone}
+	rep := PeriodReport{ShopID: shop.ID, Currency: currency, From: p.From.Format("2006-01-02"), To: p.LastDay().Format("2006-01-02"), TimeZone: p.From.Location().String()}
 	rates := map[string]*PeriodRateLine{}
 	rateLine := func(rate string) *PeriodRateLine {
 		l, ok := rates[rate]

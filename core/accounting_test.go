@@ -32,8 +32,20 @@ func TestAccountingSettingsDefaults(t *testing.T) {
 		t.Fatalf("defaults must be valid: %v", err)
 	}
 	r := core.AccountingSettings{Chart: core.ChartSKR04, AccountLength: 6}.Resolved()
-	if r.Accounts != (core.GLAccounts{Liability: "350000", Grant: "660000", Redemption: "470000", Clearing: "146000", Expiry: "483000"}) || r.TimeZone != "Europe/Berlin" || r.TaxKeys["19"] != "3" || r.TaxKeys["7"] != "2" {
+	if r.Accounts != (core.GLAccounts{Liability: "350000", Grant: "660000", Redemption: "470000", Clearing: "146000", Expiry: "483000"}) || r.TaxKeys["19"] != "3" || r.TaxKeys["7"] != "2" {
 		t.Errorf("SKR04 with Sachkontenlänge 6: %+v", r)
+	}
+	for _, c := range []struct {
+		s    core.ShopSettings
+		want string
+	}{
+		{core.ShopSettings{}, "Europe/Berlin"},
+		{core.ShopSettings{TimeZone: "Europe/Vienna"}, "Europe/Vienna"},
+		{core.ShopSettings{TimeZone: "Europe/Vienna", Accounting: core.AccountingSettings{TimeZone: "UTC"}}, "UTC"},
+	} {
+		if got := c.s.AccountingLocation().String(); got != c.want {
+			t.Errorf("accounting zone %q, want %q", got, c.want)
+		}
 	}
 	if err := (core.AccountingSettings{AccountLength: 5, Accounts: core.GLAccounts{Liability: "1700"}}).Validate(); err == nil {
 		t.Error("a 4-digit account with Sachkontenlänge 5 was accepted")

@@ -103,20 +103,23 @@ type ReasonKind string
 
 // Reason kinds.
 const (
-	ReasonEarn            ReasonKind = "earn"             // order line earned credit
-	ReasonEarnReversal    ReasonKind = "earn_reversal"    // refund/cancellation reversed earned credit
-	ReasonHoldPlace       ReasonKind = "hold_place"       // checkout reserved credit
-	ReasonHoldCapture     ReasonKind = "hold_capture"     // paid order consumed reserved credit
-	ReasonHoldVoid        ReasonKind = "hold_void"        // reservation released
-	ReasonHoldExpire      ReasonKind = "hold_expire"      // reservation timed out
-	ReasonRedeem          ReasonKind = "redeem"           // order used credit without a hold
-	ReasonRedeemReversal  ReasonKind = "redeem_reversal"  // order that used credit was cancelled
-	ReasonOverdraftSettle ReasonKind = "overdraft_settle" // later credit paid back an overdraft
-	ReasonVoucherIssue    ReasonKind = "voucher_issue"    // credit turned into a voucher code
-	ReasonVoucherSettle   ReasonKind = "voucher_settle"   // voucher used on an order
-	ReasonVoucherReturn   ReasonKind = "voucher_return"   // unused voucher expired, credit returned
-	ReasonMature          ReasonKind = "mature"           // pending credit became available
-	ReasonAdjustment      ReasonKind = "adjustment"       // manual correction by an actor
+	ReasonEarn            ReasonKind = "earn"              // order line earned credit
+	ReasonEarnReversal    ReasonKind = "earn_reversal"     // refund/cancellation reversed earned credit
+	ReasonHoldPlace       ReasonKind = "hold_place"        // checkout reserved credit
+	ReasonHoldCapture     ReasonKind = "hold_capture"      // paid order consumed reserved credit
+	ReasonHoldVoid        ReasonKind = "hold_void"         // reservation released
+	ReasonHoldExpire      ReasonKind = "hold_expire"       // reservation timed out
+	ReasonRedeem          ReasonKind = "redeem"            // order used credit without a hold
+	ReasonRedeemReversal  ReasonKind = "redeem_reversal"   // order that used credit was cancelled
+	ReasonOverdraftSettle ReasonKind = "overdraft_settle"  // later credit paid back an overdraft
+	ReasonVoucherIssue    ReasonKind = "voucher_issue"     // credit turned into a voucher code
+	ReasonVoucherSettle   ReasonKind = "voucher_settle"    // voucher used on an order
+	ReasonVoucherReturn   ReasonKind = "voucher_return"    // unused voucher expired, credit returned
+	ReasonVoucherFailed   ReasonKind = "voucher_failed"    // the platform could not create the code, credit returned
+	ReasonMature          ReasonKind = "mature"            // pending credit became available
+	ReasonStoreCreditUse  ReasonKind = "store_credit_use"  // credit spent as Shopify store credit on an order
+	ReasonStoreCreditBack ReasonKind = "store_credit_back" // store credit given back on an order (refund to store credit)
+	ReasonAdjustment      ReasonKind = "adjustment"        // manual correction by an actor
 )
 
 // Reason records why a transaction exists: what the statement and the

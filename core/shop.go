@@ -42,6 +42,14 @@ type ShopSettings struct {
 	MinOrder    decimal.NullDecimal `json:"min_order,omitempty"`
 	// VoucherDays is how long a voucher code is valid (default 90).
 	VoucherDays int `json:"voucher_days,omitempty"`
+	// RedemptionMode is how a Shopify shop's customers spend credit (see
+	// the Redemption* constants; empty means RedemptionStoreCredit).
+	// WooCommerce shops always use the plugin's checkout coupon.
+	RedemptionMode RedemptionMode `json:"redemption_mode,omitempty"`
+	// StoreCreditExpiryDays > 0 makes credit mirrored into Shopify store
+	// credit expire after that many days; Shopify's expiry then comes back
+	// into the ledger through the reconciler. 0: it does not expire.
+	StoreCreditExpiryDays int `json:"store_credit_expiry_days,omitempty"`
 
 	// EarnBase is the price percentage rules apply to: "net" (default,
 	// tax excluded) or "gross" (tax included). Frozen with each line.
@@ -76,6 +84,31 @@ type ShopSettings struct {
 	// (empty: "Store credit" in their language). Redemptions are never
 	// recognised by it.
 	DiscountLabel string `json:"discount_label,omitempty"`
+}
+
+// RedemptionMode says how credit is spent on Shopify.
+type RedemptionMode string
+
+// Redemption modes. Voucher codes can be requested in every mode.
+const (
+	// RedemptionStoreCredit mirrors each customer's spendable credit into
+	// their Shopify store credit account; the customer pays with it at
+	// checkout (works on every plan; a payment, not a pre-tax discount).
+	RedemptionStoreCredit RedemptionMode = "store_credit"
+	// RedemptionFunction applies credit as an automatic pre-tax discount
+	// through the creditbridge discount Function (Plus or a public app).
+	RedemptionFunction RedemptionMode = "function"
+	// RedemptionCodes applies nothing automatically: customers turn credit
+	// into single-use voucher codes.
+	RedemptionCodes RedemptionMode = "codes"
+)
+
+// Mode returns the redemption mode, defaulting to RedemptionStoreCredit.
+func (s ShopSettings) Mode() RedemptionMode {
+	if s.RedemptionMode == "" {
+		return RedemptionStoreCredit
+	}
+	return s.RedemptionMode
 }
 
 // RedeemBase is what redeemed credit reduces (see ShopSettings.RedeemBase).
@@ -113,6 +146,14 @@ func (s ShopSettings) Validate() error {
 	}
 	if s.VoucherDays < 0 || s.VoucherDays > 3650 {
 		return Errorf(EINVALID, "voucher_days must be 0..3650")
+	}
+	if s.StoreCreditExpiryDays < 0 || s.StoreCreditExpiryDays > 3650 {
+		return Errorf(EINVALID, "store_credit_expiry_days must be 0..3650")
+	}
+	switch s.RedemptionMode {
+	case "", RedemptionStoreCredit, RedemptionFunction, RedemptionCodes:
+	default:
+		return Errorf(EINVALID, "redemption_mode must be store_credit, function or codes")
 	}
 	if s.MaxPercent.Valid && (s.MaxPercent.Decimal.IsNegative() || s.MaxPercent.Decimal.GreaterThan(decimal.NewFromInt(100))) {
 		return Errorf(EINVALID, "max_percent must be 0..100")

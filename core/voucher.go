@@ -12,13 +12,15 @@ import (
 type VoucherStatus string
 
 // Voucher states: pending (credit moved, platform code being created),
-// issued (code live), used (settled by an order), returned (expired or
-// failed to create: credit given back).
+// issued (code live), used (settled by an order), returned (expired
+// unused: credit given back), failed (the platform could not create the
+// code: credit given back at once).
 const (
 	VoucherPending  VoucherStatus = "pending"
 	VoucherIssued   VoucherStatus = "issued"
 	VoucherUsed     VoucherStatus = "used"
 	VoucherReturned VoucherStatus = "returned"
+	VoucherFailed   VoucherStatus = "failed"
 )
 
 // Voucher is credit turned into a single-use discount code bound to its
@@ -61,6 +63,9 @@ type VoucherStore interface {
 	MarkIssued(ctx context.Context, shopID, id int64, platformRef string) error
 	// Return gives an unused voucher's credit back (pending/issued only).
 	Return(ctx context.Context, shopID, id int64, note string) (Voucher, error)
+	// Fail gives a pending voucher's credit back because the platform
+	// could not create its code (status failed, reason voucher_failed).
+	Fail(ctx context.Context, shopID, id int64, note string) (Voucher, error)
 	// Expired lists unresolved vouchers past their expiry with id > afterID,
 	// by id (a keyset page).
 	Expired(ctx context.Context, now time.Time, afterID int64, limit int) ([]Voucher, error)
@@ -150,7 +155,7 @@ func (s *Vouchers) Issue(ctx context.Context, shop Shop, owner Owner, currency s
 	}
 	ref, err := iss.CreateCode(ctx, shop, v, email)
 	if err != nil {
-		if _, rerr := s.Store.Return(ctx, shop.ID, v.ID, "the platform refused the code: credit returned"); rerr != nil {
+		if _, rerr := s.Store.Fail(ctx, shop.ID, v.ID, "the voucher code could not be created: credit returned"); rerr != nil {
 			return Voucher{}, fmt.Errorf("create code: %w (and returning the credit failed: %v; the expiry job will retry)", err, rerr)
 		}
 		return Voucher{}, fmt.Errorf("create voucher code on %s: %w", shop.Platform, err)

@@ -64,13 +64,19 @@ type MetafieldNotifier struct {
 var _ core.BalanceNotifier = (*MetafieldNotifier)(nil).Notify
 
 // Notify enqueues one sync per registered customer of a Shopify shop
-// (guests and partners have no Shopify customer to write to). It only
-// talks to Redis, with a short timeout; a failure is logged and the next
-// balance change of that owner syncs again.
+// (guests and partners have no Shopify customer to write to): the credit
+// metafield in redemption mode function, the store credit mirror in mode
+// store_credit, nothing in mode codes. It only talks to Redis, with a
+// short timeout; a failure is logged and the next balance change of that
+// owner (or, for store credit, the reconciler) syncs again.
 func (n *MetafieldNotifier) Notify(ctx context.Context, shop core.Shop, owners []core.Owner) {
-	// Only installed shops have a metafield to keep in sync (a shop
+	// Only installed shops have something to keep in sync (a shop
 	// without an Admin API token would only queue tasks that skip).
 	if shop.Platform != core.PlatformShopify || !shop.Active || shop.Secrets.AccessToken == "" {
+		return
+	}
+	mode := shop.Settings.Mode()
+	if mode == core.RedemptionCodes {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -79,22 +85,41 @@ func (n *MetafieldNotifier) Notify(ctx context.Context, shop core.Shop, owners [
 		if _, ok := ShopifyCustomerID(o); !ok {
 			continue
 		}
-		if err := n.Enqueue(ctx, shop.ID, o.ID); err != nil && n.Log != nil {
-			n.Log.Warn("metafield sync not enqueued", slog.Int64("shop", shop.ID), slog.Any("error", err))
+		var err error
+		if mode == core.RedemptionStoreCredit {
+			err = n.EnqueueStoreCredit(ctx, shop.ID, o.ID)
+		} else {
+			err = n.Enqueue(ctx, shop.ID, o.ID)
+		}
+		if err != nil && n.Log != nil {
+			n.Log.Warn("shopify credit sync not enqueued", slog.Int64("shop", shop.ID), slog.String("mode", string(mode)), slog.Any("error", err))
 		}
 	}
 }
 
-// Enqueue schedules the sync of one owner. A task already scheduled for
-// the same window makes it a no-op.
+// Enqueue schedules the metafield sync of one owner. A task already
+// scheduled for the same window makes it a no-op.
 func (n *MetafieldNotifier) Enqueue(ctx context.Context, shopID int64, ownerID string) error {
-	now := time.Now
+	id, runAt := MetafieldTaskID(shopID, ownerID, n.clock(), n.Delay)
+	return n.enqueue(ctx, TypeShopifyMetafieldSync, id, runAt, shopID, ownerID)
+}
+
+// EnqueueStoreCredit schedules the store credit sync of one owner.
+func (n *MetafieldNotifier) EnqueueStoreCredit(ctx context.Context, shopID int64, ownerID string) error {
+	id, runAt := StoreCreditTaskID(shopID, ownerID, n.clock(), n.Delay)
+	return n.enqueue(ctx, TypeShopifyStoreCreditSync, id, runAt, shopID, ownerID)
+}
+
+func (n *MetafieldNotifier) clock() time.Time {
 	if n.Now != nil {
-		now = n.Now
+		return n.Now()
 	}
-	id, runAt := MetafieldTaskID(shopID, ownerID, now(), n.Delay)
+	return time.Now()
+}
+
+func (n *MetafieldNotifier) enqueue(ctx context.Context, typ, id string, runAt time.Time, shopID int64, ownerID string) error {
 	b, _ := json.Marshal(MetafieldPayload{ShopID: shopID, OwnerID: ownerID})
-	_, err := n.Client.EnqueueContext(ctx, asynq.NewTask(TypeShopifyMetafieldSync, b), asynq.Queue(n.Queue), asynq.TaskID(id),
+	_, err := n.Client.EnqueueContext(ctx, asynq.NewTask(typ, b), asynq.Queue(n.Queue), asynq.TaskID(id),
 		asynq.ProcessAt(runAt), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil
@@ -264,12 +289,19 @@ func (c *ShopifyClients) AdminClient(ctx context.Context, shop core.Shop) (*admi
 	return c.client(latest), nil
 }
 
+// HoldLister lists an owner's open holds (adapters/postgres.LedgerStore).
+type HoldLister interface {
+	OpenHolds(ctx context.Context, shopID int64, currency string, owner core.Owner) ([]core.Hold, error)
+}
+
 // MetafieldHandler is the asynq handler of TypeShopifyMetafieldSync.
 type MetafieldHandler struct {
 	Shops  core.ShopStore
 	Ledger core.Ledger
-	Admin  AdminSource
-	Log    *slog.Logger
+	// Holds lists open holds (nil: the metafield counts none).
+	Holds HoldLister
+	Admin AdminSource
+	Log   *slog.Logger
 	// Now stamps the metafield's updated_at (default time.Now).
 	Now func() time.Time
 }
@@ -309,8 +341,9 @@ func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID strin
 	}
 	owner := core.Owner{Kind: core.OwnerCustomer, ID: ownerID}
 	custID, ok := ShopifyCustomerID(owner)
-	if shop.Platform != core.PlatformShopify || !shop.Active || !ok || shop.Secrets.AccessToken == "" {
-		return nil // no app installed: nothing reads the metafield
+	if shop.Platform != core.PlatformShopify || !shop.Active || !ok || shop.Secrets.AccessToken == "" ||
+		shop.Settings.Mode() != core.RedemptionFunction {
+		return nil // no app installed, or another mode: nothing reads the metafield
 	}
 	b, err := h.Ledger.Balance(ctx, shop.ID, shop.Currency, owner)
 	if err != nil {
@@ -320,7 +353,17 @@ func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID strin
 	if h.Now != nil {
 		now = h.Now
 	}
-	mf := CreditMetafieldFor(shop, b, now())
+	largest := decimal.Zero
+	if h.Holds != nil && b.Held.IsPositive() {
+		hs, err := h.Holds.OpenHolds(ctx, shop.ID, shop.Currency, owner)
+		if err != nil {
+			return err
+		}
+		for _, x := range hs {
+			largest = decimal.Max(largest, x.Amount)
+		}
+	}
+	mf := CreditMetafieldFor(shop, b, largest, now())
 	cl, err := h.Admin.AdminClient(ctx, shop)
 	if err != nil {
 		return err
@@ -329,19 +372,21 @@ func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID strin
 }
 
 // CreditMetafieldFor builds the metafield value of a balance: the credit
-// the customer can spend (available plus held, never negative) and the
-// shop's checkout caps. Held credit counts because the customer's holds
-// are placed for the customer's own checkouts (checkouts/create): were it
-// left out, the hold placed for a checkout would shrink the credit the
-// discount Function applies to that same checkout (the hold is captured
-// by the amount the order actually used). A max_percent of 0 allows no
-// credit, so it is sent as amount 0.
-func CreditMetafieldFor(shop core.Shop, b core.Balance, now time.Time) admin.CreditMetafield {
+// the discount Function may apply to one checkout. That is the available
+// credit, which open holds have already left, plus the largest single
+// open hold (never negative), and the shop's checkout caps.
+//
+// Why the largest hold: a checkout's own hold (placed from its
+// checkouts/create webhook) must not shrink the credit the Function
+// applies to that same checkout on its next run, and the Function cannot
+// tell which checkout it runs for. Counting only the largest hold bounds
+// the double-spend window: two checkouts open at once can together apply
+// at most one hold more than the customer has; the order that takes more
+// than it holds records that excess as an overdraft (core.Redeemer).
+// A max_percent of 0 allows no credit, so it is sent as amount 0.
+func CreditMetafieldFor(shop core.Shop, b core.Balance, largestHold decimal.Decimal, now time.Time) admin.CreditMetafield {
 	cur := shop.Currency
-	avail := b.Available.Add(b.Held)
-	if avail.IsNegative() {
-		avail = decimal.Zero
-	}
+	avail := decimal.Max(b.Available, decimal.Zero).Add(decimal.Max(decimal.Min(largestHold, b.Held), decimal.Zero))
 	st := shop.Settings
 	var maxPercent string
 	if st.MaxPercent.Valid {

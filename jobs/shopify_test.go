@@ -89,7 +89,7 @@ func TestMetafieldSyncAfterEarn(t *testing.T) {
 	t.Parallel()
 	e := newShopifyEnv(t)
 	ctx := context.Background()
-	shop := e.createShop(t, core.ShopSettings{MaxPercent: decimal.NewNullDecimal(decimal.RequireFromString("50")),
+	shop := e.createShop(t, core.ShopSettings{RedemptionMode: core.RedemptionFunction, MaxPercent: decimal.NewNullDecimal(decimal.RequireFromString("50")),
 		MinOrder: decimal.NewNullDecimal(decimal.RequireFromString("10"))}, core.ShopSecrets{AccessToken: e.fake.AccessToken()})
 	if _, err := e.dir.PutRule(ctx, shop.ID, core.Rule{Target: core.TargetDefault, Mode: core.ModePercent, Value: decimal.RequireFromString("10")}); err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestMetafieldSyncAfterEarn(t *testing.T) {
 		t.Fatalf("next window: %d scheduled tasks, want 2", len(tasks))
 	}
 
-	h := &jobs.MetafieldHandler{Shops: e.shops, Ledger: e.ledger, Admin: e.clients, Log: e.log, Now: func() time.Time { return now.Add(time.Second) }}
+	h := &jobs.MetafieldHandler{Shops: e.shops, Ledger: e.ledger, Holds: e.ledger, Admin: e.clients, Log: e.log, Now: func() time.Time { return now.Add(time.Second) }}
 	for _, ti := range tasks[:1] {
 		if err := h.ProcessTask(ctx, asynq.NewTask(ti.Type, ti.Payload)); err != nil {
 			t.Fatal(err)
@@ -180,7 +180,7 @@ func TestMetafieldSyncAfterEarn(t *testing.T) {
 func TestMetafieldSyncWithoutTokenIsNotRetried(t *testing.T) {
 	t.Parallel()
 	e := newShopifyEnv(t)
-	shop := e.createShop(t, core.ShopSettings{}, core.ShopSecrets{AccessToken: "shpat_revoked"})
+	shop := e.createShop(t, core.ShopSettings{RedemptionMode: core.RedemptionFunction}, core.ShopSecrets{AccessToken: "shpat_revoked"})
 	h := &jobs.MetafieldHandler{Shops: e.shops, Ledger: e.ledger, Admin: e.clients, Log: e.log}
 	b, _ := json.Marshal(jobs.MetafieldPayload{ShopID: shop.ID, OwnerID: "c:77"})
 	err := h.ProcessTask(context.Background(), asynq.NewTask(jobs.TypeShopifyMetafieldSync, b))
@@ -255,20 +255,23 @@ func TestCreditMetafieldFor(t *testing.T) {
 	shop := core.Shop{Currency: "JPY", Settings: core.ShopSettings{MaxAmount: decimal.NewNullDecimal(d("5000"))}}
 	for _, tc := range []struct {
 		name                 string
-		avail, held          string
+		avail, held, largest string
 		maxPercent           string
 		wantAmount, wantPerc string
 	}{
-		{"held counts", "300", "200", "", "500", ""},
-		{"never negative", "-100", "0", "", "0", ""},
-		{"percent rounded", "100", "0", "33.333", "100", "33.33"},
-		{"zero percent means no credit", "100", "0", "0", "0", ""},
+		{"no holds", "300", "0", "0", "", "300", ""},
+		{"open holds are left out but the largest one", "300", "500", "300", "", "600", ""},
+		{"one checkout keeps its own hold", "0", "200", "200", "", "200", ""},
+		{"largest never above what is held", "100", "50", "80", "", "150", ""},
+		{"never negative", "-100", "0", "0", "", "0", ""},
+		{"percent rounded", "100", "0", "0", "33.333", "100", "33.33"},
+		{"zero percent means no credit", "100", "0", "0", "0", "0", ""},
 	} {
 		s := shop
 		if tc.maxPercent != "" {
 			s.Settings.MaxPercent = decimal.NewNullDecimal(d(tc.maxPercent))
 		}
-		mf := jobs.CreditMetafieldFor(s, core.Balance{Currency: "JPY", Available: d(tc.avail), Held: d(tc.held)}, at)
+		mf := jobs.CreditMetafieldFor(s, core.Balance{Currency: "JPY", Available: d(tc.avail), Held: d(tc.held)}, d(tc.largest), at)
 		if mf.Amount != tc.wantAmount || mf.MaxPercent != tc.wantPerc || mf.MaxAmount != "5000" || mf.Currency != "JPY" || !mf.UpdatedAt.Equal(at) {
 			t.Errorf("%s: %+v", tc.name, mf)
 		}

@@ -127,7 +127,7 @@ func (s *Server) accountingQuery(c *fiber.Ctx) (core.Shop, core.ProgramPostingSo
 	if err != nil {
 		return shop, nil, "", core.Period{}, err
 	}
-	p, err := core.ParsePeriod(c.Query("from"), c.Query("to"), shop.Settings.Accounting.Location())
+	p, err := core.ParsePeriod(c.Query("from"), c.Query("to"), shop.Settings.AccountingLocation())
 	return shop, src, cur, p, err
 }
 

@@ -38,6 +38,8 @@ func TestShopifyRedeemEndToEnd(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	domain := "redeem-" + randomHex(4) + ".myshopify.com"
 	s := e.shopifyShop(domain)
+	// Checkout holds belong to the discount Function mode.
+	must(t, e.as(s.AdminToken, "PATCH", s.Path+"/settings", map[string]any{"redemption_mode": "function"}), http.StatusOK)
 	e.putRules(s, map[string]any{"target": "default", "mode": "percent", "value": "10"})
 	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	line := func(id int64, qty int, price string) []payload.Line {

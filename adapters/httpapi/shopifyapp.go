@@ -308,7 +308,9 @@ func (s *Server) InstallShopify(ctx context.Context, domain string, tok admin.To
 	s.ForgetShops()
 	s.log.Info("shopify shop authorized", slog.Int64("shop", res.Shop.ID), slog.Bool("created", res.Created),
 		slog.Bool("reactivated", res.Reactivated), slog.Bool("expiring_token", !tok.ExpiresAt.IsZero()))
-	if res.Created || res.Reactivated {
+	// Only the discount Function mode runs an automatic discount; a shop
+	// switching to it later creates it with POST …/shopify/discount.
+	if (res.Created || res.Reactivated) && res.Shop.Settings.Mode() == core.RedemptionFunction {
 		res.DiscountID, res.DiscountError = s.setupDiscount(ctx, cl, cfg)
 		if res.DiscountError != nil {
 			s.log.Warn("automatic credit discount not created; the merchant can retry from the app's settings page",

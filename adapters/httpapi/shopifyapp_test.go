@@ -220,12 +220,9 @@ func TestShopifyInstallFlow(t *testing.T) {
 			t.Fatalf("secrets column contains %q in plain text", s)
 		}
 	}
-	ds := e.fake.AutomaticDiscounts()
-	if len(ds) != 1 || ds[0].FunctionHandle != admin.FunctionHandle || !slices.Equal(ds[0].DiscountClasses, []string{"ORDER"}) || ds[0].Title != "Store credit" {
-		t.Fatalf("automatic discounts = %+v", ds)
-	}
-	if cb := ds[0].CombinesWith; cb["productDiscounts"] != true || cb["orderDiscounts"] != true || cb["shippingDiscounts"] != true {
-		t.Fatalf("combinesWith = %v", cb)
+	// The default mode (store credit) runs no automatic discount.
+	if n := len(e.fake.AutomaticDiscounts()); n != 0 {
+		t.Fatalf("store credit mode created %d automatic discounts", n)
 	}
 
 	// The state cookie was cleared; a replay of the callback (same code)
@@ -239,7 +236,7 @@ func TestShopifyInstallFlow(t *testing.T) {
 	}
 
 	// Re-authorizing an active shop (signed with the previous secret)
-	// stores the new token but creates no second discount.
+	// stores the new token and creates no discount.
 	state2, cookie2 := e.install()
 	wantStatus(t, e.callback(e.callbackValues(state2), sappPrevSecret, cookie2), http.StatusFound)
 	again, err := e.shops.ShopByDomain(ctx, core.PlatformShopify, e.fake.ShopDomain())
@@ -249,13 +246,15 @@ func TestShopifyInstallFlow(t *testing.T) {
 	if again.ID != shop.ID || again.Secrets.AccessToken == sec.AccessToken || again.Secrets.CustomerKey != sec.CustomerKey {
 		t.Fatalf("re-auth: shop %d token changed=%t key kept=%t", again.ID, again.Secrets.AccessToken != sec.AccessToken, again.Secrets.CustomerKey == sec.CustomerKey)
 	}
-	if n := len(e.fake.AutomaticDiscounts()); n != 1 {
-		t.Fatalf("re-auth created another discount: %d", n)
+	if n := len(e.fake.AutomaticDiscounts()); n != 0 {
+		t.Fatalf("re-auth created a discount: %d", n)
 	}
 
-	// After app/uninstalled (shop inactive) a reinstall reactivates the
-	// shop and creates the discount again.
+	// A shop in mode function that had uninstalled the app (inactive):
+	// the reinstall reactivates it and creates the automatic discount
+	// running the Function by its handle, for the ORDER class.
 	again.Active = false
+	again.Settings.RedemptionMode = core.RedemptionFunction
 	if err := e.shops.UpdateShop(ctx, again); err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +264,15 @@ func TestShopifyInstallFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !re.Active || len(e.fake.AutomaticDiscounts()) != 2 {
-		t.Fatalf("reinstall: active=%t discounts=%d", re.Active, len(e.fake.AutomaticDiscounts()))
+	ds := e.fake.AutomaticDiscounts()
+	if !re.Active || len(ds) != 1 {
+		t.Fatalf("reinstall: active=%t discounts=%d", re.Active, len(ds))
+	}
+	if ds[0].FunctionHandle != admin.FunctionHandle || !slices.Equal(ds[0].DiscountClasses, []string{"ORDER"}) || ds[0].Title != "Store credit" || !ds[0].AllBuyers {
+		t.Fatalf("automatic discounts = %+v", ds)
+	}
+	if cb := ds[0].CombinesWith; cb["productDiscounts"] != true || cb["orderDiscounts"] != true || cb["shippingDiscounts"] != true {
+		t.Fatalf("combinesWith = %v", cb)
 	}
 }
 
@@ -311,7 +317,7 @@ func TestShopifySessionTokenExchange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if shop.Secrets.AccessToken == "" || shop.Secrets.RefreshToken == "" || len(e.fake.AutomaticDiscounts()) != 1 {
+	if shop.Secrets.AccessToken == "" || shop.Secrets.RefreshToken == "" || len(e.fake.AutomaticDiscounts()) != 0 {
 		t.Fatalf("shop after exchange: token=%t refresh=%t discounts=%d", shop.Secrets.AccessToken != "", shop.Secrets.RefreshToken != "", len(e.fake.AutomaticDiscounts()))
 	}
 	reqs := e.fake.OAuthRequests()
@@ -340,8 +346,8 @@ func TestShopifySessionTokenExchange(t *testing.T) {
 	if fresh.Secrets.AccessToken == shop.Secrets.AccessToken || time.Until(fresh.Secrets.TokenExpiresAt) < 50*time.Minute {
 		t.Fatal("expiring token not replaced")
 	}
-	if len(e.fake.AutomaticDiscounts()) != 1 {
-		t.Fatal("token refresh created another discount")
+	if len(e.fake.AutomaticDiscounts()) != 0 {
+		t.Fatal("token refresh created a discount")
 	}
 
 	// The session token authorizes the admin API of its own shop only.
@@ -362,7 +368,7 @@ func TestShopifySessionTokenExchange(t *testing.T) {
 	req = httptest.NewRequest(http.MethodPost, "/api/v1/shops/"+strconv.FormatInt(s.ShopID, 10)+"/shopify/discount", nil)
 	req.Header.Set("Authorization", "Bearer "+e.fake.SessionToken())
 	wantStatus(t, e.do(req), http.StatusCreated)
-	if len(e.fake.AutomaticDiscounts()) != 2 {
+	if len(e.fake.AutomaticDiscounts()) != 1 {
 		t.Fatal("discount not created")
 	}
 }

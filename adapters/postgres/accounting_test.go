@@ -124,7 +124,7 @@ func TestAccountingGoldenMonth(t *testing.T) {
 	apply(at(4, 1, 0, 30), ord("1006", at(4, 1, 0, 30), 1, "10.00", nil, "", ""))
 	mustAuditClean(t, pool)
 
-	p, err := core.ParsePeriod("2026-03-01", "2026-04-01", shop.Settings.Accounting.Location())
+	p, err := core.ParsePeriod("2026-03-01", "2026-04-01", shop.Settings.AccountingLocation())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,5 +181,31 @@ WHERE p.shop_id = $1 AND p.owner_kind <> 'program' AND t.created_at < $2`, shop.
 	}
 	if !bytes.Equal(out.Bytes(), want) {
 		t.Errorf("DATEV file differs from %s (run with -update after checking by hand):\n%s", golden, out.Bytes())
+	}
+
+	// When the platform reported the tax split of the credit an order used
+	// (order_redemptions, written by the redemption path), the sales
+	// deduction is booked at that rate: #1004's 6.00 reduced 5.61 net at
+	// 7 % (0.39 tax), so its line gets BU-Schlüssel 2 and the report moves
+	// 6.00 of the redemptions from 19 % to 7 %.
+	if _, err := pool.Exec(ctx, `INSERT INTO order_redemptions (shop_id, order_id, kind, code, currency, amount, net, tax, tax_source, prices_include_tax)
+VALUES ($1, '1004', 'discount', 'CREDIT', 'EUR', 6.00, 5.61, 0.39, 'platform', true)`, shop.ID); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if _, err := datev.Export(ctx, bufio.NewWriter(&out), l, shop.ID, a, h, p); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out.Bytes(), []byte("\r\n6,00;\"S\";\"EUR\";;;;8700;1360;\"2\";1203;\"1004\";")) ||
+		!bytes.Contains(out.Bytes(), []byte("\r\n4,00;\"S\";\"EUR\";;;;8700;1360;\"3\";1503;\"1005\";")) {
+		t.Errorf("sales deductions by the reported split:\n%s", out.Bytes())
+	}
+	rep, err = core.BuildPeriodReport(ctx, l, shop, "EUR", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.ByVATRate) != 2 || rep.ByVATRate[0].VATRate != "19" || !rep.ByVATRate[0].Redeemed.Equal(dec("4")) ||
+		rep.ByVATRate[1].VATRate != "7" || !rep.ByVATRate[1].Redeemed.Equal(dec("6")) || !rep.Redeemed.Equal(dec("10")) {
+		t.Errorf("per VAT rate: %+v", rep.ByVATRate)
 	}
 }

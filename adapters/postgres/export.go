@@ -74,9 +74,16 @@ AND t.created_at < $4`, shopID, currency, p.From, p.To).Scan(&opening, &closing)
 	if err := start(opening, closing); err != nil {
 		return err
 	}
-	rows, err := tx.Query(ctx, `SELECT t.created_at, t.id, t.idem_key, coalesce(t.reverses, 0), t.reason, p.bucket, p.amount
+	// A redemption carries its order's tax split (order_redemptions,
+	// when the platform reported net and tax for all of its credit); the
+	// lateral lookup runs for redemptions only (a one-time filter).
+	rows, err := tx.Query(ctx, `SELECT t.created_at, t.id, t.idem_key, coalesce(t.reverses, 0), t.reason, p.bucket, p.amount, r.amount, r.net, r.tax
 FROM ledger_transactions t
 JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
+LEFT JOIN LATERAL (SELECT sum(o.amount) AS amount, sum(o.net) AS net, sum(o.tax) AS tax
+	FROM order_redemptions o
+	WHERE p.bucket = 'redeemed' AND o.shop_id = t.shop_id AND o.order_id = t.order_id AND o.currency = p.currency
+	HAVING bool_and(o.tax IS NOT NULL)) r ON true
 WHERE t.shop_id = $1 AND t.created_at >= $2 AND t.created_at < $3
 AND p.owner_kind = 'program' AND p.currency = $4 AND p.bucket IN `+programBuckets+`
 ORDER BY t.id, p.seq`, shopID, p.From, p.To, currency)
@@ -87,10 +94,16 @@ ORDER BY t.id, p.seq`, shopID, p.From, p.To, currency)
 	r := core.PostingRecord{Currency: currency, Owner: core.ProgramOwner}
 	var reason []byte
 	var bucket string
+	var split core.OrderTaxSplit
+	var sAmount, sNet, sTax decimal.NullDecimal
 	for rows.Next() {
-		r.Reason = core.Reason{}
-		if err := rows.Scan(&r.CreatedAt, &r.TransactionID, &r.Key, &r.Reverses, &reason, &bucket, &r.Amount); err != nil {
+		r.Reason, r.OrderTax = core.Reason{}, nil
+		if err := rows.Scan(&r.CreatedAt, &r.TransactionID, &r.Key, &r.Reverses, &reason, &bucket, &r.Amount, &sAmount, &sNet, &sTax); err != nil {
 			return fmt.Errorf("postgres: program postings: %w", err)
+		}
+		if sAmount.Valid && sNet.Valid && sTax.Valid {
+			split = core.OrderTaxSplit{Amount: sAmount.Decimal, Net: sNet.Decimal, Tax: sTax.Decimal}
+			r.OrderTax = &split
 		}
 		if err := json.Unmarshal(reason, &r.Reason); err != nil {
 			return fmt.Errorf("postgres: reason of %d: %w", r.TransactionID, err)

@@ -91,23 +91,39 @@ func (s VoucherStore) MarkIssued(ctx context.Context, shopID, id int64, ref stri
 
 // Return gives an unused voucher's credit back.
 func (s VoucherStore) Return(ctx context.Context, shopID, id int64, note string) (core.Voucher, error) {
+	return s.giveBack(ctx, shopID, id, note, false)
+}
+
+// Fail gives a pending voucher's credit back after the platform could not
+// create its code: status failed, transaction voucher_failed.
+func (s VoucherStore) Fail(ctx context.Context, shopID, id int64, note string) (core.Voucher, error) {
+	return s.giveBack(ctx, shopID, id, note, true)
+}
+
+func (s VoucherStore) giveBack(ctx context.Context, shopID, id int64, note string, failed bool) (core.Voucher, error) {
+	step, kind, status := "return", core.ReasonVoucherReturn, core.VoucherReturned
+	if failed {
+		step, kind, status = "failed", core.ReasonVoucherFailed, core.VoucherFailed
+	}
 	var out core.Voucher
 	err := s.L.inTx(ctx, func(tx pgx.Tx) error {
 		v, err := scanVoucher(shopID, tx.QueryRow(ctx, `SELECT `+voucherCols+` FROM vouchers WHERE shop_id = $1 AND id = $2 FOR UPDATE`, shopID, id))
 		if err != nil {
 			return err
 		}
-		if v.Status != core.VoucherPending && v.Status != core.VoucherIssued {
+		if v.Status != core.VoucherPending && (failed || v.Status != core.VoucherIssued) {
 			return core.Errorf(core.ECONFLICT, "voucher %d is already %s", id, v.Status)
 		}
-		if _, err := s.L.postInTx(ctx, tx, mustValid(voucherTx(v, "return", core.ReasonVoucherReturn, note, []core.Posting{
+		// The status guard (under FOR UPDATE) makes it one give-back per
+		// voucher, whichever way.
+		if _, err := s.L.postInTx(ctx, tx, mustValid(voucherTx(v, step, kind, note, []core.Posting{
 			{Currency: v.Currency, Owner: core.ProgramOwner, Bucket: core.ProgramVouchers, Amount: v.Amount.Neg()},
 			{Currency: v.Currency, Owner: v.Owner, Bucket: core.BucketAvailable, Amount: v.Amount},
 		}))); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE vouchers SET status = 'returned', resolved_at = now() WHERE shop_id = $1 AND id = $2`, shopID, id)
-		v.Status = core.VoucherReturned
+		_, err = tx.Exec(ctx, `UPDATE vouchers SET status = $3, resolved_at = now() WHERE shop_id = $1 AND id = $2`, shopID, id, string(status))
+		v.Status = status
 		out = v
 		return err
 	})

@@ -26,7 +26,9 @@ type CheckoutHandler func(ctx context.Context, shop core.Shop, c Checkout) error
 // nothing; a customer without credit gets no hold.
 func HoldCheckouts(r *core.Redeemer) CheckoutHandler {
 	return func(ctx context.Context, shop core.Shop, c Checkout) error {
-		if c.CustomerID == "" || c.Token == "" {
+		// Only the discount Function applies credit a checkout can hold;
+		// store credit and voucher codes are paid or entered by the buyer.
+		if c.CustomerID == "" || c.Token == "" || shop.Settings.Mode() != core.RedemptionFunction {
 			return nil
 		}
 		_, err := r.Quote(ctx, shop, core.QuoteRequest{Owner: core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(c.CustomerID)},
@@ -43,6 +45,9 @@ type Processor struct {
 	Earner     *core.Earner
 	Compliance core.Compliance
 	OnCheckout CheckoutHandler
+	// OnStoreCredit books an order's store credit payments and refunds
+	// (shops in redemption mode store_credit); nil disables it.
+	OnStoreCredit StoreCreditHandler
 	// Installed asks Shopify whether the app is still installed on the
 	// shop (an Admin API call with the shop's token). app/uninstalled and
 	// shop/redact act only when it answers false: their headers are not
@@ -80,7 +85,11 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		if err != nil {
 			return core.Outcome{}, err
 		}
-		if res.Stale {
+		sc, err := p.storeCredit(ctx, shop, ev)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		if res.Stale && !sc {
 			return core.Outcome{Status: core.InboxSkipped, Note: "stale snapshot: refunds merged, state unchanged"}, nil
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("%d posting(s)", len(res.Posted)+len(res.Redeemed))}, nil
@@ -91,6 +100,9 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		}
 		res, err := p.Earner.ApplyRefund(ctx, shop, orderID, r)
 		if err != nil {
+			return core.Outcome{}, err
+		}
+		if _, err := p.storeCredit(ctx, shop, ev); err != nil {
 			return core.Outcome{}, err
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("refund %s: %d posting(s)", r.RefundID, len(res.Posted))}, nil
@@ -136,6 +148,21 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		return core.Outcome{Status: core.InboxProcessed, Note: "shop data deleted"}, p.Compliance.PurgeShop(ctx, shop)
 	}
 	return core.Outcome{}, core.Errorf(core.EINVALID, "unknown Shopify topic %q", ev.Topic)
+}
+
+// storeCredit books the store credit an order moved when the shop mirrors
+// store credit and the payload shows some; it reports whether it did.
+// A failure (the Admin API unreachable) fails the event, which is retried:
+// booking converges, so the retry posts nothing twice.
+func (p *Processor) storeCredit(ctx context.Context, shop core.Shop, ev core.InboxEvent) (bool, error) {
+	if p.OnStoreCredit == nil || shop.Settings.Mode() != core.RedemptionStoreCredit {
+		return false, nil
+	}
+	o, ok := StoreCreditIn(ev.Topic, ev.Payload)
+	if !ok {
+		return false, nil
+	}
+	return true, p.OnStoreCredit(ctx, shop, o)
 }
 
 // stillInstalled asks Shopify whether the app is still installed. A shop

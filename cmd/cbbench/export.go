@@ -44,7 +44,7 @@ func runExport(ctx context.Context, url string, n int) error {
 	}
 	shop := core.Shop{ID: 1, Currency: "EUR", Settings: core.ShopSettings{Accounting: core.AccountingSettings{ConsultantNumber: 1001, ClientNumber: 1}}}
 	customers := int64(n) * 4 / 5
-	loc := shop.Settings.Accounting.Location()
+	loc := shop.Settings.AccountingLocation()
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, loc)
 	month := time.Date(2026, 4, 1, 0, 0, 0, 0, loc).Sub(base) - 2*time.Second
 	step := month.Microseconds() / customers

@@ -35,26 +35,28 @@ import (
 
 // app is the wired service.
 type app struct {
-	cfg        configs.Config
-	log        *slog.Logger
-	pool       *pgxpool.Pool
-	rdb        *goredis.Client
-	aclient    *asynq.Client
-	inspector  *asynq.Inspector
-	ledger     *postgres.LedgerStore
-	shops      *postgres.ShopStore
-	dir        *postgres.Directory
-	inbox      *postgres.Inbox
-	earner     *core.Earner
-	redeemer   *core.Redeemer
-	orders     *postgres.OrderBatcher
-	vouchers   *core.Vouchers
-	dispatcher *core.Dispatcher
-	enqueuer   *jobs.Enqueuer
-	metrics    *metrics.Metrics
-	http       *fiber.App
-	server     *httpapi.Server
-	shopify    *jobs.ShopifyClients // Shopify app: token-refreshing Admin API clients
+	cfg  configs.Config
+	log  *slog.Logger
+	pool *pgxpool.Pool
+	rdb  *goredis.Client
+	// storeCredit syncs and reconciles Shopify store credit.
+	storeCredit *jobs.StoreCreditHandler
+	aclient     *asynq.Client
+	inspector   *asynq.Inspector
+	ledger      *postgres.LedgerStore
+	shops       *postgres.ShopStore
+	dir         *postgres.Directory
+	inbox       *postgres.Inbox
+	earner      *core.Earner
+	redeemer    *core.Redeemer
+	orders      *postgres.OrderBatcher
+	vouchers    *core.Vouchers
+	dispatcher  *core.Dispatcher
+	enqueuer    *jobs.Enqueuer
+	metrics     *metrics.Metrics
+	http        *fiber.App
+	server      *httpapi.Server
+	shopify     *jobs.ShopifyClients // Shopify app: token-refreshing Admin API clients
 }
 
 func openDB(ctx context.Context, cfg configs.Config) (*pgxpool.Pool, error) {
@@ -141,6 +143,13 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	mfNotifier := &jobs.MetafieldNotifier{Client: a.aclient, Queue: cfg.Queue, Log: log}
 	a.earner.Notify = mfNotifier.Notify
 	a.redeemer.Notify = mfNotifier.Notify
+	// Store credit mode: orders paid or refunded in store credit are booked
+	// from their webhooks; balances are pushed into Shopify store credit and
+	// reconciled periodically (jobs/storecredit.go).
+	scStore := postgres.StoreCreditStore{L: a.ledger}
+	scBooker := &jobs.StoreCreditBooker{Admin: a.shopify, Book: scStore, Notify: mfNotifier.Notify}
+	a.storeCredit = &jobs.StoreCreditHandler{Shops: a.shops, Ledger: a.ledger, Mirrors: scStore, Admin: a.shopify, Lock: jobs.RedisLocker{R: a.rdb},
+		Log: log, Notify: mfNotifier.Notify}
 	// --- end Shopify app ---
 	compliance := &postgres.Compliance{Shops: a.shops, Directory: a.dir, Ledger: a.ledger}
 	a.vouchers = &core.Vouchers{Store: postgres.VoucherStore{L: a.ledger}, Email: a.dir.CustomerEmail, Rand: voucherSuffix,
@@ -152,7 +161,10 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: postgres.NewShopCache(a.shops, 2*time.Second), Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer),
-				Installed: a.shopify.Installed},
+				Installed: a.shopify.Installed,
+				OnStoreCredit: func(ctx context.Context, shop core.Shop, o shopify.StoreCreditOrder) error {
+					return scBooker.BookOrder(ctx, shop, o.OrderID, o.OrderNumber)
+				}},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: a.earner, Refunds: a.wooRefunds},
 		}}
 	secrets := []string{}
@@ -287,8 +299,10 @@ func serve(ctx context.Context, cfg configs.Config, log *slog.Logger, started fu
 	if work {
 		srv = jobs.NewServer(a.rdb, cfg.Queue, cfg.WorkerConcurrency, cfg.ShutdownTimeout/2, log)
 		mux := jobs.NewMux(&jobs.EventHandler{Dispatcher: a.dispatcher})
-		// Shopify app: credit metafield sync.
-		jobs.RegisterShopify(mux, &jobs.MetafieldHandler{Shops: a.shops, Ledger: a.ledger, Admin: a.shopify, Log: log})
+		// Shopify app: credit metafield sync (mode function), store credit
+		// sync (mode store_credit).
+		jobs.RegisterShopify(mux, &jobs.MetafieldHandler{Shops: a.shops, Ledger: a.ledger, Holds: a.ledger, Admin: a.shopify, Log: log})
+		jobs.RegisterStoreCredit(mux, a.storeCredit)
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
@@ -329,6 +343,13 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 		go func() { defer wg.Done(); jobs.Every(ctx, every, name, a.log, fn) }()
 	}
 	run("inbox-sweeper", max(a.cfg.SweepAfter/2, 10*time.Second), func(ctx context.Context) error { _, err := sweeper.Sweep(ctx); return err })
+	run("store-credit-reconcile", 15*time.Minute, func(ctx context.Context) error {
+		_, booked, err := a.storeCredit.Reconcile(ctx, a.shops.ListShops)
+		if booked > 0 {
+			a.log.Info("store credit changed in Shopify booked into the ledger", slog.Int("customers", booked))
+		}
+		return err
+	})
 	run("hold-expiry", 30*time.Second, func(ctx context.Context) error { _, err := expirer.Expire(ctx); return err })
 	run("voucher-expiry", 10*time.Minute, func(ctx context.Context) error {
 		_, err := a.vouchers.ExpireVouchers(ctx, a.shops.ShopByID)

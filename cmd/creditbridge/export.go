@@ -60,7 +60,7 @@ func exportCmd(ctx context.Context, cfg configs.Config, args []string, stdout, s
 			return 2, fmt.Errorf("%s", core.ErrorMessage(err))
 		}
 	}
-	p, err := core.ParsePeriod(*from, *to, shop.Settings.Accounting.Location())
+	p, err := core.ParsePeriod(*from, *to, shop.Settings.AccountingLocation())
 	if err != nil {
 		return 2, fmt.Errorf("%s", core.ErrorMessage(err))
 	}

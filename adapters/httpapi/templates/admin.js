@@ -393,6 +393,8 @@
 
   // Settings: one entry per field; defaults are the values that apply.
   var settingsFields = [
+    { key: "redemption_mode", type: "select", options: ["", "function", "codes"], group: "checkout" },
+    { key: "store_credit_expiry_days", type: "int", min: 0, max: 3650, def: 0, group: "checkout" },
     { key: "hold_minutes", type: "int", min: 0, max: 10080, def: 60, group: "checkout" },
     { key: "max_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "checkout" },
     { key: "max_amount", type: "money", nullable: true, group: "checkout" },

@@ -37,6 +37,14 @@ func (s *Server) resolveRoot(name string, args map[string]any) any {
 		return s.discountAutomaticAppCreate(obj(args["automaticAppDiscount"]))
 	case "shopifyFunctions":
 		return s.shopifyFunctions(args)
+	case "customer":
+		return s.customer(str(args["id"]))
+	case "storeCreditAccountCredit":
+		return s.storeCreditAccountCredit(str(args["id"]), obj(args["creditInput"]))
+	case "storeCreditAccountDebit":
+		return s.storeCreditAccountDebit(str(args["id"]), obj(args["debitInput"]))
+	case "order":
+		return s.order(str(args["id"]))
 	}
 	s.tb.Errorf("shopifyfake: root field %s is valid but not implemented by the fake", name)
 	return nil

@@ -119,6 +119,8 @@ type Server struct {
 	available     float64
 	availableAt   time.Time
 	nextID        int64
+	storeCredit   map[string]map[string]*storeCreditAccount // customer gid -> currency -> account
+	orders        map[string]*fakeOrder                     // order gid -> order
 }
 
 // New starts a fake shop for the duration of tb. It loads the Admin
@@ -161,6 +163,8 @@ func New(tb testing.TB, opts Options) *Server {
 		refreshTokens: map[string]bool{},
 		metafields:    map[string]map[string]string{},
 		codes:         map[string]*Code{},
+		storeCredit:   map[string]map[string]*storeCreditAccount{},
+		orders:        map[string]*fakeOrder{},
 		available:     opts.MaximumAvailable,
 		availableAt:   time.Now(),
 		nextID:        1000,

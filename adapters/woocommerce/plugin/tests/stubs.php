@@ -77,6 +77,9 @@ function is_wp_error( $thing ) {
 function __( $text, $domain = 'default' ) {
 	return $text;
 }
+function _n( $single, $plural, $number, $domain = 'default' ) {
+	return 1 === (int) $number ? $single : $plural;
+}
 function esc_html__( $text, $domain = 'default' ) {
 	return esc_html( $text );
 }

@@ -187,3 +187,23 @@ test(
 		assert_same( '', ( new Creditbridge_Health( $none ) )->box_html(), 'not registered: no box' );
 	}
 );
+
+test(
+	'health: the box shows the plugin\'s webhooks as WooCommerce holds them, and says when WooCommerce disabled one',
+	function () {
+		$factory = cbt_registered_client();
+		$ids     = Creditbridge_Webhooks::sync( 'https://bridge.example.com/webhooks/woocommerce/7', 'whsec', 3, array() );
+		update_option( Creditbridge_Settings::OPT_WEBHOOK_IDS, $ids );
+		assert_same( '4 active', Creditbridge_Health::webhooks_state() );
+		$hook = wc_get_webhook( $ids['order.updated'] );
+		$hook->set_status( 'disabled' );
+		$hook->set_failure_count( 6 );
+		$state = Creditbridge_Health::webhooks_state();
+		assert_contains( 'order.updated is disabled (6 failed deliveries)', $state );
+		assert_contains( 'register again', $state );
+		cbt_queue_http( 200, json_encode( array( 'last_webhook_at' => '', 'last_poll_at' => '', 'last_poll_ok' => false, 'last_failure' => null ) ) );
+		assert_contains( 'order.updated is disabled', ( new Creditbridge_Health( $factory ) )->box_html() );
+		update_option( Creditbridge_Settings::OPT_WEBHOOK_IDS, array() );
+		assert_contains( 'none', Creditbridge_Health::webhooks_state() );
+	}
+);

@@ -83,13 +83,14 @@ test(
 			$w = $GLOBALS['cbt']['webhooks'][ $id ];
 			assert_same(
 				array(
-					'name'         => 'creditbridge ' . $topic,
-					'user_id'      => 3,
-					'topic'        => $topic,
-					'delivery_url' => 'https://bridge.example.com/webhooks/woocommerce/shop-7',
-					'secret'       => 'whsec-xyz',
-					'api_version'  => 'wp_api_v3',
-					'status'       => 'active',
+					'name'          => 'creditbridge ' . $topic,
+					'user_id'       => 3,
+					'topic'         => $topic,
+					'delivery_url'  => 'https://bridge.example.com/webhooks/woocommerce/shop-7',
+					'secret'        => 'whsec-xyz',
+					'api_version'   => 'wp_api_v3',
+					'status'        => 'active',
+					'failure_count' => 0,
 				),
 				$w->props
 			);

@@ -96,6 +96,8 @@ final class Creditbridge_Health {
 		}
 		$rows[] = array( __( 'Last failure', 'creditbridge' ), $failure );
 
+		$rows[] = array( __( 'Order webhooks in WooCommerce', 'creditbridge' ), self::webhooks_state() );
+
 		$out .= '<table class="widefat striped creditbridge-health" role="presentation"><tbody>';
 		foreach ( $rows as $r ) {
 			$out .= '<tr><th scope="row">' . esc_html( $r[0] ) . '</th><td>' . esc_html( $r[1] ) . '</td></tr>';
@@ -120,6 +122,40 @@ final class Creditbridge_Health {
 		}
 		$format = trim( get_option( 'date_format', 'Y-m-d' ) . ' ' . get_option( 'time_format', 'H:i' ) );
 		return function_exists( 'wp_date' ) ? (string) wp_date( $format, $ts ) : gmdate( $format, $ts ) . ' UTC';
+	}
+
+	/**
+	 * The state of the plugin's webhooks as WooCommerce holds it. WooCommerce
+	 * disables a webhook after more than 5 failed deliveries in a row (the
+	 * bridge was down); registering again re-activates them.
+	 *
+	 * @return string
+	 */
+	public static function webhooks_state() {
+		$ids = get_option( Creditbridge_Settings::OPT_WEBHOOK_IDS, array() );
+		if ( ! is_array( $ids ) || empty( $ids ) ) {
+			return __( 'none: register again to create them', 'creditbridge' );
+		}
+		$bad = array();
+		foreach ( $ids as $topic => $id ) {
+			$webhook = function_exists( 'wc_get_webhook' ) ? wc_get_webhook( (int) $id ) : null;
+			if ( ! $webhook || ! $webhook->get_id() ) {
+				/* translators: %s: webhook topic */
+				$bad[] = sprintf( __( '%s was deleted', 'creditbridge' ), $topic );
+				continue;
+			}
+			$status = (string) $webhook->get_status();
+			if ( 'active' !== $status ) {
+				/* translators: 1: webhook topic, 2: status (paused, disabled), 3: failed deliveries */
+				$bad[] = sprintf( __( '%1$s is %2$s (%3$d failed deliveries)', 'creditbridge' ), $topic, $status, (int) $webhook->get_failure_count() );
+			}
+		}
+		if ( empty( $bad ) ) {
+			/* translators: %d: number of webhooks */
+			return sprintf( _n( '%d active', '%d active', count( $ids ), 'creditbridge' ), count( $ids ) );
+		}
+		/* translators: %s: list of problems */
+		return sprintf( __( '%s. WooCommerce stops delivering to a webhook after more than 5 failed deliveries in a row; register again to re-activate them.', 'creditbridge' ), implode( '; ', $bad ) );
 	}
 
 	/**

@@ -71,6 +71,9 @@ final class Creditbridge_Webhooks {
 			$webhook->set_secret( $a['secret'] );
 			$webhook->set_api_version( $a['api_version'] );
 			$webhook->set_status( $a['status'] );
+			// Registering again re-activates a webhook WooCommerce disabled
+			// after failed deliveries; start its count afresh too.
+			$webhook->set_failure_count( 0 );
 			$webhook->save();
 			$ids[ $topic ] = (int) $webhook->get_id();
 		}
