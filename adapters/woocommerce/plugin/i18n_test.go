@@ -28,9 +28,12 @@ func poEntries(t *testing.T, path string) (map[string]string, map[string]bool) {
 			switch {
 			case strings.HasPrefix(line, "#,") && strings.Contains(line, "fuzzy"):
 				isFuzzy = true
+			case strings.HasPrefix(line, "msgid_plural "):
+				cur = nil // the plural form is checked through msgstr[n]
+				continue
 			case strings.HasPrefix(line, "msgid "):
 				cur = &id
-			case strings.HasPrefix(line, "msgstr "):
+			case strings.HasPrefix(line, "msgstr"):
 				cur = &msg
 			case !strings.HasPrefix(line, `"`):
 				continue
