@@ -131,15 +131,15 @@ func (a AccountingSettings) Validate() error {
 	for _, acc := range []struct{ name, v string }{{"liability", r.Accounts.Liability}, {"grant", r.Accounts.Grant},
 		{"redemption", r.Accounts.Redemption}, {"clearing", r.Accounts.Clearing}, {"expiry", r.Accounts.Expiry}} {
 		if err := validGLAccount(acc.v, r.AccountLength); err != nil {
-			return Errorf(EINVALID, "accounting.accounts.%s: %s", acc.name, err.Error())
+			return Errorf(EINVALID, "accounting.accounts.%s: %s", acc.name, ErrorMessage(err))
 		}
 	}
 	if err := validRate(r.VATRate); err != nil {
-		return Errorf(EINVALID, "accounting.vat_rate: %s", err.Error())
+		return Errorf(EINVALID, "accounting.vat_rate: %s", ErrorMessage(err))
 	}
 	for rate, key := range r.TaxKeys {
 		if err := validRate(rate); err != nil {
-			return Errorf(EINVALID, "accounting.tax_keys: %s", err.Error())
+			return Errorf(EINVALID, "accounting.tax_keys: %s", ErrorMessage(err))
 		}
 		if key != "" && !allDigits(key, 1, 4) {
 			return Errorf(EINVALID, "accounting.tax_keys[%s]: a DATEV BU-Schlüssel has 1 to 4 digits, got %q", rate, truncate(key, 10))
@@ -259,7 +259,8 @@ type ProgramPostingSource interface {
 	// ProgramPostings calls start with the liability (credit outstanding,
 	// vouchers included) before p.From and at p.To, then fn with every
 	// program posting in currency created in p, in transaction order, all
-	// read from one snapshot.
+	// read from one snapshot. A record's Reason carries Kind, OrderID and
+	// OrderNumber only.
 	ProgramPostings(ctx context.Context, shopID int64, currency string, p Period, start func(opening, closing decimal.Decimal) error, fn func(PostingRecord) error) error
 }
 

@@ -77,7 +77,8 @@ AND t.created_at < $4`, shopID, currency, p.From, p.To).Scan(&opening, &closing)
 	// A redemption carries its order's tax split (order_redemptions,
 	// when the platform reported net and tax for all of its credit); the
 	// lateral lookup runs for redemptions only (a one-time filter).
-	rows, err := tx.Query(ctx, `SELECT t.created_at, t.id, t.idem_key, coalesce(t.reverses, 0), t.reason, p.bucket, p.amount, r.amount, r.net, r.tax
+	rows, err := tx.Query(ctx, `SELECT t.created_at, t.id, t.idem_key, coalesce(t.reverses, 0),
+	t.reason->>'kind', coalesce(t.reason->>'order_id', ''), coalesce(t.reason->>'order_number', ''), p.bucket, p.amount, r.amount, r.net, r.tax
 FROM ledger_transactions t
 JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
 LEFT JOIN LATERAL (SELECT sum(o.amount) AS amount, sum(o.net) AS net, sum(o.tax) AS tax
@@ -92,21 +93,21 @@ ORDER BY t.id, p.seq`, shopID, p.From, p.To, currency)
 	}
 	defer rows.Close()
 	r := core.PostingRecord{Currency: currency, Owner: core.ProgramOwner}
-	var reason []byte
-	var bucket string
+	var kind, bucket string
 	var split core.OrderTaxSplit
 	var sAmount, sNet, sTax decimal.NullDecimal
 	for rows.Next() {
+		// Only what the bookings use of the reason is read (decoding
+		// every reason's JSON would double the export's CPU).
 		r.Reason, r.OrderTax = core.Reason{}, nil
-		if err := rows.Scan(&r.CreatedAt, &r.TransactionID, &r.Key, &r.Reverses, &reason, &bucket, &r.Amount, &sAmount, &sNet, &sTax); err != nil {
+		if err := rows.Scan(&r.CreatedAt, &r.TransactionID, &r.Key, &r.Reverses, &kind, &r.Reason.OrderID, &r.Reason.OrderNumber,
+			&bucket, &r.Amount, &sAmount, &sNet, &sTax); err != nil {
 			return fmt.Errorf("postgres: program postings: %w", err)
 		}
+		r.Reason.Kind = core.ReasonKind(kind)
 		if sAmount.Valid && sNet.Valid && sTax.Valid {
 			split = core.OrderTaxSplit{Amount: sAmount.Decimal, Net: sNet.Decimal, Tax: sTax.Decimal}
 			r.OrderTax = &split
-		}
-		if err := json.Unmarshal(reason, &r.Reason); err != nil {
-			return fmt.Errorf("postgres: reason of %d: %w", r.TransactionID, err)
 		}
 		r.Bucket = core.Bucket(bucket)
 		if err := fn(r); err != nil {

@@ -3,16 +3,19 @@ package creditbridgediscount
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator"
 
+	"github.com/creditbridge/creditbridge/adapters/sharedfixtures"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin/shopifyfake"
 )
@@ -71,7 +74,7 @@ func TestExtensionTOML(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		`api_version = "2025-04"`,
+		`api_version = "2026-01"`,
 		`type = "function"`,
 		`handle = "creditbridge-discount"`,
 		`target = "cart.lines.discounts.generate.run"`,
@@ -103,8 +106,118 @@ func nodePath(t *testing.T) string {
 	return p
 }
 
+var npmOnce sync.Once
+var npmErr error
+
+// installDeps runs `npm ci` from the committed package-lock.json once per
+// test binary when node_modules is missing or older than the lockfile.
+func installDeps(t *testing.T) {
+	t.Helper()
+	nodePath(t)
+	npmOnce.Do(func() {
+		lock, err := os.Stat("package-lock.json")
+		if err != nil {
+			npmErr = err
+			return
+		}
+		if st, err := os.Stat("node_modules/.package-lock.json"); err == nil && !st.ModTime().Before(lock.ModTime()) {
+			return
+		}
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			npmErr = fmt.Errorf("npm is not installed: %w", err)
+			return
+		}
+		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			npmErr = fmt.Errorf("npm ci: %w\n%s", err, out)
+		}
+	})
+	if npmErr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("installing the Function's npm dependencies failed (CI is set, so this is a failure): %v", npmErr)
+		}
+		t.Skipf("skipping: cannot install the Function's npm dependencies (run npm ci in this folder): %v", npmErr)
+	}
+}
+
+// TestPackageForShopifyCLI pins what Shopify CLI needs to build the
+// Function: the extension sits in extensions/<handle> beside the app's
+// shopify.app.toml, package.json depends on @shopify/shopify_function
+// ~2.0 (the CLI refuses other majors) with its codegen configuration
+// (typegen), and the lockfile pins the same version.
+func TestPackageForShopifyCLI(t *testing.T) {
+	t.Parallel()
+	abs, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(filepath.Dir(abs)) != "extensions" || filepath.Base(abs) != admin.FunctionHandle {
+		t.Errorf("the extension is at %s, want extensions/%s", abs, admin.FunctionHandle)
+	}
+	if _, err := os.Stat(filepath.Join("..", "..", "shopify.app.toml")); err != nil {
+		t.Errorf("no shopify.app.toml beside extensions/: %v", err)
+	}
+	var pkg struct {
+		Type         string            `json:"type"`
+		Dependencies map[string]string `json:"dependencies"`
+		Scripts      map[string]string `json:"scripts"`
+		Codegen      struct {
+			Schema    string                     `json:"schema"`
+			Documents string                     `json:"documents"`
+			Generates map[string]json.RawMessage `json:"generates"`
+		} `json:"codegen"`
+	}
+	b, err := os.ReadFile("package.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &pkg); err != nil {
+		t.Fatal(err)
+	}
+	v := pkg.Dependencies["@shopify/shopify_function"]
+	if !strings.HasPrefix(strings.TrimLeft(v, "~^"), "2.0.") || pkg.Type != "module" {
+		t.Errorf("package.json: @shopify/shopify_function %q, type %q", v, pkg.Type)
+	}
+	if pkg.Codegen.Schema != "schema.graphql" || pkg.Codegen.Documents != "src/*.graphql" || len(pkg.Codegen.Generates) == 0 ||
+		!strings.Contains(pkg.Scripts["typegen"], "shopify app function typegen") || !strings.Contains(pkg.Scripts["build"], "shopify app function build") {
+		t.Errorf("package.json codegen/scripts = %+v %v", pkg.Codegen, pkg.Scripts)
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+		} `json:"packages"`
+	}
+	b, err = os.ReadFile("package-lock.json")
+	if err != nil {
+		t.Fatalf("package-lock.json must be committed: %v", err)
+	}
+	if err := json.Unmarshal(b, &lock); err != nil {
+		t.Fatal(err)
+	}
+	if got := lock.Packages["node_modules/@shopify/shopify_function"].Version; got != strings.TrimLeft(v, "~^") {
+		t.Errorf("package-lock.json pins @shopify/shopify_function %q, package.json %q", got, v)
+	}
+}
+
+// TestSchemaIsTheFixture: the schema.graphql codegen and the node tests
+// use is the Discount Function API 2026-01 schema in ../shared.
+func TestSchemaIsTheFixture(t *testing.T) {
+	t.Parallel()
+	want := sharedfixtures.Read(t, shopifyfake.FunctionSchemaFixture)
+	got, err := os.ReadFile("schema.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("schema.graphql differs from " + shopifyfake.FunctionSchemaFixture)
+	}
+}
+
 func TestNodeUnitTests(t *testing.T) {
 	t.Parallel()
+	installDeps(t)
 	cmd := exec.Command(nodePath(t), "--test")
 	cmd.Dir = "."
 	out, err := cmd.CombinedOutput()
@@ -136,6 +249,7 @@ for (const p of process.argv.slice(1)) console.log(JSON.stringify(run(JSON.parse
 func TestOutputsMatchSchemaAndGolden(t *testing.T) {
 	t.Parallel()
 	node := nodePath(t)
+	installDeps(t)
 	schema := shopifyfake.FunctionSchema(t)
 	inputs, err := filepath.Glob("testdata/*.input.json")
 	if err != nil || len(inputs) == 0 {
