@@ -252,3 +252,11 @@ type Partner struct {
 	SponsorID string `json:"sponsor_id,omitempty"` // the partner one level up
 	Name      string `json:"name,omitempty"`
 }
+
+// CustomerMatch is a customer found by a merchant's search (admin only:
+// it carries the e-mail address).
+type CustomerMatch struct {
+	OwnerID    string `json:"owner_id"`
+	PlatformID string `json:"platform_id,omitempty"`
+	Email      string `json:"email,omitempty"`
+}

@@ -275,7 +275,10 @@ func TestBrowserPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cust := core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID("42")}
+	cust, err := dir.CustomerOwner(ctx, shop, core.CustomerRef{PlatformID: "42", Email: "Maria@Example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	amt := decimal.RequireFromString("1234.56")
 	e.post(shop, "earn:1", core.Reason{Kind: core.ReasonEarn, OrderNumber: "#1001", Product: "Teekanne"},
 		core.Posting{Owner: cust, Bucket: core.BucketPending, Amount: amt},
@@ -447,7 +450,14 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 	}
 
 	admin("customers")
-	b.run("customer", chromedp.SendKeys(chromedp.CSS("#f-customer"), "42"), chromedp.Click(chromedp.CSS(`#customers button[type=submit]`)))
+	if full {
+		// Found by part of the e-mail address.
+		b.run("customer search", chromedp.SendKeys(chromedp.CSS("#f-customer"), "maria@"), chromedp.Click(chromedp.CSS(`#customers button[type=submit]`)))
+		b.waitText("#cb-customer", "maria@example.com")
+		b.run("customer show", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Guthaben von maria@example.com anzeigen", "Show credit of maria@example.com")+`"]`)))
+	} else {
+		b.run("customer", chromedp.SendKeys(chromedp.CSS("#f-customer"), "42"), chromedp.Click(chromedp.CSS(`#customers button[type=submit]`)))
+	}
 	b.waitText("#cb-customer", pick("An der Kasse reserviert", "Reserved at checkout")) // the merchant sees holds
 	b.waitText("#cb-customer", pick("1.234,56\u00a0€", "€1,234.56"))
 	if full {

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -210,4 +212,54 @@ func mustLoc(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// TestCustomerSearch: by platform id or part of the e-mail (wildcards in
+// the search are plain characters); redacted customers are not found.
+func TestCustomerSearch(t *testing.T) {
+	t.Parallel()
+	e := newSappEnv(t, nil)
+	ctx := context.Background()
+	shop, err := e.shops.CreateShop(ctx, core.Shop{Platform: core.PlatformShopify, Domain: e.fake.ShopDomain(), Currency: "EUR",
+		Secrets: core.ShopSecrets{AccessToken: e.fake.AccessToken(), CustomerKey: "customer-key"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := postgres.NewDirectory(e.pool)
+	for _, c := range []core.CustomerRef{{PlatformID: "501", Email: "Maria@Example.com"}, {PlatformID: "502", Email: "max_100@example.com"}, {Email: "guest@example.org"}} {
+		if _, err := dir.CustomerOwner(ctx, shop, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := dir.RedactCustomer(ctx, shop, core.CustomerRef{PlatformID: "502"}); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.fake.SessionToken()
+	search := func(q string) []core.CustomerMatch {
+		t.Helper()
+		var out struct {
+			Customers []core.CustomerMatch `json:"customers"`
+		}
+		body := wantStatus(t, e.get("/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/customers?q="+url.QueryEscape(q), "Authorization", "Bearer "+tok), http.StatusOK)
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Customers
+	}
+	if got := search("maria@"); len(got) != 1 || got[0].PlatformID != "501" || got[0].Email != "maria@example.com" {
+		t.Fatalf("maria@ = %+v", got)
+	}
+	if got := search("501"); len(got) != 1 || got[0].OwnerID != "c:501" {
+		t.Fatalf("501 = %+v", got)
+	}
+	if got := search("example.org"); len(got) != 1 || got[0].PlatformID != "" || got[0].OwnerID[:2] != "g:" {
+		t.Fatalf("guest = %+v", got)
+	}
+	if got := search("%"); len(got) != 0 {
+		t.Fatalf("%% matched %+v", got)
+	}
+	if got := search("max_1"); len(got) != 0 {
+		t.Fatalf("the redacted customer was found: %+v", got)
+	}
+	wantStatus(t, e.get("/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/customers?q=x"), http.StatusUnauthorized)
 }

@@ -334,11 +334,23 @@
     var out = el("div", { id: "cb-customer" });
     var form = el("form", { "class": "form-inline", role: "search" }, [field("customer", t("admin.cust.id"), idInput, t("admin.cust.id_help")),
       button(t("admin.cust.show"), null, { type: "submit", cls: "btn primary" })]);
-    form.addEventListener("submit", function (ev) {
+    form.addEventListener("submit", async function (ev) {
       ev.preventDefault(); clearErrors(form);
       var id = idInput.value.trim();
-      if (!/^([0-9]+|partner:[A-Za-z0-9_.-]+)$/.test(id)) { setFieldError(form, "customer", t("admin.err.customer")); idInput.focus(); return; }
-      custState = { id: id, cursor: "", after: "" }; showCustomer(out);
+      if (!id) { setFieldError(form, "customer", t("admin.err.customer")); idInput.focus(); return; }
+      if (/^([0-9]+|c:[0-9]+|g:[0-9a-f]{32}|partner:[A-Za-z0-9_.-]+)$/.test(id)) { custState = { id: id, cursor: "", after: "" }; showCustomer(out); return; }
+      // Otherwise: part of an e-mail address.
+      try {
+        var found = (await call("GET", base + "/customers?q=" + encodeURIComponent(id))).customers || [];
+        var rows = found.map(function (c) {
+          var label = c.email || c.platform_id || c.owner_id;
+          return [c.email || "", c.platform_id || t("admin.cust.guest"), button(t("admin.cust.show"), function () {
+            custState = { id: c.platform_id || c.owner_id, cursor: "", after: "" }; showCustomer(out);
+          }, { cls: "btn secondary", aria: t("admin.cust.show_aria", label) })];
+        });
+        out.replaceChildren(el("h3", { text: t("admin.cust.matches", found.length) }),
+          table([{ label: t("admin.cust.col.email") }, { label: t("admin.cust.col.id") }, { label: t("admin.col.actions") }], rows, t("admin.cust.no_match")));
+      } catch (e) { setFieldError(form, "customer", apiError(e)); }
     });
     if (custState.id) { showCustomer(out); }
     return [card(t("admin.cust.title"), [form, out], "customers")];
