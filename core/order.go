@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -146,4 +147,28 @@ type Redemption struct {
 	Code   string          // discount or coupon code, voucher code
 	HoldID string          // hold id when the platform carried it (WooCommerce coupon)
 	Amount decimal.Decimal // amount actually applied on the order
+	// Net and Tax split Amount (the credit booked) into the reduction of
+	// the taxable amount and of the VAT it contains (Net + Tax = Amount),
+	// when known; TaxSource says where the split comes from:
+	// TaxFromPlatform, TaxComputed, or "" (unknown). Where credit reduces
+	// net prices (prices excluding tax: Shopify, WooCommerce with
+	// redeem_base net) Amount is all net and Tax is zero: the platform
+	// lowers the VAT on top, outside the credit.
+	Net              decimal.NullDecimal `json:",omitzero"`
+	Tax              decimal.NullDecimal `json:",omitzero"`
+	TaxSource        string              `json:",omitempty"`
+	PricesIncludeTax *bool               `json:",omitempty"`
+}
+
+// Sources of a redemption's tax split.
+const (
+	TaxFromPlatform = "platform" // the platform's own figures (WooCommerce discount / discount_tax)
+	TaxComputed     = "computed" // derived from the platform's per-line tax rates (Shopify)
+)
+
+// RedemptionTx is an OrderTx that records the tax split of the credit an
+// order redeemed, for the accounting export (the newest snapshot's
+// redemptions replace the order's earlier ones).
+type RedemptionTx interface {
+	SaveRedemptions(ctx context.Context, currency string, rs []Redemption) error
 }

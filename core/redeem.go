@@ -116,6 +116,11 @@ func (r *Redeemer) now() time.Time {
 // order that did not use its cart's hold voids it.
 func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st OrderState, posted []Transaction) ([]Transaction, error) {
 	o := st.Order
+	if rt, ok := tx.(RedemptionTx); ok {
+		if err := rt.SaveRedemptions(ctx, o.Currency, o.Redemptions); err != nil {
+			return nil, err
+		}
+	}
 	ht, ok := tx.(HoldTx)
 	if !ok {
 		return nil, nil

@@ -179,3 +179,62 @@ func ratRound(r *big.Rat, scale int32, mode core.RoundingMode) decimal.Decimal {
 	}
 	return decimal.NewFromBigInt(fl, -scale)
 }
+
+// TestOrderCapProperty: over seeded random multi-line orders, per-order
+// caps and refund series, what one order books never passes the cap, a
+// refund series lowers it step by step to exactly zero, and an order the
+// cap does not bind books what it would book without the cap.
+func TestOrderCapProperty(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 13))
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:1"}
+	rules := core.NewRuleSet([]core.Rule{{Target: core.TargetDefault, Beneficiary: "buyer", Mode: core.ModePercent, Value: d("12.5")}})
+	for i := 0; i < 3000; i++ {
+		o := core.Order{ShopID: 1, OrderID: "1", Currency: "EUR", Paid: true}
+		for l := 0; l < 1+rng.IntN(5); l++ {
+			o.Lines = append(o.Lines, core.OrderLine{LineID: fmt.Sprint("L", l), Quantity: int64(1 + rng.IntN(6)), NetTotal: decimal.New(rng.Int64N(50000), -2)})
+		}
+		s := core.ShopSettings{EarnCapOrderAmount: decimal.NewNullDecimal(decimal.New(rng.Int64N(3000), -2))}
+		if rng.IntN(2) == 0 {
+			s.EarnCapOrderPercent = decimal.NewNullDecimal(decimal.New(rng.Int64N(2000), -2))
+		}
+		limit, _ := core.OrderCapLimit(s, o)
+		uncapped := core.FreezeRatesWith(core.ShopSettings{}, o, nil, rules, buyer, nil)
+		rates := core.FreezeRatesWith(s, o, nil, rules, buyer, nil)
+		core.ApplyOrderCap(s, o, nil, rates)
+		total := func(rs []core.FrozenRate, refunds map[string]core.Refund) decimal.Decimal {
+			got, err := core.DesiredCredit(core.OrderState{Order: o, Rates: rs, Refunds: refunds})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := decimal.Zero
+			for _, v := range got {
+				sum = sum.Add(v)
+			}
+			return sum
+		}
+		full, free := total(rates, nil), total(uncapped, nil)
+		if full.GreaterThan(limit) {
+			t.Fatalf("case %d: books %s above the cap %s", i, full, limit)
+		}
+		if free.LessThanOrEqual(limit) && !full.Equal(free) {
+			t.Fatalf("case %d: the cap %s does not bind (%s) but %s is booked", i, limit, free, full)
+		}
+		refunds := map[string]core.Refund{}
+		prev := full
+		for j, l := range o.Lines {
+			for q := int64(0); q < l.Quantity; q++ {
+				id := fmt.Sprint(j, "-", q)
+				refunds[id] = core.Refund{RefundID: id, LinesKnown: true, Lines: []core.RefundLine{{LineID: l.LineID, Quantity: 1}}}
+				now := total(rates, refunds)
+				if now.GreaterThan(prev) {
+					t.Fatalf("case %d: a refund raised the credit from %s to %s", i, prev, now)
+				}
+				prev = now
+			}
+		}
+		if !prev.IsZero() {
+			t.Fatalf("case %d: %s left after refunding everything", i, prev)
+		}
+	}
+}

@@ -16,6 +16,8 @@ import (
 	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
 	"github.com/creditbridge/creditbridge/adapters/secretbox"
 	"github.com/creditbridge/creditbridge/adapters/sharedfixtures"
+	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/adapters/shopify/payload"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin/shopifyfake"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/creditbridge/creditbridge/jobs"
@@ -250,5 +252,49 @@ func TestStoreCreditOnlyInItsMode(t *testing.T) {
 	}
 	if n := len(e.fake.Requests()); n != 0 {
 		t.Fatalf("%d requests in mode codes", n)
+	}
+}
+
+// TestStoreCreditFromOrderWebhook: an orders/paid delivery whose
+// payment_gateway_names lists shopify_store_credit books the order's store
+// credit through the processor (a redelivery books nothing more); the
+// same delivery to a shop in mode function books none.
+func TestStoreCreditFromOrderWebhook(t *testing.T) {
+	t.Parallel()
+	e := newStoreCreditEnv(t, core.ShopSettings{})
+	ctx := context.Background()
+	c := core.Owner{Kind: core.OwnerCustomer, ID: "c:601"}
+	e.post(t, "earn-1", c, "25.00")
+	if err := e.h.Sync(ctx, e.shop.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: e.dir, Ledger: e.ledger}
+	proc := &shopify.Processor{Earner: earner, OnStoreCredit: func(ctx context.Context, shop core.Shop, o shopify.StoreCreditOrder) error {
+		return e.booker.BookOrder(ctx, shop, o.OrderID, o.OrderNumber)
+	}}
+	var body map[string]any
+	if err := json.Unmarshal(payload.OrderJSON(payload.Order{ID: 7001, Number: 1001, CustomerID: 601, Currency: "EUR", Financial: "paid",
+		UpdatedAt: time.Now().Add(-time.Minute), Lines: []payload.Line{{ID: 1, ProductID: 2, VariantID: 3, Title: "Tea", Quantity: 1, Price: "40.00"}}}), &body); err != nil {
+		t.Fatal(err)
+	}
+	body["payment_gateway_names"] = []string{"shopify_store_credit", "bogus"}
+	raw, _ := json.Marshal(body)
+	e.fake.PayWithStoreCredit("gid://shopify/Order/7001", "gid://shopify/Customer/601", "EUR", decimal.RequireFromString("15.00"))
+	for range 2 {
+		if _, err := proc.Handle(ctx, e.shop, core.InboxEvent{ShopID: e.shop.ID, Platform: core.PlatformShopify, Topic: shopify.TopicOrdersPaid, Payload: raw}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.want(t, "order paid with store credit", c, "10.00", "10.00", "10.00")
+
+	fn := newStoreCreditEnv(t, core.ShopSettings{RedemptionMode: core.RedemptionFunction})
+	fnEarner := &core.Earner{Orders: postgres.OrderStore{L: fn.ledger}, Directory: fn.dir, Ledger: fn.ledger}
+	called := false
+	fnProc := &shopify.Processor{Earner: fnEarner, OnStoreCredit: func(context.Context, core.Shop, shopify.StoreCreditOrder) error { called = true; return nil }}
+	if _, err := fnProc.Handle(ctx, fn.shop, core.InboxEvent{ShopID: fn.shop.ID, Platform: core.PlatformShopify, Topic: shopify.TopicOrdersPaid, Payload: raw}); err != nil {
+		t.Fatal(err)
+	}
+	if called {
+		t.Fatal("a shop in mode function booked store credit")
 	}
 }

@@ -297,9 +297,15 @@ func validCartKey(k string) bool {
 }
 
 // quoteView renders a quote the way the plugin's parse_quote expects.
-func quoteView(cur string, q core.Quote) fiber.Map {
+// redeem_base tells the plugin how to size the coupon in a shop whose
+// prices exclude tax (see core.ShopSettings.RedeemBase).
+func quoteView(shop core.Shop, cur string, q core.Quote) fiber.Map {
+	base := core.RedeemGross
+	if shop.Settings.RedeemBase == core.RedeemNet {
+		base = core.RedeemNet
+	}
 	out := fiber.Map{"hold_id": "", "amount": core.StringFixedFor(cur, decimal.Zero), "currency": cur,
-		"available": core.StringFixedFor(cur, q.Available), "coupon_code": "", "expires_at": ""}
+		"available": core.StringFixedFor(cur, q.Available), "coupon_code": "", "expires_at": "", "redeem_base": string(base)}
 	if q.Hold != nil && q.Amount.IsPositive() {
 		id := strconv.FormatInt(q.Hold.ID, 10)
 		out["hold_id"] = id
@@ -349,7 +355,7 @@ func (s *Server) pluginQuote(c *fiber.Ctx) error {
 		// (the customer logged out) is released.
 		s.releaseCart(ctx, shop, cartKey)
 		result = "guest"
-		return c.JSON(quoteView(cur, core.Quote{Currency: cur}))
+		return c.JSON(quoteView(shop, cur, core.Quote{Currency: cur}))
 	}
 	if _, ok := positiveID(customer); !ok {
 		return core.Errorf(core.EINVALID, "customer_id must be a WooCommerce customer id")
@@ -366,7 +372,7 @@ func (s *Server) pluginQuote(c *fiber.Ctx) error {
 			return berr
 		}
 		result = "insufficient"
-		return c.JSON(quoteView(cur, core.Quote{Currency: cur, Available: b.Available}))
+		return c.JSON(quoteView(shop, cur, core.Quote{Currency: cur, Available: b.Available}))
 	}
 	if err != nil {
 		return err
@@ -381,7 +387,7 @@ func (s *Server) pluginQuote(c *fiber.Ctx) error {
 	if q.Hold != nil && q.Amount.IsPositive() {
 		result = "applied"
 	}
-	return c.JSON(quoteView(cur, q))
+	return c.JSON(quoteView(shop, cur, q))
 }
 
 // releaseCart voids the open hold of a cart, if any (best effort: an

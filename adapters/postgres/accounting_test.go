@@ -189,7 +189,9 @@ WHERE p.shop_id = $1 AND p.owner_kind <> 'program' AND t.created_at < $2`, shop.
 	// 7 % (0.39 tax), so its line gets BU-Schlüssel 2 and the report moves
 	// 6.00 of the redemptions from 19 % to 7 %.
 	if _, err := pool.Exec(ctx, `INSERT INTO order_redemptions (shop_id, order_id, kind, code, currency, amount, net, tax, tax_source, prices_include_tax)
-VALUES ($1, '1004', 'discount', 'CREDIT', 'EUR', 6.00, 5.61, 0.39, 'platform', true)`, shop.ID); err != nil {
+VALUES ($1, '1004', 'discount', 'CREDIT', 'EUR', 6.00, 5.61, 0.39, 'platform', true)
+ON CONFLICT (shop_id, order_id, kind, code) DO UPDATE SET amount = EXCLUDED.amount, net = EXCLUDED.net, tax = EXCLUDED.tax,
+	tax_source = EXCLUDED.tax_source, prices_include_tax = EXCLUDED.prices_include_tax`, shop.ID); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()

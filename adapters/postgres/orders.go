@@ -291,6 +291,17 @@ type batchTx struct {
 	deferred []deferredPost
 	snaps    snapCols // snapshots to store, one statement for the batch
 	rates    rateCols // frozen rates to store, one statement for the batch
+	reds     redCols  // redemption tax splits to store, two statements for the batch
+}
+
+type redCols struct {
+	delShop                     []int64 // orders whose redemptions are replaced
+	delOrder                    []string
+	shop                        []int64
+	order, kind, code, cur, src []string
+	amount                      []decimal.Decimal
+	net, tax                    []*decimal.Decimal
+	pit                         []*bool
 }
 
 type snapCols struct {
@@ -315,6 +326,18 @@ func (bt *batchTx) queueSets() {
 		bt.queue(`UPDATE orders o SET snapshot = u.s::jsonb, platform_updated_at = u.at, buyer_owner = coalesce(u.b, o.buyer_owner), updated_at = now()
 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(shop, id, s, at, b)
 WHERE o.shop_id = u.shop AND o.order_id = u.id`, c.shop, c.order, c.doc, c.at, c.buyer)
+	}
+	if n := len(bt.reds.delShop); n > 0 {
+		c := bt.reds
+		bt.reds = redCols{}
+		bt.queue(`DELETE FROM order_redemptions r USING unnest($1::bigint[], $2::text[]) AS u(s, o) WHERE r.shop_id = u.s AND r.order_id = u.o`, c.delShop, c.delOrder)
+		if len(c.shop) > 0 {
+			bt.queue(`INSERT INTO order_redemptions (shop_id, order_id, kind, code, currency, amount, net, tax, tax_source, prices_include_tax)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::numeric[], $9::text[], $10::boolean[])
+ON CONFLICT (shop_id, order_id, kind, code) DO UPDATE SET currency = EXCLUDED.currency, amount = EXCLUDED.amount, net = EXCLUDED.net,
+	tax = EXCLUDED.tax, tax_source = EXCLUDED.tax_source, prices_include_tax = EXCLUDED.prices_include_tax, updated_at = now()`,
+				c.shop, c.order, c.kind, c.code, c.cur, c.amount, c.net, c.tax, c.src, c.pit)
+		}
 	}
 	if n := len(bt.rates.shop); n > 0 {
 		c := bt.rates
@@ -386,6 +409,7 @@ type orderTx struct {
 	txs      []core.Transaction // prefetched; valid while txsValid
 	txsValid bool
 	bt       *batchTx // the batch this order is applied in (possibly alone)
+	hadReds  bool     // a stored snapshot had redemptions (their records may need replacing)
 }
 
 // flush sends the batch's queued writes (of every order) and its deferred
@@ -410,12 +434,15 @@ func (o *orderTx) State(ctx context.Context) (core.OrderState, error) {
 	if o.state != nil {
 		st := *o.state
 		o.state = nil // a second call reads again (after AddRefunds, say)
+		o.hadReds = o.hadReds || len(st.Order.Redemptions) > 0
 		return st, nil
 	}
 	if err := o.flush(ctx); err != nil {
 		return core.OrderState{}, err
 	}
-	return scanOrderState(o.tx.QueryRow(ctx, orderStateSQL, o.shop, o.order))
+	st, err := scanOrderState(o.tx.QueryRow(ctx, orderStateSQL, o.shop, o.order))
+	o.hadReds = o.hadReds || len(st.Order.Redemptions) > 0
+	return st, err
 }
 
 func scanOrderState(row pgx.Row) (core.OrderState, error) {
@@ -645,4 +672,57 @@ WHERE shop_id = $1 AND currency = $2 AND owner_kind = $3 AND owner_id = $4 AND y
 		}
 	}
 	return granted, nil
+}
+
+var _ core.RedemptionTx = (*orderTx)(nil)
+
+// SaveRedemptions replaces the order's recorded redemptions (with their
+// tax split) by rs, with the batch's other writes. Two redemptions of one
+// kind and code (a code applied twice) are added up.
+func (o *orderTx) SaveRedemptions(ctx context.Context, currency string, rs []core.Redemption) error {
+	c := &o.bt.reds
+	for _, r := range rs {
+		if r.Net.Valid != r.Tax.Valid || (r.Net.Valid && !r.Net.Decimal.Add(r.Tax.Decimal).Equal(r.Amount)) {
+			return fmt.Errorf("postgres: order %s: redemption %s: net %v + tax %v is not the amount %s", o.order, r.Code, r.Net, r.Tax, r.Amount)
+		}
+	}
+	if len(rs) == 0 && !o.hadReds {
+		return nil // nothing recorded, nothing to record: no statement
+	}
+	o.hadReds = len(rs) > 0
+	// A code applied twice is one row: amounts (and splits, when every
+	// part has one) are added up.
+	var merged []core.Redemption
+	at := map[string]int{}
+	for _, r := range rs {
+		k := string(r.Kind) + "\x00" + r.Code
+		i, ok := at[k]
+		if !ok {
+			at[k] = len(merged)
+			merged = append(merged, r)
+			continue
+		}
+		m := &merged[i]
+		m.Amount = m.Amount.Add(r.Amount)
+		if m.Net.Valid && r.Net.Valid {
+			m.Net.Decimal, m.Tax.Decimal = m.Net.Decimal.Add(r.Net.Decimal), m.Tax.Decimal.Add(r.Tax.Decimal)
+		} else {
+			m.Net, m.Tax, m.TaxSource = decimal.NullDecimal{}, decimal.NullDecimal{}, ""
+		}
+	}
+	c.delShop, c.delOrder = append(c.delShop, o.shop), append(c.delOrder, o.order)
+	for _, r := range merged {
+		src := r.TaxSource
+		var net, tax *decimal.Decimal
+		if r.Net.Valid {
+			n, t := r.Net.Decimal, r.Tax.Decimal
+			net, tax = &n, &t
+		} else {
+			src = "unknown"
+		}
+		c.shop, c.order, c.kind, c.code, c.cur, c.src = append(c.shop, o.shop), append(c.order, o.order), append(c.kind, string(r.Kind)),
+			append(c.code, r.Code), append(c.cur, currency), append(c.src, src)
+		c.amount, c.net, c.tax, c.pit = append(c.amount, r.Amount), append(c.net, net), append(c.tax, tax), append(c.pit, r.PricesIncludeTax)
+	}
+	return nil
 }

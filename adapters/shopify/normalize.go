@@ -151,6 +151,7 @@ type orderPayload struct {
 	LineItems       []lineItemPayload `json:"line_items"`
 	ShippingLines   []struct {
 		DiscountAllocations []allocationPayload `json:"discount_allocations"`
+		TaxLines            []taxLinePayload    `json:"tax_lines"`
 	} `json:"shipping_lines"`
 	Refunds              []refundPayload              `json:"refunds"`
 	DiscountApplications []discountApplicationPayload `json:"discount_applications"`
@@ -271,7 +272,13 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 	// perApp sums the shop-money allocations of each discount application
 	// over lines and shipping lines, for the redemption amounts.
 	perApp := map[int64]decimal.Decimal{}
-	addAlloc := func(field string, a allocationPayload) (decimal.Decimal, error) {
+	// appTax sums, per discount application, the VAT contained in its
+	// allocations (computed from the rates of the line it is allocated
+	// to); an application with an allocation on a line whose rates are
+	// not all given has no entry in appTaxKnown.
+	appTax := map[int64]decimal.Decimal{}
+	appTaxKnown := map[int64]bool{}
+	addAlloc := func(field string, a allocationPayload, taxes []taxLinePayload) (decimal.Decimal, error) {
 		amt, err := m.pick(field, a.AmountSet, a.Amount, true)
 		if err != nil {
 			return decimal.Zero, err
@@ -279,6 +286,13 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 		if a.DiscountApplicationIndex.Set {
 			i := a.DiscountApplicationIndex.V
 			perApp[i] = perApp[i].Add(amt)
+			tax, ok := allocationTax(amt, taxes, p.TaxesIncluded, cur)
+			if known, seen := appTaxKnown[i]; ok && (known || !seen) {
+				appTax[i] = appTax[i].Add(tax)
+				appTaxKnown[i] = true
+			} else {
+				appTaxKnown[i] = false
+			}
 		}
 		return amt, nil
 	}
@@ -300,7 +314,7 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 		}
 		net := price.Mul(decimal.NewFromInt(li.Quantity.V))
 		for _, a := range li.DiscountAllocations {
-			amt, err := addAlloc("line "+string(li.ID)+" discount allocation", a)
+			amt, err := addAlloc("line "+string(li.ID)+" discount allocation", a, li.TaxLines)
 			if err != nil {
 				return core.Order{}, err
 			}
@@ -336,7 +350,7 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 	}
 	for _, sl := range p.ShippingLines {
 		for _, a := range sl.DiscountAllocations {
-			if _, err := addAlloc("shipping line discount allocation", a); err != nil {
+			if _, err := addAlloc("shipping line discount allocation", a, sl.TaxLines); err != nil {
 				return core.Order{}, err
 			}
 		}
@@ -354,6 +368,7 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 	if err != nil {
 		return core.Order{}, err
 	}
+	setRedemptionTax(o.Redemptions, p, perApp, appTax, appTaxKnown, opt)
 	o.PartnerRef = partnerRef(p.NoteAttributes)
 	return o, nil
 }
@@ -401,6 +416,64 @@ func redemptions(m *money, p orderPayload, perApp map[int64]decimal.Decimal, opt
 		}
 	}
 	return out, nil
+}
+
+// allocationTax is the VAT contained in a discount allocation of amt on a
+// line taxed at the given rates: amt × R / (1 + R) rounded half away from
+// zero when prices include tax (the discount lowered the gross price),
+// zero when they do not (the discount lowered the net price; the VAT on it
+// falls on top). ok is false when a tax line has no rate.
+func allocationTax(amt decimal.Decimal, taxes []taxLinePayload, included bool, cur string) (decimal.Decimal, bool) {
+	if !included {
+		return decimal.Zero, true
+	}
+	r := decimal.Zero
+	for _, tl := range taxes {
+		if !tl.Rate.Set || tl.Rate.D.IsNegative() {
+			return decimal.Zero, false
+		}
+		r = r.Add(tl.Rate.D)
+	}
+	scale, err := core.CurrencyScale(cur)
+	if err != nil {
+		return decimal.Zero, false
+	}
+	return amt.Mul(r).DivRound(r.Add(decimal.NewFromInt(1)), scale), true
+}
+
+// setRedemptionTax splits each redemption into net and VAT, computed from
+// the per-line tax rates of the discount applications it consists of
+// (Shopify reports no tax per discount). A voucher whose amount came from
+// discount_codes rather than its allocations stays unknown.
+func setRedemptionTax(rs []core.Redemption, p orderPayload, perApp, appTax map[int64]decimal.Decimal, known map[int64]bool, opt ParseOptions) {
+	pit := p.TaxesIncluded
+	for k := range rs {
+		r := &rs[k]
+		r.PricesIncludeTax = &pit
+		tax, sum, ok := decimal.Zero, decimal.Zero, true
+		for i, app := range p.DiscountApplications {
+			mine := false
+			switch r.Kind {
+			case core.RedemptionDiscount:
+				mine = string(app.Type) == "automatic" && string(app.Title) == opt.CreditDiscountTitle
+			case core.RedemptionVoucher:
+				mine = string(app.Type) == "discount_code" && strings.EqualFold(strings.TrimSpace(string(app.Code)), r.Code)
+			}
+			if !mine {
+				continue
+			}
+			if _, has := perApp[int64(i)]; has && !known[int64(i)] {
+				ok = false
+			}
+			tax, sum = tax.Add(appTax[int64(i)]), sum.Add(perApp[int64(i)])
+			if r.Kind == core.RedemptionVoucher {
+				break
+			}
+		}
+		if ok && sum.Equal(r.Amount) && tax.LessThanOrEqual(r.Amount) {
+			r.Net, r.Tax, r.TaxSource = decimal.NewNullDecimal(r.Amount.Sub(tax)), decimal.NewNullDecimal(tax), core.TaxComputed
+		}
+	}
 }
 
 // partnerRef returns the first non-empty creditbridge_partner note

@@ -42,3 +42,51 @@ func TestParseOrderTaxesIncluded(t *testing.T) {
 		t.Fatalf("tax with 3 decimals: %v", err)
 	}
 }
+
+// Credit applied through the discount Function in a tax-inclusive shop is
+// split into net and VAT from the rates of the lines it is allocated to
+// (Shopify reports no tax per discount): 11.90 on a 19 % line holds 1.90
+// VAT, 2.14 on a 7 % line 0.14.
+func TestParseOrderCreditTaxSplit(t *testing.T) {
+	t.Parallel()
+	line := func(id, price, alloc, tax, rate string) string {
+		return `{"id": ` + id + `, "quantity": 1, "price": "` + price + `",
+   "discount_allocations": [{"amount": "` + alloc + `", "discount_application_index": 0}],
+   "tax_lines": [{"price": "` + tax + `", "rate": ` + rate + `, "title": "MwSt"}]}`
+	}
+	body := func(included string) []byte {
+		return []byte(`{"id": 2, "currency": "EUR", "financial_status": "paid", "updated_at": "2026-11-01T10:00:00Z", "taxes_included": ` + included + `,
+ "discount_applications": [{"type": "automatic", "title": "Store credit", "value_type": "fixed_amount", "allocation_method": "across"}],
+ "line_items": [` + line("1", "119.00", "11.90", "17.10", "0.19") + `, ` + line("2", "21.40", "2.14", "1.26", "0.07") + `]}`)
+	}
+	o, err := shopify.ParseOrder(body("true"), shopify.DefaultParseOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Redemptions) != 1 {
+		t.Fatalf("redemptions %+v", o.Redemptions)
+	}
+	r := o.Redemptions[0]
+	wantDecimal(t, "credit", r.Amount, "14.04")
+	wantDecimal(t, "credit net", r.Net.Decimal, "12.00")
+	wantDecimal(t, "credit tax", r.Tax.Decimal, "2.04")
+	if r.TaxSource != core.TaxComputed || r.PricesIncludeTax == nil || !*r.PricesIncludeTax {
+		t.Fatalf("redemption %+v", r)
+	}
+	// Prices excluding tax: the credit took its amount off the net price.
+	o, err = shopify.ParseOrder(body("false"), shopify.DefaultParseOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = o.Redemptions[0]
+	wantDecimal(t, "net-price credit", r.Net.Decimal, "14.04")
+	wantDecimal(t, "net-price credit tax", r.Tax.Decimal, "0")
+	// A tax line without a rate leaves the split unknown.
+	o, err = shopify.ParseOrder([]byte(strings.Replace(string(body("true")), `"rate": 0.07, `, "", 1)), shopify.DefaultParseOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r = o.Redemptions[0]; r.Net.Valid || r.TaxSource != "" {
+		t.Fatalf("split without a rate: %+v", r)
+	}
+}

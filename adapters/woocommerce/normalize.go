@@ -57,6 +57,11 @@ type ParseOptions struct {
 	CreditCouponPrefix string
 	// VoucherPrefix starts the code of single-use voucher coupons.
 	VoucherPrefix string
+	// RedeemNet (shop setting redeem_base net, B2B) books the credit
+	// coupon of a shop with prices excluding tax at its discount without
+	// tax; by default (B2C) it is booked at discount + discount_tax, the
+	// amount the invoice total fell by. See parseCouponLine.
+	RedeemNet bool
 }
 
 // DefaultParseOptions returns the options for a shop with the default
@@ -354,15 +359,21 @@ func parseOrderRefund(cur string, r wcOrderRefund) (core.Refund, error) {
 // any other coupon (the merchant's own discounts are already reflected in
 // the line totals).
 //
-// Amount: the credit consumed is the coupon's face value, which is what the
-// hold reserved and what the customer saw deducted. WooCommerce splits a
-// fixed_cart coupon into `discount` (excluding tax) and `discount_tax`:
-//   - prices entered including tax: the face value reduces the gross price,
-//     so face value = discount + discount_tax;
-//   - prices entered excluding tax: the face value reduces the net price and
-//     the lower tax is a side effect the customer gets on top, so face value
-//     = discount alone; adding discount_tax would capture more credit than
-//     the hold quoted.
+// Amount is the credit the ledger books for the coupon: exactly what the
+// invoice was reduced by. WooCommerce splits a fixed_cart coupon into
+// `discount` (without tax) and `discount_tax`:
+//   - prices entered including tax: the coupon reduces the gross price,
+//     Amount = discount + discount_tax;
+//   - prices entered excluding tax, redeem_base gross (the default, B2C):
+//     the plugin sizes the coupon so that the gross total falls by the
+//     quoted credit, Amount = discount + discount_tax;
+//   - prices entered excluding tax, redeem_base net (B2B): the coupon is
+//     the quoted credit off the net total, Amount = discount (the VAT on
+//     it falls on top, outside the credit). Voucher coupons in such a shop
+//     are always booked this way: their face value is fixed at issue.
+//
+// Net and Tax are the platform's own split of Amount (discount and
+// discount_tax, or discount and zero for redeem_base net).
 func parseCouponLine(cur string, c wcCouponLine, pricesIncludeTax bool, opt ParseOptions) (core.Redemption, bool, error) {
 	code := string(c.Code)
 	kind, rest, ok := matchCoupon(code, opt)
@@ -373,20 +384,24 @@ func parseCouponLine(cur string, c wcCouponLine, pricesIncludeTax bool, opt Pars
 	if err != nil {
 		return core.Redemption{}, false, fmt.Errorf("coupon %q: discount: %w", code, err)
 	}
-	amount := discount
-	if pricesIncludeTax {
-		tax := decimal.Zero
-		if c.DiscountTax != "" {
-			if tax, err = parseMoney(cur, string(c.DiscountTax)); err != nil {
-				return core.Redemption{}, false, fmt.Errorf("coupon %q: discount_tax: %w", code, err)
-			}
+	tax := decimal.Zero
+	if c.DiscountTax != "" {
+		if tax, err = parseMoney(cur, string(c.DiscountTax)); err != nil {
+			return core.Redemption{}, false, fmt.Errorf("coupon %q: discount_tax: %w", code, err)
 		}
-		amount = discount.Add(tax)
 	}
-	if amount.IsNegative() {
-		return core.Redemption{}, false, fmt.Errorf("coupon %q: amount %s is negative", code, amount)
+	if discount.IsNegative() || tax.IsNegative() {
+		return core.Redemption{}, false, fmt.Errorf("coupon %q: discount %s / discount_tax %s is negative", code, discount, tax)
 	}
-	r := core.Redemption{Kind: kind, Code: code, Amount: amount}
+	if !pricesIncludeTax && (opt.RedeemNet || kind == core.RedemptionVoucher) {
+		// The coupon took its amount off the net total: that is the
+		// credit (a voucher's face value is fixed when it is issued, so
+		// in such a shop it always reduces the net total).
+		tax = decimal.Zero
+	}
+	pit := pricesIncludeTax
+	r := core.Redemption{Kind: kind, Code: code, Amount: discount.Add(tax), Net: decimal.NewNullDecimal(discount),
+		Tax: decimal.NewNullDecimal(tax), TaxSource: core.TaxFromPlatform, PricesIncludeTax: &pit}
 	if kind == core.RedemptionDiscount {
 		r.HoldID = rest
 	}

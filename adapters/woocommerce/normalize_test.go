@@ -225,11 +225,30 @@ func TestParseOrderGuest(t *testing.T) {
 	if o.Paid || o.Cancelled || o.Status != "on-hold" {
 		t.Errorf("on-hold order: paid=%v cancelled=%v", o.Paid, o.Cancelled)
 	}
-	// Prices exclude tax: the credit consumed is the discount alone.
+	// Prices exclude tax. By default (redeem_base gross, B2C) the plugin
+	// sized the coupon so that the gross total fell by the credit: the
+	// credit consumed is discount + discount_tax, split as reported.
 	if len(o.Redemptions) != 1 || o.Redemptions[0].HoldID != "h1" {
 		t.Fatalf("redemptions = %+v", o.Redemptions)
 	}
-	wantAmount(t, "credit amount", o.Redemptions[0].Amount, "2.00")
+	r := o.Redemptions[0]
+	wantAmount(t, "credit amount", r.Amount, "2.40")
+	wantAmount(t, "credit net", r.Net.Decimal, "2.00")
+	wantAmount(t, "credit tax", r.Tax.Decimal, "0.40")
+	if r.TaxSource != core.TaxFromPlatform || r.PricesIncludeTax == nil || *r.PricesIncludeTax {
+		t.Errorf("redemption %+v", r)
+	}
+	// redeem_base net (B2B): the credit is the discount off the net total.
+	opt := DefaultParseOptions()
+	opt.RedeemNet = true
+	o, err := ParseOrder(readTestdata(t, "order-guest.json"), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = o.Redemptions[0]
+	wantAmount(t, "B2B credit amount", r.Amount, "2.00")
+	wantAmount(t, "B2B credit net", r.Net.Decimal, "2.00")
+	wantAmount(t, "B2B credit tax", r.Tax.Decimal, "0")
 	if len(o.Refunds) != 1 || o.Refunds[0].RefundID != "9" {
 		t.Fatalf("refunds = %+v", o.Refunds)
 	}

@@ -46,6 +46,7 @@ func Options(shop core.Shop) ParseOptions {
 	if len(shop.Settings.PaidStatuses) > 0 {
 		o.PaidStatuses = shop.Settings.PaidStatuses
 	}
+	o.RedeemNet = shop.Settings.RedeemBase == core.RedeemNet
 	return o
 }
 

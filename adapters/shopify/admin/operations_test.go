@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin/shopifyfake"
 	"github.com/creditbridge/creditbridge/core"
@@ -104,5 +106,38 @@ func TestRemovedFieldNamesAreRejected(t *testing.T) {
 	}
 	if d := schema.Directives["idempotent"]; d == nil {
 		t.Fatalf("directive @idempotent missing from the 2026-04 schema")
+	}
+}
+
+// TestIdempotentWhereRequired: a 2026-04 mutation whose description says
+// the @idempotent key is required must carry the directive in our
+// document. refundCreate (which the bridge does not send) is the control:
+// its description says so, proving the check reads the schema.
+func TestIdempotentWhereRequired(t *testing.T) {
+	t.Parallel()
+	schema := shopifyfake.AdminSchema(t)
+	required := func(name string) bool {
+		f := schema.Mutation.Fields.ForName(name)
+		return f != nil && strings.Contains(f.Description, "the idempotency key is required")
+	}
+	if !required("refundCreate") || required("storeCreditAccountCredit") || required("metafieldsSet") {
+		t.Fatal("the schema descriptions do not read as expected (refundCreate must require @idempotent)")
+	}
+	for _, op := range admin.Operations {
+		doc, errs := shopifyfake.Validate(schema, op.Query)
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", op.Name, shopifyfake.ErrorMessages(errs))
+		}
+		for _, o := range doc.Operations {
+			for _, sel := range o.SelectionSet {
+				f, ok := sel.(*ast.Field)
+				if !ok || o.Operation != ast.Mutation || !required(f.Name) {
+					continue
+				}
+				if f.Directives.ForName("idempotent") == nil {
+					t.Errorf("%s requires @idempotent(key:) in 2026-04", f.Name)
+				}
+			}
+		}
 	}
 }

@@ -58,9 +58,20 @@ test(
 				'available'   => '25.00',
 				'coupon_code' => 'cb-123',
 				'expires_at'  => 1700001800,
+				'redeem_base' => 'gross',
 			),
 			$q
 		);
+	}
+);
+
+test(
+	'client: the quote says how credit reduces a cart with prices excluding tax (gross unless net)',
+	function () {
+		cbt_queue_http( 200, '{"hold_id":"123","amount":"10.00","currency":"EUR","available":"25.00","coupon_code":"cb-123","expires_at":"","redeem_base":"net"}' );
+		assert_same( 'net', cbt_client()->quote( array( 'currency' => 'EUR' ) )['redeem_base'] );
+		cbt_queue_http( 200, '{"hold_id":"123","amount":"10.00","currency":"EUR","available":"25.00","coupon_code":"cb-123","expires_at":"","redeem_base":"b2b"}' );
+		assert_same( 'gross', cbt_client()->quote( array( 'currency' => 'EUR' ) )['redeem_base'] );
 	}
 );
 

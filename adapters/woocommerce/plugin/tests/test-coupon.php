@@ -87,3 +87,24 @@ test(
 		assert_same( false, Creditbridge_Coupon::build_data( 'cb-123', cbt_quote(), array( '', ' ' ) ) );
 	}
 );
+
+test(
+	'coupon: with prices excluding tax (B2C, redeem_base gross) the amount is scaled so the gross total falls by the credit',
+	function () {
+		// Cart: 100.00 net at 19 % (19.00 VAT). Credit 11.90: a coupon of 10.00
+		// off the net lowers the VAT by 1.90, the invoice by 11.90.
+		assert_same( '10.00', Creditbridge_Coupon::face_value( '11.90', 'EUR', 'gross', false, 10000, 1900 ) );
+		// Mixed rates: 100.00 at 19 % and 50.00 at 7 % (22.50 VAT): 20.00 credit
+		// becomes floor(2000 × 15000 / 17250) = 1739; WooCommerce then takes
+		// 11.59 + 2.20 VAT and 5.80 + 0.41 VAT: 20.00 off the invoice.
+		assert_same( '17.39', Creditbridge_Coupon::face_value( '20.00', 'EUR', 'gross', false, 15000, 2250 ) );
+		// Prices including tax, redeem_base net (B2B), or no tax: the credit itself.
+		assert_same( '11.90', Creditbridge_Coupon::face_value( '11.90', 'EUR', 'gross', true, 10000, 1900 ) );
+		assert_same( '11.90', Creditbridge_Coupon::face_value( '11.90', 'EUR', 'net', false, 10000, 1900 ) );
+		assert_same( '11.90', Creditbridge_Coupon::face_value( '11.90', 'EUR', 'gross', false, 10000, 0 ) );
+		assert_same( '11.90', Creditbridge_Coupon::face_value( '11.90', 'EUR', 'gross', false, 0, 0 ) );
+		// Beyond integer range: unscaled rather than wrong.
+		assert_same( '11.90', Creditbridge_Coupon::face_value( '11.90', 'EUR', 'gross', false, PHP_INT_MAX, 1 ) );
+		assert_same( '100', Creditbridge_Coupon::face_value( '119', 'JPY', 'gross', false, 10000, 1900 ) );
+	}
+);

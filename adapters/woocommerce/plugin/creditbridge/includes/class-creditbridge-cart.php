@@ -267,8 +267,32 @@ class Creditbridge_Cart {
 			return $data;
 		}
 		$cache = $this->cache();
-		$built = $cache ? Creditbridge_Coupon::build_data( $code, $cache->current(), $this->customer_emails() ) : false;
+		$quote = $cache ? $cache->current() : null;
+		if ( is_array( $quote ) && isset( $quote['amount'], $quote['currency'] ) ) {
+			$quote['amount'] = $this->face_value( $quote );
+		}
+		$built = $cache ? Creditbridge_Coupon::build_data( $code, $quote, $this->customer_emails() ) : false;
 		return false === $built ? $data : $built;
+	}
+
+	/**
+	 * The coupon amount for a quote in this cart (Creditbridge_Coupon::face_value),
+	 * from the cart's subtotal and its tax as last calculated.
+	 *
+	 * @param array $quote Quote cached for the session.
+	 * @return string
+	 */
+	private function face_value( array $quote ) {
+		$include = function_exists( 'wc_prices_include_tax' ) ? (bool) wc_prices_include_tax() : true;
+		$cart    = function_exists( 'WC' ) && WC()->cart ? WC()->cart : null;
+		if ( $include || ! $cart || ! method_exists( $cart, 'get_subtotal' ) || ! method_exists( $cart, 'get_subtotal_tax' ) ) {
+			return (string) $quote['amount'];
+		}
+		$d    = Creditbridge_Money::decimals( (string) $quote['currency'] );
+		$net  = Creditbridge_Money::price_to_minor( (string) $cart->get_subtotal(), $d );
+		$tax  = Creditbridge_Money::price_to_minor( (string) $cart->get_subtotal_tax(), $d );
+		$base = isset( $quote['redeem_base'] ) ? (string) $quote['redeem_base'] : 'gross';
+		return Creditbridge_Coupon::face_value( (string) $quote['amount'], (string) $quote['currency'], $base, false, (int) $net, (int) $tax );
 	}
 
 	/**

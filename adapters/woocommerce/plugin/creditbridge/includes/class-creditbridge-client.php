@@ -391,6 +391,9 @@ class Creditbridge_Client {
 			'available'   => $available,
 			'coupon_code' => $minor > 0 ? $code : '',
 			'expires_at'  => false === $expires ? 0 : (int) $expires,
+			// How credit reduces a cart whose prices exclude tax (see
+			// Creditbridge_Coupon::face_value); gross unless the bridge says net.
+			'redeem_base' => 'net' === self::str( $res, 'redeem_base' ) ? 'net' : 'gross',
 		);
 	}
 

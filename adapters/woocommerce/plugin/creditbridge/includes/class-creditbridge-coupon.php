@@ -93,4 +93,42 @@ final class Creditbridge_Coupon {
 			'description'          => Creditbridge_Settings::discount_label(),
 		);
 	}
+
+	/**
+	 * The coupon amount that makes the cart fall by the quoted credit.
+	 *
+	 * A fixed_cart coupon takes its amount off the prices as entered. With
+	 * prices including tax that is the gross total: the amount is the
+	 * credit. With prices excluding tax WooCommerce takes the amount off
+	 * the net prices and lowers the VAT on top, so the invoice falls by
+	 * more than the amount. Then, with redeem_base gross (the default,
+	 * B2C), the amount is scaled by net / (net + tax) of the cart's
+	 * subtotal, rounded down to the minor unit, so that the gross total
+	 * falls by the credit (WooCommerce splits the coupon over the items by
+	 * their net price, and each item's VAT falls at its rate: a cent of
+	 * rounding may remain). The bridge books what the order reports
+	 * (discount + discount_tax), so coupon and booking agree. With
+	 * redeem_base net (B2B) the amount is the credit, off the net total.
+	 *
+	 * @param string $amount             Quoted credit.
+	 * @param string $currency           ISO 4217.
+	 * @param string $redeem_base        gross or net.
+	 * @param bool   $prices_include_tax wc_prices_include_tax().
+	 * @param int    $net_minor          Cart subtotal without tax, minor units.
+	 * @param int    $tax_minor          VAT of the cart subtotal, minor units.
+	 * @return string
+	 */
+	public static function face_value( $amount, $currency, $redeem_base, $prices_include_tax, $net_minor, $tax_minor ) {
+		$d     = Creditbridge_Money::decimals( $currency );
+		$minor = Creditbridge_Money::to_minor( (string) $amount, $d );
+		$net   = (int) $net_minor;
+		$tax   = (int) $tax_minor;
+		if ( $prices_include_tax || 'net' === $redeem_base || null === $minor || $minor <= 0 || $net <= 0 || $tax <= 0 ) {
+			return (string) $amount;
+		}
+		if ( $net > PHP_INT_MAX - $tax || $minor > intdiv( PHP_INT_MAX, $net ) ) {
+			return (string) $amount; // beyond integer range: no scaling rather than a wrong one
+		}
+		return Creditbridge_Money::from_minor( intdiv( $minor * $net, $net + $tax ), $d );
+	}
 }
