@@ -12,15 +12,17 @@ type ShopHealth struct {
 	// LastPollOK whether that worked.
 	LastPollAt time.Time
 	LastPollOK bool
-	// LastFailure is the newest failure: a failed poll, or an event that
-	// became a dead letter. Nil when there was none.
+	// LastFailure is the newest failure: a failed poll, an event that
+	// became a dead letter, or a webhook delivery the bridge refused (bad
+	// signature, a delivery URL naming an unknown shop). Nil when there was
+	// none.
 	LastFailure *HealthFailure
 }
 
 // HealthFailure is one failure with its reason (no secrets, no payloads).
 type HealthFailure struct {
 	At     time.Time
-	Source string // "poll" or "processing"
+	Source string // "poll", "processing" or "webhook"
 	Reason string
 }
 
@@ -28,4 +30,5 @@ type HealthFailure struct {
 const (
 	HealthSourcePoll       = "poll"
 	HealthSourceProcessing = "processing"
+	HealthSourceWebhook    = "webhook"
 )

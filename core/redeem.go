@@ -45,7 +45,8 @@ type Redeemer struct {
 
 // CapCredit returns the credit a cart may use: the least of available, the
 // subtotal and the shop's caps (max percent rounded down to the currency's
-// minor unit, max amount), zero below the minimum order value.
+// minor unit, max amount), zero below the minimum order value or while
+// the spendable balance is below the shop's minimum redeem balance.
 func CapCredit(s ShopSettings, currency string, available, subtotal decimal.Decimal) (decimal.Decimal, error) {
 	scale, err := CurrencyScale(currency)
 	if err != nil {
@@ -54,7 +55,7 @@ func CapCredit(s ShopSettings, currency string, available, subtotal decimal.Deci
 	if !subtotal.IsPositive() || !available.IsPositive() {
 		return decimal.Zero, nil
 	}
-	if s.MinOrder.Valid && subtotal.LessThan(s.MinOrder.Decimal) {
+	if s.MinOrder.Valid && subtotal.LessThan(s.MinOrder.Decimal) || s.BelowRedeemMinimum(available) {
 		return decimal.Zero, nil
 	}
 	amt := decimal.Min(available, subtotal)

@@ -84,6 +84,8 @@ type ShopSettings struct {
 	// (empty: "Store credit" in their language). Redemptions are never
 	// recognised by it.
 	DiscountLabel string `json:"discount_label,omitempty"`
+	// Programs (issue 11): see ProgramSettings.
+	ProgramSettings
 }
 
 // RedemptionMode says how credit is spent on Shopify.
@@ -199,7 +201,10 @@ func (s ShopSettings) Validate() error {
 	if utf8.RuneCountInString(s.DiscountLabel) > MaxDiscountLabel || strings.ContainsAny(s.DiscountLabel, "<>{}\n\r") {
 		return Errorf(EINVALID, "discount_label must be at most %d characters without < > { } or line breaks", MaxDiscountLabel)
 	}
-	return s.Accounting.Validate()
+	if err := s.Accounting.Validate(); err != nil {
+		return err
+	}
+	return s.ProgramSettings.Validate()
 }
 
 // ShopSecrets are a shop's credentials, encrypted at rest.
@@ -211,7 +216,9 @@ type ShopSecrets struct {
 	AccessToken    string    `json:"access_token,omitempty"`    // Shopify offline token
 	RefreshToken   string    `json:"refresh_token,omitempty"`   // Shopify expiring offline token
 	TokenExpiresAt time.Time `json:"token_expires_at,omitempty"`
-	CustomerKey    string    `json:"customer_key,omitempty"` // signs short-lived customer tokens and guest ids
+	CustomerKey    string    `json:"customer_key,omitempty"`  // signs short-lived customer tokens and guest ids
+	EventsSecret   string    `json:"events_secret,omitempty"` // signs events API requests (any platform)
+	NotifySecret   string    `json:"notify_secret,omitempty"` // signs outgoing webhooks to the merchant
 }
 
 // ShopStore persists shops.

@@ -42,6 +42,10 @@ type Voucher struct {
 	// Replayed: CreatePending found the voucher of an earlier request
 	// with the same key (and created nothing).
 	Replayed bool `json:"-"`
+	// MinAvailable, when set, is the balance the owner's available credit
+	// must reach before any of it can become a voucher (the shop's
+	// min_redeem_balance), checked by CreatePending under the balance lock.
+	MinAvailable decimal.NullDecimal `json:"-"`
 }
 
 // VoucherService issues vouchers and settles or returns them.
@@ -133,7 +137,7 @@ func (s *Vouchers) Issue(ctx context.Context, shop Shop, owner Owner, currency s
 		now = s.Now()
 	}
 	v, err := s.Store.CreatePending(ctx, Voucher{ShopID: shop.ID, Code: VoucherCodePrefix + s.Rand(), Currency: currency, Owner: owner, Amount: amount,
-		Status: VoucherPending, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour), RequestKey: key})
+		Status: VoucherPending, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour), RequestKey: key, MinAvailable: shop.Settings.MinRedeemBalance})
 	if err != nil {
 		return Voucher{}, err
 	}

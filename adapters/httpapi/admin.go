@@ -20,6 +20,7 @@ type Vouchers = core.VoucherService
 
 func (s *Server) routes(app *fiber.App) {
 	api := app.Group("/api/v1")
+	s.eventRoutes(api) // before the admin group: signed requests carry no bearer token
 	admin := api.Group("/shops", s.adminAuth)
 	admin.Post("/", s.createShop)
 	admin.Get("/:shop", s.getShop)

@@ -155,7 +155,8 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	m := metrics.New(nil, nil)
 	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer)},
+			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer),
+				Customers: e.dir, Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}},
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(shop core.Shop) (woocommerce.RefundSource, error) {
 				return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
 			}},
@@ -169,6 +170,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		ShopifySecrets: []string{shopifySecret, shopifyPrevious}, PublicURL: e.base, CustomerTokenTTL: opt.CustomerTokenTTL, MetricsToken: opt.MetricsToken},
 		httpapi.Deps{Log: e.log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: e.dir, Inbox: e.inbox, Ledger: e.ledger},
 			Inbox: e.inbox, Enqueuer: e.enqueuer, Ledger: e.ledger, Redeemer: redeemer,
+			Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}, ActivityLog: postgres.ActivityStore{L: e.ledger}.ActivityEvents,
 			Ready: func(ctx context.Context) error { return e.pool.Ping(ctx) }})
 	served := make(chan struct{})
 	go func() {

@@ -78,7 +78,14 @@ func DescribeIn(l *i18n.Locale, r core.Reason) string {
 	if r.Beneficiary != "" && r.Beneficiary != core.BeneficiaryBuyer {
 		parts = append(parts, l.T("reason.referral", strings.TrimPrefix(r.Beneficiary, "partner")))
 	}
-	if r.Kind == core.ReasonAdjustment && r.Note != "" {
+	if (r.Kind == core.ReasonActivity || r.Kind == core.ReasonActivityRevoke) && r.Rule != "" {
+		if a := l.T("activity." + r.Rule); a != "activity."+r.Rule {
+			parts = append(parts, a)
+		} else {
+			parts = append(parts, r.Rule)
+		}
+	}
+	if (r.Kind == core.ReasonAdjustment || r.Kind == core.ReasonExpire) && r.Note != "" {
 		parts = append(parts, r.Note)
 	}
 	return strings.Join(parts, " · ")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/i18n"
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/shopspring/decimal"
@@ -262,4 +263,21 @@ func TestCustomerSearch(t *testing.T) {
 		t.Fatalf("the redacted customer was found: %+v", got)
 	}
 	wantStatus(t, e.get("/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/customers?q=x"), http.StatusUnauthorized)
+}
+
+// TestEveryReasonHasWords: each kind of booking has a German and English
+// line (a new kind without one would show its code to customers).
+func TestEveryReasonHasWords(t *testing.T) {
+	t.Parallel()
+	de, en := i18n.New(i18n.German, ""), i18n.New(i18n.English, "")
+	for _, k := range []core.ReasonKind{core.ReasonEarn, core.ReasonEarnReversal, core.ReasonHoldPlace, core.ReasonHoldCapture, core.ReasonHoldVoid,
+		core.ReasonHoldExpire, core.ReasonRedeem, core.ReasonRedeemReversal, core.ReasonOverdraftSettle, core.ReasonVoucherIssue, core.ReasonVoucherSettle,
+		core.ReasonVoucherReturn, core.ReasonVoucherFailed, core.ReasonMature, core.ReasonStoreCreditUse, core.ReasonStoreCreditBack, core.ReasonAdjustment,
+		core.ReasonActivity, core.ReasonActivityRevoke, core.ReasonExpire} {
+		for _, l := range []*i18n.Locale{de, en} {
+			if got := DescribeIn(l, core.Reason{Kind: k}); got == string(k) {
+				t.Errorf("%s: no %s words for %s", l.Lang(), l.Lang(), k)
+			}
+		}
+	}
 }

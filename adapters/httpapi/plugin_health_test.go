@@ -105,3 +105,71 @@ func TestPluginHealth(t *testing.T) {
 		t.Errorf("other shop health = %+v", h)
 	}
 }
+
+// Refused deliveries (a bad signature, a delivery URL naming a shop the
+// bridge does not know) are the shop's last failure in the health box, so
+// a merchant whose webhooks WooCommerce disables after failed deliveries
+// sees why. A burst of the same refusal is written once.
+func TestPluginHealthRefusedWebhooks(t *testing.T) {
+	t.Parallel()
+	e := newPlugEnv(t)
+	site := "https://refused-" + plugHex(4) + ".example"
+	r := e.mustRegister(plugOperator, site, "ck_r", "cs_r", http.StatusCreated)
+	other := e.mustRegister(plugOperator, "https://refused-other-"+plugHex(4)+".example", "ck_ro", "cs_ro", http.StatusCreated)
+	body := buildOrder(t, orderSpec{ID: 601, Status: "processing", Modified: time.Now(), CartKey: "ck-r", Lines: []string{"10.00"}})
+
+	// A delivery signed with another secret: 401, recorded for the shop of the URL.
+	e.do("POST", "/webhooks/woocommerce/"+r.ShopID, body, woocommerce.TopicHeader, woocommerce.TopicOrderUpdated,
+		woocommerce.SourceHeader, site+"/", woocommerce.SignatureHeader, woocommerce.Sign(body, "an-old-secret")).want(t, http.StatusUnauthorized)
+	h := e.health(r)
+	if h.LastFailure == nil || h.LastFailure.Source != "webhook" || !strings.Contains(h.LastFailure.Reason, "does not match the body") ||
+		!strings.Contains(h.LastFailure.Reason, "register the plugin again") {
+		t.Fatalf("after a bad signature: %+v", h.LastFailure)
+	}
+	if h.LastWebhookAt != "" || h.LastPollAt != "" {
+		t.Errorf("a refused delivery counted as received or polled: %+v", h)
+	}
+	first := h.LastFailure.At
+	var at time.Time
+	if err := e.pool.QueryRow(context.Background(), `SELECT last_failure_at FROM shop_health WHERE shop_id = $1`, r.id(t)).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	// The same refusal again within the minute: not written again.
+	time.Sleep(10 * time.Millisecond)
+	e.do("POST", "/webhooks/woocommerce/"+r.ShopID, body, woocommerce.TopicHeader, woocommerce.TopicOrderUpdated,
+		woocommerce.SignatureHeader, woocommerce.Sign(body, "an-old-secret")).want(t, http.StatusUnauthorized)
+	var again time.Time
+	if err := e.pool.QueryRow(context.Background(), `SELECT last_failure_at FROM shop_health WHERE shop_id = $1`, r.id(t)).Scan(&again); err != nil {
+		t.Fatal(err)
+	}
+	if !again.Equal(at) {
+		t.Errorf("a repeated refusal was written again: %v then %v", at, again)
+	}
+
+	// A delivery to a shop id the bridge does not know, sent by this site
+	// (X-WC-Webhook-Source is the home URL with a slash): 404, recorded for
+	// the site's shop with the id it was addressed to.
+	e.do("POST", "/webhooks/woocommerce/999999999", body, woocommerce.TopicHeader, woocommerce.TopicOrderUpdated,
+		woocommerce.SourceHeader, strings.ToUpper(site)+"/", woocommerce.SignatureHeader, woocommerce.Sign(body, r.WebhookSecret)).want(t, http.StatusNotFound)
+	h = e.health(r)
+	if h.LastFailure == nil || h.LastFailure.Source != "webhook" || !strings.Contains(h.LastFailure.Reason, "addressed to shop 999999999, which this bridge does not know") {
+		t.Fatalf("after an unknown shop: %+v (first %s)", h.LastFailure, first)
+	}
+	// From a site the bridge does not know, or without the header: nothing
+	// is recorded anywhere.
+	e.do("POST", "/webhooks/woocommerce/999999998", body, woocommerce.SourceHeader, "https://stranger.example/",
+		woocommerce.SignatureHeader, woocommerce.Sign(body, r.WebhookSecret)).want(t, http.StatusNotFound)
+	e.do("POST", "/webhooks/woocommerce/abc", body, woocommerce.SignatureHeader, woocommerce.Sign(body, r.WebhookSecret)).want(t, http.StatusNotFound)
+	if h2 := e.health(r); h2.LastFailure == nil || h2.LastFailure.Reason != h.LastFailure.Reason {
+		t.Errorf("an unattributable refusal changed the failure: %+v", h2.LastFailure)
+	}
+	if h := e.health(other); h.LastFailure != nil {
+		t.Errorf("other shop health = %+v", h.LastFailure)
+	}
+
+	// A good delivery afterwards is received; the refusal stays as history.
+	e.webhook(r, body)
+	if h := e.health(r); h.LastWebhookAt == "" || h.LastFailure == nil || h.LastFailure.Source != "webhook" {
+		t.Errorf("after a good delivery: %+v", h)
+	}
+}

@@ -135,7 +135,8 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	e.base = "http://" + ln.Addr().String()
 	app, _ := New(Config{AdminToken: plugOperator, PublicURL: e.base},
 		Deps{Log: log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: dir, Inbox: inbox, Ledger: e.ledger},
-			Inbox: inbox, Enqueuer: enqueuer, Ledger: e.ledger, Redeemer: redeemer, Vouchers: e.vouchers, Health: inbox})
+			Inbox: inbox, Enqueuer: enqueuer, Ledger: e.ledger, Redeemer: redeemer, Vouchers: e.vouchers, Health: inbox,
+			Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}})
 	served := make(chan struct{})
 	go func() { defer close(served); _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second); <-served })
@@ -1057,8 +1058,10 @@ func TestPluginContractPHP(t *testing.T) {
 		Statement       struct {
 			Entries []map[string]any `json:"entries"`
 		} `json:"statement"`
-		ReleaseStatus int `json:"release_status"`
-		Release       any `json:"release"`
+		ReleaseStatus  int            `json:"release_status"`
+		Release        any            `json:"release"`
+		ActivityStatus int            `json:"activity_status"`
+		Activity       map[string]any `json:"activity"`
 	}
 	runPHP(t, php, &calls, "calls", e.base, reg.Parsed["shop_id"], reg.Parsed["plugin_secret"], "42", plugHex(16))
 	q := calls.Quote
@@ -1074,6 +1077,10 @@ func TestPluginContractPHP(t *testing.T) {
 	}
 	if calls.ReleaseStatus != http.StatusOK || calls.Release != true {
 		t.Fatalf("plugin release: %d %v", calls.ReleaseStatus, calls.Release)
+	}
+	// The activity hook's call (signed with the plugin secret on the shop's events route).
+	if calls.ActivityStatus != http.StatusCreated || calls.Activity["kind"] != "account_created" || calls.Activity["idempotency_key"] != "wc-account-42" {
+		t.Fatalf("plugin activity: %d %+v", calls.ActivityStatus, calls.Activity)
 	}
 	if st, _, _ := holdRow(t, e.pool, fmt.Sprint(q["hold_id"])); st != "voided" {
 		t.Fatalf("hold is %s after the plugin released it", st)

@@ -62,6 +62,11 @@ type Deps struct {
 	Ledger   core.Ledger
 	Redeemer *core.Redeemer
 	Vouchers Vouchers // optional (redeem path)
+	// Activities pays activity rewards (optional: without it the events
+	// API answers 404).
+	Activities *core.Activities
+	// ActivityLog lists a customer's activities, newest first (optional).
+	ActivityLog func(ctx context.Context, shopID int64, owner core.Owner, limit int) ([]core.ActivityEvent, error)
 	// Notify is told whose balance an admin adjustment changed (optional).
 	Notify core.BalanceNotifier
 	// Ready reports whether dependencies answer (PostgreSQL, Redis, schema).
@@ -72,9 +77,12 @@ type Deps struct {
 }
 
 // HealthReader reads what the bridge knows about a shop's connection;
-// pollTopic is the inbox topic of polled orders (not webhooks).
+// pollTopic is the inbox topic of polled orders (not webhooks). It also
+// records the webhook deliveries the bridge refused for a shop, as the
+// shop's last failure.
 type HealthReader interface {
 	ShopHealth(ctx context.Context, shopID int64, pollTopic string) (core.ShopHealth, error)
+	RecordRefusedWebhook(ctx context.Context, shopID int64, at time.Time, reason string) error
 }
 
 // Server holds the handlers.

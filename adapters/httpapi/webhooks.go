@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -138,20 +139,24 @@ func (s *Server) wooWebhook(c *fiber.Ctx) error {
 	if woocommerce.IsPing(body, func(h string) string { return c.Get(h) }) {
 		return c.SendStatus(fiber.StatusOK)
 	}
-	shopID, err := strconv.ParseInt(c.Params("shop"), 10, 64)
-	if err != nil || shopID <= 0 {
-		return s.refuse(c, "woocommerce", "unknown_shop", fiber.StatusNotFound, "unknown shop")
-	}
 	ctx, cancel := reqCtx(c, 2*time.Second)
 	defer cancel()
+	shopID, err := strconv.ParseInt(c.Params("shop"), 10, 64)
+	if err != nil || shopID <= 0 {
+		s.recordWooRefusalBySource(ctx, c, unknownShopReason(c.Params("shop")))
+		return s.refuse(c, "woocommerce", "unknown_shop", fiber.StatusNotFound, "unknown shop")
+	}
 	shop, ok, err := s.cachedShopBy(ctx, "woo:"+strconv.FormatInt(shopID, 10), func() (core.Shop, error) { return s.deps.Store.ShopByID(ctx, shopID) })
 	if err != nil {
 		return err
 	}
 	if !ok || shop.Platform != core.PlatformWooCommerce {
+		s.recordWooRefusalBySource(ctx, c, unknownShopReason(strconv.FormatInt(shopID, 10)))
 		return s.refuse(c, "woocommerce", "unknown_shop", fiber.StatusNotFound, "unknown shop")
 	}
 	if err := woocommerce.VerifyWebhook(body, c.Get(woocommerce.SignatureHeader), shop.Secrets.WebhookSecret); err != nil {
+		s.recordWooRefusal(ctx, shop.ID, "a webhook delivery was refused: "+core.ErrorMessage(err)+
+			" (the webhook in WooCommerce has another secret than the bridge, or the delivery was forged); register the plugin again to renew the webhooks")
 		return s.refuse(c, "woocommerce", "signature", fiber.StatusUnauthorized, core.ErrorMessage(err))
 	}
 	topic := c.Get(woocommerce.TopicHeader)
@@ -171,4 +176,51 @@ func (s *Server) wooWebhook(c *fiber.Ctx) error {
 		topic = "unknown"
 	}
 	return s.store(c, core.InboxEvent{ShopID: shop.ID, Platform: core.PlatformWooCommerce, EventKey: key, Topic: topic, ShopDomain: shop.Domain, Payload: body}, start)
+}
+
+// unknownShopReason is the health box's reason for a delivery addressed to
+// a shop this bridge does not know (the id is echoed only when it is a
+// short number: it comes from the request).
+func unknownShopReason(id string) string {
+	if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > 0 {
+		id = "shop " + strconv.FormatInt(n, 10)
+	} else {
+		id = "a shop id that is not a number"
+	}
+	return "a webhook delivery was refused: it was addressed to " + id +
+		", which this bridge does not know (a webhook in WooCommerce has an out-of-date delivery URL); register the plugin again to renew the webhooks"
+}
+
+// recordWooRefusal records a refused WooCommerce delivery as the shop's
+// last failure for the plugin's health box. It never changes the answer:
+// a failure to record is logged.
+func (s *Server) recordWooRefusal(ctx context.Context, shopID int64, reason string) {
+	if s.deps.Health == nil {
+		return
+	}
+	if err := s.deps.Health.RecordRefusedWebhook(ctx, shopID, time.Now(), reason); err != nil {
+		s.log.Warn("recording a refused webhook failed", slog.Int64("shop", shopID), slog.Any("error", err))
+	}
+}
+
+// recordWooRefusalBySource attributes a delivery addressed to an unknown
+// shop to the WooCommerce shop whose site sent it (X-WC-Webhook-Source,
+// the site's home URL), when this bridge knows that site. The header is
+// not signed: it only chooses whose health box shows the (fixed) reason.
+func (s *Server) recordWooRefusalBySource(ctx context.Context, c *fiber.Ctx, reason string) {
+	if s.deps.Health == nil {
+		return
+	}
+	domain, err := NormalizeSiteURL(c.Get(woocommerce.SourceHeader))
+	if err != nil {
+		return
+	}
+	shop, err := s.deps.Store.ShopByDomain(ctx, core.PlatformWooCommerce, domain)
+	if err != nil {
+		if core.ErrorCode(err) != core.ENOTFOUND {
+			s.log.Warn("looking up the site of a refused webhook failed", slog.Any("error", err))
+		}
+		return
+	}
+	s.recordWooRefusal(ctx, shop.ID, reason)
 }

@@ -30,6 +30,26 @@ ON CONFLICT (shop_id) DO UPDATE SET last_poll_at = EXCLUDED.last_poll_at, last_p
 	return err
 }
 
+// refusalRecordInterval is how often a repeated refusal (same reason) is
+// written again for a shop: refused deliveries are unauthenticated
+// requests, so a burst of them costs one write, not one per request.
+const refusalRecordInterval = time.Minute
+
+// RecordRefusedWebhook records a webhook delivery the bridge refused for a
+// shop as the shop's last failure (source "webhook", reason trimmed to 500
+// bytes). The same reason is written again only after a minute; the poll
+// fields are left alone.
+func (b *Inbox) RecordRefusedWebhook(ctx context.Context, shopID int64, at time.Time, reason string) error {
+	reason = truncateUTF8(reason, maxHealthReason)
+	_, err := b.pool.Exec(ctx, `INSERT INTO shop_health (shop_id, last_failure_at, last_failure_source, last_failure_reason) VALUES ($1, $2, $3, $4)
+ON CONFLICT (shop_id) DO UPDATE SET last_failure_at = EXCLUDED.last_failure_at, last_failure_source = EXCLUDED.last_failure_source,
+  last_failure_reason = EXCLUDED.last_failure_reason, updated_at = now()
+WHERE shop_health.last_failure_at IS NULL OR shop_health.last_failure_source IS DISTINCT FROM EXCLUDED.last_failure_source
+  OR shop_health.last_failure_reason IS DISTINCT FROM EXCLUDED.last_failure_reason OR shop_health.last_failure_at <= EXCLUDED.last_failure_at - $5::interval`,
+		shopID, at, core.HealthSourceWebhook, reason, refusalRecordInterval)
+	return err
+}
+
 // ShopHealth reads a shop's health: the stored poll state and failure, the
 // newest webhook delivery (a topic other than pollTopic) and the newest dead
 // letter, whichever failure is newer.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 )
 
 // VoucherStore implements core.VoucherStore.
@@ -66,6 +67,17 @@ VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) ON CONFLICT (shop_id, request
 			return err
 		}
 		out.ShopID = v.ShopID
+		if v.MinAvailable.Valid {
+			var avail decimal.Decimal
+			err := tx.QueryRow(ctx, `SELECT available FROM ledger_balances WHERE shop_id = $1 AND currency = $2 AND owner_kind = $3 AND owner_id = $4 FOR UPDATE`,
+				v.ShopID, v.Currency, string(v.Owner.Kind), v.Owner.ID).Scan(&avail)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if avail.LessThan(v.MinAvailable.Decimal) {
+				return core.Errorf(core.EINSUFFICIENT, "credit can be used once the balance reaches %s %s", v.MinAvailable.Decimal.String(), v.Currency)
+			}
+		}
 		_, err = s.L.postInTx(ctx, tx, mustValid(voucherTx(out, "issue", core.ReasonVoucherIssue, "", []core.Posting{
 			{Currency: v.Currency, Owner: v.Owner, Bucket: core.BucketAvailable, Amount: v.Amount.Neg()},
 			{Currency: v.Currency, Owner: core.ProgramOwner, Bucket: core.ProgramVouchers, Amount: v.Amount},

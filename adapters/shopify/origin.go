@@ -87,6 +87,18 @@ func CheckOrigin(topic, shopDomain string, body []byte) error {
 		if string(p.ShopDomain) != strings.ToLower(shopDomain) {
 			return mismatch("for another shop")
 		}
+	case topic == TopicCustomersCreate:
+		// A customer body names no shop: its shape is all that can be
+		// checked (a replay to another shop credits an id that is no
+		// customer there).
+		var c struct {
+			GID string `json:"admin_graphql_api_id"`
+		}
+		_ = json.Unmarshal(body, &c)
+		if !has("id") || has("line_items") || has("order_id") || has("shop_domain") || hasMyshopify || hasFinancial ||
+			c.GID != "" && !strings.HasPrefix(c.GID, "gid://shopify/Customer/") {
+			return mismatch("not a customer")
+		}
 	case topic == TopicAppUninstalled:
 		if !hasMyshopify || has("line_items") || has("shop_domain") || has("order_id") {
 			return mismatch("not a shop")

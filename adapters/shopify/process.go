@@ -55,6 +55,17 @@ type Processor struct {
 	// still has the app. verified is false when the shop has no token to
 	// ask with. nil skips the check (tests of other topics).
 	Installed func(ctx context.Context, shop core.Shop) (installed, verified bool, err error)
+	// Customers records a new customer and their marketing consent
+	// (customers/create); nil skips it.
+	Customers CustomerRegistrar
+	// Activities pays the "account_created" activity reward on
+	// customers/create (when the shop configures it); nil skips it.
+	Activities *core.Activities
+}
+
+// CustomerRegistrar records customers (postgres.Directory).
+type CustomerRegistrar interface {
+	RegisterCustomer(ctx context.Context, shop core.Shop, c core.CustomerRef, consent *bool, locale string) (core.Owner, error)
 }
 
 var _ core.EventHandler = (*Processor)(nil)
@@ -115,6 +126,26 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 			return core.Outcome{}, err
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "checkout hold refreshed"}, p.OnCheckout(ctx, shop, c)
+	case ev.Topic == TopicCustomersCreate:
+		c, err := ParseCustomerCreated(ev.Payload)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		owner := core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(c.CustomerID)}
+		if p.Customers != nil {
+			if owner, err = p.Customers.RegisterCustomer(ctx, shop, core.CustomerRef{PlatformID: c.CustomerID, Email: c.Email}, c.Consent, ""); err != nil {
+				return core.Outcome{}, err
+			}
+		}
+		note := "customer recorded"
+		if p.Activities != nil {
+			a, err := p.Activities.Record(ctx, shop, core.ActivityRequest{Kind: "account_created", Owner: owner, Key: "shopify-customer-" + c.CustomerID})
+			if err != nil {
+				return core.Outcome{}, err
+			}
+			note = "account_created " + string(a.Status)
+		}
+		return core.Outcome{Status: core.InboxProcessed, Note: note}, nil
 	case ev.Topic == TopicAppUninstalled:
 		if still, note, err := p.stillInstalled(ctx, shop); err != nil || still {
 			return core.Outcome{Status: core.InboxSkipped, Note: note}, err

@@ -45,12 +45,12 @@ func IsCheckoutTopic(topic string) bool {
 // delivery with any other topic is acknowledged and ignored.
 func KnownTopic(topic string) bool {
 	return IsOrderTopic(topic) || IsComplianceTopic(topic) || IsCheckoutTopic(topic) ||
-		topic == TopicRefundsCreate || topic == TopicAppUninstalled
+		topic == TopicRefundsCreate || topic == TopicAppUninstalled || topic == TopicCustomersCreate
 }
 
 // Topics lists every topic the adapter handles (KnownTopic), e.g. for
 // metric labels.
 func Topics() []string {
 	return []string{TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersPaid, TopicOrdersCancelled, TopicRefundsCreate,
-		TopicAppUninstalled, TopicCustomersDataRequest, TopicCustomersRedact, TopicShopRedact, TopicCheckoutsCreate, TopicCheckoutsUpdate}
+		TopicAppUninstalled, TopicCustomersDataRequest, TopicCustomersRedact, TopicShopRedact, TopicCheckoutsCreate, TopicCheckoutsUpdate, TopicCustomersCreate}
 }

@@ -151,6 +151,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.storeCredit = &jobs.StoreCreditHandler{Shops: a.shops, Ledger: a.ledger, Mirrors: scStore, Admin: a.shopify, Lock: jobs.RedisLocker{R: a.rdb},
 		Log: log, Notify: mfNotifier.Notify}
 	// --- end Shopify app ---
+	activityStore := postgres.ActivityStore{L: a.ledger}
+	activities := &core.Activities{Store: activityStore, Notify: mfNotifier.Notify}
 	compliance := &postgres.Compliance{Shops: a.shops, Directory: a.dir, Ledger: a.ledger}
 	a.vouchers = &core.Vouchers{Store: postgres.VoucherStore{L: a.ledger}, Email: a.dir.CustomerEmail, Rand: voucherSuffix,
 		Issuers: map[core.Platform]core.CodeIssuer{
@@ -161,7 +163,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: postgres.NewShopCache(a.shops, 2*time.Second), Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer),
-				Installed: a.shopify.Installed,
+				Installed: a.shopify.Installed, Customers: a.dir, Activities: activities,
 				OnStoreCredit: func(ctx context.Context, shop core.Shop, o shopify.StoreCreditOrder) error {
 					return scBooker.BookOrder(ctx, shop, o.OrderID, o.OrderNumber)
 				}},
@@ -178,7 +180,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
 			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready,
-			Health: a.inbox})
+			Health: a.inbox, Activities: activities, ActivityLog: activityStore.ActivityEvents})
 	return a, nil
 }
 
@@ -378,6 +380,8 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 		}
 		return nil
 	})
+	creditExpiry := &jobs.CreditExpiry{Shops: a.shops, Ledger: a.ledger, Notify: a.earner.Notify, Log: a.log}
+	run("credit-expiry", time.Hour, func(ctx context.Context) error { _, err := creditExpiry.Run(ctx); return err })
 	run("woocommerce-poller", a.cfg.PollInterval, func(ctx context.Context) error {
 		shops, err := a.shops.ListShops(ctx, core.PlatformWooCommerce)
 		if err != nil {

@@ -85,6 +85,9 @@ if ( 'register' === $argv[1] ) {
 		'statement' => array( 'GET', '/api/v1/plugin/customers/' . $customer . '/statement', array( 'currency' => 'EUR', 'limit' => '20', 'cursor' => '' ), null, function () use ( $client, $customer ) {
 			return $client->statement( $customer, 'EUR', 20, '' );
 		} ),
+		'activity'  => array( 'POST', '/api/v1/shops/' . $argv[3] . '/events', array(), array( 'kind' => 'account_created', 'subject' => $customer, 'idempotency_key' => 'wc-account-' . $customer ), function () use ( $client, $customer ) {
+			return $client->activity( array( 'kind' => 'account_created', 'subject' => $customer, 'idempotency_key' => 'wc-account-' . $customer ) );
+		} ),
 	);
 	foreach ( $calls as $name => $c ) {
 		list( $url, $args ) = $client->build_request( $c[0], $c[1], $c[2], $c[3] );

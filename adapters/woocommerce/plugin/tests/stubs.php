@@ -31,6 +31,9 @@ function cbt_reset() {
 		'next_wh_id' => 100,
 		'currency'   => 'EUR',
 		'wc'         => null,
+		'comments'   => array(),
+		'post_types' => array(),
+		'cron'       => array(),
 	);
 	$GLOBALS['wpdb'] = new Cbt_Wpdb();
 }
@@ -456,6 +459,18 @@ function cbt_wc() {
 
 	$GLOBALS['cbt']['wc'] = $wc;
 	return $wc;
+}
+
+// Comments, posts and WP-Cron (activity hooks).
+function get_comment( $id ) {
+	return isset( $GLOBALS['cbt']['comments'][ (int) $id ] ) ? $GLOBALS['cbt']['comments'][ (int) $id ] : null;
+}
+function get_post_type( $post_id ) {
+	return isset( $GLOBALS['cbt']['post_types'][ (int) $post_id ] ) ? $GLOBALS['cbt']['post_types'][ (int) $post_id ] : false;
+}
+function wp_schedule_single_event( $timestamp, $hook, $args = array() ) {
+	$GLOBALS['cbt']['cron'][] = array( $timestamp, $hook, $args );
+	return true;
 }
 
 function register_activation_hook( $file, $callback ) {

@@ -169,6 +169,32 @@ test(
 );
 
 test(
+	'health: a webhook delivery the bridge refused is the last failure, in words',
+	function () {
+		$factory = cbt_registered_client();
+		cbt_queue_http(
+			200,
+			json_encode(
+				array(
+					'last_webhook_at' => '2026-12-06T09:00:00Z',
+					'last_poll_at'    => '2026-12-06T09:05:00Z',
+					'last_poll_ok'    => true,
+					'last_failure'    => array(
+						'at'     => '2026-12-06T09:06:00Z',
+						'source' => 'webhook',
+						'reason' => 'a webhook delivery was refused: X-WC-Webhook-Signature does not match the body (the webhook in WooCommerce has another secret than the bridge, or the delivery was forged); register the plugin again to renew the webhooks',
+					),
+				)
+			)
+		);
+		$html = ( new Creditbridge_Health( $factory ) )->box_html();
+		assert_contains( 'receiving an order webhook: a webhook delivery was refused', $html );
+		assert_contains( 'register the plugin again', $html );
+		assert_not_contains( 'What to do:', $html, 'the poll worked: the reason itself says what to do' );
+	}
+);
+
+test(
 	'health: nothing yet reads "never" and "none"; an unreachable bridge is said so',
 	function () {
 		$factory = cbt_registered_client();

@@ -222,6 +222,24 @@ class Creditbridge_Client {
 	}
 
 	/**
+	 * Reports an activity (or revokes one) to the events API of the shop:
+	 * POST /api/v1/shops/<shop>/events, signed with the plugin secret.
+	 *
+	 * @param array $event { kind, subject, object?, idempotency_key, action? }
+	 * @return array|WP_Error The recorded event.
+	 */
+	public function activity( array $event ) {
+		$res = $this->request( 'POST', '/api/v1/shops/' . rawurlencode( $this->shop_id ) . '/events', array(), $event, array( 201, 200 ) );
+		if ( is_wp_error( $res ) ) {
+			return $res;
+		}
+		if ( ! isset( $res['event'] ) || ! is_array( $res['event'] ) ) {
+			return new WP_Error( 'creditbridge_response', 'activity: invalid response' );
+		}
+		return $res['event'];
+	}
+
+	/**
 	 * Turns credit into a single-use voucher.
 	 *
 	 * @param string $customer_id WooCommerce customer id.

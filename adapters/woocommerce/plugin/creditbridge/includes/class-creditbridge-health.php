@@ -186,6 +186,8 @@ final class Creditbridge_Health {
 				return __( 'reading your orders', 'creditbridge' );
 			case 'processing':
 				return __( 'processing an order', 'creditbridge' );
+			case 'webhook':
+				return __( 'receiving an order webhook', 'creditbridge' );
 			default:
 				return (string) $source;
 		}
