@@ -405,8 +405,8 @@
 
   // Settings: one entry per field; defaults are the values that apply.
   var settingsFields = [
-    { key: "redemption_mode", type: "select", options: ["", "function", "codes"], group: "checkout" },
-    { key: "store_credit_expiry_days", type: "int", min: 0, max: 3650, def: 0, group: "checkout" },
+    { key: "redemption_mode", type: "select", options: ["", "function", "codes"], group: "checkout", platform: "shopify" },
+    { key: "store_credit_expiry_days", type: "int", min: 0, max: 3650, def: 0, group: "checkout", platform: "shopify" },
     { key: "hold_minutes", type: "int", min: 0, max: 10080, def: 60, group: "checkout" },
     { key: "max_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "checkout" },
     { key: "max_amount", type: "money", nullable: true, group: "checkout" },
@@ -419,7 +419,7 @@
     { key: "earn_cap_order_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "earning" },
     { key: "earn_cap_order_amount", type: "money", nullable: true, group: "earning" },
     { key: "earn_cap_year_amount", type: "money", nullable: true, group: "earning" },
-    { key: "redeem_base", type: "select", options: ["", "net"], group: "checkout" },
+    { key: "redeem_base", type: "select", options: ["", "net"], group: "checkout", platform: "woocommerce" },
     { key: "discount_label", type: "text", max: 60, group: "texts" },
     { key: "locale", type: "select", options: ["", "de", "en"], group: "texts" },
     { key: "time_zone", type: "text", max: 64, group: "texts", placeholder: "Europe/Berlin" }
@@ -429,7 +429,7 @@
     var st = shop.settings || {};
     var groups = {};
     var form = el("form", { id: "cb-settings", novalidate: true, "data-save-bar": true });
-    settingsFields.forEach(function (f) {
+    shownSettings().forEach(function (f) {
       var input;
       if (f.type === "select") {
         input = el("select", {}, f.options.map(function (o) { return el("option", { value: o, text: t("admin.set." + f.key + "." + (o || "auto")) }); }));
@@ -450,10 +450,12 @@
     form.addEventListener("submit", function (ev) { ev.preventDefault(); saveSettings(form); });
     return [card(t("admin.set.title"), [form], "settings")];
   };
+  // Settings of this shop's platform (a field without platform is for all).
+  function shownSettings() { return settingsFields.filter(function (f) { return !f.platform || !shop || !shop.platform || f.platform === shop.platform; }); }
   async function saveSettings(form) {
     clearErrors(form);
     var body = {}, bad = false;
-    settingsFields.forEach(function (f) {
+    shownSettings().forEach(function (f) {
       var raw = form.elements[f.key].value.trim();
       if (f.type === "int") {
         if (!/^[0-9]+$/.test(raw) || +raw < f.min || +raw > f.max) { setFieldError(form, f.key, t("admin.err.whole", f.min, f.max)); bad = true; return; }
@@ -476,7 +478,7 @@
       if (app && app.saveBar) { app.saveBar.hide("cb-save-bar"); }
       toast(t("admin.set.saved"));
     } catch (e) {
-      var k = settingsFields.map(function (f) { return f.key; }).filter(function (k) { return e.message.indexOf(k) === 0; })[0];
+      var k = shownSettings().map(function (f) { return f.key; }).filter(function (k) { return e.message.indexOf(k) === 0; })[0];
       if (!k || !setFieldError(form, k, apiError(e))) { fail(e); }
     }
   }
