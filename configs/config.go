@@ -42,6 +42,13 @@ type Config struct {
 	LedgerCommitters   int
 	InboxRetentionDays int
 	PprofAddr          string // optional net/http/pprof listener, e.g. 127.0.0.1:6060
+	// SMTP for customer notification e-mails (empty host: no e-mail).
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPFrom     string
+	SMTPTLS      string // starttls (default), tls, none
 }
 
 // Load reads the configuration through lookup (os.LookupEnv in main, a map
@@ -76,6 +83,12 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		LedgerCommitters:   p.int("LEDGER_COMMITTERS", 4, 1, 64),
 		InboxRetentionDays: p.int("INBOX_RETENTION_DAYS", 30, 1, 3650),
 		PprofAddr:          p.str("PPROF_ADDR", ""),
+		SMTPHost:           p.str("SMTP_HOST", ""),
+		SMTPPort:           p.int("SMTP_PORT", 587, 1, 65535),
+		SMTPUsername:       p.str("SMTP_USERNAME", ""),
+		SMTPPassword:       p.str("SMTP_PASSWORD", ""),
+		SMTPFrom:           p.str("SMTP_FROM", ""),
+		SMTPTLS:            strings.ToLower(p.str("SMTP_TLS", "starttls")),
 	}
 	p.errs = append(p.errs, c.validate()...)
 	if len(p.errs) > 0 {
@@ -111,6 +124,12 @@ func (c Config) validate() []string {
 	}
 	if c.EncryptionKey == "" {
 		errs = append(errs, "CREDITBRIDGE_ENCRYPTION_KEY is required: 32 random bytes as base64 (openssl rand -base64 32)")
+	}
+	if c.SMTPHost != "" && !strings.Contains(c.SMTPFrom, "@") {
+		errs = append(errs, "SMTP_FROM must be an e-mail address when SMTP_HOST is set")
+	}
+	if c.SMTPTLS != "starttls" && c.SMTPTLS != "tls" && c.SMTPTLS != "none" {
+		errs = append(errs, "SMTP_TLS must be starttls, tls or none")
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 24 {
 		errs = append(errs, "METRICS_TOKEN must be at least 24 characters")

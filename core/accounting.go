@@ -39,6 +39,10 @@ type AccountingSettings struct {
 	// TaxKeys maps a VAT rate (percent, "19", "7") to its DATEV
 	// BU-Schlüssel; defaults: 19 → 3, 7 → 2 (Umsatzsteuer), 0 → none.
 	TaxKeys map[string]string `json:"tax_keys,omitempty"`
+	// NoSalesDeduction leaves out a redemption's sales-deduction line, for
+	// shops whose sales export already books orders at the reduced price
+	// (the liability is still released against the grant account).
+	NoSalesDeduction bool `json:"no_sales_deduction,omitempty"`
 }
 
 // GLAccounts are the G/L accounts (Sachkonten) the exports book to.
@@ -389,7 +393,7 @@ func splitByRates(s OrderTaxSplit, rates []decimal.Decimal, amount decimal.Decim
 //   - redemption: the liability is released against the grant account
 //     (Soll Liability / Haben Grant), and the order's price reduction is a
 //     sales deduction with the VAT rate's tax key (Soll Redemption + BU /
-//     Haben Clearing), per VAT rate;
+//     Haben Clearing), per VAT rate, unless NoSalesDeduction;
 //   - expiry: Soll Liability / Haben Expiry (sonstige Erträge).
 func (a AccountingSettings) Bookings(r PostingRecord, loc *time.Location) []Booking {
 	effect, kind, ok := LiabilityEffect(r)
@@ -416,6 +420,9 @@ func (a AccountingSettings) Bookings(r PostingRecord, loc *time.Location) []Book
 		used := effect.IsNegative() // a redemption lowers the liability; a reversal restores it
 		out := []Booking{line(base, used, acc.Liability, acc.Grant, abs, bookingText(r, kind, used))}
 		out[0].VATRate = a.VATRate
+		if a.NoSalesDeduction {
+			return out
+		}
 		for _, part := range a.TaxParts(r, abs) {
 			b := line(base, used, acc.Redemption, acc.Clearing, part.Amount, bookingText(r, kind, used)+" Erlösschm.")
 			b.VATRate, b.TaxKey = part.VATRate, a.TaxKeys[part.VATRate]

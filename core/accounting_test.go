@@ -133,3 +133,15 @@ func TestTaxPartsFromTheOrdersSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSalesDeduction: a shop whose sales export already books the
+// reduced price gets only the release of the liability for a redemption.
+func TestNoSalesDeduction(t *testing.T) {
+	t.Parallel()
+	a := core.AccountingSettings{NoSalesDeduction: true}.Resolved()
+	r := core.PostingRecord{Owner: core.ProgramOwner, Bucket: core.ProgramRedeemed, Amount: decimal.RequireFromString("4.20")}
+	bs := a.Bookings(r, time.UTC)
+	if len(bs) != 1 || bs[0].Account != "1700" || bs[0].Counter != "4600" || !bs[0].Debit || bs[0].TaxKey != "" {
+		t.Errorf("bookings: %+v", bs)
+	}
+}

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"math/big"
 	"sort"
 	"strconv"
 	"time"
@@ -73,6 +74,13 @@ func (f FrozenRate) Credit(currency string, units int64) (decimal.Decimal, error
 	return RoundRatio(f.Full.Decimal, units, f.Quantity, scale, f.Rounding), nil
 }
 
+func units(n int64) string {
+	if n == 1 {
+		return " unit"
+	}
+	return " units"
+}
+
 // CapNote is the statement text of a capped rate ("" when no cap cut it).
 func (f FrozenRate) CapNote(currency string) string {
 	var why string
@@ -89,7 +97,7 @@ func (f FrozenRate) CapNote(currency string) string {
 	if f.Uncapped.Valid && f.Full.Valid && f.Quantity > 0 {
 		scale, _ := CurrencyScale(currency)
 		why += "; not booked: " + StringFixedFor(currency, RoundRatio(f.Uncapped.Decimal.Sub(f.Full.Decimal), 1, 1, scale, f.Rounding)) +
-			" of " + StringFixedFor(currency, RoundRatio(f.Uncapped.Decimal, 1, 1, scale, f.Rounding)) + " for " + strconv.FormatInt(f.Quantity, 10) + " units"
+			" of " + StringFixedFor(currency, RoundRatio(f.Uncapped.Decimal, 1, 1, scale, f.Rounding)) + " for " + strconv.FormatInt(f.Quantity, 10) + units(f.Quantity)
 	}
 	return why
 }
@@ -207,20 +215,71 @@ func fullCredit(o Order, r FrozenRate) decimal.Decimal {
 	return c
 }
 
-// cut lowers a fresh rate's full credit to at most budget (an amount at
-// the currency's scale) and records the cap; it returns the rounded
-// credit that remains.
-func cut(o Order, r *FrozenRate, budget decimal.Decimal, cap string) decimal.Decimal {
-	c := fullCredit(o, *r)
-	if !r.Exact() || c.LessThanOrEqual(budget) {
-		return c
+// share cuts fresh rates (all of one beneficiary or owner) so that their
+// rounded full credits add up to at most budget (an amount at the
+// currency's scale): when they pass it, the budget is shared in proportion
+// to each rate's credit (largest remainders get the leftover minor units,
+// earlier rates first on ties), so every line that earns keeps a part and
+// its entry says what the cap cut. It returns the credit that remains.
+func share(o Order, rs []*FrozenRate, budget decimal.Decimal, cap string) decimal.Decimal {
+	scale, err := CurrencyScale(o.Currency)
+	if err != nil {
+		return decimal.Zero
+	}
+	credits := make([]*big.Int, len(rs))
+	sum := new(big.Int)
+	total := decimal.Zero
+	for i, r := range rs {
+		c := fullCredit(o, *r)
+		total = total.Add(c)
+		if !r.Exact() { // an older rate is never cut (it is never fresh)
+			c = decimal.Zero
+		}
+		credits[i] = c.Shift(scale).BigInt()
+		sum.Add(sum, credits[i])
 	}
 	budget = decimal.Max(budget, decimal.Zero)
-	if r.Cap == "" || !r.Uncapped.Valid {
-		r.Uncapped = r.Full
+	if total.LessThanOrEqual(budget) {
+		return total
 	}
-	r.Cap, r.Full = cap, decimal.NewNullDecimal(budget)
-	return budget
+	b := budget.Shift(scale).BigInt()
+	parts := make([]*big.Int, len(rs))
+	rems := make([]*big.Int, len(rs))
+	left := new(big.Int).Set(b)
+	for i := range rs {
+		num := new(big.Int).Mul(b, credits[i])
+		parts[i], rems[i] = new(big.Int), new(big.Int)
+		if sum.Sign() > 0 {
+			parts[i].QuoRem(num, sum, rems[i])
+		}
+		left.Sub(left, parts[i])
+	}
+	for left.Sign() > 0 {
+		best := -1
+		for i := range rs {
+			if credits[i].Sign() > 0 && parts[i].Cmp(credits[i]) < 0 && (best < 0 || rems[i].Cmp(rems[best]) > 0) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		parts[best].Add(parts[best], big.NewInt(1))
+		rems[best].SetInt64(-1) // one extra unit per rate at most
+		left.Sub(left, big.NewInt(1))
+	}
+	out := decimal.Zero
+	for i, r := range rs {
+		p := decimal.NewFromBigInt(parts[i], -scale)
+		if r.Exact() && p.LessThan(fullCredit(o, *r)) {
+			if r.Cap == "" || !r.Uncapped.Valid {
+				r.Uncapped = r.Full
+			}
+			r.Cap, r.Full = cap, decimal.NewNullDecimal(p)
+		}
+		out = out.Add(fullCredit(o, *r))
+	}
+	return out
 }
 
 // OrderCapLimit returns the most one beneficiary may earn on the order
@@ -248,9 +307,9 @@ func OrderCapLimit(s ShopSettings, o Order) (limit decimal.Decimal, ok bool) {
 }
 
 // ApplyOrderCap cuts fresh rates so that no beneficiary's credit on the
-// order (its rates already frozen included) passes the per-order cap.
-// Lines are served in order; the line that reaches the cap gets the rest
-// and the lines after it nothing. The cut is frozen with the rate.
+// order (its rates already frozen included) passes the per-order cap; the
+// rest of the cap is shared among the fresh lines in proportion to their
+// credit (see share). The cut is frozen with the rate.
 func ApplyOrderCap(s ShopSettings, o Order, have, fresh []FrozenRate) {
 	limit, ok := OrderCapLimit(s, o)
 	if !ok {
@@ -260,10 +319,28 @@ func ApplyOrderCap(s ShopSettings, o Order, have, fresh []FrozenRate) {
 	for _, r := range have {
 		used[r.Beneficiary] = used[r.Beneficiary].Add(fullCredit(o, r))
 	}
-	for i := range fresh {
-		b := fresh[i].Beneficiary
-		used[b] = used[b].Add(cut(o, &fresh[i], limit.Sub(used[b]), CapOrder))
+	for _, b := range beneficiaries(fresh) {
+		var rs []*FrozenRate
+		for i := range fresh {
+			if fresh[i].Beneficiary == b {
+				rs = append(rs, &fresh[i])
+			}
+		}
+		share(o, rs, limit.Sub(used[b]), CapOrder)
 	}
+}
+
+// beneficiaries lists the beneficiaries of rates in order of appearance.
+func beneficiaries(rs []FrozenRate) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rs {
+		if !seen[r.Beneficiary] {
+			seen[r.Beneficiary] = true
+			out = append(out, r.Beneficiary)
+		}
+	}
+	return out
 }
 
 // YearBudget takes up to want from an owner's yearly earning budget
@@ -304,12 +381,13 @@ func ApplyYearCap(s ShopSettings, o Order, fresh []FrozenRate, take YearBudget) 
 		if got.GreaterThanOrEqual(want[ow]) {
 			continue
 		}
-		left := got
+		var rs []*FrozenRate
 		for i := range fresh {
 			if fresh[i].Owner == ow {
-				left = left.Sub(cut(o, &fresh[i], left, CapCustomerYear))
+				rs = append(rs, &fresh[i])
 			}
 		}
+		share(o, rs, got, CapCustomerYear)
 	}
 	return nil
 }

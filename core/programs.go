@@ -22,6 +22,8 @@ type ProgramSettings struct {
 	// ExpiryNoticeDays > 0 sends credit.expiring that many days before
 	// credit expires.
 	ExpiryNoticeDays int `json:"expiry_notice_days,omitempty"`
+	// Notifications: webhooks, e-mail, reminders (core/notify.go).
+	NotifySettings
 }
 
 // Expiry modes.
@@ -59,7 +61,7 @@ func (p ProgramSettings) Validate() error {
 	if p.ExpiryNoticeDays < 0 || p.ExpiryNoticeDays > 365 {
 		return Errorf(EINVALID, "expiry_notice_days must be 0..365")
 	}
-	return nil
+	return p.NotifySettings.Validate()
 }
 
 // BelowRedeemMinimum reports whether a spendable balance is too small to

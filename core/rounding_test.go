@@ -238,3 +238,34 @@ func TestOrderCapProperty(t *testing.T) {
 		}
 	}
 }
+
+// A capped line's earn entry says which cap cut it and by how much.
+func TestCapNoteOnTheEntry(t *testing.T) {
+	t.Parallel()
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:1"}
+	o := core.Order{ShopID: 1, OrderID: "1", Currency: "EUR", Paid: true,
+		Lines: []core.OrderLine{{LineID: "L", SKU: "SHIRT", Quantity: 2, NetTotal: d("4.00")}, {LineID: "M", Quantity: 1, NetTotal: d("100.00")}}}
+	rs := core.NewRuleSet([]core.Rule{{Target: core.TargetSKU, TargetID: "SHIRT", Beneficiary: "buyer", Mode: core.ModeFixed, Value: d("2.50")},
+		{Target: core.TargetDefault, Beneficiary: "buyer", Mode: core.ModePercent, Value: d("5")}})
+	rates := core.FreezeRatesWith(core.ShopSettings{}, o, nil, rs, buyer, nil)
+	plan, err := core.PlanEarnings(core.OrderState{Order: o, Rates: rates, Refunds: map[string]core.Refund{}}, nil, nil, false)
+	if err != nil || len(plan) != 2 {
+		t.Fatalf("%v %+v", err, plan)
+	}
+	r := plan[0].Reason
+	if r.Cap != core.CapArticle || r.Note != "credit capped at the article's net price; not booked: 1.00 of 5.00 for 2 units" || !ownerAmount(plan[0], buyer).Equal(d("4.00")) {
+		t.Fatalf("article cap entry %+v", plan[0])
+	}
+	if plan[1].Reason.Cap != "" || plan[1].Reason.Note != "" {
+		t.Fatalf("uncapped entry %+v", plan[1].Reason)
+	}
+	// An order cap of 3.00 shares itself out: 4.00 and 5.00 → 1.33 and 1.67.
+	s := core.ShopSettings{EarnCapOrderAmount: decimal.NewNullDecimal(d("3.00"))}
+	rates = core.FreezeRatesWith(s, o, nil, rs, buyer, nil)
+	core.ApplyOrderCap(s, o, nil, rates)
+	plan, _ = core.PlanEarnings(core.OrderState{Order: o, Rates: rates, Refunds: map[string]core.Refund{}}, nil, nil, false)
+	if len(plan) != 2 || !ownerAmount(plan[0], buyer).Equal(d("1.33")) || !ownerAmount(plan[1], buyer).Equal(d("1.67")) ||
+		plan[1].Reason.Cap != core.CapOrder || plan[1].Reason.Note != "credit capped by the shop's per-order limit; not booked: 3.33 of 5.00 for 1 unit" {
+		t.Fatalf("order cap entries %+v", plan)
+	}
+}

@@ -151,6 +151,7 @@ type StoreCreditMirrors interface {
 	NoteGap(ctx context.Context, shopID int64, ownerID, currency string, gap decimal.Decimal, now time.Time) (time.Time, error)
 	AdoptGap(ctx context.Context, shopID int64, owner Owner, currency string, gap decimal.Decimal) (*Transaction, error)
 	// StoreCreditOwners pages through the customers with a mirror or with
-	// credit in currency, by owner id.
-	StoreCreditOwners(ctx context.Context, shopID int64, currency, after string, limit int) ([]string, error)
+	// credit in currency, by owner id (mirroredOnly: those with credit
+	// mirrored into Shopify only).
+	StoreCreditOwners(ctx context.Context, shopID int64, currency, after string, limit int, mirroredOnly bool) ([]string, error)
 }

@@ -132,30 +132,39 @@ func (h *StoreCreditHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 	return err
 }
 
-// storeCreditShop loads a shop and reports whether it mirrors store
-// credit (an installed, active Shopify shop in mode store_credit).
-func (h *StoreCreditHandler) storeCreditShop(ctx context.Context, shopID int64) (core.Shop, bool, error) {
-	shop, err := h.Shops.ShopByID(ctx, shopID)
+// storeCreditShop loads a shop and reports whether its store credit
+// mirror is looked after: an installed, active Shopify shop. A shop in
+// another mode than store_credit only has what it mirrored before taken
+// back out (mirrors reports false for it).
+func (h *StoreCreditHandler) storeCreditShop(ctx context.Context, shopID int64) (shop core.Shop, ok, mirrors bool, err error) {
+	shop, err = h.Shops.ShopByID(ctx, shopID)
 	if core.ErrorCode(err) == core.ENOTFOUND {
-		return shop, false, nil
+		return shop, false, false, nil
 	}
 	if err != nil {
-		return shop, false, err
+		return shop, false, false, err
 	}
-	return shop, shop.Platform == core.PlatformShopify && shop.Active && shop.Secrets.AccessToken != "" &&
-		shop.Settings.Mode() == core.RedemptionStoreCredit, nil
+	ok = shop.Platform == core.PlatformShopify && shop.Active && shop.Secrets.AccessToken != ""
+	return shop, ok, ok && shop.Settings.Mode() == core.RedemptionStoreCredit, nil
 }
 
 // Sync pushes the difference between the customer's spendable credit and
 // the mirror into their Shopify store credit.
 func (h *StoreCreditHandler) Sync(ctx context.Context, shopID int64, ownerID string) error {
-	shop, ok, err := h.storeCreditShop(ctx, shopID)
+	shop, ok, mirrors, err := h.storeCreditShop(ctx, shopID)
 	if err != nil || !ok {
 		return err
 	}
 	custID, ok := ShopifyCustomerID(core.Owner{Kind: core.OwnerCustomer, ID: ownerID})
 	if !ok {
 		return nil
+	}
+	if !mirrors {
+		// Another mode: only credit mirrored earlier is taken back.
+		m, err := h.Mirrors.Mirror(ctx, shop.ID, ownerID, shop.Currency)
+		if err != nil || (m.Mirrored.IsZero() && !m.Pending.Valid) {
+			return err
+		}
 	}
 	unlock, ok, err := h.Lock.Lock(ctx, "store-credit:"+strconv.FormatInt(shopID, 10)+":"+ownerID, 2*time.Minute)
 	if err != nil {
@@ -209,6 +218,11 @@ func (h *StoreCreditHandler) push(ctx context.Context, cl *admin.Client, shop co
 		return decimal.Zero, err
 	}
 	target := decimal.Max(b.Available, decimal.Zero)
+	if shop.Settings.Mode() != core.RedemptionStoreCredit {
+		// Switched to another mode: take back what was mirrored, or the
+		// customer could spend it as store credit and again as a discount.
+		target = decimal.Zero
+	}
 	delta := target.Sub(m.Mirrored)
 	if delta.IsNegative() {
 		// Shopify cannot go below zero: what it lacks was spent at a
@@ -248,8 +262,9 @@ func (h *StoreCreditHandler) push(ctx context.Context, cl *admin.Client, shop co
 // Reconcile compares, for every customer of every Shopify shop in mode
 // store_credit, Shopify's store credit balance with the mirror: a gap
 // that stood for the grace period is booked into the ledger
-// (AdoptGap), then the customer is synced. It returns how many customers
-// it looked at and how many gaps it booked.
+// (AdoptGap), then the customer is synced. In shops that switched to
+// another mode it takes the mirrored credit back out of Shopify. It
+// returns how many customers it looked at and how many gaps it booked.
 func (h *StoreCreditHandler) Reconcile(ctx context.Context, shops func(ctx context.Context, p core.Platform) ([]core.Shop, error)) (checked, booked int, err error) {
 	list, err := shops(ctx, core.PlatformShopify)
 	if err != nil {
@@ -260,7 +275,7 @@ func (h *StoreCreditHandler) Reconcile(ctx context.Context, shops func(ctx conte
 		grace = StoreCreditGrace
 	}
 	for _, sh := range list {
-		shop, ok, err := h.storeCreditShop(ctx, sh.ID)
+		shop, ok, mirrors, err := h.storeCreditShop(ctx, sh.ID)
 		if err != nil || !ok {
 			continue
 		}
@@ -273,13 +288,13 @@ func (h *StoreCreditHandler) Reconcile(ctx context.Context, shops func(ctx conte
 		}
 		after := ""
 		for {
-			owners, err := h.Mirrors.StoreCreditOwners(ctx, shop.ID, shop.Currency, after, 200)
+			owners, err := h.Mirrors.StoreCreditOwners(ctx, shop.ID, shop.Currency, after, 200, !mirrors)
 			if err != nil {
 				return checked, booked, err
 			}
 			for _, ownerID := range owners {
 				after = ownerID
-				n, err := h.reconcileOne(ctx, cl, shop, ownerID, grace)
+				n, err := h.reconcileOne(ctx, cl, shop, ownerID, grace, mirrors)
 				checked++
 				booked += n
 				if err != nil && h.Log != nil && ctx.Err() == nil {
@@ -294,7 +309,7 @@ func (h *StoreCreditHandler) Reconcile(ctx context.Context, shops func(ctx conte
 	return checked, booked, ctx.Err()
 }
 
-func (h *StoreCreditHandler) reconcileOne(ctx context.Context, cl *admin.Client, shop core.Shop, ownerID string, grace time.Duration) (int, error) {
+func (h *StoreCreditHandler) reconcileOne(ctx context.Context, cl *admin.Client, shop core.Shop, ownerID string, grace time.Duration, mirrors bool) (int, error) {
 	custID, ok := ShopifyCustomerID(core.Owner{Kind: core.OwnerCustomer, ID: ownerID})
 	if !ok {
 		return 0, nil
@@ -310,7 +325,9 @@ func (h *StoreCreditHandler) reconcileOne(ctx context.Context, cl *admin.Client,
 	if err != nil {
 		return 0, err
 	}
-	if !m.Pending.Valid {
+	// Gaps are booked only while the shop mirrors store credit; after a
+	// switch to another mode the mirrored credit is only taken back.
+	if !m.Pending.Valid && mirrors {
 		acct, _, err := cl.StoreCreditBalance(ctx, gid, shop.Currency)
 		if err != nil {
 			return 0, err

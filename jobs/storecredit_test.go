@@ -298,3 +298,34 @@ func TestStoreCreditFromOrderWebhook(t *testing.T) {
 		t.Fatal("a shop in mode function booked store credit")
 	}
 }
+
+// TestStoreCreditDrainedAfterModeSwitch: a shop that leaves mode
+// store_credit gets the mirrored credit taken back out of Shopify (or it
+// could be spent as store credit and again as a discount); the ledger
+// keeps it.
+func TestStoreCreditDrainedAfterModeSwitch(t *testing.T) {
+	t.Parallel()
+	e := newStoreCreditEnv(t, core.ShopSettings{})
+	ctx := context.Background()
+	c := core.Owner{Kind: core.OwnerCustomer, ID: "c:701"}
+	e.post(t, "earn-1", c, "30.00")
+	if err := e.h.Sync(ctx, e.shop.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "mirrored", c, "30.00", "30.00", "30.00")
+	e.shop.Settings.RedemptionMode = core.RedemptionFunction
+	if err := e.shops.UpdateSettings(ctx, e.shop); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.h.Reconcile(ctx, e.shops.ListShops); err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "drained", c, "30.00", "0", "0")
+	n := len(e.fake.Requests())
+	if err := e.h.Sync(ctx, e.shop.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.fake.Requests()) != n {
+		t.Fatal("a drained customer in mode function still reaches Shopify")
+	}
+}

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/httpapi"
 	"github.com/creditbridge/creditbridge/adapters/sharedfixtures"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/jobs"
 )
 
 type eventView struct {
@@ -207,4 +210,55 @@ func TestShopifyCustomerCreatedActivity(t *testing.T) {
 		t.Fatalf("consent %v, email %q", consent, email)
 	}
 	e.auditOK(shop.ID)
+}
+
+// Notification settings are validated, the signing secret is set once per
+// call, and a customer's signed unsubscribe link withdraws the marketing
+// consent (GET asks, POST acts; a forged link is 404).
+func TestNotificationRoutesAndUnsubscribe(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{NoWorker: true})
+	shop := e.shopifyShop("notify-" + randomHex(3) + ".myshopify.com")
+	r := must(t, e.as(shop.AdminToken, "PATCH", shop.Path+"/settings", map[string]any{"notify_endpoints": []map[string]any{{"url": "http://hooks.example.com/x"}}}), http.StatusBadRequest)
+	if msg := r.Err(t).Error.Message; msg != `notify endpoint "http://hooks.example.com/x" must use https (http only on localhost)` {
+		t.Fatalf("message %q", msg)
+	}
+	must(t, e.as(shop.AdminToken, "PATCH", shop.Path+"/settings", map[string]any{"notify_endpoints": []map[string]any{{"url": "https://hooks.example.com/x", "topics": []string{"credit.earned"}}},
+		"reminder_days": 30}), http.StatusOK)
+	var sec struct {
+		Secret string `json:"notify_secret"`
+	}
+	must(t, e.as(shop.AdminToken, "POST", shop.Path+"/notifications/secret", nil), http.StatusCreated).JSON(t, &sec)
+	if !strings.HasPrefix(sec.Secret, "whsig_") {
+		t.Fatalf("secret %q", sec.Secret)
+	}
+	var list struct {
+		Notifications []any `json:"notifications"`
+	}
+	must(t, e.as(shop.AdminToken, "GET", shop.Path+"/notifications", nil), http.StatusOK).JSON(t, &list)
+
+	ctx := context.Background()
+	full, err := e.shops.ShopByID(ctx, shop.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	owner, err := e.dir.RegisterCustomer(ctx, full, core.CustomerRef{PlatformID: "55", Email: "c55@example.com"}, &yes, "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := jobs.UnsubscribeURL(e.base, full, owner)
+	path := strings.TrimPrefix(link, e.base)
+	page := must(t, e.do("GET", path, nil, "Accept-Language", "de"), http.StatusOK)
+	if !strings.Contains(string(page.Body), "Abmelden") {
+		t.Fatalf("page %s", page.Body)
+	}
+	if c, _ := e.dir.CustomerContact(ctx, shop.ID, owner); c.Consent == nil || !*c.Consent {
+		t.Fatal("GET changed the consent")
+	}
+	must(t, e.do("POST", path+"x", nil), http.StatusNotFound)
+	must(t, e.do("POST", path, nil), http.StatusOK)
+	if c, _ := e.dir.CustomerContact(ctx, shop.ID, owner); c.Consent == nil || *c.Consent || c.Email != "c55@example.com" || c.Locale != "de" {
+		t.Fatalf("after unsubscribe: %+v", c)
+	}
 }

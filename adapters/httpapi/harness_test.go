@@ -171,7 +171,11 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		httpapi.Deps{Log: e.log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: e.dir, Inbox: e.inbox, Ledger: e.ledger},
 			Inbox: e.inbox, Enqueuer: e.enqueuer, Ledger: e.ledger, Redeemer: redeemer,
 			Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}, ActivityLog: postgres.ActivityStore{L: e.ledger}.ActivityEvents,
-			Ready: func(ctx context.Context) error { return e.pool.Ping(ctx) }})
+			NotificationLog: func(ctx context.Context, shopID int64, limit int) (any, error) {
+				return (&postgres.NotifyStore{L: e.ledger}).Notifications(ctx, shopID, limit)
+			},
+			Consent: e.dir.SetConsent,
+			Ready:   func(ctx context.Context) error { return e.pool.Ping(ctx) }})
 	served := make(chan struct{})
 	go func() {
 		defer close(served)

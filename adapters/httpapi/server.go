@@ -67,6 +67,11 @@ type Deps struct {
 	Activities *core.Activities
 	// ActivityLog lists a customer's activities, newest first (optional).
 	ActivityLog func(ctx context.Context, shopID int64, owner core.Owner, limit int) ([]core.ActivityEvent, error)
+	// NotificationLog lists a shop's notifications, newest first (optional).
+	NotificationLog func(ctx context.Context, shopID int64, limit int) (any, error)
+	// Consent records a customer's marketing consent (unsubscribe links;
+	// optional).
+	Consent func(ctx context.Context, shop core.Shop, owner core.Owner, consent bool) error
 	// Notify is told whose balance an admin adjustment changed (optional).
 	Notify core.BalanceNotifier
 	// Ready reports whether dependencies answer (PostgreSQL, Redis, schema).

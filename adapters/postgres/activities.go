@@ -139,18 +139,9 @@ WHERE shop_id = $1 AND owner_id = $2 AND redacted_at IS NULL`, shop.ID, o.ID, co
 	return o, nil
 }
 
-// CustomerContact is what reminders need of a customer: the e-mail (empty
-// after a redaction), the marketing consent (nil: the platform said
-// nothing) and the language.
-type CustomerContact struct {
-	Email   string
-	Consent *bool
-	Locale  string
-}
-
 // CustomerContact returns a customer's contact data.
-func (d *Directory) CustomerContact(ctx context.Context, shopID int64, owner core.Owner) (CustomerContact, error) {
-	var c CustomerContact
+func (d *Directory) CustomerContact(ctx context.Context, shopID int64, owner core.Owner) (core.CustomerContact, error) {
+	var c core.CustomerContact
 	var email, locale *string
 	err := d.pool.QueryRow(ctx, `SELECT email, marketing_consent, locale FROM customers WHERE shop_id = $1 AND owner_id = $2 AND redacted_at IS NULL`,
 		shopID, owner.ID).Scan(&email, &c.Consent, &locale)
@@ -167,4 +158,14 @@ func (d *Directory) CustomerContact(ctx context.Context, shopID int64, owner cor
 		c.Locale = *locale
 	}
 	return c, nil
+}
+
+// SetConsent records a customer's marketing consent (an unsubscribe
+// link withdraws it).
+func (d *Directory) SetConsent(ctx context.Context, shop core.Shop, owner core.Owner, consent bool) error {
+	_, err := d.pool.Exec(ctx, `UPDATE customers SET marketing_consent = $3 WHERE shop_id = $1 AND owner_id = $2`, shop.ID, owner.ID, consent)
+	if err != nil {
+		return fmt.Errorf("postgres: consent: %w", err)
+	}
+	return nil
 }

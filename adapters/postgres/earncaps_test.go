@@ -30,7 +30,10 @@ func TestEarnCapsFrozenWithTheRate(t *testing.T) {
 			Lines: []core.OrderLine{
 				// fixed 2.50 × 2 = 5.00, capped at the net price 4.00
 				{LineID: "1", ProductID: "10", SKU: "SHIRT", Title: "Shirt", Quantity: 2, NetTotal: dec("4.00")},
-				// 5 % of 100.00 = 5.00, cut to 2.00 by the order cap (6.00)
+				// 5 % of 100.00 = 5.00
+				// The order cap (6.00) shares 6.00 of the 9.00 in proportion:
+				// 4.00 → 2.666… and 5.00 → 3.333…, the leftover cent to the
+				// larger remainder: 2.67 and 3.33.
 				{LineID: "2", ProductID: "11", SKU: "MUG", Title: "Mug", Quantity: 1, NetTotal: dec("100.00")},
 			}}
 	}
@@ -51,22 +54,25 @@ func TestEarnCapsFrozenWithTheRate(t *testing.T) {
 	apply(mk("1", t0)) // a replay books nothing more and takes no more budget
 	want("6.00")
 	// The second order would earn 6.00 but only 3.00 of the year's 9.00
-	// are left: the shirt line gets them, the mug line nothing (no entry).
+	// are left, shared in proportion: 2.67 → 1.335 and 3.33 → 1.665, the
+	// tie broken for the first line: 1.34 and 1.66.
 	apply(mk("2", t0.Add(time.Hour)))
 	want("9.00")
+	// The third order gets nothing: no budget left, no entry.
 	apply(mk("3", t0.Add(2*time.Hour)))
 	want("9.00")
-	// A refund lowers booked credit proportionally (1 of 2 shirts: 2.00);
-	// the budget is not given back.
+	// A refund lowers booked credit proportionally (1 of 2 shirts:
+	// 2.67 → round(1.335) = 1.34, so 1.33 is reversed); the budget is not
+	// given back.
 	apply(mk("1", t0.Add(3*time.Hour), core.Refund{RefundID: "r1", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 1}}}))
-	want("7.00")
+	want("7.67")
 	apply(mk("4", t0.Add(4*time.Hour)))
-	want("7.00")
+	want("7.67")
 	apply(mk("2", t0.Add(5*time.Hour))) // replay after other orders: unchanged
-	want("7.00")
+	want("7.67")
 	// Next year has a new budget.
 	apply(mk("5", t0.AddDate(1, 0, 0)))
-	want("13.00")
+	want("13.67")
 
 	page, err := e.ledger.Statement(ctx, core.StatementQuery{ShopID: e.shop.ID, Currency: "EUR", Owner: buyer, Limit: 100})
 	if err != nil {
@@ -81,8 +87,8 @@ func TestEarnCapsFrozenWithTheRate(t *testing.T) {
 			}
 		}
 	}
-	wantCaps := map[string]string{"1/1": core.CapArticle, "1/2": core.CapOrder, "2/1": core.CapCustomerYear,
-		"5/1": core.CapArticle, "5/2": core.CapOrder}
+	wantCaps := map[string]string{"1/1": core.CapOrder, "1/2": core.CapOrder, "2/1": core.CapCustomerYear, "2/2": core.CapCustomerYear,
+		"5/1": core.CapOrder, "5/2": core.CapOrder}
 	for k, v := range wantCaps {
 		if caps[k] != v {
 			t.Errorf("entry %s: cap %q, want %q (all: %v)", k, caps[k], v, caps)

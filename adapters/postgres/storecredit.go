@@ -195,8 +195,18 @@ WHERE shop_id = $1 AND owner_id = $2 AND currency = $3`, shopID, owner.ID, curre
 
 // StoreCreditOwners lists, after the owner id after, the registered
 // customers of a shop whose store credit the reconciler looks at: those
-// with a mirror row and those with credit (or an overdraft) in currency.
-func (s StoreCreditStore) StoreCreditOwners(ctx context.Context, shopID int64, currency, after string, limit int) ([]string, error) {
+// with a mirror row and those with credit (or an overdraft) in currency;
+// with mirroredOnly, those with credit mirrored into Shopify (or a push
+// in flight).
+func (s StoreCreditStore) StoreCreditOwners(ctx context.Context, shopID int64, currency, after string, limit int, mirroredOnly bool) ([]string, error) {
+	if mirroredOnly {
+		rows, err := s.L.pool.Query(ctx, `SELECT owner_id FROM store_credit_mirror
+WHERE shop_id = $1 AND currency = $2 AND (mirrored <> 0 OR pending IS NOT NULL) AND owner_id > $3 ORDER BY owner_id LIMIT $4`, shopID, currency, after, limit)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: mirrored store credit owners: %w", err)
+		}
+		return pgx.CollectRows(rows, pgx.RowTo[string])
+	}
 	rows, err := s.L.pool.Query(ctx, `SELECT owner_id FROM (
 	SELECT owner_id FROM store_credit_mirror WHERE shop_id = $1 AND currency = $2
 	UNION

@@ -21,7 +21,8 @@ const exportSchema = "cbbench_export"
 // runExport seeds one month (March 2026, Berlin time) of a fresh shop with
 // n ledger transactions, set-based and insert-only (the append-only
 // triggers stay on): 80 % earn 2.00 for distinct customers, 20 % of those
-// customers redeem 0.50 a second later. Each transaction has two postings
+// customers redeem 0.50 a second later (with the order's tax split, so
+// the export looks each redemption's split up). Each transaction has two postings
 // and a statement entry, and every customer a balance row, so the audit
 // holds. Then it streams the month's DATEV Buchungsstapel to a byte
 // counter and builds the period report, and prints the duration and the
@@ -119,6 +120,11 @@ const seedSQL = `WITH src AS (
 		(1, 'program', '', CASE WHEN tx.kind = 'earn' THEN 'issued' ELSE 'redeemed' END, CASE WHEN tx.kind = 'earn' THEN -2.00 ELSE 0.50 END),
 		(2, 'customer', 'c:' || substr(tx.order_id, 2), 'available', CASE WHEN tx.kind = 'earn' THEN 2.00 ELSE -0.50 END)
 	) p(seq, okind, oid, bucket, amount)
+	RETURNING 1
+), red AS (
+	-- the tax split the redemption path records: 0.50 = 0.42 net + 0.08 VAT at 19 %
+	INSERT INTO order_redemptions (shop_id, order_id, kind, code, currency, amount, net, tax, tax_source, prices_include_tax)
+	SELECT $1, order_id, 'discount', 'CREDIT', 'EUR', 0.50, 0.42, 0.08, 'platform', true FROM tx WHERE kind = 'redeem'
 	RETURNING 1
 )
 INSERT INTO ledger_entries (shop_id, currency, owner_kind, owner_id, seq, tx_id, d_available, d_pending, d_held, d_overdraft,

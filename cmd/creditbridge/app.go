@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/httpapi"
+	"github.com/creditbridge/creditbridge/adapters/mail"
 	"github.com/creditbridge/creditbridge/adapters/metrics"
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
@@ -57,6 +58,8 @@ type app struct {
 	http        *fiber.App
 	server      *httpapi.Server
 	shopify     *jobs.ShopifyClients // Shopify app: token-refreshing Admin API clients
+	notify      *postgres.NotifyStore
+	mail        *mail.Sender // nil without SMTP_HOST
 }
 
 func openDB(ctx context.Context, cfg configs.Config) (*pgxpool.Pool, error) {
@@ -151,6 +154,14 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.storeCredit = &jobs.StoreCreditHandler{Shops: a.shops, Ledger: a.ledger, Mirrors: scStore, Admin: a.shopify, Lock: jobs.RedisLocker{R: a.rdb},
 		Log: log, Notify: mfNotifier.Notify}
 	// --- end Shopify app ---
+	a.notify = &postgres.NotifyStore{L: a.ledger}
+	if cfg.SMTPHost != "" {
+		if a.mail, err = mail.New(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+			From: cfg.SMTPFrom, TLS: cfg.SMTPTLS}); err != nil {
+			a.pool.Close()
+			return nil, err
+		}
+	}
 	activityStore := postgres.ActivityStore{L: a.ledger}
 	activities := &core.Activities{Store: activityStore, Notify: mfNotifier.Notify}
 	compliance := &postgres.Compliance{Shops: a.shops, Directory: a.dir, Ledger: a.ledger}
@@ -180,7 +191,11 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
 			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready,
-			Health: a.inbox, Activities: activities, ActivityLog: activityStore.ActivityEvents})
+			Health: a.inbox, Activities: activities, ActivityLog: activityStore.ActivityEvents,
+			NotificationLog: func(ctx context.Context, shopID int64, limit int) (any, error) {
+				return a.notify.Notifications(ctx, shopID, limit)
+			},
+			Consent: a.dir.SetConsent})
 	return a, nil
 }
 
@@ -305,6 +320,9 @@ func serve(ctx context.Context, cfg configs.Config, log *slog.Logger, started fu
 		// sync (mode store_credit).
 		jobs.RegisterShopify(mux, &jobs.MetafieldHandler{Shops: a.shops, Ledger: a.ledger, Holds: a.ledger, Admin: a.shopify, Log: log})
 		jobs.RegisterStoreCredit(mux, a.storeCredit)
+		// Notifications: signed webhooks and e-mail (jobs/notify.go).
+		jobs.RegisterNotify(mux, &jobs.Deliverer{Shops: a.shops, Store: a.notify, Mail: a.mail, Contacts: a.dir.CustomerContact,
+			PublicURL: cfg.PublicURL, Log: log})
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
@@ -380,6 +398,8 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 		}
 		return nil
 	})
+	notifier := &jobs.Notifier{Shops: a.shops, Store: a.notify, Client: a.aclient, Queue: a.cfg.Queue, Log: a.log}
+	run("notifications", time.Minute, func(ctx context.Context) error { _, err := notifier.Run(ctx); return err })
 	creditExpiry := &jobs.CreditExpiry{Shops: a.shops, Ledger: a.ledger, Notify: a.earner.Notify, Log: a.log}
 	run("credit-expiry", time.Hour, func(ctx context.Context) error { _, err := creditExpiry.Run(ctx); return err })
 	run("woocommerce-poller", a.cfg.PollInterval, func(ctx context.Context) error {
