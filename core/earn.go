@@ -51,9 +51,11 @@ type OrderStore interface {
 type Directory interface {
 	// CustomerOwner returns (creating if needed) the owner of a buyer.
 	CustomerOwner(ctx context.Context, shop Shop, c CustomerRef) (Owner, error)
-	// PartnerChain returns the partner referenced by ref and its sponsors,
-	// up to levels owners; empty when ref is empty or unknown.
-	PartnerChain(ctx context.Context, shopID int64, ref string, levels int) ([]Owner, error)
+	// PartnerChain returns the owners of the partners an order credits
+	// (the referring or bound partner, then its sponsors), level 1 first,
+	// up to the shop's partner levels; an empty Owner is a level that earns
+	// nothing. Empty without a referral, and for a self-referral.
+	PartnerChain(ctx context.Context, shop Shop, o Order, buyer Owner) ([]Owner, error)
 	Rules(ctx context.Context, shopID int64) ([]Rule, error)
 }
 
@@ -92,7 +94,7 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 			return res, err
 		}
 	}
-	partners, err := e.Directory.PartnerChain(ctx, shop.ID, o.PartnerRef, shop.Settings.PartnerLevels)
+	partners, err := e.Directory.PartnerChain(ctx, shop, o, buyer)
 	if err != nil {
 		return res, err
 	}

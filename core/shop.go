@@ -42,6 +42,8 @@ type ShopSettings struct {
 	MinOrder    decimal.NullDecimal `json:"min_order,omitempty"`
 	// VoucherDays is how long a voucher code is valid (default 90).
 	VoucherDays int `json:"voucher_days,omitempty"`
+	// Referral: customer binding and self-signup (affiliate.go).
+	Referral ReferralSettings `json:"referral,omitzero"`
 	// RedemptionMode is how a Shopify shop's customers spend credit (see
 	// the Redemption* constants; empty means RedemptionStoreCredit).
 	// WooCommerce shops always use the plugin's checkout coupon.
@@ -166,6 +168,9 @@ func (s ShopSettings) Validate() error {
 	if s.MinOrder.Valid && s.MinOrder.Decimal.IsNegative() {
 		return Errorf(EINVALID, "min_order must not be negative")
 	}
+	if err := s.Referral.Validate(); err != nil {
+		return err
+	}
 	switch s.EarnBase {
 	case "", EarnOnNet, EarnOnGross:
 	default:
@@ -250,14 +255,6 @@ func CustomerOwnerID(platformID string) string { return "c:" + platformID }
 type Sealer interface {
 	Seal(plaintext []byte) ([]byte, error)
 	Open(sealed []byte) ([]byte, error)
-}
-
-// Partner is an affiliate or sponsor who earns on referred sales.
-type Partner struct {
-	ID        string `json:"id"`
-	Code      string `json:"code,omitempty"`       // referral code customers enter or links carry
-	SponsorID string `json:"sponsor_id,omitempty"` // the partner one level up
-	Name      string `json:"name,omitempty"`
 }
 
 // CustomerMatch is a customer found by a merchant's search (admin only:

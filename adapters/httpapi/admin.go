@@ -28,7 +28,6 @@ func (s *Server) routes(app *fiber.App) {
 	admin.Get("/:shop/rules", s.listRules)
 	admin.Put("/:shop/rules", s.putRule)
 	admin.Delete("/:shop/rules/:id", s.deleteRule)
-	admin.Put("/:shop/partners/:partner", s.putPartner)
 	admin.Get("/:shop/customers/:customer/balance", s.adminBalance)
 	admin.Get("/:shop/customers/:customer/statement", s.adminStatement)
 	admin.Post("/:shop/customers/:customer/adjustments", s.adjust)
@@ -184,24 +183,6 @@ func (s *Server) deleteRule(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-func (s *Server) putPartner(c *fiber.Ctx) error {
-	shop, err := s.scopedShop(c)
-	if err != nil {
-		return err
-	}
-	var p core.Partner
-	if err := decode(c, &p); err != nil {
-		return err
-	}
-	p.ID = c.Params("partner")
-	ctx, cancel := reqCtx(c, 5*time.Second)
-	defer cancel()
-	if err := s.deps.Store.UpsertPartner(ctx, shop.ID, p); err != nil {
-		return err
-	}
-	return c.JSON(p)
 }
 
 func currencyOf(c *fiber.Ctx, shop core.Shop) (string, error) {
@@ -399,11 +380,14 @@ func (s *Server) adjust(c *fiber.Ctx) error {
 
 func (s *Server) customerToken(c *fiber.Ctx) error {
 	shop, owner, err := s.scopedOwner(c)
-	if err != nil && core.ErrorCode(err) != core.EINVALID {
+	if err != nil {
 		return err
 	}
-	if err != nil || owner.Kind != core.OwnerCustomer {
-		return core.Errorf(core.EINVALID, "tokens are issued for customers")
+	// A partner's token is its linked customer's: one account per person.
+	if owner.Kind == core.OwnerPartner {
+		if owner, err = s.partnerAccount(c, shop, owner); err != nil {
+			return err
+		}
 	}
 	exp := time.Now().Add(s.cfg.CustomerTokenTTL)
 	return c.JSON(fiber.Map{"token": IssueCustomerToken(shop, owner, exp), "expires_at": exp.UTC().Format(time.RFC3339)})
@@ -459,6 +443,11 @@ func (s *Server) adminVoucher(c *fiber.Ctx) error {
 	shop, owner, err := s.scopedOwner(c)
 	if err != nil {
 		return err
+	}
+	if owner.Kind == core.OwnerPartner {
+		if owner, err = s.partnerAccount(c, shop, owner); err != nil {
+			return err
+		}
 	}
 	return s.issueVoucher(c, shop, owner)
 }

@@ -111,6 +111,11 @@ func TestSettingsAndPartners(t *testing.T) {
 		t.Fatalf("rejected patches changed settings: %v", sh.Settings)
 	}
 	var p map[string]any
+	// A sponsor must exist before its downline.
+	if r := must(t, e.as(s.AdminToken, "PUT", s.Path+"/partners/anna", map[string]any{"sponsor_id": "lea"}), http.StatusBadRequest); r.Err(t).Error.Message != "sponsor lea is not a partner" {
+		t.Fatalf("unknown sponsor: %s", r.Body)
+	}
+	must(t, e.as(s.AdminToken, "PUT", s.Path+"/partners/lea", map[string]any{"name": "Lea"}), http.StatusOK)
 	must(t, e.as(s.AdminToken, "PUT", s.Path+"/partners/anna", map[string]any{"code": "ANNA10", "sponsor_id": "lea", "name": "Anna"}), http.StatusOK).JSON(t, &p)
 	if p["id"] != "anna" || p["code"] != "ANNA10" {
 		t.Fatalf("partner %v", p)

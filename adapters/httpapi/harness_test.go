@@ -156,7 +156,12 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer),
+				ClaimGuest: func(ctx context.Context, shop core.Shop, email, platformID string) error { // as cmd/creditbridge wires it
+					_, err := postgres.Affiliates{Dir: e.dir, Ledger: e.ledger}.ClaimGuest(ctx, shop, email, platformID, "shopify:verified-email")
+					return err
+				},
 				Customers: e.dir, Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}},
+
 			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(shop core.Shop) (woocommerce.RefundSource, error) {
 				return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
 			}},

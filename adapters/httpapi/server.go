@@ -28,7 +28,8 @@ type Store interface {
 	ListRules(ctx context.Context, shopID int64) ([]core.Rule, error)
 	PutRule(ctx context.Context, shopID int64, r core.Rule) (core.Rule, error)
 	DeleteRule(ctx context.Context, shopID, ruleID int64) error
-	UpsertPartner(ctx context.Context, shopID int64, p core.Partner) error
+	core.PartnerStore
+	ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error)
 	DeadLetters(ctx context.Context, shop core.Shop, limit int) ([]core.InboxEvent, error)
 	RetryDeadLetter(ctx context.Context, shop core.Shop, id int64) (core.InboxEvent, error)
 	ProgramBalances(ctx context.Context, shopID int64) (map[string]map[core.Bucket]decimal.Decimal, error)

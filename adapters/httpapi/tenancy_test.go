@@ -193,8 +193,8 @@ func TestCustomerTokens(t *testing.T) {
 	if bal.Owner != "c:200" || bal.Available != "9.00" {
 		t.Fatalf("customer 200: %+v", bal)
 	}
-	// Tokens are issued for customers only.
-	must(t, e.as(a.AdminToken, "POST", a.Path+"/customers/partner:p1/token", nil), http.StatusBadRequest)
+	// A partner's token is its linked customer's; an unknown partner has none.
+	must(t, e.as(a.AdminToken, "POST", a.Path+"/customers/partner:p1/token", nil), http.StatusNotFound)
 }
 
 // TestCustomerTokenExpires uses a one-second TTL and waits (polling, with a

@@ -35,6 +35,7 @@ var messages = []struct{ key, en, de string }{
 	{"reason.store_credit_back", "Refunded to store credit", "Als Guthaben erstattet"},
 	{"reason.mature", "Became available", "Jetzt verfügbar"},
 	{"reason.adjustment", "Adjustment", "Korrektur"},
+	{"reason.transfer", "Moved to this account (partner account or guest orders)", "Auf dieses Konto übertragen (Partnerkonto oder Gastbestellungen)"},
 	{"reason.activity", "Reward", "Prämie"},
 	{"reason.activity_revoke", "Reward revoked", "Prämie zurückgenommen"},
 	{"reason.expire", "Expired", "Verfallen"},

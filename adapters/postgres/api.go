@@ -33,9 +33,42 @@ func (a APIStore) DeleteRule(ctx context.Context, shopID, id int64) error {
 	return a.Directory.DeleteRule(ctx, shopID, id)
 }
 
-// UpsertPartner creates or updates a partner.
-func (a APIStore) UpsertPartner(ctx context.Context, shopID int64, p core.Partner) error {
-	return a.Directory.UpsertPartner(ctx, shopID, p)
+// Affiliates returns the partner store (the sponsor tree and links).
+func (a APIStore) Affiliates() Affiliates { return Affiliates{Dir: a.Directory, Ledger: a.Ledger} }
+
+// SavePartner creates or replaces a partner (see core.PartnerStore).
+func (a APIStore) SavePartner(ctx context.Context, shop core.Shop, p core.Partner, actor string) (core.Partner, error) {
+	return a.Affiliates().SavePartner(ctx, shop, p, actor)
+}
+
+// Partner returns one partner.
+func (a APIStore) Partner(ctx context.Context, shopID int64, id string) (core.Partner, error) {
+	return a.Affiliates().Partner(ctx, shopID, id)
+}
+
+// PartnerByCustomer returns the partner linked to a platform customer.
+func (a APIStore) PartnerByCustomer(ctx context.Context, shopID int64, platformID string) (core.Partner, bool, error) {
+	return a.Affiliates().PartnerByCustomer(ctx, shopID, platformID)
+}
+
+// ListPartners lists partners (keyset paging).
+func (a APIStore) ListPartners(ctx context.Context, shopID int64, q core.PartnerQuery) (core.PartnerPage, error) {
+	return a.Affiliates().ListPartners(ctx, shopID, q)
+}
+
+// Upline returns a partner's sponsors, nearest first.
+func (a APIStore) Upline(ctx context.Context, shopID int64, id string, levels int) ([]core.Partner, error) {
+	return a.Affiliates().Upline(ctx, shopID, id, levels)
+}
+
+// Moves lists a partner's sponsor changes.
+func (a APIStore) Moves(ctx context.Context, shopID int64, id string) ([]core.PartnerMove, error) {
+	return a.Affiliates().Moves(ctx, shopID, id)
+}
+
+// BoundPartner returns the partner a buyer is bound to.
+func (a APIStore) BoundPartner(ctx context.Context, shopID int64, buyer core.Owner) (string, bool, error) {
+	return a.Affiliates().BoundPartner(ctx, shopID, buyer)
 }
 
 // DeadLetters lists dead letters.
@@ -90,4 +123,9 @@ ORDER BY created_at DESC LIMIT $4`, shopID, q, like, limit)
 		out = []core.CustomerMatch{}
 	}
 	return out, nil
+}
+
+// ClaimGuest moves a guest's credit to a registered customer.
+func (a APIStore) ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error) {
+	return a.Affiliates().ClaimGuest(ctx, shop, email, platformID, actor)
 }

@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,53 +177,114 @@ AND payload::text <> '' AND EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = inb
 	return n, err
 }
 
-// PartnerChain walks the sponsor chain from the partner ref names (by id or
-// code), up to levels partners.
-func (d *Directory) PartnerChain(ctx context.Context, shopID int64, ref string, levels int) ([]core.Owner, error) {
-	if ref == "" || levels <= 0 {
+// PartnerChain returns the partners an order credits, level 1 first (see
+// core.Directory): the partner the buyer is bound to when the shop binds
+// customers, else the one the order's referral names (by code, case
+// insensitive, or id), and its sponsors up to the shop's partner levels.
+// Linked partners earn to their customer account; a level held by a
+// partner that is not active is an empty owner. A chain that contains the
+// buyer (same customer account or same e-mail) is a self-referral and
+// credits nobody. With binding, the first referral of a buyer binds it
+// (the earliest order wins, whatever order the webhooks arrive in).
+func (d *Directory) PartnerChain(ctx context.Context, shop core.Shop, o core.Order, buyer core.Owner) ([]core.Owner, error) {
+	levels := min(shop.Settings.PartnerLevels, core.MaxPartnerLevels)
+	ref := strings.TrimSpace(o.PartnerRef)
+	bind := shop.Settings.Referral.Binding && buyer.Kind != ""
+	if levels <= 0 || (ref == "" && !bind) {
 		return nil, nil
 	}
-	rows, err := d.pool.Query(ctx, `WITH RECURSIVE chain(partner_id, sponsor_id, depth, path) AS (
-	SELECT partner_id, sponsor_id, 1, ARRAY[partner_id] FROM partners WHERE shop_id = $1 AND (partner_id = $2 OR code = $2)
+	var buyerHash []byte
+	if o.Customer.Email != "" {
+		buyerHash = emailHash(shop, o.Customer.Email)
+	}
+	at := o.CreatedAt
+	if at.IsZero() {
+		at = o.UpdatedAt
+	}
+	bound := ""
+	if bind {
+		keys := []string{buyer.ID}
+		if o.Customer.Email != "" {
+			if g := core.GuestOwnerID(shop.Secrets.CustomerKey, o.Customer.Email); g != buyer.ID {
+				keys = append(keys, g)
+			}
+		}
+		var boundAt time.Time
+		var boundOrder string
+		err := d.pool.QueryRow(ctx, `SELECT partner_id, ordered_at, order_id FROM referral_bindings WHERE shop_id = $1 AND buyer_owner = ANY($2)
+ORDER BY ordered_at, bound_at LIMIT 1`, shop.ID, keys).Scan(&bound, &boundAt, &boundOrder)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("postgres: referral binding: %w", err)
+		}
+		// An order older than the binding's own, carrying a referral, came
+		// first (its webhook was late): its referral decides and re-binds.
+		if bound != "" && ref != "" && boundOrder != o.OrderID && at.Before(boundAt) {
+			bound = ""
+		}
+	}
+	rows, err := d.pool.Query(ctx, `WITH RECURSIVE chain(partner_id, sponsor_id, status, customer_owner, depth, path) AS (
+	SELECT * FROM (SELECT partner_id, sponsor_id, status, customer_owner, 1, ARRAY[partner_id] FROM partners
+		WHERE shop_id = $1 AND (($2 <> '' AND partner_id = $2) OR ($2 = '' AND (upper(code) = upper($3) OR partner_id = $3)))
+		ORDER BY (partner_id = $2) DESC, coalesce(upper(code) = upper($3), false) DESC LIMIT 1) a
 	UNION ALL
-	SELECT p.partner_id, p.sponsor_id, c.depth + 1, c.path || p.partner_id FROM partners p JOIN chain c ON p.shop_id = $1 AND p.partner_id = c.sponsor_id
-	WHERE c.depth < $3 AND NOT p.partner_id = ANY(c.path))
-SELECT partner_id FROM chain ORDER BY depth LIMIT $3`, shopID, ref, levels)
+	SELECT p.partner_id, p.sponsor_id, p.status, p.customer_owner, c.depth + 1, c.path || p.partner_id FROM partners p JOIN chain c ON p.shop_id = $1 AND p.partner_id = c.sponsor_id
+	WHERE c.depth < $4 AND NOT p.partner_id = ANY(c.path))
+SELECT c.partner_id, c.status, coalesce(c.customer_owner, ''), cu.email_hash FROM chain c
+LEFT JOIN customers cu ON cu.shop_id = $1 AND cu.owner_id = c.customer_owner
+ORDER BY c.depth LIMIT $4`, shop.ID, bound, ref, levels)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: partner chain: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	defer rows.Close()
+	var out []core.Owner
+	first := ""
+	for rows.Next() {
+		var id, status, owner string
+		var eh []byte
+		if err := rows.Scan(&id, &status, &owner, &eh); err != nil {
+			return nil, err
+		}
+		if first == "" {
+			first = id
+		}
+		o := core.Owner{Kind: core.OwnerPartner, ID: id}
+		if owner != "" {
+			o = core.Owner{Kind: core.OwnerCustomer, ID: owner}
+		}
+		if buyer.Kind != "" && (o == buyer || (buyerHash != nil && eh != nil && bytes.Equal(eh, buyerHash))) {
+			return nil, nil // self-referral: refused
+		}
+		if core.PartnerStatus(status) != core.PartnerActive {
+			o = core.Owner{}
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]core.Owner, len(ids))
-	for i, id := range ids {
-		out[i] = core.Owner{Kind: core.OwnerPartner, ID: id}
+	if bind && bound == "" && first != "" {
+		if _, err := d.pool.Exec(ctx, `INSERT INTO referral_bindings (shop_id, buyer_owner, partner_id, order_id, ordered_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (shop_id, buyer_owner) DO UPDATE SET partner_id = EXCLUDED.partner_id, order_id = EXCLUDED.order_id, ordered_at = EXCLUDED.ordered_at, bound_at = now()
+WHERE EXCLUDED.ordered_at < referral_bindings.ordered_at`, shop.ID, buyer.ID, first, o.OrderID, at); err != nil {
+			return nil, fmt.Errorf("postgres: bind referral: %w", err)
+		}
 	}
 	return out, nil
 }
 
-// UpsertPartner creates or updates a partner.
+// UpsertPartner creates or updates a partner that is not linked to a
+// customer (Affiliates.SavePartner links and moves credit).
 func (d *Directory) UpsertPartner(ctx context.Context, shopID int64, p core.Partner) error {
-	if p.ID == "" || len(p.ID) > 200 {
-		return core.Errorf(core.EINVALID, "partner id must be 1..200 characters")
+	if err := p.Validate(); err != nil {
+		return err
 	}
-	if p.SponsorID == p.ID {
-		return core.Errorf(core.EINVALID, "a partner cannot sponsor itself")
+	if p.CustomerID != "" {
+		return core.Errorf(core.EINVALID, "linking a partner to a customer needs the affiliate store")
 	}
-	var code, sponsor *string
-	if p.Code != "" {
-		code = &p.Code
-	}
-	if p.SponsorID != "" {
-		sponsor = &p.SponsorID
-	}
-	_, err := d.pool.Exec(ctx, `INSERT INTO partners (shop_id, partner_id, code, sponsor_id, name) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (shop_id, partner_id) DO UPDATE SET code = EXCLUDED.code, sponsor_id = EXCLUDED.sponsor_id, name = EXCLUDED.name`, shopID, p.ID, code, sponsor, p.Name)
-	if c, con := pgCode(err); c == "23505" && con == "partners_code" {
-		return core.Errorf(core.ECONFLICT, "partner code %q is taken", p.Code)
-	}
-	return err
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		_, err := savePartnerTx(ctx, tx, shopID, p, "")
+		return err
+	})
 }
 
 // Rules returns a shop's credit rules (cached for RulesTTL).

@@ -423,7 +423,10 @@ var _ core.HoldTx = (*orderTx)(nil)
 const orderStateCols = `o.snapshot, o.buyer_owner,
 	(SELECT coalesce(json_agg(json_build_object('RefundID', r.refund_id, 'LinesKnown', r.lines_known, 'Amount', r.amount::text, 'Lines', r.lines, 'CreatedAt', r.created_at)), '[]')
 	   FROM order_refunds r WHERE r.shop_id = o.shop_id AND r.order_id = o.order_id),
-	(SELECT coalesce(json_agg(x.rate ORDER BY x.line_id, x.beneficiary), '[]') FROM order_rates x WHERE x.shop_id = o.shop_id AND x.order_id = o.order_id)`
+	(SELECT coalesce(json_agg(CASE WHEN l.to_id IS NULL THEN x.rate ELSE jsonb_set(x.rate, '{owner}', jsonb_build_object('kind', l.to_kind, 'id', l.to_id)) END
+	   ORDER BY x.line_id, x.beneficiary), '[]')
+	   FROM order_rates x LEFT JOIN owner_links l ON l.shop_id = x.shop_id AND l.from_kind = x.rate->'owner'->>'kind' AND l.from_id = x.rate->'owner'->>'id'
+	   WHERE x.shop_id = o.shop_id AND x.order_id = o.order_id)`
 
 const orderStateSQL = `SELECT ` + orderStateCols + `
 FROM orders o WHERE o.shop_id = $1 AND o.order_id = $2`

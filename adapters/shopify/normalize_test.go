@@ -489,12 +489,13 @@ func TestTopics(t *testing.T) {
 		}
 	}
 	for _, topic := range []string{shopify.TopicRefundsCreate, shopify.TopicAppUninstalled, shopify.TopicCustomersDataRequest,
-		shopify.TopicCustomersRedact, shopify.TopicShopRedact, shopify.TopicCheckoutsCreate, shopify.TopicCheckoutsUpdate, shopify.TopicCustomersCreate} {
+		shopify.TopicCustomersRedact, shopify.TopicShopRedact, shopify.TopicCheckoutsCreate, shopify.TopicCheckoutsUpdate,
+		shopify.TopicCustomersCreate, shopify.TopicCustomersUpdate} {
 		if shopify.IsOrderTopic(topic) || !shopify.KnownTopic(topic) {
 			t.Errorf("%s: IsOrderTopic=%v KnownTopic=%v", topic, shopify.IsOrderTopic(topic), shopify.KnownTopic(topic))
 		}
 	}
-	for _, topic := range []string{"orders/fulfilled", "customers/update", "", "ORDERS/PAID"} {
+	for _, topic := range []string{"orders/fulfilled", "customers/delete", "", "ORDERS/PAID"} {
 		if shopify.KnownTopic(topic) || shopify.IsOrderTopic(topic) {
 			t.Errorf("%q must be unknown", topic)
 		}

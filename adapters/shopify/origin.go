@@ -87,7 +87,7 @@ func CheckOrigin(topic, shopDomain string, body []byte) error {
 		if string(p.ShopDomain) != strings.ToLower(shopDomain) {
 			return mismatch("for another shop")
 		}
-	case topic == TopicCustomersCreate:
+	case IsCustomerTopic(topic):
 		// A customer body names no shop: its shape is all that can be
 		// checked (a replay to another shop credits an id that is no
 		// customer there).

@@ -55,6 +55,10 @@ type Processor struct {
 	// still has the app. verified is false when the shop has no token to
 	// ask with. nil skips the check (tests of other topics).
 	Installed func(ctx context.Context, shop core.Shop) (installed, verified bool, err error)
+	// ClaimGuest moves the credit of a guest e-mail's orders to the
+	// registered customer platformID (customers/create and
+	// customers/update with a verified e-mail); nil ignores those topics.
+	ClaimGuest func(ctx context.Context, shop core.Shop, email, platformID string) error
 	// Customers records a new customer and their marketing consent
 	// (customers/create); nil skips it.
 	Customers CustomerRegistrar
@@ -126,24 +130,36 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 			return core.Outcome{}, err
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: "checkout hold refreshed"}, p.OnCheckout(ctx, shop, c)
-	case ev.Topic == TopicCustomersCreate:
-		c, err := ParseCustomerCreated(ev.Payload)
-		if err != nil {
-			return core.Outcome{}, err
-		}
-		owner := core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(c.CustomerID)}
-		if p.Customers != nil {
-			if owner, err = p.Customers.RegisterCustomer(ctx, shop, core.CustomerRef{PlatformID: c.CustomerID, Email: c.Email}, c.Consent, ""); err != nil {
-				return core.Outcome{}, err
-			}
-		}
-		note := "customer recorded"
-		if p.Activities != nil {
-			a, err := p.Activities.Record(ctx, shop, core.ActivityRequest{Kind: "account_created", Owner: owner, Key: "shopify-customer-" + c.CustomerID})
+	case IsCustomerTopic(ev.Topic):
+		note := ""
+		if ev.Topic == TopicCustomersCreate {
+			c, err := ParseCustomerCreated(ev.Payload)
 			if err != nil {
 				return core.Outcome{}, err
 			}
-			note = "account_created " + string(a.Status)
+			owner := core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID(c.CustomerID)}
+			if p.Customers != nil {
+				if owner, err = p.Customers.RegisterCustomer(ctx, shop, core.CustomerRef{PlatformID: c.CustomerID, Email: c.Email}, c.Consent, ""); err != nil {
+					return core.Outcome{}, err
+				}
+			}
+			note = "customer recorded"
+			if p.Activities != nil {
+				a, err := p.Activities.Record(ctx, shop, core.ActivityRequest{Kind: "account_created", Owner: owner, Key: "shopify-customer-" + c.CustomerID})
+				if err != nil {
+					return core.Outcome{}, err
+				}
+				note = "account_created " + string(a.Status)
+			}
+		}
+		claimed, err := p.claimGuest(ctx, shop, ev.Payload)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		if note == "" {
+			note = claimed
+		} else {
+			note += "; " + claimed
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: note}, nil
 	case ev.Topic == TopicAppUninstalled:

@@ -13,6 +13,7 @@ const (
 	TopicShopRedact           = "shop/redact"
 	TopicCheckoutsCreate      = "checkouts/create"
 	TopicCheckoutsUpdate      = "checkouts/update"
+	TopicCustomersUpdate      = "customers/update" // TopicCustomersCreate: customer.go
 )
 
 // IsOrderTopic reports whether a topic carries a full order body, to be
@@ -44,13 +45,14 @@ func IsCheckoutTopic(topic string) bool {
 // KnownTopic reports whether the adapter handles a topic at all; a
 // delivery with any other topic is acknowledged and ignored.
 func KnownTopic(topic string) bool {
-	return IsOrderTopic(topic) || IsComplianceTopic(topic) || IsCheckoutTopic(topic) ||
-		topic == TopicRefundsCreate || topic == TopicAppUninstalled || topic == TopicCustomersCreate
+	return IsOrderTopic(topic) || IsComplianceTopic(topic) || IsCheckoutTopic(topic) || IsCustomerTopic(topic) ||
+		topic == TopicRefundsCreate || topic == TopicAppUninstalled
 }
 
 // Topics lists every topic the adapter handles (KnownTopic), e.g. for
 // metric labels.
 func Topics() []string {
 	return []string{TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersPaid, TopicOrdersCancelled, TopicRefundsCreate,
-		TopicAppUninstalled, TopicCustomersDataRequest, TopicCustomersRedact, TopicShopRedact, TopicCheckoutsCreate, TopicCheckoutsUpdate, TopicCustomersCreate}
+		TopicAppUninstalled, TopicCustomersDataRequest, TopicCustomersRedact, TopicShopRedact, TopicCheckoutsCreate, TopicCheckoutsUpdate,
+		TopicCustomersCreate, TopicCustomersUpdate}
 }

@@ -27,6 +27,7 @@ type httpOpts struct {
 	rate                     int
 	lines                    int
 	warmup                   time.Duration
+	partners                 int // e2e/ingest: levels of the partner chains half of the orders carry (0: none)
 }
 
 func registerHTTP(fs *flag.FlagSet) *httpOpts {
@@ -38,6 +39,7 @@ func registerHTTP(fs *flag.FlagSet) *httpOpts {
 	fs.IntVar(&o.rate, "rate", 0, "target requests per second (0 = as fast as the concurrency allows)")
 	fs.IntVar(&o.lines, "lines", 3, "order lines per order")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "quote mode: load run before measuring, not counted (new connections, caches)")
+	fs.IntVar(&o.partners, "partners", 0, "ingest/e2e: half of the orders carry a referral to a chain of this many partners (linked to customers), each level earning by its own rule")
 	return o
 }
 
@@ -84,6 +86,54 @@ func benchShop(client *http.Client, o httpOpts) (id int64, domain, adminToken st
 	return created.Shop.ID, domain, created.AdminToken, nil
 }
 
+// benchChains enrols partner chains of the given depth (each partner a
+// customer of its own, the leaf carrying the code), sets partner levels
+// and a rule per level, and returns the leaves' codes.
+func benchChains(client *http.Client, o httpOpts, shopID int64, adminToken string, levels int) ([]string, error) {
+	base := fmt.Sprintf("%s/api/v1/shops/%d", o.url, shopID)
+	do := func(method, path, body string) error {
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader([]byte(body)))
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			rb, _ := io.ReadAll(resp.Body)
+			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, rb)
+		}
+		return nil
+	}
+	if err := do("PATCH", "/settings", fmt.Sprintf(`{"partner_levels":%d}`, levels)); err != nil {
+		return nil, err
+	}
+	for l := 1; l <= levels; l++ {
+		if err := do("PUT", "/rules", fmt.Sprintf(`{"target":"default","beneficiary":"partner%d","mode":"percent","value":"%d"}`, l, levels+1-l)); err != nil {
+			return nil, err
+		}
+	}
+	const chains = 500
+	var codes []string
+	for c := range chains {
+		sponsor := ""
+		for l := levels; l >= 1; l-- {
+			cust := 900000 + c*10 + l
+			code := fmt.Sprintf("BENCH%d%d", c, l)
+			body := fmt.Sprintf(`{"customer_id":"%d","code":"%s","sponsor_id":"%s"}`, cust, code, sponsor)
+			if err := do("POST", "/partners", body); err != nil {
+				return nil, err
+			}
+			sponsor = fmt.Sprintf("c-%d", cust)
+			if l == 1 {
+				codes = append(codes, code)
+			}
+		}
+	}
+	return codes, nil
+}
+
 func runHTTP(ctx context.Context, mode string, o httpOpts, d time.Duration, conc int) error {
 	switch mode {
 	case "ingest", "e2e":
@@ -100,11 +150,17 @@ func runHTTP(ctx context.Context, mode string, o httpOpts, d time.Duration, conc
 func runWebhooks(ctx context.Context, mode string, o httpOpts, d time.Duration, conc int) error {
 	tr := &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2, IdleConnTimeout: time.Minute}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	shopID, domain, _, err := benchShop(client, o)
+	shopID, domain, adminToken, err := benchShop(client, o)
 	if err != nil {
 		return fmt.Errorf("setup (is `creditbridge demo` or `serve` running at %s?): %w", o.url, err)
 	}
-	fmt.Printf("mode=%s shop=%d url=%s concurrency=%d rate=%d lines=%d duration=%s\n", mode, shopID, o.url, conc, o.rate, o.lines, d)
+	var codes []string
+	if o.partners > 0 {
+		if codes, err = benchChains(client, o, shopID, adminToken, o.partners); err != nil {
+			return fmt.Errorf("setup partner chains: %w", err)
+		}
+	}
+	fmt.Printf("mode=%s shop=%d url=%s concurrency=%d rate=%d lines=%d partner-levels=%d duration=%s\n", mode, shopID, o.url, conc, o.rate, o.lines, o.partners, d)
 	base := time.Now().UnixNano() / 1000
 	build := func(i int64) signedOrder {
 		lines := make([]payload.Line, o.lines)
@@ -112,8 +168,12 @@ func runWebhooks(ctx context.Context, mode string, o httpOpts, d time.Duration, 
 			lines[l] = payload.Line{ID: (base+i)*10 + int64(l), ProductID: 7000 + int64(l), VariantID: 8000 + int64(l), SKU: fmt.Sprintf("SKU-%d", l),
 				Title: fmt.Sprintf("Product %d", l), Quantity: 1 + l, Price: "19.90"}
 		}
+		ref := ""
+		if len(codes) > 0 && i%2 == 0 {
+			ref = codes[int(i/2)%len(codes)]
+		}
 		body := payload.OrderJSON(payload.Order{ID: base + i, Number: int(i), CustomerID: 1 + i%5000, Email: "bench@example.com", Currency: "EUR",
-			Financial: "paid", UpdatedAt: time.Now().UTC(), Lines: lines})
+			Financial: "paid", UpdatedAt: time.Now().UTC(), Lines: lines, PartnerRef: ref})
 		return signedOrder{body: body, eventID: fmt.Sprintf("bench-%d-%d", base, i), sig: shopify.SignWebhook(body, o.secret)}
 	}
 	// Payloads are built and signed before the clock starts: the load

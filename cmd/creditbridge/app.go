@@ -174,7 +174,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: postgres.NewShopCache(a.shops, 2*time.Second), Log: log, Observe: a.metrics.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer),
-				Installed: a.shopify.Installed, Customers: a.dir, Activities: activities,
+				Installed: a.shopify.Installed, ClaimGuest: a.claimGuest, Customers: a.dir, Activities: activities,
 				OnStoreCredit: func(ctx context.Context, shop core.Shop, o shopify.StoreCreditOrder) error {
 					return scBooker.BookOrder(ctx, shop, o.OrderID, o.OrderNumber)
 				}},
@@ -497,4 +497,11 @@ func reseal(ctx context.Context, cfg configs.Config, log *slog.Logger, out io.Wr
 	}
 	fmt.Fprintf(out, "re-sealed the secrets of %d shop(s) with the current key\n", n)
 	return nil
+}
+
+// claimGuest moves a guest's credit to the Shopify customer who verified
+// that e-mail (customers/create, customers/update).
+func (a *app) claimGuest(ctx context.Context, shop core.Shop, email, platformID string) error {
+	_, err := postgres.Affiliates{Dir: a.dir, Ledger: a.ledger}.ClaimGuest(ctx, shop, email, platformID, "shopify:verified-email")
+	return err
 }

@@ -168,8 +168,8 @@ func runDemo(ctx context.Context, cfg configs.Config, a *app, base string, out i
 			return err
 		}
 	}
-	_ = api.do("PUT", "/api/v1/shops/"+sid+"/partners/anna", map[string]any{"code": "ANNA10", "sponsor_id": "lea", "name": "Anna"}, nil)
 	_ = api.do("PUT", "/api/v1/shops/"+sid+"/partners/lea", map[string]any{"name": "Lea"}, nil)
+	_ = api.do("PUT", "/api/v1/shops/"+sid+"/partners/anna", map[string]any{"code": "ANNA10", "sponsor_id": "lea", "name": "Anna"}, nil)
 
 	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	lines := []payload.Line{

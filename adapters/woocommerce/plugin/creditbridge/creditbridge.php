@@ -35,6 +35,7 @@ require_once __DIR__ . '/includes/class-creditbridge-registration.php';
 require_once __DIR__ . '/includes/class-creditbridge-cart.php';
 require_once __DIR__ . '/includes/class-creditbridge-blocks.php';
 require_once __DIR__ . '/includes/class-creditbridge-account.php';
+require_once __DIR__ . '/includes/class-creditbridge-referral.php';
 require_once __DIR__ . '/includes/class-creditbridge-activities.php';
 require_once __DIR__ . '/includes/class-creditbridge-health.php';
 require_once __DIR__ . '/includes/class-creditbridge-admin.php';

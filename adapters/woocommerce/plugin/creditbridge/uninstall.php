@@ -26,4 +26,6 @@ if ( $creditbridge_key_id > 0 ) {
 foreach ( Creditbridge_Settings::all_options() as $creditbridge_option ) {
 	delete_option( $creditbridge_option );
 }
+delete_option( 'creditbridge_referral_days' );
+delete_option( 'creditbridge_referral_field' );
 delete_transient( 'creditbridge_bridge_backoff' );
