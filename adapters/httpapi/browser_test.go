@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,6 +294,23 @@ func TestBrowserPages(t *testing.T) {
 		e.adjust(shop, "43", fmt.Sprintf("p%02d", i), "1.00", fmt.Sprintf("Eintrag %02d", i))
 	}
 
+	// Partners (when the affiliate routes are there): two roots, one below the first.
+	hasPartners := false
+	for _, r := range e.app.GetRoutes() {
+		if r.Method == http.MethodGet && r.Path == "/api/v1/shops/:shop/partners" {
+			hasPartners = true
+		}
+	}
+	if hasPartners {
+		for _, p := range []string{`anna {"name":"Anna Sommer"}`, `carl {"name":"Carl Winter"}`, `ben {"name":"Ben Herbst","sponsor_id":"anna"}`} {
+			id, body, _ := strings.Cut(p, " ")
+			req := httptest.NewRequest(http.MethodPut, "/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/partners/"+id, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+e.fake.SessionToken())
+			req.Header.Set("Content-Type", "application/json")
+			wantStatus(t, e.do(req), http.StatusOK)
+		}
+	}
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -336,14 +354,14 @@ func TestBrowserPages(t *testing.T) {
 					return err
 				}),
 				chromedp.EmulateViewport(width, 900, vp...))
-			adminFlows(b, bridge, e, shop, lang, width == 1280)
+			adminFlows(b, bridge, e, shop, lang, width == 1280, hasPartners)
 			storefrontFlows(b, store, lang, width == 1280, vouchers)
 			cancel()
 		}
 	}
 }
 
-func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang string, full bool) {
+func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang string, full, hasPartners bool) {
 	t := b.t
 	de := lang == "de"
 	pick := func(deText, enText string) string {
@@ -468,16 +486,32 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 	}
 	b.check("admin-customer")
 
-	views := []string{"failed", "audit", "export"}
-	for _, r := range e.app.GetRoutes() {
-		if r.Method == http.MethodGet && r.Path == "/api/v1/shops/:shop/partners" {
-			views = append(views, "partners") // the affiliate routes are there
-			break
-		}
-	}
-	for _, v := range views {
+	for _, v := range []string{"failed", "audit", "export"} {
 		admin(v)
 		b.check("admin-" + v)
+	}
+	if hasPartners {
+		admin("partners")
+		b.waitText("#cb-partner-list", "Ben Herbst (ben)")
+		b.check("admin-partners")
+		if full {
+			// Move Ben under Carl, then deactivate Carl (after confirming).
+			b.run("move", chromedp.SendKeys(chromedp.CSS("#f-move_partner"), "ben"), chromedp.SendKeys(chromedp.CSS("#f-move_to"), "carl"),
+				chromedp.Click(chromedp.CSS(`#partner-move button[type=submit]`)))
+			b.waitToast(pick("Partner verschoben", "Partner moved"))
+			var sponsor string
+			if err := e.pool.QueryRow(context.Background(), `SELECT coalesce(sponsor_id, '') FROM partners WHERE shop_id = $1 AND partner_id = 'ben'`, shop.ID).Scan(&sponsor); err != nil || sponsor != "carl" {
+				t.Fatalf("%s: ben's sponsor is %q (%v), want carl", b.name, sponsor, err)
+			}
+			deact := `button[aria-label="` + pick("Partner Carl Winter (carl) deaktivieren", "Deactivate partner Carl Winter (carl)") + `"]`
+			b.run("deactivate", chromedp.Click(chromedp.CSS(deact)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")), chromedp.Click(chromedp.CSS("#cb-confirm-ok")))
+			b.waitToast(pick("Partner gespeichert", "Partner saved"))
+			b.waitText("#cb-partner-list", pick("Deaktiviert", "Deactivated"))
+			b.shot("admin-partners-changed")
+			// Back for the next language.
+			b.run("reactivate", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Partner Carl Winter (carl) aktivieren", "Activate partner Carl Winter (carl)")+`"]`)))
+			b.waitToast(pick("Partner gespeichert", "Partner saved"))
+		}
 	}
 	admin("audit")
 	b.run("audit", chromedp.Click(chromedp.CSS(`#audit button`)))

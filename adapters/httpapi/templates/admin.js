@@ -515,18 +515,19 @@
     function iso(d) { return d.toISOString().slice(0, 10); }
     return exportKinds.map(function (k) {
       var from = el("input", { type: "date", value: iso(first) }), to = el("input", { type: "date", value: iso(last) });
-      var form = el("form", { "class": "form-inline", novalidate: true }, [field("from", t("admin.export.from"), from), field("to", t("admin.export.to"), to, t("admin.export.to_help")),
+      var fromName = k.key + "_from", toName = k.key + "_to";
+      var form = el("form", { "class": "form-inline", novalidate: true }, [field(fromName, t("admin.export.from"), from), field(toName, t("admin.export.to"), to, t("admin.export.to_help")),
         button(t("admin.export.download"), null, { type: "submit", cls: "btn primary" })]);
       form.addEventListener("submit", async function (ev) {
         ev.preventDefault(); clearErrors(form);
-        if (!from.value || !to.value || to.value <= from.value) { setFieldError(form, "to", t("admin.err.period")); to.focus(); return; }
+        if (!from.value || !to.value || to.value <= from.value) { setFieldError(form, toName, t("admin.err.period")); to.focus(); return; }
         try {
           var token = await app.idToken();
           var r = await fetch(base + k.path + "?from=" + from.value + "&to=" + to.value, { headers: { "Authorization": "Bearer " + token } });
           if (!r.ok) { var d = await r.json().catch(function () { return {}; }); throw Object.assign(new Error((d.error && d.error.message) || "HTTP " + r.status), { code: d.error && d.error.code }); }
           var blob = await r.blob(), a = el("a", { href: URL.createObjectURL(blob), download: "creditbridge-" + k.key + "-" + from.value + "-" + to.value + ".csv" });
           document.body.appendChild(a); a.click(); a.remove(); toast(t("admin.export.done"));
-        } catch (e) { setFieldError(form, "to", apiError(e)); }
+        } catch (e) { setFieldError(form, toName, apiError(e)); }
       });
       return card(t("admin.export." + k.key), [el("p", { "class": "help", text: t("admin.export." + k.key + ".help") }), form], "export-" + k.key);
     });
