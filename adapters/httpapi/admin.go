@@ -427,6 +427,9 @@ func (s *Server) issueVoucher(c *fiber.Ctx, shop core.Shop, owner core.Owner) er
 	if key == "" {
 		key = utils.CopyString(c.Get("Idempotency-Key"))
 	}
+	if key == "" {
+		key, _ = c.Locals(localsDefaultVoucherKey).(string)
+	}
 	v, err := s.deps.Vouchers.Issue(ctx, shop, owner, cur, amt, key)
 	if err != nil {
 		return err
