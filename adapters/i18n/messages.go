@@ -294,6 +294,8 @@ var messages = []struct{ key, en, de string }{
 	{"admin.set.redemption_mode.help", "Store credit is a payment at checkout; the automatic discount lowers the price before tax.", "Shopify-Guthaben ist an der Kasse eine Zahlung; der automatische Rabatt senkt den Preis vor Steuern."},
 	{"admin.set.store_credit_expiry_days", "Shopify store credit expires after (days)", "Shopify-Guthaben verfällt nach (Tagen)"},
 	{"admin.set.store_credit_expiry_days.help", "0: never.", "0: nie."},
+	{"admin.set.keep_credit_on_refund", "Keep credit spent on refunded orders", "Bei erstatteten Bestellungen eingelöstes Guthaben behalten"},
+	{"admin.set.keep_credit_on_refund.help", "Off (default): a full refund gives the credit used on the order back, a partial refund in proportion.", "Aus (Standard): Eine volle Erstattung gibt das eingelöste Guthaben zurück, eine teilweise anteilig."},
 	{"admin.set.group.earning", "Earning", "Guthaben sammeln"},
 	{"admin.set.earn_base", "Percentages apply to", "Prozente gelten für"},
 	{"admin.set.earn_base.help", "Your tax advisor decides how much credit you may grant and on which price. Leave a cap empty for no limit.", "Wie viel Guthaben du auf welchen Preis gewähren darfst, entscheidet deine Steuerberatung. Eine leere Grenze bedeutet keine Grenze."},

@@ -408,6 +408,7 @@
     { key: "redemption_mode", type: "select", options: ["", "function", "codes"], group: "checkout", platform: "shopify" },
     { key: "store_credit_expiry_days", type: "int", min: 0, max: 3650, def: 0, group: "checkout", platform: "shopify" },
     { key: "hold_minutes", type: "int", min: 0, max: 10080, def: 60, group: "checkout" },
+    { key: "keep_credit_on_refund", type: "bool", group: "checkout" },
     { key: "max_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "checkout" },
     { key: "max_amount", type: "money", nullable: true, group: "checkout" },
     { key: "min_order", type: "money", nullable: true, group: "checkout" },
@@ -431,7 +432,9 @@
     var form = el("form", { id: "cb-settings", novalidate: true, "data-save-bar": true });
     shownSettings().forEach(function (f) {
       var input;
-      if (f.type === "select") {
+      if (f.type === "bool") {
+        input = el("input", { type: "checkbox" }); input.checked = !!st[f.key];
+      } else if (f.type === "select") {
         input = el("select", {}, f.options.map(function (o) { return el("option", { value: o, text: t("admin.set." + f.key + "." + (o || "auto")) }); }));
         input.value = st[f.key] || "";
       } else {
@@ -456,6 +459,7 @@
     clearErrors(form);
     var body = {}, bad = false;
     shownSettings().forEach(function (f) {
+      if (f.type === "bool") { body[f.key] = form.elements[f.key].checked; return; }
       var raw = form.elements[f.key].value.trim();
       if (f.type === "int") {
         if (!/^[0-9]+$/.test(raw) || +raw < f.min || +raw > f.max) { setFieldError(form, f.key, t("admin.err.whole", f.min, f.max)); bad = true; return; }
