@@ -42,6 +42,7 @@ type Config struct {
 	LedgerCommitters   int
 	InboxRetentionDays int
 	PprofAddr          string // optional net/http/pprof listener, e.g. 127.0.0.1:6060
+	FailedPerIPMinute  int    // refused requests (status >= 400) one client IP may make per minute
 	// SMTP for customer notification e-mails (empty host: no e-mail).
 	SMTPHost     string
 	SMTPPort     int
@@ -83,6 +84,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		LedgerCommitters:   p.int("LEDGER_COMMITTERS", 4, 1, 64),
 		InboxRetentionDays: p.int("INBOX_RETENTION_DAYS", 30, 1, 3650),
 		PprofAddr:          p.str("PPROF_ADDR", ""),
+		FailedPerIPMinute:  p.int("RATE_LIMIT_FAILED_PER_MINUTE", 600, 0, 1_000_000),
 		SMTPHost:           p.str("SMTP_HOST", ""),
 		SMTPPort:           p.int("SMTP_PORT", 587, 1, 65535),
 		SMTPUsername:       p.str("SMTP_USERNAME", ""),
@@ -150,10 +152,47 @@ func (c Config) validate() []string {
 	default:
 		errs = append(errs, fmt.Sprintf("LOG_FORMAT must be json or text (got %q)", c.LogFormat))
 	}
+	if c.Production() {
+		if sampleKeys[c.EncryptionKey] || sampleKeys[c.EncryptionKeyPrev] {
+			errs = append(errs, "CREDITBRIDGE_ENCRYPTION_KEY is a published sample value (configs/example.env or the demo): generate one with openssl rand -base64 32")
+		}
+		for name, v := range map[string]string{"CREDITBRIDGE_ADMIN_TOKEN": c.AdminToken, "METRICS_TOKEN": c.MetricsToken} {
+			if v != "" && (sampleTokens[v] || strings.Contains(strings.ToLower(v), "change-me")) {
+				errs = append(errs, name+" is the sample value from configs/example.env: generate one with openssl rand -base64 32")
+			}
+		}
+	}
 	if c.Queue == "" || strings.ContainsAny(c.Queue, "{}: ") {
 		errs = append(errs, "QUEUE_NAME must be non-empty without braces, colons or spaces")
 	}
 	return errs
+}
+
+// Sample values published in configs/example.env and the demo. A
+// production configuration (see Production) refuses them: anyone can read
+// them.
+var (
+	sampleKeys = map[string]bool{
+		"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=": true, // configs/example.env
+		"ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=": true, // creditbridge demo
+	}
+	sampleTokens = map[string]bool{"change-me-to-a-long-random-operator-token": true}
+)
+
+// Production reports whether the service is reachable beyond this
+// machine: its PUBLIC_URL is not on localhost. Sample secrets are refused
+// there.
+func (c Config) Production() bool {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return true
+	}
+	switch h := u.Hostname(); h {
+	case "localhost", "127.0.0.1", "::1":
+		return false
+	default:
+		return !strings.HasSuffix(h, ".localhost")
+	}
 }
 
 type parser struct {

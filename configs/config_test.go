@@ -49,3 +49,37 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestProductionRefusesSampleSecrets: the sample values of example.env
+// were accepted on a public deployment.
+func TestProductionRefusesSampleSecrets(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"DATABASE_URL":                "postgres://postgres@127.0.0.1:5432/test",
+		"CREDITBRIDGE_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"CREDITBRIDGE_ADMIN_TOKEN":    "change-me-to-a-long-random-operator-token",
+		"METRICS_TOKEN":               "short",
+		"PUBLIC_URL":                  "https://credit.example.com",
+	}
+	_, err := configs.Load(lookup(env))
+	if err == nil {
+		t.Fatal("a production configuration with sample secrets was accepted")
+	}
+	for _, want := range []string{"CREDITBRIDGE_ENCRYPTION_KEY is a published sample value", "CREDITBRIDGE_ADMIN_TOKEN is the sample value", "METRICS_TOKEN must be at least 24 characters"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	// The same values on localhost (development, the demo) are fine.
+	env["PUBLIC_URL"], env["METRICS_TOKEN"] = "http://localhost:8080", ""
+	if _, err := configs.Load(lookup(env)); err != nil {
+		t.Fatalf("local development refused: %v", err)
+	}
+	// Real secrets in production are fine.
+	env["PUBLIC_URL"] = "https://credit.example.com"
+	env["CREDITBRIDGE_ENCRYPTION_KEY"] = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="
+	env["CREDITBRIDGE_ADMIN_TOKEN"] = "op-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+	if _, err := configs.Load(lookup(env)); err != nil {
+		t.Fatalf("production with real secrets refused: %v", err)
+	}
+}

@@ -14,6 +14,7 @@ const (
 	CheckHoldsResolved   = "hold_resolved_once"      // every hold resolved at most once, consistently
 	CheckHeldMatchesOpen = "held_matches_open_holds" // held balance == sum of open holds
 	CheckOverdraft       = "overdraft"               // notice: owners with a recorded overdraft
+	CheckEarnedBound     = "earned_within_orders"    // no credit beyond what the shop's orders could ever earn
 )
 
 // Severity of an audit finding.

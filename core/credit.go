@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"sort"
 	"strconv"
@@ -113,11 +114,20 @@ type OrderState struct {
 }
 
 // RefundedQuantities sums refunded units per line over all known refunds.
+// The sum saturates (negative quantities count as zero), so no set of
+// refunds can wrap it around into fewer refunded units.
 func (s OrderState) RefundedQuantities() map[string]int64 {
 	q := map[string]int64{}
 	for _, r := range s.Refunds {
 		for _, l := range r.Lines {
-			q[l.LineID] += l.Quantity
+			if l.Quantity <= 0 {
+				continue
+			}
+			if q[l.LineID] > math.MaxInt64-l.Quantity {
+				q[l.LineID] = math.MaxInt64
+			} else {
+				q[l.LineID] += l.Quantity
+			}
 		}
 	}
 	return q

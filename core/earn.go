@@ -87,6 +87,9 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 	if o.Currency == "" {
 		return res, Errorf(EINVALID, "order %s has no currency", o.OrderID)
 	}
+	if err := o.Check(); err != nil {
+		return res, err
+	}
 	var buyer Owner
 	if o.Customer.PlatformID != "" || o.Customer.Email != "" {
 		var err error
@@ -130,6 +133,9 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 		}
 		if st.Refunds == nil {
 			st.Refunds = map[string]Refund{}
+		}
+		if err := st.checkRefundedQuantities(); err != nil {
+			return err
 		}
 		st.buyer = buyer
 		if res.Stale && st.Buyer.Kind != "" {
@@ -196,6 +202,9 @@ func dropAnonymous(rs []FrozenRate) []FrozenRate {
 // order if its snapshot is known.
 func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r Refund) (ApplyResult, error) {
 	var res ApplyResult
+	if err := r.Check(); err != nil {
+		return res, Errorf(EINVALID, "order %s: %s", safeID(orderID), ErrorMessage(err))
+	}
 	err := e.Orders.WithOrder(ctx, shop.ID, orderID, func(tx OrderTx) error {
 		res = ApplyResult{}
 		if err := tx.AddRefunds(ctx, []Refund{r}); err != nil {
@@ -207,6 +216,9 @@ func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r R
 		}
 		if st.Order.OrderID == "" {
 			return nil // the order's snapshot will pick the refund up
+		}
+		if err := st.checkRefundedQuantities(); err != nil {
+			return err
 		}
 		st.buyer = st.Buyer
 		return e.converge(ctx, tx, shop, st, &res)

@@ -40,6 +40,8 @@ func ErrorCode(err error) string {
 		return ""
 	} else if errors.As(err, &e) {
 		return e.Code
+	} else if isDataException(err) {
+		return EINVALID
 	}
 	return EINTERNAL
 }
@@ -51,6 +53,8 @@ func ErrorMessage(err error) string {
 		return ""
 	} else if errors.As(err, &e) {
 		return e.Message
+	} else if isDataException(err) {
+		return "the input contains a value the database cannot store (a NUL character, an invalid encoding or a number out of range)"
 	}
 	return "Internal error."
 }

@@ -195,6 +195,11 @@ func (d *Dispatcher) process(ctx context.Context, ev InboxEvent, start time.Time
 		}
 	}
 	status := out.Status
+	// The outcome is recorded even when the task's context ran out (a
+	// timeout): a failed attempt must count, or an event that always
+	// times out would be retried for ever instead of dead-lettered.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	switch code := ErrorCode(err); {
 	case err == nil:
 		if status == "" {

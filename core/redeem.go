@@ -173,10 +173,24 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 	// it should have consumed (all of it while paid, nothing once
 	// cancelled) minus what redeem transactions already took. A
 	// cancellation gives it back, a restore takes it again.
+	share, err := GiveBackShare(shop.Settings, st)
+	if err != nil {
+		return nil, err
+	}
 	if owner.Kind != "" {
 		desired := decimal.Zero
-		if active && used.GreaterThan(captured) {
-			desired = used.Sub(captured)
+		if active {
+			// What the order keeps consuming: all it used, less the share
+			// a refund gives back. The captured hold is part of it; a
+			// give-back beyond the rest comes out of the capture.
+			back, err := shareOf(o.Currency, used, share)
+			if err != nil {
+				return nil, err
+			}
+			desired = used.Sub(back).Sub(captured)
+			if back.IsZero() && desired.IsNegative() {
+				desired = decimal.Zero
+			}
 		}
 		if o.Cancelled {
 			// a captured hold is given back through the same mechanism
@@ -184,7 +198,7 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 		}
 		net, n, lastRedeem := decimal.Zero, 0, int64(0)
 		for _, t := range posted {
-			if t.Reason.OrderID != o.OrderID || (t.Reason.Kind != ReasonRedeem && t.Reason.Kind != ReasonRedeemReversal) {
+			if t.Reason.OrderID != o.OrderID || t.Reason.VoucherID != "" || (t.Reason.Kind != ReasonRedeem && t.Reason.Kind != ReasonRedeemReversal) {
 				continue
 			}
 			n++
@@ -234,8 +248,12 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 			}
 			back := diff.Neg()
 			repay := decimal.Min(back, decimal.Max(b.Overdraft.Neg(), decimal.Zero))
+			note := "order cancelled: credit returned"
+			if !o.Cancelled {
+				note = "order refunded: credit returned"
+			}
 			t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem:v" + strconv.Itoa(n+1), Reverses: rev,
-				Reason:   Reason{Kind: ReasonRedeemReversal, OrderID: o.OrderID, OrderNumber: o.OrderNumber, Note: "order cancelled: credit returned"},
+				Reason:   Reason{Kind: ReasonRedeemReversal, OrderID: o.OrderID, OrderNumber: o.OrderNumber, Note: note},
 				Postings: []Posting{{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: diff}}}
 			if repay.IsPositive() {
 				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketOverdraft, Amount: repay})
@@ -259,30 +277,147 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 			if err != nil {
 				return nil, err
 			}
-			switch {
-			case !found:
-			case active && (v.Status == VoucherIssued || v.Status == VoucherPending):
+			if !found {
+				continue
+			}
+			if active && (v.Status == VoucherIssued || v.Status == VoucherPending) {
 				if err := vt.SettleVoucher(ctx, v, o.OrderID); err != nil {
 					return nil, err
 				}
-			case o.Cancelled && v.Status == VoucherUsed && v.OrderID == o.OrderID:
-				// The order that consumed the voucher was cancelled: the
-				// credit goes back to its owner (the code stays used).
-				vid := strconv.FormatInt(v.ID, 10)
-				p, err := tx.Post(ctx, Transaction{ShopID: shop.ID, Key: "voucher:" + vid + ":cancel-return",
-					Reason: Reason{Kind: ReasonVoucherReturn, OrderID: o.OrderID, OrderNumber: o.OrderNumber, VoucherID: vid, Note: "order cancelled: voucher credit returned"},
-					Postings: []Posting{
-						{Currency: v.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: v.Amount.Neg()},
-						{Currency: v.Currency, Owner: v.Owner, Bucket: BucketAvailable, Amount: v.Amount},
-					}})
-				if err != nil {
-					return nil, err
-				}
-				if !p.Replayed {
-					out = append(out, p)
-				}
+				v.Status, v.OrderID = VoucherUsed, o.OrderID
 			}
+			if v.Status != VoucherUsed || v.OrderID != o.OrderID {
+				continue
+			}
+			p, err := r.convergeVoucher(ctx, tx, shop, o, v, share, posted)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p...)
 		}
 	}
 	return out, nil
+}
+
+// convergeVoucher converges the credit a voucher gives back for the order
+// that used it, the way redemptions converge: all of it while the order is
+// cancelled, the refunded share while it is refunded (see GiveBackShare),
+// nothing while it stands. A restored order takes back what its
+// cancellation returned (what the owner no longer has becomes a recorded
+// overdraft). Every movement is a new, versioned transaction.
+func (r *Redeemer) convergeVoucher(ctx context.Context, tx OrderTx, shop Shop, o Order, v Voucher, share decimal.Decimal, posted []Transaction) ([]Transaction, error) {
+	vid := strconv.FormatInt(v.ID, 10)
+	want := v.Amount
+	if !o.Cancelled {
+		var err error
+		if want, err = shareOf(v.Currency, v.Amount, share); err != nil {
+			return nil, err
+		}
+	}
+	returned, n := decimal.Zero, 0
+	for _, t := range posted {
+		if t.Reason.VoucherID != vid || t.Reason.OrderID != o.OrderID || (t.Reason.Kind != ReasonVoucherReturn && t.Reason.Kind != ReasonRedeem) {
+			continue
+		}
+		n++
+		for _, p := range t.Postings {
+			if p.Owner.Kind == OwnerProgram && p.Bucket == ProgramRedeemed {
+				returned = returned.Sub(p.Amount)
+			}
+		}
+	}
+	diff := want.Sub(returned)
+	if diff.IsZero() {
+		return nil, nil
+	}
+	b, err := tx.Funds(ctx, v.Currency, v.Owner)
+	if err != nil {
+		return nil, err
+	}
+	t := Transaction{ShopID: shop.ID, Key: "voucher:" + vid + ":order:" + o.OrderID + ":v" + strconv.Itoa(n+1),
+		Reason:   Reason{OrderID: o.OrderID, OrderNumber: o.OrderNumber, VoucherID: vid},
+		Postings: []Posting{{Currency: v.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: diff.Neg()}}}
+	if diff.IsPositive() {
+		t.Reason.Kind, t.Reason.Note = ReasonVoucherReturn, "order refunded: voucher credit returned"
+		if o.Cancelled {
+			t.Reason.Note = "order cancelled: voucher credit returned"
+		}
+		repay := decimal.Min(diff, decimal.Max(b.Overdraft.Neg(), decimal.Zero))
+		if repay.IsPositive() {
+			t.Postings = append(t.Postings, Posting{Currency: v.Currency, Owner: v.Owner, Bucket: BucketOverdraft, Amount: repay})
+		}
+		if rest := diff.Sub(repay); rest.IsPositive() {
+			t.Postings = append(t.Postings, Posting{Currency: v.Currency, Owner: v.Owner, Bucket: BucketAvailable, Amount: rest})
+		}
+	} else {
+		t.Reason.Kind, t.Reason.Note = ReasonRedeem, "order restored: voucher credit used again"
+		need := diff.Neg()
+		take := decimal.Min(need, decimal.Max(b.Available, decimal.Zero))
+		if take.IsPositive() {
+			t.Postings = append(t.Postings, Posting{Currency: v.Currency, Owner: v.Owner, Bucket: BucketAvailable, Amount: take.Neg()})
+		}
+		if short := need.Sub(take); short.IsPositive() {
+			t.Postings = append(t.Postings, Posting{Currency: v.Currency, Owner: v.Owner, Bucket: BucketOverdraft, Amount: short.Neg()})
+		}
+	}
+	p, err := tx.Post(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if p.Replayed {
+		return nil, nil
+	}
+	return []Transaction{p}, nil
+}
+
+// GiveBackShare is the share (0..1) of the credit an order used that goes
+// back to the customer: all of it once the order is cancelled; for a
+// refunded order, unless the shop keeps spent credit on refunds
+// (KeepCreditOnRefund), all of it when the platform reports the order
+// fully refunded, else the refunded share of the order's goods: the net
+// value of the refunded units over the net value of all lines. A full
+// refund by lines gives exactly 1, so it gives back exactly what was spent.
+func GiveBackShare(s ShopSettings, st OrderState) (decimal.Decimal, error) {
+	o := st.Order
+	switch {
+	case o.Cancelled:
+		return decimal.NewFromInt(1), nil
+	case s.KeepCreditOnRefund || !o.Paid:
+		return decimal.Zero, nil
+	case o.FullyRefunded:
+		return decimal.NewFromInt(1), nil
+	}
+	refunded := st.RefundedQuantities()
+	total, back := decimal.Zero, decimal.Zero
+	for _, l := range o.Lines {
+		if l.Quantity <= 0 || !l.NetTotal.IsPositive() {
+			continue
+		}
+		total = total.Add(l.NetTotal)
+		switch n := min(refunded[l.LineID], l.Quantity); {
+		case n == l.Quantity:
+			back = back.Add(l.NetTotal)
+		case n > 0:
+			back = back.Add(l.NetTotal.Mul(decimal.NewFromInt(n)).DivRound(decimal.NewFromInt(l.Quantity), 12))
+		}
+	}
+	if !total.IsPositive() || !back.IsPositive() {
+		return decimal.Zero, nil
+	}
+	if back.Equal(total) {
+		return decimal.NewFromInt(1), nil
+	}
+	return back.DivRound(total, 12), nil
+}
+
+// shareOf is amount × share rounded to the currency (half away from
+// zero); a share of 1 is exactly amount.
+func shareOf(currency string, amount, share decimal.Decimal) (decimal.Decimal, error) {
+	switch {
+	case share.IsZero():
+		return decimal.Zero, nil
+	case share.Equal(decimal.NewFromInt(1)):
+		return amount, nil
+	}
+	return RoundCredit(currency, amount.Mul(share))
 }

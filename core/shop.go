@@ -42,6 +42,11 @@ type ShopSettings struct {
 	MinOrder    decimal.NullDecimal `json:"min_order,omitempty"`
 	// VoucherDays is how long a voucher code is valid (default 90).
 	VoucherDays int `json:"voucher_days,omitempty"`
+	// KeepCreditOnRefund keeps the credit a customer spent on an order
+	// when the order is refunded. By default (false) a full refund gives
+	// it all back and a partial refund gives back the refunded share; a
+	// cancellation always gives it back.
+	KeepCreditOnRefund bool `json:"keep_credit_on_refund,omitempty"`
 	// Referral: customer binding and self-signup (affiliate.go).
 	Referral ReferralSettings `json:"referral,omitzero"`
 	// RedemptionMode is how a Shopify shop's customers spend credit (see
@@ -256,3 +261,15 @@ type Sealer interface {
 	Seal(plaintext []byte) ([]byte, error)
 	Open(sealed []byte) ([]byte, error)
 }
+
+// CustomerMatch is a customer found by a merchant's search (admin only:
+// it carries the e-mail address).
+type CustomerMatch struct {
+	OwnerID    string `json:"owner_id"`
+	PlatformID string `json:"platform_id,omitempty"`
+	Email      string `json:"email,omitempty"`
+}
+
+// NoteShopInactive is the outcome note of an order, refund or checkout
+// event of an uninstalled (inactive) shop: acknowledged, nothing booked.
+const NoteShopInactive = "shop uninstalled: orders are no longer credited (reinstall the app, then send the order again)"

@@ -34,7 +34,28 @@ type EventPayload struct {
 type Enqueuer struct {
 	Client *asynq.Client
 	Queue  string
+	// Inspector tells a task id taken by a live task (pending, active,
+	// scheduled, retrying: nothing to do) from one kept by an archived or
+	// completed task, which is deleted so the event is enqueued again.
+	// Without it an archived task would block its event for good.
+	Inspector *asynq.Inspector
 }
+
+// Retries have one owner: the inbox's attempt counter. core.Dispatcher
+// dead-letters an event on its MaxEventAttempts-th failed attempt; asynq
+// only times the retries (RetryDelay) and may try once more than that, so
+// it never archives an event the dispatcher still counts on. With
+// RetryDelay's schedule (1 s doubling to 10 min, each attempt at most
+// taskTimeout) an accepted event ends processed, skipped or dead-lettered
+// within MaxEventDuration; after a Redis loss the sweeper adds at most
+// INBOX_SWEEP_AFTER.
+const (
+	taskMaxRetry = core.MaxEventAttempts
+	taskTimeout  = 2 * time.Minute
+	// MaxEventDuration bounds the time from acceptance to a final state:
+	// the sum of the longest retry delays plus every attempt's timeout.
+	MaxEventDuration = 4 * time.Hour
+)
 
 var _ core.Enqueuer = (*Enqueuer)(nil)
 
@@ -47,10 +68,34 @@ func TaskID(shopID, eventID int64) string {
 // Enqueue enqueues an event.
 func (e *Enqueuer) Enqueue(ctx context.Context, shopID, eventID int64) error {
 	b, _ := json.Marshal(EventPayload{ShopID: shopID, EventID: eventID})
-	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeProcessEvent, b),
-		asynq.Queue(e.Queue), asynq.TaskID(TaskID(shopID, eventID)), asynq.MaxRetry(12), asynq.Timeout(2*time.Minute))
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
+	id := TaskID(shopID, eventID)
+	task := asynq.NewTask(TypeProcessEvent, b)
+	opts := []asynq.Option{asynq.Queue(e.Queue), asynq.TaskID(id), asynq.MaxRetry(taskMaxRetry), asynq.Timeout(taskTimeout)}
+	_, err := e.Client.EnqueueContext(ctx, task, opts...)
+	if !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return err
+	}
+	if e.Inspector == nil {
 		return nil
+	}
+	info, ierr := e.Inspector.GetTaskInfo(e.Queue, id)
+	switch {
+	case errors.Is(ierr, asynq.ErrTaskNotFound):
+		// Finished in between: enqueue once more (processing is idempotent).
+	case ierr != nil:
+		return fmt.Errorf("jobs: inspect task %s: %w", id, ierr)
+	case info.State == asynq.TaskStateArchived || info.State == asynq.TaskStateCompleted:
+		// The event is still waiting (the caller saw it 'received') but its
+		// task gave up or finished: it would block the id for good.
+		if derr := e.Inspector.DeleteTask(e.Queue, id); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("jobs: delete stale task %s: %w", id, derr)
+		}
+	default:
+		return nil // a live task will run it
+	}
+	_, err = e.Client.EnqueueContext(ctx, task, opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil // someone else re-enqueued it meanwhile
 	}
 	return err
 }
@@ -82,7 +127,7 @@ func (e *Enqueuer) EnqueueMany(ctx context.Context, evs []core.EventRef) error {
 	}
 	b, _ := json.Marshal(p)
 	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeProcessEvents, b),
-		asynq.Queue(e.Queue), asynq.MaxRetry(12), asynq.Timeout(2*time.Minute))
+		asynq.Queue(e.Queue), asynq.MaxRetry(taskMaxRetry), asynq.Timeout(taskTimeout))
 	return err
 }
 
@@ -145,7 +190,7 @@ func NewServer(r redis.UniversalClient, queue string, concurrency int, shutdown 
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
 			if retried >= maxRetry {
-				log.Error("task exhausted its retries; the inbox sweeper will pick the event up again", slog.String("type", t.Type()), slog.Any("error", err))
+				log.Error("task exhausted its retries; the inbox sweeper will enqueue its waiting events again", slog.String("type", t.Type()), slog.Any("error", err))
 			}
 		}),
 	})

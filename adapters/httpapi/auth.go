@@ -25,6 +25,12 @@ type principal struct {
 
 const localsPrincipal = "principal"
 
+// shopAdmin reports whether the principal is the operator or one of the
+// shop's admins (not a customer or the plugin acting for one).
+func (p principal) shopAdmin() bool {
+	return p.operator || p.actor == "shop-admin" || strings.HasPrefix(p.actor, "shopify-user:")
+}
+
 func bearer(c *fiber.Ctx) string {
 	h := c.Get(fiber.HeaderAuthorization)
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
@@ -52,7 +58,7 @@ func (s *Server) adminAuth(c *fiber.Ctx) error {
 			return err
 		}
 		shop, err := s.deps.Store.ShopByDomain(ctx, core.PlatformShopify, claims.Shop)
-		if err != nil {
+		if err != nil || !shop.Active {
 			return core.Errorf(core.EUNAUTHORIZED, "shop is not installed")
 		}
 		c.Locals(localsPrincipal, principal{shop: shop, actor: "shopify-user:" + claims.Sub})
@@ -61,6 +67,9 @@ func (s *Server) adminAuth(c *fiber.Ctx) error {
 	shop, err := s.deps.Store.ShopByAdminToken(ctx, tok)
 	if err != nil {
 		return core.Errorf(core.EUNAUTHORIZED, "invalid token")
+	}
+	if !shop.Active {
+		return core.Errorf(core.EUNAUTHORIZED, "the shop is uninstalled: its admin token no longer works (reinstall the app)")
 	}
 	c.Locals(localsPrincipal, principal{shop: shop, actor: "shop-admin"})
 	return c.Next()
@@ -126,7 +135,7 @@ func (s *Server) customerAuth(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !ok || shop.Secrets.CustomerKey == "" {
+	if !ok || shop.Secrets.CustomerKey == "" || !shop.Active {
 		return core.Errorf(core.EUNAUTHORIZED, "invalid customer token")
 	}
 	want := signCustomer(shop.Secrets.CustomerKey, strings.Join(parts[:4], "."))
@@ -191,7 +200,7 @@ func (s *Server) pluginAuth(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !ok || shop.Platform != core.PlatformWooCommerce || shop.Secrets.PluginSecret == "" {
+	if !ok || shop.Platform != core.PlatformWooCommerce || shop.Secrets.PluginSecret == "" || !shop.Active {
 		return core.Errorf(core.EUNAUTHORIZED, "unknown shop")
 	}
 	got := strings.ToLower(c.Get("X-Creditbridge-Signature"))
@@ -202,7 +211,7 @@ func (s *Server) pluginAuth(c *fiber.Ctx) error {
 		if err != nil || fresh.Secrets.PluginSecret == shop.Secrets.PluginSecret || !s.pluginSigned(fresh, ts, c, got) {
 			return core.Errorf(core.EUNAUTHORIZED, "bad request signature")
 		}
-		s.shopCache.Store("id:"+strconv.FormatInt(shopID, 10), cachedShop{shop: fresh, ok: true, at: time.Now()})
+		s.shopCache.Set("id:"+strconv.FormatInt(shopID, 10), cachedShop{shop: fresh, ok: true})
 		shop = fresh
 	}
 	c.Locals(localsPrincipal, principal{shop: shop, actor: "plugin"})

@@ -64,7 +64,7 @@ func (s *Server) eventsAuth(c *fiber.Ctx) error {
 		if err != nil || !check(fresh) {
 			return core.Errorf(core.EUNAUTHORIZED, "bad request signature")
 		}
-		s.shopCache.Store("id:"+strconv.FormatInt(id, 10), cachedShop{shop: fresh, ok: true, at: time.Now()})
+		s.shopCache.Set("id:"+strconv.FormatInt(id, 10), cachedShop{shop: fresh, ok: true})
 		shop = fresh
 	}
 	c.Locals(localsPrincipal, principal{shop: shop, actor: "events"})

@@ -68,6 +68,7 @@ type envOptions struct {
 	CustomerTokenTTL time.Duration
 	NoWorker         bool // do not start the asynq worker (call startWorker later)
 	MetricsToken     string
+	FailedPerIPMin   int // httpapi.Config.FailedPerIPMinute
 }
 
 // env is one isolated creditbridge: its own schema, queue and listener.
@@ -146,7 +147,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	e.shops = postgres.NewShopStore(e.pool, box)
 	e.dir = postgres.NewDirectory(e.pool)
 	e.inbox = postgres.NewInbox(e.pool)
-	e.enqueuer = &jobs.Enqueuer{Client: e.aclient, Queue: e.queue}
+	e.enqueuer = &jobs.Enqueuer{Client: e.aclient, Queue: e.queue, Inspector: e.inspector}
 	e.batches = &countingBatches{Enqueuer: e.enqueuer}
 	e.inbox.EnqueueBatches(e.batches) // as cmd/creditbridge wires it
 	redeemer := &core.Redeemer{Ledger: e.ledger}
@@ -172,7 +173,8 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	}
 	e.base = "http://" + ln.Addr().String()
 	e.app, e.server = httpapi.New(httpapi.Config{BodyLimit: opt.BodyLimit, AdminToken: operatorToken, ShopifyClientID: shopifyClientID,
-		ShopifySecrets: []string{shopifySecret, shopifyPrevious}, PublicURL: e.base, CustomerTokenTTL: opt.CustomerTokenTTL, MetricsToken: opt.MetricsToken},
+		ShopifySecrets: []string{shopifySecret, shopifyPrevious}, PublicURL: e.base, CustomerTokenTTL: opt.CustomerTokenTTL, MetricsToken: opt.MetricsToken,
+		FailedPerIPMinute: opt.FailedPerIPMin},
 		httpapi.Deps{Log: e.log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: e.dir, Inbox: e.inbox, Ledger: e.ledger},
 			Inbox: e.inbox, Enqueuer: e.enqueuer, Ledger: e.ledger, Redeemer: redeemer,
 			Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}, ActivityLog: postgres.ActivityStore{L: e.ledger}.ActivityEvents,

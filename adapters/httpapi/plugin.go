@@ -486,8 +486,17 @@ func (s *Server) pluginVoucher(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The request's signature is its nonce: a signed request replayed
+	// within the 300 s window is the same voucher request, so without an
+	// idempotency key of its own it is keyed by its signature (a replay
+	// returns the first request's voucher instead of issuing another).
+	c.Locals(localsDefaultVoucherKey, "plugin-sig:"+strings.ToLower(c.Get("X-Creditbridge-Signature")))
 	return s.issueVoucher(c, shop, owner)
 }
+
+// localsDefaultVoucherKey holds the idempotency key a voucher request
+// gets when it sends none.
+const localsDefaultVoucherKey = "creditbridge.voucherKey"
 
 func (s *Server) pluginToken(c *fiber.Ctx) error {
 	shop, owner, err := pluginCustomer(c)

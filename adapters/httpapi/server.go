@@ -5,18 +5,20 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/cache"
 	"github.com/creditbridge/creditbridge/adapters/metrics"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/shopspring/decimal"
 )
@@ -51,6 +53,13 @@ type Config struct {
 	// (Prometheus: authorization.credentials). Empty serves /metrics to
 	// anyone who reaches the listener.
 	MetricsToken string
+	// FailedPerIPMinute bounds the requests answered with a status of 400
+	// or more that one client IP may make per minute; beyond it the IP
+	// gets 429 until the minute is over. Successful requests never count,
+	// so platforms delivering webhooks at volume are never throttled,
+	// while a client spraying unknown shop ids or bad tokens is. Zero
+	// means the default (600); negative disables the limit.
+	FailedPerIPMinute int
 }
 
 // Deps are the server's collaborators.
@@ -97,13 +106,12 @@ type Server struct {
 	deps Deps
 	log  *slog.Logger
 
-	shopCache sync.Map // cacheKey -> cachedShop
+	shopCache *cache.Cache[string, cachedShop] // look-up key -> shop or "unknown"
 }
 
 type cachedShop struct {
 	shop core.Shop
 	ok   bool
-	at   time.Time
 }
 
 // New builds the fiber app.
@@ -117,7 +125,7 @@ func New(cfg Config, deps Deps) (*fiber.App, *Server) {
 	if cfg.CustomerTokenTTL <= 0 {
 		cfg.CustomerTokenTTL = 15 * time.Minute
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log, shopCache: cache.New[string, cachedShop](maxCachedShops, shopCacheTTL)}
 	if deps.Metrics != nil {
 		deps.Metrics.AllowTopics(core.PlatformShopify, shopify.Topics()...)
 		deps.Metrics.AllowTopics(core.PlatformWooCommerce, woocommerce.Topics()...)
@@ -129,8 +137,12 @@ func New(cfg Config, deps Deps) (*fiber.App, *Server) {
 		// batched inbox rows) can later read another request's bytes.
 		// Raw bodies (c.BodyRaw) are still views: handlers that keep them
 		// past the request must copy.
-		Immutable:             true,
-		BodyLimit:             cfg.BodyLimit,
+		Immutable: true,
+		BodyLimit: cfg.BodyLimit,
+		// Bodies above BodyLimit reach limitBody as a stream, which drains
+		// them so the client receives its 413 (closing the connection on a
+		// client still sending made it see a reset instead).
+		StreamRequestBody:     true,
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          10 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -139,6 +151,25 @@ func New(cfg Config, deps Deps) (*fiber.App, *Server) {
 		JSONEncoder:           json.Marshal,
 		JSONDecoder:           json.Unmarshal,
 	})
+	app.Use(s.limitBody)
+	if cfg.FailedPerIPMinute == 0 {
+		cfg.FailedPerIPMinute = 600
+	}
+	if cfg.FailedPerIPMinute > 0 {
+		app.Use(limiter.New(limiter.Config{
+			Next: func(c *fiber.Ctx) bool {
+				p := c.Path()
+				return p == "/healthz" || p == "/readyz" || p == "/metrics"
+			},
+			Max:                    cfg.FailedPerIPMinute,
+			Expiration:             time.Minute,
+			SkipSuccessfulRequests: true,
+			LimitReached: func(c *fiber.Ctx) error {
+				return c.Status(fiber.StatusTooManyRequests).JSON(fiber.Map{"error": fiber.Map{"code": "rate_limited",
+					"message": "too many refused requests from this address; retry after a minute"}})
+			},
+		}))
+	}
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
 	if deps.Metrics != nil {
@@ -148,6 +179,41 @@ func New(cfg Config, deps Deps) (*fiber.App, *Server) {
 	app.Post("/webhooks/woocommerce/:shop", s.wooWebhook)
 	s.routes(app)
 	return app, s
+}
+
+// maxDrain bounds how much of an oversized body is read and discarded so
+// that its client receives the 413; beyond it the connection is closed.
+const maxDrain = 64 << 20
+
+// limitBody enforces BodyLimit before any handler reads the body. With
+// StreamRequestBody, fasthttp hands over a body it did not read in full as
+// a stream: a declared length above the limit, or a chunked body that
+// turns out larger, is drained (up to maxDrain) and answered 413; any
+// other body is read into memory here, so handlers see it as usual.
+func (s *Server) limitBody(c *fiber.Ctx) error {
+	req := c.Request()
+	if !req.IsBodyStream() {
+		return c.Next()
+	}
+	limit := s.cfg.BodyLimit
+	if n := req.Header.ContentLength(); n > limit {
+		_, _ = io.Copy(io.Discard, io.LimitReader(req.BodyStream(), maxDrain))
+		_ = req.CloseBodyStream()
+		return fiber.ErrRequestEntityTooLarge
+	}
+	// Chunked, or declared within the limit: read at most limit+1 bytes.
+	body, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(limit)+1))
+	if err != nil {
+		return fiber.ErrBadRequest
+	}
+	if len(body) > limit {
+		_, _ = io.Copy(io.Discard, io.LimitReader(req.BodyStream(), maxDrain))
+		_ = req.CloseBodyStream()
+		return fiber.ErrRequestEntityTooLarge
+	}
+	_ = req.CloseBodyStream()
+	req.SetBodyRaw(body)
+	return c.Next()
 }
 
 // metricsAuth requires the metrics bearer token when one is configured.
@@ -226,25 +292,29 @@ func reqCtx(c *fiber.Ctx, d time.Duration) (context.Context, context.CancelFunc)
 	return context.WithTimeout(c.UserContext(), d)
 }
 
-const shopCacheTTL = 30 * time.Second
+// The shop look-up cache is bounded: clients choose the keys (shop ids,
+// domains), so unknown ones are remembered only briefly and the least
+// recently used entries make room.
+const (
+	shopCacheTTL   = 30 * time.Second
+	unknownShopTTL = 5 * time.Second
+	maxCachedShops = 10_000
+)
 
 // cachedShopBy loads a shop through a short-lived cache (webhook hot path).
 func (s *Server) cachedShopBy(ctx context.Context, key string, load func() (core.Shop, error)) (core.Shop, bool, error) {
-	if v, ok := s.shopCache.Load(key); ok {
-		cs := v.(cachedShop)
-		if time.Since(cs.at) < shopCacheTTL {
-			return cs.shop, cs.ok, nil
-		}
+	if cs, ok := s.shopCache.Get(key); ok {
+		return cs.shop, cs.ok, nil
 	}
 	sh, err := load()
 	if core.ErrorCode(err) == core.ENOTFOUND {
-		s.shopCache.Store(key, cachedShop{ok: false, at: time.Now()})
+		s.shopCache.SetTTL(key, cachedShop{ok: false}, unknownShopTTL)
 		return sh, false, nil
 	}
 	if err != nil {
 		return sh, false, err
 	}
-	s.shopCache.Store(key, cachedShop{shop: sh, ok: true, at: time.Now()})
+	s.shopCache.Set(key, cachedShop{shop: sh, ok: true})
 	return sh, true, nil
 }
 

@@ -159,7 +159,9 @@ func (s *Server) wooWebhook(c *fiber.Ctx) error {
 			" (the webhook in WooCommerce has another secret than the bridge, or the delivery was forged); register the plugin again to renew the webhooks")
 		return s.refuse(c, "woocommerce", "signature", fiber.StatusUnauthorized, core.ErrorMessage(err))
 	}
-	topic := c.Get(woocommerce.TopicHeader)
+	// The topic header is not signed: what the delivery does is read
+	// from the body (an order snapshot or an id-only deletion notice).
+	topic := woocommerce.EffectiveTopic(c.Get(woocommerce.TopicHeader), body)
 	key, _, kerr := wooEventKey(body)
 	if topic == woocommerce.TopicOrderDeleted || kerr != nil {
 		// No modification time to key on: key on the delivery (or the bytes).
@@ -171,9 +173,6 @@ func (s *Server) wooWebhook(c *fiber.Ctx) error {
 		if topic == woocommerce.TopicOrderDeleted {
 			key = "deleted:" + key
 		}
-	}
-	if topic == "" {
-		topic = "unknown"
 	}
 	return s.store(c, core.InboxEvent{ShopID: shop.ID, Platform: core.PlatformWooCommerce, EventKey: key, Topic: topic, ShopDomain: shop.Domain, Payload: body}, start)
 }

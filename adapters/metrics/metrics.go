@@ -102,7 +102,7 @@ func New(queueLag func() float64, queueSize func() float64) *Metrics {
 	}
 	if queueSize != nil {
 		r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "creditbridge_queue_pending_tasks",
-			Help: "Tasks waiting in the asynq queue."}, queueSize))
+			Help: "Accepted events not yet processed (from the inbox, so a Redis loss does not hide them)."}, queueSize))
 	}
 	return m
 }

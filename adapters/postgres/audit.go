@@ -81,6 +81,44 @@ WITH o AS (SELECT shop_id, currency, owner_kind, owner_id, sum(amount) AS s FROM
 SELECT coalesce(b.shop_id, o.shop_id), format('%s %s:%s held=%s but open holds sum to %s', coalesce(b.currency, o.currency), coalesce(b.owner_kind, o.owner_kind), coalesce(b.owner_id, o.owner_id), coalesce(b.held, 0), coalesce(o.s, 0))
 FROM (SELECT * FROM ledger_balances WHERE ($1::bigint = 0 OR shop_id = $1) AND held <> 0) b FULL JOIN o USING (shop_id, currency, owner_kind, owner_id)
 WHERE coalesce(b.held, 0) <> coalesce(o.s, 0)`},
+	// What the orders could ever earn: per (order, line, beneficiary) the
+	// frozen unit rate times the ordered quantity of the stored snapshot,
+	// rounded up to a whole unit (so rounding never shows up as a
+	// finding). No slot may have earned more; no owner may hold more than
+	// its slots' bounds plus what grants gave it (adjustments, activity
+	// rewards: every kind that is not a movement of earned credit or a
+	// return of spent credit). Earn transactions
+	// posted without any stored order (tests, the ledger benchmark) have
+	// no bound and count as what they earned.
+	{core.CheckEarnedBound, core.SeverityError, `
+WITH slot AS (
+	SELECT t.shop_id, p.currency, p.owner_kind, p.owner_id, t.order_id, t.reason->>'line_id' AS line_id, t.reason->>'beneficiary' AS ben, sum(p.amount) AS earned
+	FROM ledger_transactions t JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
+	WHERE t.kind IN ('earn', 'earn_reversal') AND p.owner_kind <> 'program' AND ($1::bigint = 0 OR t.shop_id = $1)
+	GROUP BY 1, 2, 3, 4, 5, 6, 7),
+bounded AS (
+	SELECT s.*, CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = s.shop_id AND o.order_id = s.order_id AND o.snapshot IS NOT NULL)
+		THEN coalesce(b.maxc, 0) END AS maxc
+	FROM slot s LEFT JOIN LATERAL (
+		SELECT ceil(max((r.rate->>'unit_rate')::numeric * greatest((l->>'Quantity')::numeric, 0))) AS maxc
+		FROM order_rates r JOIN orders o ON o.shop_id = r.shop_id AND o.order_id = r.order_id
+		CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(o.snapshot->'Lines') = 'array' THEN o.snapshot->'Lines' ELSE '[]' END) l
+		WHERE r.shop_id = s.shop_id AND r.order_id = s.order_id AND r.line_id = s.line_id AND r.beneficiary = s.ben AND l->>'LineID' = s.line_id) b ON true),
+own AS (SELECT shop_id, currency, owner_kind, owner_id, sum(coalesce(maxc, greatest(earned, 0))) AS maxc FROM bounded GROUP BY 1, 2, 3, 4),
+adj AS (
+	SELECT p.shop_id, p.currency, p.owner_kind, p.owner_id, sum(p.amount) AS added
+	FROM ledger_transactions t JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
+	WHERE t.kind NOT IN ('earn', 'earn_reversal', 'hold_place', 'hold_capture', 'hold_void', 'hold_expire', 'redeem', 'redeem_reversal',
+		'overdraft_settle', 'voucher_issue', 'voucher_settle', 'voucher_return', 'voucher_failed', 'mature', 'store_credit_use', 'store_credit_back')
+		AND p.owner_kind <> 'program' AND p.amount > 0 AND ($1::bigint = 0 OR t.shop_id = $1)
+	GROUP BY 1, 2, 3, 4)
+SELECT shop_id, format('order %s line %s (%s): %s %s:%s earned %s, more than the order could ever earn (%s)', order_id, line_id, ben, currency, owner_kind, owner_id, earned, maxc)
+FROM bounded WHERE maxc IS NOT NULL AND earned > maxc
+UNION ALL
+SELECT b.shop_id, format('%s %s:%s holds %s (available+pending+held-overdraft) but its orders could earn at most %s and grants (adjustments, activities) gave %s',
+	b.currency, b.owner_kind, b.owner_id, b.available + b.pending + b.held + b.overdraft, coalesce(own.maxc, 0), coalesce(adj.added, 0))
+FROM ledger_balances b LEFT JOIN own USING (shop_id, currency, owner_kind, owner_id) LEFT JOIN adj USING (shop_id, currency, owner_kind, owner_id)
+WHERE ($1::bigint = 0 OR b.shop_id = $1) AND b.available + b.pending + b.held + b.overdraft > coalesce(own.maxc, 0) + coalesce(adj.added, 0)`},
 	{core.CheckOverdraft, core.SeverityNotice, `
 SELECT shop_id, format('%s %s:%s has an overdraft of %s (offset by later earnings)', currency, owner_kind, owner_id, -overdraft)
 FROM ledger_balances WHERE ($1::bigint = 0 OR shop_id = $1) AND overdraft < 0`},

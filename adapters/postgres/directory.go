@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/cache"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,21 +24,27 @@ import (
 type Directory struct {
 	pool *pgxpool.Pool
 
-	rules sync.Map // shop id -> cachedRules
-	known sync.Map // "shop/owner/emailhash" -> struct{}
+	rules *cache.Cache[int64, []core.Rule] // shop id -> rules, for RulesTTL
+	known *cache.Cache[string, struct{}]   // "shop/owner/emailhash" recorded
 }
 
-type cachedRules struct {
-	rules []core.Rule
-	at    time.Time
-}
+// Bounds of the directory's caches: memory stays bounded whatever the
+// number of shops and customers.
+const (
+	maxCachedRuleSets = 10_000
+	maxKnownCustomers = 200_000
+	knownCustomerTTL  = 10 * time.Minute
+)
 
 // RulesTTL bounds how long a rule change made by another process takes to
 // apply to new earnings.
 const RulesTTL = 5 * time.Second
 
 // NewDirectory returns a Directory.
-func NewDirectory(pool *pgxpool.Pool) *Directory { return &Directory{pool: pool} }
+func NewDirectory(pool *pgxpool.Pool) *Directory {
+	return &Directory{pool: pool, rules: cache.New[int64, []core.Rule](maxCachedRuleSets, RulesTTL),
+		known: cache.New[string, struct{}](maxKnownCustomers, knownCustomerTTL)}
+}
 
 var _ core.Directory = (*Directory)(nil)
 
@@ -69,7 +75,7 @@ func (d *Directory) CustomerOwner(ctx context.Context, shop core.Shop, c core.Cu
 		email, eh = &e, emailHash(shop, e)
 	}
 	ck := fmt.Sprintf("%d/%s/%x", shop.ID, id, eh)
-	if _, ok := d.known.Load(ck); ok {
+	if _, ok := d.known.Get(ck); ok {
 		return core.Owner{Kind: core.OwnerCustomer, ID: id}, nil
 	}
 	_, err := d.pool.Exec(ctx, `INSERT INTO customers (shop_id, owner_id, platform_id, email, email_hash) VALUES ($1, $2, $3, $4, $5)
@@ -78,7 +84,7 @@ WHERE customers.redacted_at IS NULL AND customers.email IS DISTINCT FROM EXCLUDE
 	if err != nil {
 		return core.Owner{}, fmt.Errorf("postgres: customer: %w", err)
 	}
-	d.known.Store(ck, struct{}{})
+	d.known.Set(ck, struct{}{})
 	return core.Owner{Kind: core.OwnerCustomer, ID: id}, nil
 }
 
@@ -289,27 +295,25 @@ func (d *Directory) UpsertPartner(ctx context.Context, shopID int64, p core.Part
 
 // Rules returns a shop's credit rules (cached for RulesTTL).
 func (d *Directory) Rules(ctx context.Context, shopID int64) ([]core.Rule, error) {
-	if v, ok := d.rules.Load(shopID); ok {
-		if c := v.(cachedRules); time.Since(c.at) < RulesTTL {
-			return c.rules, nil
-		}
+	if rules, ok := d.rules.Get(shopID); ok {
+		return rules, nil
 	}
 	rules, err := d.loadRules(ctx, shopID)
 	if err == nil {
-		d.rules.Store(shopID, cachedRules{rules: rules, at: time.Now()})
+		d.rules.Set(shopID, rules)
 	}
 	return rules, err
 }
 
 func (d *Directory) loadRules(ctx context.Context, shopID int64) ([]core.Rule, error) {
-	rows, err := d.pool.Query(ctx, `SELECT id, target, target_id, beneficiary, mode, value FROM credit_rules WHERE shop_id = $1 ORDER BY id`, shopID)
+	rows, err := d.pool.Query(ctx, `SELECT id, target, target_id, beneficiary, mode, value, title FROM credit_rules WHERE shop_id = $1 ORDER BY id`, shopID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: rules: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Rule, error) {
 		var x core.Rule
 		var t, m string
-		err := r.Scan(&x.ID, &t, &x.TargetID, &x.Beneficiary, &m, &x.Value)
+		err := r.Scan(&x.ID, &t, &x.TargetID, &x.Beneficiary, &m, &x.Value, &x.Title)
 		x.Target, x.Mode = core.RuleTarget(t), core.RuleMode(m)
 		return x, err
 	})
@@ -320,9 +324,10 @@ func (d *Directory) PutRule(ctx context.Context, shopID int64, r core.Rule) (cor
 	if err := r.Validate(); err != nil {
 		return r, err
 	}
-	err := d.pool.QueryRow(ctx, `INSERT INTO credit_rules (shop_id, target, target_id, beneficiary, mode, value) VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (shop_id, target, target_id, beneficiary) DO UPDATE SET mode = EXCLUDED.mode, value = EXCLUDED.value, updated_at = now()
-RETURNING id`, shopID, string(r.Target), r.TargetID, r.Beneficiary, string(r.Mode), r.Value).Scan(&r.ID)
+	err := d.pool.QueryRow(ctx, `INSERT INTO credit_rules (shop_id, target, target_id, beneficiary, mode, value, title) VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (shop_id, target, target_id, beneficiary) DO UPDATE SET mode = EXCLUDED.mode, value = EXCLUDED.value,
+	title = CASE WHEN EXCLUDED.title = '' THEN credit_rules.title ELSE EXCLUDED.title END, updated_at = now()
+RETURNING id, title`, shopID, string(r.Target), r.TargetID, r.Beneficiary, string(r.Mode), r.Value, r.Title).Scan(&r.ID, &r.Title)
 	if err != nil {
 		return r, fmt.Errorf("postgres: put rule: %w", err)
 	}

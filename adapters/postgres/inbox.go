@@ -324,6 +324,13 @@ func (b *Inbox) Lag(ctx context.Context) (time.Duration, error) {
 	return time.Since(*oldest), nil
 }
 
+// Waiting counts the events accepted and not yet processed.
+func (b *Inbox) Waiting(ctx context.Context) (int64, error) {
+	var n int64
+	err := b.pool.QueryRow(ctx, `SELECT count(*) FROM inbox WHERE status = 'received'`).Scan(&n)
+	return n, err
+}
+
 // Cursor returns a poller cursor (zero time if none).
 func (b *Inbox) Cursor(ctx context.Context, shopID int64, name string) (time.Time, error) {
 	var t time.Time

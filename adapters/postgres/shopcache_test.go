@@ -38,7 +38,8 @@ func TestShopCache(t *testing.T) {
 		t.Fatalf("after an update through the cache: pending days %d, want 11", s.Settings.PendingDays)
 	}
 	// A short TTL reloads a change made elsewhere.
-	c.TTL = time.Millisecond
+	c = postgres.NewShopCache(e.shops, time.Millisecond)
+	_, _ = c.ShopByID(ctx, e.shop.ID)
 	other.Settings.PendingDays = 12
 	if err := e.shops.UpdateSettings(ctx, other); err != nil {
 		t.Fatal(err)

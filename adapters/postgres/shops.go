@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/cache"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,7 +19,13 @@ import (
 type ShopStore struct {
 	pool   *pgxpool.Pool
 	sealer core.Sealer
+	// Unreadable, when set, is told about each shop ListShops skips
+	// because its secrets cannot be opened.
+	Unreadable func(shopID int64, err error)
 }
+
+// errSecrets marks a shop whose sealed secrets cannot be opened.
+var errSecrets = errors.New("sealed secrets cannot be opened")
 
 // NewShopStore returns a ShopStore.
 func NewShopStore(pool *pgxpool.Pool, sealer core.Sealer) *ShopStore {
@@ -112,10 +118,10 @@ func (s *ShopStore) scan(row pgx.Row) (core.Shop, error) {
 	if len(sealed) > 0 {
 		plain, err := s.sealer.Open(sealed)
 		if err != nil {
-			return sh, fmt.Errorf("postgres: shop %d secrets: %w", sh.ID, err)
+			return sh, fmt.Errorf("postgres: shop %d secrets: %w: %w", sh.ID, errSecrets, err)
 		}
 		if err := json.Unmarshal(plain, &sh.Secrets); err != nil {
-			return sh, fmt.Errorf("postgres: shop %d secrets: %w", sh.ID, err)
+			return sh, fmt.Errorf("postgres: shop %d secrets: %w: %w", sh.ID, errSecrets, err)
 		}
 	}
 	return sh, nil
@@ -194,6 +200,14 @@ func (s *ShopStore) ListShops(ctx context.Context, p core.Platform) ([]core.Shop
 	var out []core.Shop
 	for rows.Next() {
 		sh, err := s.scan(rows)
+		if errors.Is(err, errSecrets) {
+			// One shop whose secrets cannot be opened (sealed with
+			// another key) must not stop the jobs of every other shop.
+			if s.Unreadable != nil {
+				s.Unreadable(sh.ID, err)
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -229,44 +243,31 @@ func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
 // made elsewhere (another process) are seen within TTL.
 type ShopCache struct {
 	*ShopStore
-	TTL time.Duration
-	mu  sync.Mutex
-	m   map[int64]cachedShop
+	m *cache.Cache[int64, core.Shop]
 }
 
-type cachedShop struct {
-	shop core.Shop
-	at   time.Time
-}
+// maxCachedShops bounds the shop caches.
+const maxCachedShops = 10_000
 
 // NewShopCache wraps s.
 func NewShopCache(s *ShopStore, ttl time.Duration) *ShopCache {
-	return &ShopCache{ShopStore: s, TTL: ttl, m: map[int64]cachedShop{}}
+	return &ShopCache{ShopStore: s, m: cache.New[int64, core.Shop](maxCachedShops, ttl)}
 }
 
 // ShopByID returns the cached shop if it is fresh enough.
 func (c *ShopCache) ShopByID(ctx context.Context, id int64) (core.Shop, error) {
-	c.mu.Lock()
-	e, ok := c.m[id]
-	c.mu.Unlock()
-	if ok && time.Since(e.at) < c.TTL {
-		return e.shop, nil
+	if sh, ok := c.m.Get(id); ok {
+		return sh, nil
 	}
 	sh, err := c.ShopStore.ShopByID(ctx, id)
 	if err != nil {
 		return sh, err
 	}
-	c.mu.Lock()
-	c.m[id] = cachedShop{shop: sh, at: time.Now()}
-	c.mu.Unlock()
+	c.m.Set(id, sh)
 	return sh, nil
 }
 
-func (c *ShopCache) forget(id int64) {
-	c.mu.Lock()
-	delete(c.m, id)
-	c.mu.Unlock()
-}
+func (c *ShopCache) forget(id int64) { c.m.Delete(id) }
 
 // UpdateShop stores s and drops its cache entry.
 func (c *ShopCache) UpdateShop(ctx context.Context, s core.Shop) error {

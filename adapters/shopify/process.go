@@ -90,6 +90,11 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 			return core.Outcome{}, err
 		}
 	}
+	if !shop.Active && (IsOrderTopic(ev.Topic) || ev.Topic == TopicRefundsCreate || IsCheckoutTopic(ev.Topic)) {
+		// Uninstalled: nothing is credited, reversed or held any more;
+		// compliance topics below still run.
+		return core.Outcome{Status: core.InboxSkipped, Note: core.NoteShopInactive}, nil
+	}
 	switch {
 	case IsOrderTopic(ev.Topic):
 		o, err := ParseOrder(ev.Payload, Options(shop))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/creditbridge/creditbridge/core"
 )
@@ -30,6 +31,73 @@ type RefundSource interface {
 	ListRefunds(ctx context.Context, orderID string) ([]core.Refund, error)
 }
 
+// OrderSource fetches one order as a raw REST object (a 404 *APIError
+// when the shop no longer has it). The REST client implements it; a
+// RefundSource that does is used to confirm deletions.
+type OrderSource interface {
+	GetOrder(ctx context.Context, id string) (json.RawMessage, error)
+}
+
+// BodyKind is what a signed WooCommerce webhook body is, read from the
+// body alone: the X-WC-Webhook-Topic header is not covered by the
+// signature, so it never decides what a delivery does.
+type BodyKind int
+
+// Body kinds.
+const (
+	BodyUnknown  BodyKind = iota // neither shape (malformed, another resource)
+	BodyOrder                    // a full order object: it carries a status
+	BodyDeletion                 // only the order id: what order.deleted sends
+)
+
+// ClassifyBody tells an order snapshot from a deletion notice.
+func ClassifyBody(body []byte) BodyKind {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return BodyUnknown
+	}
+	id, ok := m["id"]
+	if !ok {
+		return BodyUnknown
+	}
+	if st, ok := m["status"]; ok && string(st) != "null" && string(st) != `""` {
+		return BodyOrder
+	}
+	if _, ok := m["line_items"]; ok {
+		return BodyUnknown // an order object without a status
+	}
+	var n json.Number
+	if json.Unmarshal(id, &n) != nil {
+		return BodyUnknown
+	}
+	return BodyDeletion
+}
+
+// EffectiveTopic is the topic a delivery is stored and processed under:
+// an order body is a snapshot (created, updated or restored as the header
+// says; a forged order.deleted label becomes order.updated), an id-only
+// body is a deletion notice whatever the header says. Other bodies keep
+// the header's topic and fail as they would have.
+func EffectiveTopic(header string, body []byte) string {
+	switch ClassifyBody(body) {
+	case BodyOrder:
+		// The constants, never the header: a server's header string may
+		// point into a buffer reused by the next request.
+		for _, t := range []string{TopicOrderCreated, TopicOrderRestored} {
+			if header == t {
+				return t
+			}
+		}
+		return TopicOrderUpdated
+	case BodyDeletion:
+		return TopicOrderDeleted
+	}
+	if header == "" {
+		return "unknown"
+	}
+	return strings.Clone(header)
+}
+
 // Processor applies WooCommerce events to the ledger (core.EventHandler).
 type Processor struct {
 	Earner *core.Earner
@@ -52,10 +120,18 @@ func Options(shop core.Shop) ParseOptions {
 
 // Handle applies one stored event.
 func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEvent) (core.Outcome, error) {
+	if !shop.Active {
+		return core.Outcome{Status: core.InboxSkipped, Note: core.NoteShopInactive}, nil
+	}
 	switch ev.Topic {
 	case TopicOrderCreated, TopicOrderUpdated, TopicOrderRestored, TopicPolled:
 		return p.applyOrder(ctx, shop, ev.Payload)
 	case TopicOrderDeleted:
+		if ClassifyBody(ev.Payload) == BodyOrder {
+			// A full order stored under a forged (unsigned) deletion label:
+			// it is a snapshot like any other.
+			return p.applyOrder(ctx, shop, ev.Payload)
+		}
 		var body struct {
 			ID json.Number `json:"id"`
 		}
@@ -65,12 +141,40 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		if _, err := strconv.ParseInt(body.ID.String(), 10, 64); err != nil {
 			return core.Outcome{}, core.Errorf(core.EINVALID, "order.deleted id %q is not an integer", body.ID.String())
 		}
-		if _, err := p.Earner.ApplyDeletion(ctx, shop, body.ID.String(), ev.ReceivedAt); err != nil {
-			return core.Outcome{}, err
-		}
-		return core.Outcome{Status: core.InboxProcessed, Note: "order deleted: credit reversed"}, nil
+		return p.applyDeletion(ctx, shop, body.ID.String(), ev)
 	}
 	return core.Outcome{}, core.Errorf(core.EINVALID, "unknown WooCommerce topic %q", ev.Topic)
+}
+
+// applyDeletion reverses a deleted order's credit once the shop confirms
+// the deletion: its REST API answers 404 for the order. When the shop
+// still has the order (a replayed or relabelled notice, a trashed order),
+// the order as the shop reports it is applied instead (trash cancels it).
+// A shop without usable REST credentials cannot confirm; the signed
+// id-only body, which only a deletion produces, is then trusted.
+func (p *Processor) applyDeletion(ctx context.Context, shop core.Shop, orderID string, ev core.InboxEvent) (core.Outcome, error) {
+	if p.Refunds != nil {
+		if src, err := p.Refunds(shop); err == nil {
+			if os, ok := src.(OrderSource); ok {
+				raw, err := os.GetOrder(ctx, orderID)
+				switch {
+				case IsNotFound(err):
+				case err != nil:
+					return core.Outcome{}, fmt.Errorf("woocommerce: confirm deletion of order %s: %w", orderID, err)
+				default:
+					out, err := p.applyOrder(ctx, shop, raw)
+					if err == nil {
+						out.Note = "deletion not confirmed by the shop; its current order applied: " + out.Note
+					}
+					return out, err
+				}
+			}
+		}
+	}
+	if _, err := p.Earner.ApplyDeletion(ctx, shop, orderID, ev.ReceivedAt); err != nil {
+		return core.Outcome{}, err
+	}
+	return core.Outcome{Status: core.InboxProcessed, Note: "order deleted: credit reversed"}, nil
 }
 
 func (p *Processor) applyOrder(ctx context.Context, shop core.Shop, body []byte) (core.Outcome, error) {

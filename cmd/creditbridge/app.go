@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -129,9 +130,17 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	a.ledger = postgres.NewLedgerStore(a.pool, cfg.LedgerCommitters)
 	a.ledger.OnCommit = a.metrics.OnCommit
 	a.shops = postgres.NewShopStore(a.pool, box)
+	a.shops.Unreadable = func(id int64, err error) {
+		log.Error("shop secrets cannot be opened: the shop is skipped by periodic jobs", slog.Int64("shop", id), slog.Any("error", err))
+	}
+	if err := a.shops.CheckKey(ctx); err != nil {
+		a.rdb.Close()
+		a.pool.Close()
+		return nil, err
+	}
 	a.dir = postgres.NewDirectory(a.pool)
 	a.inbox = postgres.NewInbox(a.pool)
-	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue}
+	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue, Inspector: a.inspector}
 	a.inbox.EnqueueBatches(a.enqueuer) // one task per group commit of webhooks
 	a.redeemer = &core.Redeemer{Ledger: a.ledger}
 	// Fewer, larger order batches: a batch's statements are set-based, so
@@ -188,7 +197,8 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	}
 	a.http, a.server = httpapi.New(httpapi.Config{BodyLimit: cfg.BodyLimit, AdminToken: cfg.AdminToken, ShopifyClientID: cfg.ShopifyClientID,
 		ShopifySecrets: secrets, PublicURL: cfg.PublicURL, CustomerTokenTTL: cfg.CustomerTokenTTL, MetricsToken: cfg.MetricsToken,
-		ShopifyApp: httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
+		FailedPerIPMinute: cmp.Or(cfg.FailedPerIPMinute, -1),                                                       // 0 in the environment disables the limit
+		ShopifyApp:        httpapi.ShopifyAppConfig{Scopes: cfg.ShopifyScopes, APIVersion: cfg.ShopifyAPIVersion}}, // Shopify app
 		httpapi.Deps{Log: log, Metrics: a.metrics, Store: postgres.APIStore{ShopStore: a.shops, Directory: a.dir, Inbox: a.inbox, Ledger: a.ledger},
 			Inbox: a.inbox, Enqueuer: a.enqueuer, Ledger: a.ledger, Redeemer: a.redeemer, Vouchers: a.vouchers, Notify: mfNotifier.Notify, Ready: a.ready,
 			Health: a.inbox, Activities: activities, ActivityLog: activityStore.ActivityEvents,
@@ -226,12 +236,17 @@ func (a *app) queueLag() float64 {
 	return d.Seconds()
 }
 
+// queueSize is the number of accepted events not yet processed, read from
+// the inbox: Redis may have lost their tasks (a FLUSHALL, a restart without
+// persistence) while the work still waits.
 func (a *app) queueSize() float64 {
-	qi, err := a.inspector.GetQueueInfo(a.cfg.Queue)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	n, err := a.inbox.Waiting(ctx)
 	if err != nil {
-		return 0
+		return -1
 	}
-	return float64(qi.Pending + qi.Retry + qi.Scheduled)
+	return float64(n)
 }
 
 func (a *app) wooClient(shop core.Shop) (*woocommerce.Client, error) {
@@ -390,8 +405,9 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 			}
 			for _, s := range shops {
 				if s.Settings.PendingDays > 0 {
+					// One shop's failure never stops the others.
 					if _, err := a.ledger.MaturePending(ctx, s.ID, time.Now().AddDate(0, 0, -s.Settings.PendingDays), 10000); err != nil {
-						return err
+						a.log.Warn("maturing pending credit failed", slog.Int64("shop", s.ID), slog.Any("error", err))
 					}
 				}
 			}
@@ -495,7 +511,10 @@ func reseal(ctx context.Context, cfg configs.Config, log *slog.Logger, out io.Wr
 			n++
 		}
 	}
-	fmt.Fprintf(out, "re-sealed the secrets of %d shop(s) with the current key\n", n)
+	if err := a.shops.ResealCanary(ctx); err != nil {
+		return fmt.Errorf("key canary: %w", err)
+	}
+	fmt.Fprintf(out, "re-sealed the secrets of %d shop(s) and the key canary with the current key\n", n)
 	return nil
 }
 

@@ -1045,3 +1045,11 @@ func cmpInt(a, b int64) int {
 	}
 	return 0
 }
+
+// DeleteOrder removes an order (as a permanent deletion does): GET
+// /orders/<id> then answers 404.
+func (s *Server) DeleteOrder(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.orders, id)
+}

@@ -34,6 +34,7 @@ function cbt_reset() {
 		'comments'   => array(),
 		'post_types' => array(),
 		'cron'       => array(),
+		'store_api'  => array(),
 	);
 	$GLOBALS['wpdb'] = new Cbt_Wpdb();
 }
@@ -481,3 +482,27 @@ function register_deactivation_hook( $file, $callback ) {
 }
 
 cbt_reset();
+
+/** Records a Store API extension (WooCommerce's ExtendSchema). */
+function woocommerce_store_api_register_endpoint_data( $args ) {
+	$GLOBALS['cbt']['store_api'][] = $args;
+}
+
+/**
+ * What WooCommerce keeps of a request's extensions for an endpoint: only
+ * registered namespaces, and in them only the properties their schema
+ * declares (AbstractSchema::get_recursive_sanitize_callback).
+ */
+function cbt_store_api_kept_extensions( $endpoint, array $posted ) {
+	$kept = array();
+	foreach ( $GLOBALS['cbt']['store_api'] as $reg ) {
+		if ( $endpoint !== $reg['endpoint'] || empty( $reg['schema_callback'] ) ) {
+			continue;
+		}
+		$schema = call_user_func( $reg['schema_callback'] );
+		foreach ( $schema as $prop => $def ) {
+			$kept[ $reg['namespace'] ][ $prop ] = isset( $posted[ $reg['namespace'] ][ $prop ] ) ? $posted[ $reg['namespace'] ][ $prop ] : null;
+		}
+	}
+	return $kept;
+}

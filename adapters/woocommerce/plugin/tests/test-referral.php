@@ -101,6 +101,35 @@ test(
 );
 
 test(
+	'referral: a code posted as extensions.creditbridge.referral_code survives the Store API (the checkout schema is registered; WooCommerce drops unregistered extension data)',
+	function () {
+		cbt_referral( $jar );
+		do_action( 'woocommerce_blocks_loaded' );
+		$posted = array(
+			'creditbridge' => array(
+				'referral_code' => 'EXT9',
+				'unknown'       => 'x',
+			),
+			'other-plugin' => array( 'a' => 1 ),
+		);
+		$kept = cbt_store_api_kept_extensions( 'checkout', $posted );
+		assert_same( array( 'creditbridge' => array( 'referral_code' => 'EXT9' ) ), $kept, 'only the declared property is kept' );
+		foreach ( $GLOBALS['cbt']['store_api'] as $reg ) {
+			if ( 'checkout' === $reg['endpoint'] ) {
+				$schema = call_user_func( $reg['schema_callback'] );
+				assert_true( in_array( 'null', $schema['referral_code']['type'], true ), 'optional: a checkout without it validates' );
+			}
+		}
+		$ext = new Cbt_Ref_Order();
+		do_action( 'woocommerce_store_api_checkout_update_order_from_request', $ext, array( 'extensions' => $kept ) );
+		assert_same( 'EXT9', $ext->meta['_creditbridge_partner'], 'extension data after WooCommerce sanitized it' );
+		$none = new Cbt_Ref_Order();
+		do_action( 'woocommerce_store_api_checkout_update_order_from_request', $none, array( 'extensions' => cbt_store_api_kept_extensions( 'checkout', array() ) ) );
+		assert_same( array(), $none->meta, 'no code, no cookie: no meta' );
+	}
+);
+
+test(
 	'referral: the classic checkout field is optional and prefilled',
 	function () {
 		$ref = cbt_referral( $jar );

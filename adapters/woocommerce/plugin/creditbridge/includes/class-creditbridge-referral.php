@@ -72,6 +72,7 @@ final class Creditbridge_Referral {
 		add_action( 'woocommerce_store_api_checkout_update_order_from_request', array( $this, 'on_store_api_order' ), 10, 2 );
 		add_filter( 'woocommerce_checkout_fields', array( $this, 'checkout_fields' ) );
 		add_action( 'woocommerce_init', array( $this, 'register_block_field' ) );
+		add_action( 'woocommerce_blocks_loaded', array( $this, 'register_checkout_data' ) );
 		add_action( 'woocommerce_account_' . Creditbridge_Account::ENDPOINT . '_endpoint', array( $this, 'render_share' ), 20 );
 		add_action( 'template_redirect', array( $this, 'handle_signup' ) );
 	}
@@ -326,6 +327,44 @@ final class Creditbridge_Referral {
 					return null;
 				},
 			)
+		);
+	}
+
+	/**
+	 * Store API: declares extensions.creditbridge.referral_code on the
+	 * checkout endpoint. WooCommerce sanitizes a checkout request's
+	 * extensions against the registered schemas and drops every namespace
+	 * and property nobody registered (seen on 9.8.5), so without this a
+	 * code posted by a headless or custom checkout never reaches
+	 * on_store_api_order().
+	 */
+	public function register_checkout_data() {
+		if ( ! function_exists( 'woocommerce_store_api_register_endpoint_data' ) ) {
+			return;
+		}
+		$endpoint = class_exists( '\Automattic\WooCommerce\StoreApi\Schemas\V1\CheckoutSchema' ) ? \Automattic\WooCommerce\StoreApi\Schemas\V1\CheckoutSchema::IDENTIFIER : 'checkout';
+		woocommerce_store_api_register_endpoint_data(
+			array(
+				'endpoint'        => $endpoint,
+				'namespace'       => Creditbridge_Blocks::NAMESPACE_KEY,
+				'schema_callback' => array( __CLASS__, 'checkout_schema' ),
+				'schema_type'     => ARRAY_A,
+			)
+		);
+	}
+
+	/**
+	 * Schema of the checkout request's extensions.creditbridge.
+	 *
+	 * @return array
+	 */
+	public static function checkout_schema() {
+		return array(
+			'referral_code' => array(
+				'description' => __( 'Referral code typed by the customer (optional; wins over the referral cookie).', 'creditbridge' ),
+				'type'        => array( 'string', 'null' ),
+				'context'     => array( 'view', 'edit' ),
+			),
 		);
 	}
 
