@@ -140,6 +140,9 @@ type Reason struct {
 	VoucherID   string     `json:"voucher_id,omitempty"`
 	Actor       string     `json:"actor,omitempty"`
 	Note        string     `json:"note,omitempty"`
+	// Internal is the merchant's own note on an adjustment; customer
+	// views never show it.
+	Internal string `json:"internal,omitempty"`
 	// Cap names the earning cap that cut an earn entry's credit
 	// (article, order, customer_year; Note says how much was not booked).
 	Cap string `json:"cap,omitempty"`

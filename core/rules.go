@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -47,7 +48,13 @@ type Rule struct {
 	Beneficiary string          `json:"beneficiary"`
 	Mode        RuleMode        `json:"mode"`
 	Value       decimal.Decimal `json:"value"`
+	// Title is the product or variant name shown to merchants (display
+	// only; rules match by TargetID).
+	Title string `json:"title,omitempty"`
 }
+
+// MaxRuleTitle bounds Rule.Title (in characters).
+const MaxRuleTitle = 255
 
 // Validate checks a rule.
 func (r *Rule) Validate() error {
@@ -71,6 +78,10 @@ func (r *Rule) Validate() error {
 		if !strings.HasPrefix(r.Beneficiary, "partner") || err != nil || n < 1 || n > MaxPartnerLevels {
 			return Errorf(EINVALID, "beneficiary must be buyer or partner1..partner%d", MaxPartnerLevels)
 		}
+	}
+	r.Title = strings.TrimSpace(r.Title)
+	if utf8.RuneCountInString(r.Title) > MaxRuleTitle {
+		return Errorf(EINVALID, "title must be at most %d characters", MaxRuleTitle)
 	}
 	switch r.Mode {
 	case ModeFixed:

@@ -262,6 +262,14 @@ type Sealer interface {
 	Open(sealed []byte) ([]byte, error)
 }
 
+// CustomerMatch is a customer found by a merchant's search (admin only:
+// it carries the e-mail address).
+type CustomerMatch struct {
+	OwnerID    string `json:"owner_id"`
+	PlatformID string `json:"platform_id,omitempty"`
+	Email      string `json:"email,omitempty"`
+}
+
 // NoteShopInactive is the outcome note of an order, refund or checkout
 // event of an uninstalled (inactive) shop: acknowledged, nothing booked.
 const NoteShopInactive = "shop uninstalled: orders are no longer credited (reinstall the app, then send the order again)"

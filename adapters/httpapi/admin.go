@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/i18n"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
@@ -218,14 +219,44 @@ func (s *Server) statementJSON(c *fiber.Ctx, shop core.Shop, owner core.Owner) e
 		return err
 	}
 	before, _ := strconv.ParseInt(c.Query("before", c.Query("cursor")), 10, 64)
+	after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
 	limit := c.QueryInt("limit", 50)
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
-	page, err := s.deps.Ledger.Statement(ctx, core.StatementQuery{ShopID: shop.ID, Currency: cur, Owner: owner, Before: before, Limit: limit})
+	// Customers (their token, the plugin acting for them, the app proxy)
+	// never see hold/release pairs; merchants may ask to leave them out.
+	customerView := !getPrincipal(c).shopAdmin()
+	page, err := s.deps.Ledger.Statement(ctx, core.StatementQuery{ShopID: shop.ID, Currency: cur, Owner: owner, Before: before, After: after, Limit: limit,
+		HideHolds: customerView || c.QueryBool("hide_holds", false)})
 	if err != nil {
 		return err
 	}
-	return c.JSON(StatementView(cur, page))
+	out := StatementView(cur, page)
+	// Descriptions in the reader's language (a plugin passes its locale).
+	l := localeFor(c, shop, c.Query("locale"))
+	now := time.Now()
+	for i, e := range page.Entries {
+		m := out["entries"].([]fiber.Map)[i]
+		m["description"] = DescribeIn(l, e.Reason)
+		// Pending credit: the day it becomes spendable.
+		if days := shop.Settings.PendingDays; days > 0 && e.Pending.IsPositive() {
+			if from := e.CreatedAt.AddDate(0, 0, days); from.After(now) {
+				m["available_from"] = from.UTC().Format(time.RFC3339)
+			}
+		}
+	}
+	if customerView && len(page.Entries) == 0 && before == 0 && after == 0 {
+		out["earn_hints"] = s.earnHints(ctx, l, shop)
+	}
+	if getPrincipal(c).shopAdmin() {
+		// The merchant's own notes on adjustments, by transaction.
+		for i, e := range page.Entries {
+			if e.Reason.Internal != "" {
+				out["entries"].([]fiber.Map)[i]["internal_note"] = e.Reason.Internal
+			}
+		}
+	}
+	return c.JSON(out)
 }
 
 // StatementView formats a statement page for clients.
@@ -242,9 +273,12 @@ func StatementView(cur string, page core.StatementPage) fiber.Map {
 			"available_after": f(e.AvailableAfter), "pending_after": f(e.PendingAfter), "held_after": f(e.HeldAfter), "overdraft_after": f(e.OverdraftAfter.Neg()),
 		})
 	}
-	out := fiber.Map{"currency": cur, "entries": entries, "next_cursor": ""}
+	out := fiber.Map{"currency": cur, "entries": entries, "next_cursor": "", "prev_cursor": ""}
 	if page.NextBefore != 0 {
 		out["next_cursor"] = strconv.FormatInt(page.NextBefore, 10)
+	}
+	if page.PrevAfter != 0 {
+		out["prev_cursor"] = strconv.FormatInt(page.PrevAfter, 10)
 	}
 	return out
 }
@@ -282,7 +316,8 @@ func (s *Server) adminStatement(c *fiber.Ctx) error {
 type adjustReq struct {
 	Amount   string `json:"amount"` // signed: positive credits, negative debits
 	Currency string `json:"currency"`
-	Note     string `json:"note"`
+	Note     string `json:"note"`          // shown to the customer
+	Internal string `json:"internal_note"` // seen by the merchant only
 	Key      string `json:"idempotency_key"`
 }
 
@@ -302,9 +337,15 @@ func (s *Server) adjust(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	amt, err := core.ParseAmount(cur, r.Amount)
+	amt, err := core.ParseAmount(cur, i18n.NormalizeDecimal(r.Amount))
 	if err != nil {
 		return err
+	}
+	if amt.IsZero() {
+		return core.Errorf(core.EINVALID, "an adjustment needs a non-zero amount")
+	}
+	if len(r.Internal) > 2000 || len(r.Note) > 500 {
+		return core.Errorf(core.EINVALID, "note must be at most 500 and internal_note at most 2000 characters")
 	}
 	if strings.TrimSpace(r.Note) == "" {
 		return core.Errorf(core.EINVALID, "an adjustment needs a note")
@@ -316,7 +357,7 @@ func (s *Server) adjust(c *fiber.Ctx) error {
 	if key == "" {
 		return core.Errorf(core.EINVALID, "an adjustment needs an idempotency_key (or Idempotency-Key header)")
 	}
-	t := core.Transaction{ShopID: shop.ID, Key: "adjust:" + key, Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: getPrincipal(c).actor, Note: r.Note},
+	t := core.Transaction{ShopID: shop.ID, Key: "adjust:" + key, Reason: core.Reason{Kind: core.ReasonAdjustment, Actor: getPrincipal(c).actor, Note: r.Note, Internal: r.Internal},
 		Postings: []core.Posting{
 			{Currency: cur, Owner: owner, Bucket: core.BucketAvailable, Amount: amt},
 			{Currency: cur, Owner: core.ProgramOwner, Bucket: core.ProgramAdjustments, Amount: amt.Neg()},

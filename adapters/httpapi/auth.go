@@ -25,6 +25,12 @@ type principal struct {
 
 const localsPrincipal = "principal"
 
+// shopAdmin reports whether the principal is the operator or one of the
+// shop's admins (not a customer or the plugin acting for one).
+func (p principal) shopAdmin() bool {
+	return p.operator || p.actor == "shop-admin" || strings.HasPrefix(p.actor, "shopify-user:")
+}
+
 func bearer(c *fiber.Ctx) string {
 	h := c.Get(fiber.HeaderAuthorization)
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {

@@ -2,12 +2,15 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/i18n"
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/shopspring/decimal"
@@ -210,4 +213,71 @@ func mustLoc(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// TestCustomerSearch: by platform id or part of the e-mail (wildcards in
+// the search are plain characters); redacted customers are not found.
+func TestCustomerSearch(t *testing.T) {
+	t.Parallel()
+	e := newSappEnv(t, nil)
+	ctx := context.Background()
+	shop, err := e.shops.CreateShop(ctx, core.Shop{Platform: core.PlatformShopify, Domain: e.fake.ShopDomain(), Currency: "EUR",
+		Secrets: core.ShopSecrets{AccessToken: e.fake.AccessToken(), CustomerKey: "customer-key"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := postgres.NewDirectory(e.pool)
+	for _, c := range []core.CustomerRef{{PlatformID: "501", Email: "Maria@Example.com"}, {PlatformID: "502", Email: "max_100@example.com"}, {Email: "guest@example.org"}} {
+		if _, err := dir.CustomerOwner(ctx, shop, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := dir.RedactCustomer(ctx, shop, core.CustomerRef{PlatformID: "502"}); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.fake.SessionToken()
+	search := func(q string) []core.CustomerMatch {
+		t.Helper()
+		var out struct {
+			Customers []core.CustomerMatch `json:"customers"`
+		}
+		body := wantStatus(t, e.get("/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/customers?q="+url.QueryEscape(q), "Authorization", "Bearer "+tok), http.StatusOK)
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Customers
+	}
+	if got := search("maria@"); len(got) != 1 || got[0].PlatformID != "501" || got[0].Email != "maria@example.com" {
+		t.Fatalf("maria@ = %+v", got)
+	}
+	if got := search("501"); len(got) != 1 || got[0].OwnerID != "c:501" {
+		t.Fatalf("501 = %+v", got)
+	}
+	if got := search("example.org"); len(got) != 1 || got[0].PlatformID != "" || got[0].OwnerID[:2] != "g:" {
+		t.Fatalf("guest = %+v", got)
+	}
+	if got := search("%"); len(got) != 0 {
+		t.Fatalf("%% matched %+v", got)
+	}
+	if got := search("max_1"); len(got) != 0 {
+		t.Fatalf("the redacted customer was found: %+v", got)
+	}
+	wantStatus(t, e.get("/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/customers?q=x"), http.StatusUnauthorized)
+}
+
+// TestEveryReasonHasWords: each kind of booking has a German and English
+// line (a new kind without one would show its code to customers).
+func TestEveryReasonHasWords(t *testing.T) {
+	t.Parallel()
+	de, en := i18n.New(i18n.German, ""), i18n.New(i18n.English, "")
+	for _, k := range []core.ReasonKind{core.ReasonEarn, core.ReasonEarnReversal, core.ReasonHoldPlace, core.ReasonHoldCapture, core.ReasonHoldVoid,
+		core.ReasonHoldExpire, core.ReasonRedeem, core.ReasonRedeemReversal, core.ReasonOverdraftSettle, core.ReasonVoucherIssue, core.ReasonVoucherSettle,
+		core.ReasonVoucherReturn, core.ReasonVoucherFailed, core.ReasonMature, core.ReasonStoreCreditUse, core.ReasonStoreCreditBack, core.ReasonAdjustment,
+		core.ReasonActivity, core.ReasonActivityRevoke, core.ReasonExpire} {
+		for _, l := range []*i18n.Locale{de, en} {
+			if got := DescribeIn(l, core.Reason{Kind: k}); got == string(k) {
+				t.Errorf("%s: no %s words for %s", l.Lang(), l.Lang(), k)
+			}
+		}
+	}
 }

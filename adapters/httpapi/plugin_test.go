@@ -710,10 +710,29 @@ func TestWooRedeemEndToEnd(t *testing.T) {
 	for _, en := range st.Entries {
 		kinds = append(kinds, en.Kind)
 	}
-	for _, k := range []core.ReasonKind{core.ReasonEarn, core.ReasonHoldPlace, core.ReasonHoldCapture, core.ReasonRedeemReversal, core.ReasonEarnReversal} {
+	for _, k := range []core.ReasonKind{core.ReasonEarn, core.ReasonHoldCapture, core.ReasonRedeemReversal, core.ReasonEarnReversal} {
 		if !slices.Contains(kinds, string(k)) {
 			t.Errorf("statement kinds %v lack %s", kinds, k)
 		}
+	}
+	// The customer's view leaves out the reservation pair of the checkout;
+	// the merchant's keeps it.
+	if slices.Contains(kinds, string(core.ReasonHoldPlace)) {
+		t.Errorf("customer statement shows the hold: %v", kinds)
+	}
+	var mst struct {
+		Entries []struct {
+			Kind string `json:"kind"`
+		} `json:"entries"`
+	}
+	e.do("GET", "/api/v1/shops/"+reg.ShopID+"/customers/42/statement?currency=EUR&limit=50", nil, "Authorization", "Bearer "+reg.AdminToken).
+		want(t, http.StatusOK).decode(t, &mst)
+	if !slices.ContainsFunc(mst.Entries, func(x struct {
+		Kind string `json:"kind"`
+	}) bool {
+		return x.Kind == string(core.ReasonHoldPlace)
+	}) {
+		t.Errorf("merchant statement lacks the hold: %+v", mst.Entries)
 	}
 
 	// 6. A voucher: a coupon bound to the customer's e-mail, credit moved.
@@ -1052,7 +1071,8 @@ func TestPluginContractPHP(t *testing.T) {
 	if calls.BalanceStatus != http.StatusOK || calls.Balance["available"] != "0.00" || calls.Balance["held"] != "30.00" {
 		t.Fatalf("plugin balance: %d %+v", calls.BalanceStatus, calls.Balance)
 	}
-	if calls.StatementStatus != http.StatusOK || len(calls.Statement.Entries) < 2 {
+	// One entry: the seed adjustment (the hold is not shown to customers).
+	if calls.StatementStatus != http.StatusOK || len(calls.Statement.Entries) != 1 || calls.Statement.Entries[0]["kind"] != "adjustment" {
 		t.Fatalf("plugin statement: %d %+v", calls.StatementStatus, calls.Statement)
 	}
 	if calls.ReleaseStatus != http.StatusOK || calls.Release != true {

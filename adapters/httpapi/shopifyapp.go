@@ -27,6 +27,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"html"
@@ -35,6 +36,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +93,8 @@ func shopifyAppRoutes(s *Server, app *fiber.App, api fiber.Router) {
 	app.Post("/shopify/session", s.shopifySession)
 	app.Get("/shopify/app", s.shopifyAppPage)
 	app.Get("/shopify/admin", s.shopifyAppPage)
+	app.Get("/shopify/app/:view", s.shopifyAppPage)
+	app.Get("/shopify/admin/:view", s.shopifyAppPage)
 	for _, p := range []string{"/proxy", "/shopify/proxy"} {
 		app.Get(p, s.proxyStatement)
 		app.Get(p+"/statement", s.proxyStatement)
@@ -386,9 +390,24 @@ func (s *Server) shopifyDiscount(c *fiber.Ctx) error {
 
 // ---- embedded settings page ----
 
-// shopifyAppPage serves the embedded settings page. It holds no data:
-// the script asks App Bridge for a session token and calls the admin JSON
-// API with it.
+// adminViews are the embedded admin's screens (adapters/httpapi/templates/admin.js).
+var adminViews = []string{"overview", "rules", "partners", "customers", "settings", "failed", "audit", "export"}
+
+//go:embed templates/admin.js
+var adminScript string
+
+// adminBoot is what the admin page's script starts with.
+type adminBoot struct {
+	Lang     string            `json:"lang"`
+	TimeZone string            `json:"timeZone"`
+	Messages map[string]string `json:"messages"`
+	Symbols  map[string]string `json:"symbols"`
+}
+
+// shopifyAppPage serves the embedded admin. It holds no shop data: the
+// script asks App Bridge for a session token and calls the admin JSON
+// API with it. The language is the merchant's admin language (Shopify
+// adds ?locale=), else the shop's, else the browser's.
 func (s *Server) shopifyAppPage(c *fiber.Ctx) error {
 	if err := s.shopifyConfigured(); err != nil {
 		return err
@@ -397,8 +416,28 @@ func (s *Server) shopifyAppPage(c *fiber.Ctx) error {
 	if !shopify.ValidShopDomain(shop) {
 		return core.Errorf(core.EINVALID, "shop must be a *.myshopify.com domain")
 	}
+	view := c.Params("view")
+	if view != "" && !slices.Contains(adminViews, view) {
+		return core.Errorf(core.ENOTFOUND, "no such page")
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(c.Path(), "/"+view), "/")
+	ctx, cancel := reqCtx(c, 3*time.Second)
+	defer cancel()
+	sh, _, err := s.cachedShopBy(ctx, "shopify:"+shop, func() (core.Shop, error) {
+		return s.deps.Store.ShopByDomain(ctx, core.PlatformShopify, shop)
+	})
+	if err != nil {
+		sh = core.Shop{} // the page still loads; the session call installs the shop
+	}
+	l := localeFor(c, sh, c.Query("locale"))
+	nav := map[string]string{"save": l.T("admin.save"), "discard": l.T("admin.discard"), "loading": l.T("admin.loading"), "cancel": l.T("admin.cancel")}
+	for _, v := range adminViews {
+		nav[v] = l.T("admin.nav." + v)
+	}
 	nonce := randomToken("", 16)
-	out, err := render("admin_app.html", map[string]string{"APIKey": s.cfg.ShopifyClientID, "Shop": shop, "Nonce": nonce})
+	out, err := render("admin_app.html", map[string]any{"APIKey": s.cfg.ShopifyClientID, "Shop": shop, "Nonce": nonce, "Lang": l.Lang(),
+		"Base": base, "Views": adminViews, "Nav": nav, "Script": template.JS(adminScript), //nolint:gosec // our own embedded file
+		"Boot": adminBoot{Lang: l.Lang(), TimeZone: l.Loc.String(), Messages: l.Messages("admin."), Symbols: i18n.Symbols()}})
 	if err != nil {
 		return err
 	}

@@ -385,7 +385,8 @@ func TestShopifyAppPage(t *testing.T) {
 		t.Fatalf("CSP = %q", csp)
 	}
 	for _, want := range []string{`<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>`,
-		`<meta name="shopify-api-key" content="` + e.fake.ClientID() + `">`, "window.shopify.idToken()", `"/shopify/session"`} {
+		`<meta name="shopify-api-key" content="` + e.fake.ClientID() + `">`, "app.idToken()", `"/shopify/session"`, `<html lang="en">`,
+		`<ui-nav-menu>`, `<ui-save-bar id="cb-save-bar">`, `href="/shopify/app/rules">Credit rules</a>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %s", want)
 		}
@@ -397,6 +398,15 @@ func TestShopifyAppPage(t *testing.T) {
 	if resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("headers = %v", resp.Header)
 	}
+	// The merchant's admin language (Shopify's ?locale=) picks German; a
+	// screen has its own address; an unknown one is 404.
+	de := wantStatus(t, e.get("/shopify/admin/settings?shop="+e.fake.ShopDomain()+"&locale=de"), http.StatusOK)
+	for _, want := range []string{`<html lang="de">`, `href="/shopify/admin/rules">Guthabenregeln</a>`, `"admin.set.hold_minutes":"Reservierung an der Kasse (Minuten)"`} {
+		if !strings.Contains(de, want) {
+			t.Errorf("German page lacks %s", want)
+		}
+	}
+	wantStatus(t, e.get("/shopify/admin/nope?shop="+e.fake.ShopDomain()), http.StatusNotFound)
 }
 
 // proxyGet signs an app-proxy request as Shopify does.

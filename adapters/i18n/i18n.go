@@ -130,13 +130,17 @@ func (l *Locale) T(key string, args ...any) string {
 	return l.p.Sprintf(key, args...)
 }
 
-// Messages returns every message whose key starts with prefix in this
-// language (for the scripts of the pages).
+// Messages returns the formats (with their %s, %d and %%) of every
+// message whose key starts with prefix in this language, for the scripts
+// of the pages, which fill them in themselves.
 func (l *Locale) Messages(prefix string) map[string]string {
 	out := map[string]string{}
 	for _, m := range messages {
 		if strings.HasPrefix(m.key, prefix) {
-			out[m.key] = l.p.Sprintf(m.key)
+			out[m.key] = m.en
+			if l.German() && m.de != "" {
+				out[m.key] = m.de
+			}
 		}
 	}
 	return out
@@ -268,4 +272,14 @@ func NormalizeDecimal(s string) string {
 		s = strings.ReplaceAll(s, ".", "")
 	}
 	return s
+}
+
+// Symbols returns the currency symbols Money uses (for page scripts that
+// format the same way).
+func Symbols() map[string]string {
+	out := make(map[string]string, len(symbols))
+	for k, v := range symbols {
+		out[k] = v
+	}
+	return out
 }

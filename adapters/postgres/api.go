@@ -2,8 +2,11 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 )
 
@@ -91,6 +94,35 @@ func (a APIStore) Audit(ctx context.Context, shopID int64) (core.AuditReport, er
 // VouchersFor lists an owner's vouchers, newest first (at most 100).
 func (a APIStore) VouchersFor(ctx context.Context, shopID int64, owner core.Owner) ([]core.Voucher, error) {
 	return VoucherStore{L: a.Ledger}.ForOwner(ctx, shopID, owner)
+}
+
+// SearchCustomers finds a shop's customers by platform id (exact) or a
+// part of their e-mail address (case-insensitive), newest first, at most
+// limit (1..50). Redacted customers are never found.
+func (a APIStore) SearchCustomers(ctx context.Context, shopID int64, q string, limit int) ([]core.CustomerMatch, error) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return []core.CustomerMatch{}, nil
+	}
+	limit = min(max(limit, 1), 50)
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q)) + "%"
+	rows, err := a.Directory.pool.Query(ctx, `SELECT owner_id, coalesce(platform_id, ''), coalesce(email, '') FROM customers
+WHERE shop_id = $1 AND redacted_at IS NULL AND (platform_id = $2 OR lower(email) LIKE $3)
+ORDER BY created_at DESC LIMIT $4`, shopID, q, like, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: search customers: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.CustomerMatch, error) {
+		var m core.CustomerMatch
+		return m, r.Scan(&m.OwnerID, &m.PlatformID, &m.Email)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: search customers: %w", err)
+	}
+	if out == nil {
+		out = []core.CustomerMatch{}
+	}
+	return out, nil
 }
 
 // ClaimGuest moves a guest's credit to a registered customer.

@@ -306,14 +306,14 @@ func (d *Directory) Rules(ctx context.Context, shopID int64) ([]core.Rule, error
 }
 
 func (d *Directory) loadRules(ctx context.Context, shopID int64) ([]core.Rule, error) {
-	rows, err := d.pool.Query(ctx, `SELECT id, target, target_id, beneficiary, mode, value FROM credit_rules WHERE shop_id = $1 ORDER BY id`, shopID)
+	rows, err := d.pool.Query(ctx, `SELECT id, target, target_id, beneficiary, mode, value, title FROM credit_rules WHERE shop_id = $1 ORDER BY id`, shopID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: rules: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Rule, error) {
 		var x core.Rule
 		var t, m string
-		err := r.Scan(&x.ID, &t, &x.TargetID, &x.Beneficiary, &m, &x.Value)
+		err := r.Scan(&x.ID, &t, &x.TargetID, &x.Beneficiary, &m, &x.Value, &x.Title)
 		x.Target, x.Mode = core.RuleTarget(t), core.RuleMode(m)
 		return x, err
 	})
@@ -324,9 +324,10 @@ func (d *Directory) PutRule(ctx context.Context, shopID int64, r core.Rule) (cor
 	if err := r.Validate(); err != nil {
 		return r, err
 	}
-	err := d.pool.QueryRow(ctx, `INSERT INTO credit_rules (shop_id, target, target_id, beneficiary, mode, value) VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (shop_id, target, target_id, beneficiary) DO UPDATE SET mode = EXCLUDED.mode, value = EXCLUDED.value, updated_at = now()
-RETURNING id`, shopID, string(r.Target), r.TargetID, r.Beneficiary, string(r.Mode), r.Value).Scan(&r.ID)
+	err := d.pool.QueryRow(ctx, `INSERT INTO credit_rules (shop_id, target, target_id, beneficiary, mode, value, title) VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (shop_id, target, target_id, beneficiary) DO UPDATE SET mode = EXCLUDED.mode, value = EXCLUDED.value,
+	title = CASE WHEN EXCLUDED.title = '' THEN credit_rules.title ELSE EXCLUDED.title END, updated_at = now()
+RETURNING id, title`, shopID, string(r.Target), r.TargetID, r.Beneficiary, string(r.Mode), r.Value, r.Title).Scan(&r.ID, &r.Title)
 	if err != nil {
 		return r, fmt.Errorf("postgres: put rule: %w", err)
 	}

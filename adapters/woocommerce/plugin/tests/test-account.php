@@ -14,7 +14,7 @@ test(
 		assert_same( '300', Creditbridge_Account::validate_voucher_amount( '300', '300', 'JPY' ) );
 		assert_wp_error( Creditbridge_Account::validate_voucher_amount( '25.01', '25.00', 'EUR' ), 'creditbridge_amount' );
 		assert_wp_error( Creditbridge_Account::validate_voucher_amount( '10.001', '25.00', 'EUR' ), 'creditbridge_amount' );
-		assert_wp_error( Creditbridge_Account::validate_voucher_amount( '10,50', '25.00', 'EUR' ), 'creditbridge_amount' );
+		assert_same( '10.50', Creditbridge_Account::validate_voucher_amount( '10,50', '25.00', 'EUR' ), 'a decimal comma is fine' );
 		assert_wp_error( Creditbridge_Account::validate_voucher_amount( '0', '25.00', 'EUR' ), 'creditbridge_amount' );
 		assert_wp_error( Creditbridge_Account::validate_voucher_amount( '-5', '25.00', 'EUR' ), 'creditbridge_amount' );
 		assert_wp_error( Creditbridge_Account::validate_voucher_amount( '1.5', '300', 'JPY' ), 'creditbridge_amount' );
@@ -144,5 +144,33 @@ test(
 		} finally {
 			$_GET = $get;
 		}
+	}
+);
+
+test(
+	'account: statement pages both ways, pending dates, how to earn, voucher codes with their state',
+	function () {
+		$page = array(
+			'entries'     => array(
+				array( 'id' => '1', 'created_at' => '2026-12-06T10:00:00Z', 'kind' => 'earn', 'description' => 'Earned · Order #7 · <b>Tea</b>', 'order_number' => '#7', 'delta' => '5.00', 'available_after' => '5.00', 'available_from' => '2026-12-20T10:00:00Z' ),
+			),
+			'next_cursor' => '41',
+			'prev_cursor' => '60',
+			'earn_hints'  => array(),
+		);
+		$html = Creditbridge_Account::statement_html( $page, 'EUR', 'https://shop.example/my-account/store-credit/' );
+		assert_contains( '&lt;b&gt;Tea&lt;/b&gt;', $html );
+		assert_contains( 'pending, available from', $html );
+		assert_contains( 'cb_after=60', $html );
+		assert_contains( 'cb_cursor=41', $html );
+		assert_contains( 'Newer entries', $html );
+		$empty = Creditbridge_Account::statement_html( array( 'entries' => array(), 'next_cursor' => '', 'prev_cursor' => '', 'earn_hints' => array( '2.5% of the price of every purchase' ) ), 'EUR', 'https://shop.example/a/' );
+		assert_contains( 'You have no store credit yet.', $empty );
+		assert_contains( '<li>2.5% of the price of every purchase</li>', $empty );
+		assert_true( false === strpos( $empty, 'cb_cursor' ), 'no page links on a single page' );
+		$v = Creditbridge_Account::vouchers_html( array( array( 'code' => 'cbv-ab12', 'amount' => '10.50', 'currency' => 'EUR', 'status' => 'issued', 'expires_at' => '2027-03-01T00:00:00Z' ) ) );
+		assert_contains( 'CBV-AB12', $v );
+		assert_contains( 'Ready to use', $v );
+		assert_same( '', Creditbridge_Account::vouchers_html( array() ) );
 	}
 );

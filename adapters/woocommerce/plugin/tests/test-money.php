@@ -113,7 +113,12 @@ test(
 		assert_same( 1005, Creditbridge_Money::parse_customer_amount( '10.05', 'EUR' ) );
 		assert_same( 500, Creditbridge_Money::parse_customer_amount( '500', 'JPY' ) );
 		assert_same( 1234, Creditbridge_Money::parse_customer_amount( '1.234', 'KWD' ) );
-		foreach ( array( '10.055', '10,5', '-1', '0', '0.00', '1e2', '', '10.', '.5', '1 000' ) as $bad ) {
+		// Typed by people: a decimal comma and thousands separators are fine.
+		assert_same( 1050, Creditbridge_Money::parse_customer_amount( '10,5', 'EUR' ) );
+		assert_same( 100000, Creditbridge_Money::parse_customer_amount( '1 000', 'EUR' ) );
+		assert_same( 123456, Creditbridge_Money::parse_customer_amount( '1.234,56', 'EUR' ) );
+		assert_same( 123456, Creditbridge_Money::parse_customer_amount( '1,234.56', 'EUR' ) );
+		foreach ( array( '10.055', '10,055', '-1', '0', '0.00', '1e2', '', '10.', '.5', '1,2,3' ) as $bad ) {
 			assert_same( null, Creditbridge_Money::parse_customer_amount( $bad, 'EUR' ), var_export( $bad, true ) );
 		}
 		assert_same( null, Creditbridge_Money::parse_customer_amount( '10.5', 'JPY' ) );

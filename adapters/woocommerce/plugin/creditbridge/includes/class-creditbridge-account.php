@@ -124,7 +124,7 @@ class Creditbridge_Account {
 				0 === $d
 					? __( 'Enter a whole amount greater than zero, without separators.', 'creditbridge' )
 					/* translators: %d: number of decimals */
-					: sprintf( __( 'Enter an amount greater than zero with a dot and at most %d decimals, such as 10.50.', 'creditbridge' ), $d )
+					: sprintf( __( 'Enter an amount greater than zero with at most %d decimals, such as 10.50.', 'creditbridge' ), $d )
 			);
 		}
 		$avail = Creditbridge_Money::to_minor( (string) $available, $d );
@@ -198,12 +198,14 @@ class Creditbridge_Account {
 		$currency = get_woocommerce_currency();
 		$customer = (string) get_current_user_id();
 		$cursor   = isset( $_GET['cb_cursor'] ) ? self::sanitize_cursor( sanitize_text_field( wp_unslash( $_GET['cb_cursor'] ) ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- read-only pagination.
+		$after    = isset( $_GET['cb_after'] ) ? self::sanitize_cursor( sanitize_text_field( wp_unslash( $_GET['cb_after'] ) ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- read-only pagination.
 		$balance  = $client->balance( $customer, $currency );
 		if ( is_wp_error( $balance ) ) {
 			echo '<p>' . esc_html__( 'Store credit is unavailable right now. Please try again later.', 'creditbridge' ) . '</p>';
 			return;
 		}
-		$statement = $client->statement( $customer, $currency, self::PAGE_SIZE, $cursor );
+		// Hold/release pairs of cart visits are left out by the bridge.
+		$statement = $client->statement( $customer, $currency, self::PAGE_SIZE, $cursor, '' === $cursor ? $after : '' );
 
 		echo '<h3>' . esc_html__( 'Balance', 'creditbridge' ) . '</h3>';
 		echo '<table class="shop_table creditbridge-balance"><tbody>';
@@ -224,36 +226,108 @@ class Creditbridge_Account {
 			echo '<p>' . esc_html__( 'The statement is unavailable right now.', 'creditbridge' ) . '</p>';
 			return;
 		}
+		echo self::statement_html( $statement, $currency, wc_get_account_endpoint_url( self::ENDPOINT ) ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped in statement_html.
+		$vouchers = $client->vouchers( $customer );
+		if ( ! is_wp_error( $vouchers ) ) {
+			echo self::vouchers_html( $vouchers ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped in vouchers_html.
+		}
+	}
+
+	/**
+	 * A date for people, in the site's format and time zone.
+	 *
+	 * @param string $rfc3339 Time from the bridge.
+	 * @return string
+	 */
+	private static function date_of( $rfc3339 ) {
+		$ts = strtotime( (string) $rfc3339 );
+		if ( false === $ts ) {
+			return '';
+		}
+		return function_exists( 'wp_date' ) ? (string) wp_date( get_option( 'date_format', 'Y-m-d' ), $ts ) : gmdate( 'Y-m-d', $ts );
+	}
+
+	/**
+	 * The statement table with its pages both ways, or how to earn credit
+	 * when there is nothing yet (escaped).
+	 *
+	 * @param array  $statement Normalized statement page.
+	 * @param string $currency  ISO 4217.
+	 * @param string $base      The tab's URL.
+	 * @return string
+	 */
+	public static function statement_html( array $statement, $currency, $base ) {
+		$html = '';
 		if ( empty( $statement['entries'] ) ) {
-			echo '<p>' . esc_html__( 'No entries yet.', 'creditbridge' ) . '</p>';
+			$html .= '<p>' . esc_html__( 'You have no store credit yet.', 'creditbridge' ) . '</p>';
+			if ( ! empty( $statement['earn_hints'] ) ) {
+				$html .= '<h4>' . esc_html__( 'How to earn credit', 'creditbridge' ) . '</h4><ul class="creditbridge-earn">';
+				foreach ( $statement['earn_hints'] as $hint ) {
+					$html .= '<li>' . esc_html( $hint ) . '</li>';
+				}
+				$html .= '</ul>';
+			}
 		} else {
-			echo '<table class="shop_table shop_table_responsive creditbridge-statement"><thead><tr>';
-			echo '<th>' . esc_html__( 'Date', 'creditbridge' ) . '</th><th>' . esc_html__( 'Description', 'creditbridge' ) . '</th><th>' . esc_html__( 'Change', 'creditbridge' ) . '</th><th>' . esc_html__( 'Balance', 'creditbridge' ) . '</th>';
-			echo '</tr></thead><tbody>';
+			$html .= '<table class="shop_table shop_table_responsive creditbridge-statement"><thead><tr>';
+			$html .= '<th scope="col">' . esc_html__( 'Date', 'creditbridge' ) . '</th><th scope="col">' . esc_html__( 'Description', 'creditbridge' ) . '</th><th scope="col">' . esc_html__( 'Change', 'creditbridge' ) . '</th><th scope="col">' . esc_html__( 'Balance', 'creditbridge' ) . '</th>';
+			$html .= '</tr></thead><tbody>';
 			foreach ( $statement['entries'] as $e ) {
-				$ts   = strtotime( $e['created_at'] );
-				$date = false === $ts ? '' : date_i18n( get_option( 'date_format', 'Y-m-d' ), $ts );
 				$desc = '' !== $e['description'] ? $e['description'] : self::kind_label( $e['kind'] );
 				$sign = ( '' !== $e['delta'] && '-' !== $e['delta'][0] ) ? '+' : '';
-				echo '<tr>';
-				echo '<td data-title="' . esc_attr__( 'Date', 'creditbridge' ) . '">' . esc_html( $date ) . '</td>';
-				echo '<td data-title="' . esc_attr__( 'Description', 'creditbridge' ) . '">' . esc_html( $desc ) . '</td>';
-				echo '<td data-title="' . esc_attr__( 'Change', 'creditbridge' ) . '">' . esc_html( '' === $e['delta'] ? '' : $sign . Creditbridge_Cart::plain_price( $e['delta'], $currency ) ) . '</td>';
-				echo '<td data-title="' . esc_attr__( 'Balance', 'creditbridge' ) . '">' . esc_html( '' === $e['available_after'] ? '' : Creditbridge_Cart::plain_price( $e['available_after'], $currency ) ) . '</td>';
-				echo '</tr>';
+				$note = '';
+				if ( ! empty( $e['available_from'] ) ) {
+					/* translators: %s: date */
+					$note = '<br /><small>' . esc_html( sprintf( __( 'pending, available from %s', 'creditbridge' ), self::date_of( $e['available_from'] ) ) ) . '</small>';
+				}
+				$html .= '<tr>';
+				$html .= '<td data-title="' . esc_attr__( 'Date', 'creditbridge' ) . '">' . esc_html( self::date_of( $e['created_at'] ) ) . '</td>';
+				$html .= '<td data-title="' . esc_attr__( 'Description', 'creditbridge' ) . '">' . esc_html( $desc ) . $note . '</td>';
+				$html .= '<td data-title="' . esc_attr__( 'Change', 'creditbridge' ) . '">' . esc_html( '' === $e['delta'] ? '' : $sign . Creditbridge_Cart::plain_price( $e['delta'], $currency ) ) . '</td>';
+				$html .= '<td data-title="' . esc_attr__( 'Balance', 'creditbridge' ) . '">' . esc_html( '' === $e['available_after'] ? '' : Creditbridge_Cart::plain_price( $e['available_after'], $currency ) ) . '</td>';
+				$html .= '</tr>';
 			}
-			echo '</tbody></table>';
+			$html .= '</tbody></table>';
 		}
-		$base = wc_get_account_endpoint_url( self::ENDPOINT );
-		echo '<p class="creditbridge-pagination">';
-		if ( '' !== $cursor ) {
-			echo '<a class="button" href="' . esc_url( $base ) . '">' . esc_html__( 'First page', 'creditbridge' ) . '</a> ';
+		$prev  = self::sanitize_cursor( isset( $statement['prev_cursor'] ) ? $statement['prev_cursor'] : '' );
+		$next  = self::sanitize_cursor( isset( $statement['next_cursor'] ) ? $statement['next_cursor'] : '' );
+		$html .= '<nav class="creditbridge-pagination" aria-label="' . esc_attr__( 'Statement pages', 'creditbridge' ) . '">';
+		if ( '' !== $prev ) {
+			$html .= '<a class="button" href="' . esc_url( add_query_arg( 'cb_after', rawurlencode( $prev ), $base ) ) . '">' . esc_html__( 'Newer entries', 'creditbridge' ) . '</a> ';
 		}
-		$next = self::sanitize_cursor( $statement['next_cursor'] );
 		if ( '' !== $next ) {
-			echo '<a class="button" href="' . esc_url( add_query_arg( 'cb_cursor', rawurlencode( $next ), $base ) ) . '">' . esc_html__( 'Older entries', 'creditbridge' ) . '</a>';
+			$html .= '<a class="button" href="' . esc_url( add_query_arg( 'cb_cursor', rawurlencode( $next ), $base ) ) . '">' . esc_html__( 'Older entries', 'creditbridge' ) . '</a>';
 		}
-		echo '</p>';
+		$html .= '</nav>';
+		return $html;
+	}
+
+	/**
+	 * The customer's voucher codes and their state (escaped).
+	 *
+	 * @param array $vouchers From Creditbridge_Client::vouchers.
+	 * @return string
+	 */
+	public static function vouchers_html( array $vouchers ) {
+		if ( empty( $vouchers ) ) {
+			return '';
+		}
+		$states = array(
+			'pending'  => __( 'Being created', 'creditbridge' ),
+			'issued'   => __( 'Ready to use', 'creditbridge' ),
+			'used'     => __( 'Used', 'creditbridge' ),
+			'returned' => __( 'Not used, credit returned', 'creditbridge' ),
+			'failed'   => __( 'Could not be created, credit returned', 'creditbridge' ),
+		);
+		$html  = '<h3>' . esc_html__( 'Your voucher codes', 'creditbridge' ) . '</h3>';
+		$html .= '<table class="shop_table shop_table_responsive creditbridge-vouchers"><thead><tr><th scope="col">' . esc_html__( 'Code', 'creditbridge' ) . '</th><th scope="col">' . esc_html__( 'Amount', 'creditbridge' ) . '</th><th scope="col">' . esc_html__( 'Valid until', 'creditbridge' ) . '</th><th scope="col">' . esc_html__( 'State', 'creditbridge' ) . '</th></tr></thead><tbody>';
+		foreach ( $vouchers as $v ) {
+			$state = isset( $states[ $v['status'] ] ) ? $states[ $v['status'] ] : $v['status'];
+			$html .= '<tr><td data-title="' . esc_attr__( 'Code', 'creditbridge' ) . '"><code>' . esc_html( strtoupper( $v['code'] ) ) . '</code></td>';
+			$html .= '<td data-title="' . esc_attr__( 'Amount', 'creditbridge' ) . '">' . esc_html( Creditbridge_Cart::plain_price( $v['amount'], $v['currency'] ) ) . '</td>';
+			$html .= '<td data-title="' . esc_attr__( 'Valid until', 'creditbridge' ) . '">' . esc_html( self::date_of( $v['expires_at'] ) ) . '</td>';
+			$html .= '<td data-title="' . esc_attr__( 'State', 'creditbridge' ) . '">' . esc_html( $state ) . '</td></tr>';
+		}
+		return $html . '</tbody></table>';
 	}
 
 	/**
@@ -272,7 +346,7 @@ class Creditbridge_Account {
 		wp_nonce_field( self::ACTION, 'creditbridge_voucher_nonce' );
 		echo '<input type="hidden" name="creditbridge_request" value="' . esc_attr( wp_generate_uuid4() ) . '" />';
 		echo '<p><label for="creditbridge_amount">' . esc_html__( 'Amount', 'creditbridge' ) . '</label> ';
-		$pattern = 0 === $d ? '[0-9]+' : '[0-9]+(\.[0-9]{1,' . $d . '})?';
+		$pattern = 0 === $d ? '[0-9]+' : '[0-9]+([.,][0-9]{1,' . $d . '})?';
 		echo '<input type="text" inputmode="decimal" id="creditbridge_amount" name="creditbridge_amount" required pattern="' . esc_attr( $pattern ) . '" placeholder="' . esc_attr( $balance['available'] ) . '" /> ';
 		echo '<button type="submit" class="button">' . esc_html__( 'Create voucher', 'creditbridge' ) . '</button></p>';
 		echo '<p class="description">' . esc_html__( 'A voucher is a single-use coupon code you can use or give away. Its amount leaves your credit balance.', 'creditbridge' ) . '</p>';

@@ -141,7 +141,7 @@ class Creditbridge_Blocks {
 	 * @return string
 	 */
 	public static function inline_script() {
-		$title = wp_json_encode( __( 'Store credit', 'creditbridge' ) );
+		$title = wp_json_encode( Creditbridge_Settings::discount_label() );
 		$link  = wp_json_encode( __( 'Use my store credit', 'creditbridge' ) );
 		return <<<JS
 ( function ( wp, wc ) {

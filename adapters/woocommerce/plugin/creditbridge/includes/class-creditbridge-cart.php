@@ -325,7 +325,7 @@ class Creditbridge_Cart {
 	 */
 	public function coupon_label( $label, $coupon ) {
 		if ( is_object( $coupon ) && method_exists( $coupon, 'get_code' ) && Creditbridge_Coupon::is_credit_code( $coupon->get_code() ) ) {
-			return esc_html__( 'Store credit', 'creditbridge' );
+			return esc_html( Creditbridge_Settings::discount_label() );
 		}
 		return $label;
 	}

@@ -139,12 +139,18 @@ class Creditbridge_Client {
 	 * @param string $cursor      Cursor from a previous page, '' for the first.
 	 * @return array|WP_Error { entries: list, next_cursor: string }
 	 */
-	public function statement( $customer_id, $currency, $limit = 20, $cursor = '' ) {
+	public function statement( $customer_id, $currency, $limit = 20, $cursor = '', $after = '' ) {
 		$query = array(
 			'currency' => $currency,
 			'limit'    => (string) max( 1, min( 100, (int) $limit ) ),
 			'cursor'   => (string) $cursor,
 		);
+		if ( '' !== (string) $after ) {
+			$query['after'] = (string) $after;
+		}
+		if ( function_exists( 'determine_locale' ) ) {
+			$query['locale'] = determine_locale(); // descriptions in the reader's language
+		}
 		$res   = $this->request( 'GET', '/api/v1/plugin/customers/' . rawurlencode( (string) $customer_id ) . '/statement', $query, null, array( 200 ) );
 		if ( is_wp_error( $res ) ) {
 			return $res;
@@ -163,12 +169,56 @@ class Creditbridge_Client {
 				'order_number'    => self::str( $e, 'order_number' ),
 				'delta'           => (string) Creditbridge_Money::normalize( self::amount_str( $e, 'delta' ), $currency ),
 				'available_after' => (string) Creditbridge_Money::normalize( self::amount_str( $e, 'available_after' ), $currency ),
+				'available_from'  => self::str( $e, 'available_from' ),
 			);
+		}
+		$hints = array();
+		if ( isset( $res['earn_hints'] ) && is_array( $res['earn_hints'] ) ) {
+			foreach ( $res['earn_hints'] as $h ) {
+				if ( is_string( $h ) ) {
+					$hints[] = $h;
+				}
+			}
 		}
 		return array(
 			'entries'     => $entries,
 			'next_cursor' => self::str( $res, 'next_cursor' ),
+			'prev_cursor' => self::str( $res, 'prev_cursor' ),
+			'earn_hints'  => $hints,
 		);
+	}
+
+	/**
+	 * A customer's voucher codes, newest first.
+	 *
+	 * @param string $customer_id WooCommerce customer id.
+	 * @return array|WP_Error list of { code, amount, currency, status, expires_at }
+	 */
+	public function vouchers( $customer_id ) {
+		$res = $this->request( 'GET', '/api/v1/plugin/customers/' . rawurlencode( (string) $customer_id ) . '/vouchers', array(), null, array( 200 ) );
+		if ( is_wp_error( $res ) ) {
+			return $res;
+		}
+		$out  = array();
+		$list = ( isset( $res['vouchers'] ) && is_array( $res['vouchers'] ) ) ? $res['vouchers'] : array();
+		foreach ( $list as $v ) {
+			if ( ! is_array( $v ) ) {
+				continue;
+			}
+			$cur = self::currency_of( $v, '' );
+			$amt = Creditbridge_Money::normalize( self::amount_str( $v, 'amount' ), $cur );
+			if ( '' === self::str( $v, 'code' ) || null === $amt ) {
+				continue;
+			}
+			$out[] = array(
+				'code'       => self::str( $v, 'code' ),
+				'amount'     => $amt,
+				'currency'   => $cur,
+				'status'     => self::str( $v, 'status' ),
+				'expires_at' => self::str( $v, 'expires_at' ),
+			);
+		}
+		return $out;
 	}
 
 	/**

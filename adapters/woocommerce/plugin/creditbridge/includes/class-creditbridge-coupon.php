@@ -90,7 +90,7 @@ final class Creditbridge_Coupon {
 			'free_shipping'        => false,
 			'exclude_sale_items'   => false,
 			// Newer block checkouts may show the description as the coupon's label.
-			'description'          => __( 'Store credit', 'creditbridge' ),
+			'description'          => Creditbridge_Settings::discount_label(),
 		);
 	}
 

@@ -180,6 +180,32 @@ final class Creditbridge_Money {
 	}
 
 	/**
+	 * Turns a number typed by a person into a plain decimal: a decimal
+	 * comma ("10,50"), thousands separators ("1.234,56", "1,234.56",
+	 * "1 234,56") and surrounding spaces are accepted. With both marks the
+	 * last one is the decimal mark; a single comma is always one. The same
+	 * rules as the bridge (i18n.NormalizeDecimal).
+	 *
+	 * @param string $s Typed number.
+	 * @return string
+	 */
+	public static function normalize_typed( $s ) {
+		$s     = str_replace( array( ' ', "\xc2\xa0", "\xe2\x80\xaf", "'" ), '', trim( (string) $s ) );
+		$dot   = strrpos( $s, '.' );
+		$comma = strrpos( $s, ',' );
+		if ( false !== $dot && false !== $comma ) {
+			$s = $comma > $dot ? str_replace( ',', '.', str_replace( '.', '', $s ) ) : str_replace( ',', '', $s );
+		} elseif ( false !== $comma ) {
+			if ( 1 === substr_count( $s, ',' ) ) {
+				$s = str_replace( ',', '.', $s );
+			}
+		} elseif ( substr_count( $s, '.' ) > 1 ) {
+			$s = str_replace( '.', '', $s );
+		}
+		return $s;
+	}
+
+	/**
 	 * Validates an amount typed by a customer: a positive decimal with a dot,
 	 * at most the currency's decimals, no sign, no thousands separators.
 	 *
@@ -191,7 +217,7 @@ final class Creditbridge_Money {
 		if ( ! is_string( $raw ) ) {
 			return null;
 		}
-		$raw = trim( $raw );
+		$raw = self::normalize_typed( $raw );
 		$d   = self::decimals( $currency );
 		$re  = 0 === $d ? '/^\d+$/D' : '/^\d+(?:\.\d{1,' . $d . '})?$/D';
 		if ( ! preg_match( $re, $raw ) ) {

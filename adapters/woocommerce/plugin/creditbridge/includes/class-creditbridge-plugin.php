@@ -41,6 +41,7 @@ final class Creditbridge_Plugin {
 		( new Creditbridge_Activities() )->hooks();
 		if ( is_admin() ) {
 			( new Creditbridge_Admin() )->hooks();
+			( new Creditbridge_Rules_Admin() )->hooks();
 		}
 	}
 

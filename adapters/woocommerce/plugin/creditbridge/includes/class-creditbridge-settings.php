@@ -152,4 +152,17 @@ final class Creditbridge_Settings {
 			'api_key'    => $key,
 		);
 	}
+
+	/**
+	 * What customers see for credit applied at checkout: the label set on
+	 * WooCommerce > Credit rules, else "Store credit" in their language.
+	 * Redemptions are recognised by the coupon code (cb-<hold>), never by
+	 * this label.
+	 *
+	 * @return string
+	 */
+	public static function discount_label() {
+		$label = trim( (string) get_option( 'creditbridge_discount_label', '' ) );
+		return '' === $label ? __( 'Store credit', 'creditbridge' ) : $label;
+	}
 }

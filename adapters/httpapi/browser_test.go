@@ -1,0 +1,563 @@
+package httpapi
+
+// Browser tests: Debian's chromium, driven headless by chromedp, against
+// the pages served by the real router on localhost with PostgreSQL: the
+// Shopify embedded admin (App Bridge stubbed: the CDN script is answered
+// by the test) and the storefront statement behind an app-proxy
+// emulator that signs requests as Shopify does and wraps the Liquid page
+// in a theme. At 1280 px and 390 px, in German and English; axe-core
+// (testdata/browser, npm) must find no serious or critical violation.
+// Screenshots go to $CREDITBRIDGE_SCREENSHOTS (default
+// $TMPDIR/creditbridge-screenshots).
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/creditbridge/creditbridge/adapters/postgres"
+	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/shopspring/decimal"
+)
+
+// browserPrereqs finds chromium and axe-core, or skips (fails in CI).
+func browserPrereqs(t *testing.T) (chromium, axe string) {
+	t.Helper()
+	need := func(msg string) {
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	chromium = os.Getenv("CHROMIUM")
+	if chromium == "" {
+		for _, n := range []string{"chromium", "chromium-browser"} {
+			if p, err := exec.LookPath(n); err == nil {
+				chromium = p
+				break
+			}
+		}
+	}
+	if chromium == "" {
+		need("browser tests skipped: chromium is not installed (apt-get install -y chromium, or set CHROMIUM)")
+	}
+	axe = filepath.Join("testdata", "browser", "node_modules", "axe-core", "axe.min.js")
+	if _, err := os.Stat(axe); err != nil {
+		need("browser tests skipped: axe-core is not installed (npm ci --prefix adapters/httpapi/testdata/browser)")
+	}
+	return chromium, axe
+}
+
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("CREDITBRIDGE_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "creditbridge-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// appBridgeStub stands in for https://cdn.shopify.com/shopifycloud/app-bridge.js
+// (which the browser is kept from loading): session tokens from the test,
+// toasts, save bar and resource picker recorded.
+const appBridgeStub = `window.__cb = { toasts: [], saveBar: "hidden" };
+window.shopify = {
+  idToken: function () { return window.cbSessionToken(""); },
+  toast: { show: function (m, o) { window.__cb.toasts.push((o && o.isError ? "error: " : "") + m); } },
+  saveBar: { show: function () { window.__cb.saveBar = "shown"; }, hide: function () { window.__cb.saveBar = "hidden"; } },
+  resourcePicker: async function (o) {
+    window.__cb.picker = o;
+    return [{ id: "gid://shopify/Product/632910392", title: "Teekanne Classic",
+      variants: [{ id: "gid://shopify/ProductVariant/808950810", title: "1 Liter" }] }];
+  }
+};`
+
+// storefront emulates Shopify's app proxy for /apps/credit/*: it signs
+// the request for the bridge with the logged-in customer (cookie set by
+// /login) and renders the Liquid answer inside a theme page.
+func storefront(t *testing.T, bridge, shop, secret string) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "customer", Value: r.URL.Query().Get("customer"), Path: "/"})
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: r.URL.Query().Get("lang"), Path: "/"})
+		http.Redirect(w, r, "/apps/credit/statement", http.StatusFound)
+	})
+	mux.HandleFunc("/apps/credit/", func(w http.ResponseWriter, r *http.Request) {
+		vals := r.URL.Query()
+		vals.Set("shop", shop)
+		vals.Set("path_prefix", "/apps/credit")
+		vals.Set("timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+		lang := "en"
+		if c, err := r.Cookie("lang"); err == nil && c.Value != "" {
+			lang = c.Value
+		}
+		if c, err := r.Cookie("customer"); err == nil && c.Value != "" {
+			vals.Set("logged_in_customer_id", c.Value)
+		}
+		vals.Del("signature")
+		vals.Set("signature", shopify.SignAppProxy(vals, secret))
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, bridge+"/proxy/"+strings.TrimPrefix(r.URL.Path, "/apps/credit/")+"?"+vals.Encode(), r.Body)
+		req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
+		req.Header.Set("Accept-Language", lang)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(resp.StatusCode)
+		fmt.Fprintf(w, `<!DOCTYPE html><html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Teeladen</title></head>
+<body style="font:16px/1.5 system-ui,sans-serif;margin:0"><header style="padding:1rem;background:#1f3b2d;color:#fff"><a href="/" style="color:#fff">Teeladen</a></header><main>%s</main></body></html>`, lang, body)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	axe  string
+	dir  string
+	name string // width and language, for screenshot names
+}
+
+func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.shot("FAILED-" + strings.ReplaceAll(what, " ", "-"))
+		b.t.Fatalf("%s %s: %v", b.name, what, err)
+	}
+}
+
+func (b *browser) shot(name string) {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(b.dir, b.name+"-"+name+".png")
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// check screenshots the page and runs axe-core on it: serious and
+// critical violations fail the test.
+func (b *browser) check(name string) {
+	b.t.Helper()
+	b.shot(name)
+	src, err := os.ReadFile(b.axe)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.run("axe "+name, chromedp.Evaluate[chromedp.Void](string(src)))
+	res := evalT[string](b, `axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
+  return JSON.stringify(r.violations.filter(function (v) { return v.impact === "serious" || v.impact === "critical"; }).map(function (v) {
+    return v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.slice(0, 3).map(function (n) { return n.target.join(" "); }).join(", ");
+  }));
+})`, chromedp.EvalAwaitPromise)
+	var violations []string
+	if err := json.Unmarshal([]byte(res), &violations); err != nil {
+		b.t.Fatalf("axe result %q: %v", res, err)
+	}
+	for _, v := range violations {
+		b.t.Errorf("%s %s: accessibility: %s", b.name, name, v)
+	}
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return evalT[string](b, `document.querySelector(`+strconv.Quote(sel)+`).innerText`)
+}
+
+// setValue sets a form field's value as a script would, with an input event.
+func setValue(sel, v string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`(function(){var e=document.querySelector(` + strconv.Quote(sel) + `);e.value=` + strconv.Quote(v) +
+		`;e.dispatchEvent(new Event("input",{bubbles:true}));e.dispatchEvent(new Event("change",{bubbles:true}));})()`)
+}
+
+// evalT evaluates js in the page and returns its value.
+func evalT[T any](b *browser, js string, opts ...chromedp.EvaluateOption) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, opts...))
+	if err != nil {
+		b.shot("FAILED-eval")
+		b.t.Fatalf("%s: evaluate %.60s: %v", b.name, js, err)
+	}
+	return v
+}
+
+// waitToast waits until App Bridge was asked to show the toast msg.
+func (b *browser) waitToast(msg string) {
+	b.t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		toasts := evalT[[]string](b, `window.__cb.toasts`)
+		if slices.Contains(toasts, msg) {
+			_ = evalT[chromedp.Void](b, `window.__cb.toasts = []`)
+			return
+		}
+		if time.Now().After(deadline) {
+			b.shot("FAILED-toast")
+			b.t.Fatalf("%s: no toast %q; toasts %v", b.name, msg, toasts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function(){var e=document.querySelector(`+strconv.Quote(sel)+`);return e?e.innerText:"";})()`))
+		if strings.Contains(s, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.shot("FAILED-wait")
+			b.t.Fatalf("%s: %s never showed %q; it shows %q", b.name, sel, want, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestBrowserPages(t *testing.T) {
+	chromium, axe := browserPrereqs(t)
+	t.Parallel()
+	vouchers := &limitedVouchers{available: decimal.RequireFromString("10000")}
+	e := newSappEnv(t, vouchers)
+	ctx := context.Background()
+	shop, err := e.shops.CreateShop(ctx, core.Shop{Platform: core.PlatformShopify, Domain: e.fake.ShopDomain(), Name: "Teeladen", Currency: "EUR",
+		Settings: core.ShopSettings{TimeZone: "Europe/Berlin", PendingDays: 14},
+		Secrets:  core.ShopSecrets{AccessToken: e.fake.AccessToken(), CustomerKey: "customer-key"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := postgres.NewDirectory(e.pool)
+	if _, err := dir.PutRule(ctx, shop.ID, core.Rule{Target: core.TargetDefault, Mode: core.ModePercent, Value: decimal.RequireFromString("2.5")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 45 {
+		if _, err := dir.PutRule(ctx, shop.ID, core.Rule{Target: core.TargetProduct, TargetID: strconv.Itoa(1000 + i), Title: fmt.Sprintf("Tee Nr. %02d", i),
+			Mode: core.ModeFixed, Value: decimal.RequireFromString("0.50")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cust, err := dir.CustomerOwner(ctx, shop, core.CustomerRef{PlatformID: "42", Email: "Maria@Example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	amt := decimal.RequireFromString("1234.56")
+	e.post(shop, "earn:1", core.Reason{Kind: core.ReasonEarn, OrderNumber: "#1001", Product: "Teekanne"},
+		core.Posting{Owner: cust, Bucket: core.BucketPending, Amount: amt},
+		core.Posting{Owner: core.ProgramOwner, Bucket: core.ProgramIssued, Amount: amt.Neg()})
+	e.adjust(shop, "42", "bonus", "25.00", "Willkommensbonus")
+	ten := decimal.RequireFromString("10.00")
+	e.post(shop, "hold:1:place", core.Reason{Kind: core.ReasonHoldPlace, HoldID: "1"},
+		core.Posting{Owner: cust, Bucket: core.BucketAvailable, Amount: ten.Neg()}, core.Posting{Owner: cust, Bucket: core.BucketHeld, Amount: ten})
+	e.post(shop, "hold:1:resolve", core.Reason{Kind: core.ReasonHoldVoid, HoldID: "1"},
+		core.Posting{Owner: cust, Bucket: core.BucketHeld, Amount: ten.Neg()}, core.Posting{Owner: cust, Bucket: core.BucketAvailable, Amount: ten})
+	for i := range 30 {
+		e.adjust(shop, "43", fmt.Sprintf("p%02d", i), "1.00", fmt.Sprintf("Eintrag %02d", i))
+	}
+
+	// Partners (when the affiliate routes are there): two roots, one below the first.
+	hasPartners := false
+	for _, r := range e.app.GetRoutes() {
+		if r.Method == http.MethodGet && r.Path == "/api/v1/shops/:shop/partners" {
+			hasPartners = true
+		}
+	}
+	if hasPartners {
+		for _, p := range []string{`anna {"name":"Anna Sommer"}`, `carl {"name":"Carl Winter"}`, `ben {"name":"Ben Herbst","sponsor_id":"anna"}`} {
+			id, body, _ := strings.Cut(p, " ")
+			req := httptest.NewRequest(http.MethodPut, "/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/partners/"+id, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+e.fake.SessionToken())
+			req.Header.Set("Content-Type", "application/json")
+			wantStatus(t, e.do(req), http.StatusOK)
+		}
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.app.Listener(ln) }()
+	t.Cleanup(func() { _ = e.app.ShutdownWithTimeout(5 * time.Second) })
+	bridge := "http://" + ln.Addr().String()
+	store := storefront(t, bridge, e.fake.ShopDomain(), e.fake.ClientSecret())
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelA)
+	dirShots := screenshotDir(t)
+
+	for _, width := range []int64{1280, 390} {
+		for _, lang := range []string{"de", "en"} {
+			bctx, cancel := chromedp.NewContext(actx)
+			b := &browser{t: t, ctx: bctx, axe: axe, dir: dirShots, name: fmt.Sprintf("%d-%s", width, lang)}
+			// Start the browser and the tab on the tab's own context (not on
+			// a child with a timeout, whose end would close them).
+			if err := chromedp.Do(bctx); err != nil {
+				t.Fatalf("start chromium: %v", err)
+			}
+			var vp []chromedp.EmulateViewportOption
+			if width < 600 {
+				vp = append(vp, chromedp.EmulateMobile)
+			}
+			// App Bridge from the CDN is kept out; the stub stands in for it
+			// with session tokens minted by the test.
+			b.run("start", chromedp.ExposeFunc("cbSessionToken", func(context.Context, string) (string, error) { return e.fake.SessionToken(), nil }),
+				chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+						return err
+					}
+					if _, err := cdp.Call(ctx, tg, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{
+						{URLPattern: "https://cdn.shopify.com/*", Block: true}}}); err != nil {
+						return err
+					}
+					_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: appBridgeStub})
+					return err
+				}),
+				chromedp.EmulateViewport(width, 900, vp...))
+			adminFlows(b, bridge, e, shop, lang, width == 1280, hasPartners)
+			storefrontFlows(b, store, lang, width == 1280, vouchers)
+			cancel()
+		}
+	}
+}
+
+func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang string, full, hasPartners bool) {
+	t := b.t
+	de := lang == "de"
+	pick := func(deText, enText string) string {
+		if de {
+			return deText
+		}
+		return enText
+	}
+	admin := func(view string) {
+		b.run("open "+view, chromedp.Navigate(bridge+"/shopify/admin/"+view+"?shop="+e.fake.ShopDomain()+"&host=x&embedded=1&locale="+lang),
+			chromedp.WaitVisible(chromedp.CSS("#cb-main .card")))
+	}
+	admin("overview")
+	b.waitText("#cb-main", pick("1.234,56\u00a0€", "€1,234.56"))
+	b.waitText("#month", pick("Dieser Monat", "This month"))
+	b.check("admin-overview")
+
+	admin("rules")
+	if full {
+		b.waitText("#cb-rule-list", pick("Seite 1 von 3", "Page 1 of 3")) // 20 a page
+	} else {
+		b.waitText("#cb-rule-list", pick("Seite 1 von 5", "Page 1 of 5")) // 10 a page on a phone
+	}
+	b.waitText("#cb-rule-list", pick("Alle Produkte", "All products"))
+	b.check("admin-rules")
+	tall := evalT[int64](b, `document.documentElement.scrollHeight`)
+	if tall > 4000 {
+		t.Errorf("%s: the rules page is %d px tall with 46 rules", b.name, tall)
+	}
+	// Search narrows the list.
+	b.run("search", chromedp.SendKeys(chromedp.CSS("#cb-rule-search"), "Nr. 07"))
+	b.waitText("#cb-rule-list", "Tee Nr. 07")
+	b.waitText("#cb-rule-list", pick("Seite 1 von 1", "Page 1 of 1"))
+	if full {
+		// A wrong value is shown at its field, in people's words.
+		b.run("bad rule", setValue("#f-target", "product"),
+			chromedp.Click(chromedp.CSS(`#rule-add button.btn.secondary`)))
+		b.waitText("#cb-picked", "Teekanne Classic")
+		b.run("type value", chromedp.SendKeys(chromedp.CSS("#f-value"), "abc"), chromedp.Click(chromedp.CSS(`#rule-add button[type=submit]`)))
+		b.waitText("#f-value-error", pick("Gib eine Zahl wie 2,5 ein.", "Enter a number such as 2,5 or 2.5."))
+		b.shot("admin-rule-error")
+		// A decimal comma is fine; the rule shows with its product name.
+		b.run("fix value", setValue("#f-value", ""), chromedp.SendKeys(chromedp.CSS("#f-value"), "2,5"),
+			chromedp.Click(chromedp.CSS(`#rule-add button[type=submit]`)))
+		b.waitToast(pick("Regel gespeichert", "Rule saved"))
+		b.run("search picked", setValue("#cb-rule-search", "Teekanne"))
+		b.waitText("#cb-rule-list", "Teekanne Classic")
+		b.waitText("#cb-rule-list", pick("2,5\u00a0%", "2.5\u00a0%"))
+		rules, err := e.srv.deps.Store.ListRules(context.Background(), shop.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rules {
+			if r.TargetID == "632910392" && r.Title == "Teekanne Classic" && r.Value.Equal(decimal.RequireFromString("2.5")) {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("%s: the picked rule was not stored: %+v", b.name, rules)
+		}
+		// Delete asks first; Cancel keeps the rule, Delete removes it.
+		del := `button[aria-label="` + pick("Regel für Teekanne Classic (Produkt 632910392) löschen", "Delete rule for Teekanne Classic (Product 632910392)") + `"]`
+		b.run("delete", chromedp.Click(chromedp.CSS(del)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")))
+		b.shot("admin-rule-confirm")
+		b.run("cancel", chromedp.Click(chromedp.CSS("#cb-confirm-cancel")), chromedp.WaitNotVisible(chromedp.CSS("#cb-confirm")))
+		b.waitText("#cb-rule-list", "Teekanne Classic")
+		b.run("confirm", chromedp.Click(chromedp.CSS(del)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")), chromedp.Click(chromedp.CSS("#cb-confirm-ok")))
+		b.waitToast(pick("Regel gelöscht", "Rule deleted"))
+		b.waitText("#cb-rule-list", pick("Keine Regel passt", "No rule matches"))
+	}
+
+	admin("settings")
+	hold := evalT[string](b, `document.getElementById("f-hold_minutes").value`)
+	days := evalT[string](b, `document.getElementById("f-voucher_days").value`)
+	if hold != "60" || days != "90" {
+		t.Errorf("%s: settings show hold %q, voucher days %q; want the defaults 60 and 90", b.name, hold, days)
+	}
+	b.check("admin-settings")
+	if full {
+		b.run("bad setting", chromedp.SendKeys(chromedp.CSS("#f-pending_days"), "x"), chromedp.Click(chromedp.CSS(`#cb-settings button[type=submit]`)))
+		b.waitText("#f-pending_days-error", pick("ganze Zahl von 0 bis 365", "whole number from 0 to 365"))
+		saveBar := evalT[string](b, `window.__cb.saveBar`)
+		if saveBar != "shown" {
+			t.Errorf("%s: the save bar was not shown after a change", b.name)
+		}
+		b.run("good setting", setValue("#f-pending_days", "14"), setValue("#f-max_percent", "12,5"),
+			chromedp.Click(chromedp.CSS(`#cb-settings button[type=submit]`)))
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			sh, err := e.shops.ShopByID(context.Background(), shop.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sh.Settings.MaxPercent.Valid && sh.Settings.MaxPercent.Decimal.Equal(decimal.RequireFromString("12.5")) && sh.Settings.HoldMinutes == 60 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: settings not saved: %+v", b.name, sh.Settings)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		b.waitToast(pick("Einstellungen gespeichert", "Settings saved"))
+	}
+
+	admin("customers")
+	if full {
+		// Found by part of the e-mail address.
+		b.run("customer search", chromedp.SendKeys(chromedp.CSS("#f-customer"), "maria@"), chromedp.Click(chromedp.CSS(`#customers button[type=submit]`)))
+		b.waitText("#cb-customer", "maria@example.com")
+		b.run("customer show", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Guthaben von maria@example.com anzeigen", "Show credit of maria@example.com")+`"]`)))
+	} else {
+		b.run("customer", chromedp.SendKeys(chromedp.CSS("#f-customer"), "42"), chromedp.Click(chromedp.CSS(`#customers button[type=submit]`)))
+	}
+	b.waitText("#cb-customer", pick("An der Kasse reserviert", "Reserved at checkout")) // the merchant sees holds
+	b.waitText("#cb-customer", pick("1.234,56\u00a0€", "€1,234.56"))
+	if full {
+		b.run("adjust", chromedp.SendKeys(chromedp.CSS("#f-amount"), "-1,50"), chromedp.SendKeys(chromedp.CSS("#f-note"), "Kulanz"),
+			chromedp.SendKeys(chromedp.CSS("#f-internal_note"), "Ticket 7"), chromedp.Click(chromedp.CSS(`#cb-customer form button[type=submit]`)))
+		b.waitText("#cb-customer", pick("interne Notiz: Ticket 7", "internal note: Ticket 7"))
+		b.waitText("#cb-customer", pick("−1,50\u00a0€", "−€1.50"))
+	}
+	b.check("admin-customer")
+
+	for _, v := range []string{"failed", "audit", "export"} {
+		admin(v)
+		b.check("admin-" + v)
+	}
+	if hasPartners {
+		admin("partners")
+		b.waitText("#cb-partner-list", "Ben Herbst (ben)")
+		b.check("admin-partners")
+		if full {
+			// Move Ben under Carl, then deactivate Carl (after confirming).
+			b.run("move", chromedp.SendKeys(chromedp.CSS("#f-move_partner"), "ben"), chromedp.SendKeys(chromedp.CSS("#f-move_to"), "carl"),
+				chromedp.Click(chromedp.CSS(`#partner-move button[type=submit]`)))
+			b.waitToast(pick("Partner verschoben", "Partner moved"))
+			var sponsor string
+			if err := e.pool.QueryRow(context.Background(), `SELECT coalesce(sponsor_id, '') FROM partners WHERE shop_id = $1 AND partner_id = 'ben'`, shop.ID).Scan(&sponsor); err != nil || sponsor != "carl" {
+				t.Fatalf("%s: ben's sponsor is %q (%v), want carl", b.name, sponsor, err)
+			}
+			deact := `button[aria-label="` + pick("Partner Carl Winter (carl) deaktivieren", "Deactivate partner Carl Winter (carl)") + `"]`
+			b.run("deactivate", chromedp.Click(chromedp.CSS(deact)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")), chromedp.Click(chromedp.CSS("#cb-confirm-ok")))
+			b.waitToast(pick("Partner gespeichert", "Partner saved"))
+			b.waitText("#cb-partner-list", pick("Deaktiviert", "Deactivated"))
+			b.shot("admin-partners-changed")
+			// Back for the next language.
+			b.run("reactivate", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Partner Carl Winter (carl) aktivieren", "Activate partner Carl Winter (carl)")+`"]`)))
+			b.waitToast(pick("Partner gespeichert", "Partner saved"))
+		}
+	}
+	admin("audit")
+	b.run("audit", chromedp.Click(chromedp.CSS(`#audit button`)))
+	b.waitText("#audit", pick("Alles geht auf.", "Everything balances."))
+}
+
+func storefrontFlows(b *browser, store, lang string, full bool, vouchers *limitedVouchers) {
+	t := b.t
+	de := lang == "de"
+	pick := func(deText, enText string) string {
+		if de {
+			return deText
+		}
+		return enText
+	}
+	b.run("storefront", chromedp.Navigate(store+"/login?customer=42&lang="+lang), chromedp.WaitVisible(chromedp.CSS(".creditbridge-statement")))
+	b.waitText(".creditbridge-statement", pick("verfügbar ab", "available from"))
+	page := b.text(".creditbridge-statement")
+	for _, bad := range []string{pick("An der Kasse reserviert", "Reserved at checkout"), "EUR</"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("%s: storefront shows %q", b.name, bad)
+		}
+	}
+	b.check("store-statement")
+	if full {
+		b.run("voucher bad", chromedp.SendKeys(chromedp.CSS("#cb-amount"), "zehn"), chromedp.Submit(chromedp.CSS("#cb-amount")),
+			chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+		b.waitText(`[role=alert]`, pick("Bitte gib einen Betrag wie 10,50 ein.", "Please enter an amount such as 10.50."))
+		b.check("store-voucher-error")
+		b.run("back", chromedp.Navigate(store+"/apps/credit/statement"), chromedp.WaitVisible(chromedp.CSS("#cb-amount")),
+			chromedp.SendKeys(chromedp.CSS("#cb-amount"), "10,50"), chromedp.Submit(chromedp.CSS("#cb-amount")))
+		b.waitText(".creditbridge-statement", pick("Dein Gutscheincode über 10,50\u00a0€", "Your voucher code for €10.50"))
+		b.check("store-voucher")
+		if got := vouchers.issued[len(vouchers.issued)-1]; !got.Equal(decimal.RequireFromString("10.5")) {
+			t.Errorf("%s: voucher of %s, want 10.5", b.name, got)
+		}
+	}
+	// Pages both ways.
+	b.run("pages", chromedp.Navigate(store+"/login?customer=43&lang="+lang), chromedp.WaitVisible(chromedp.CSS(".creditbridge-statement")))
+	b.run("older", chromedp.Click(chromedp.Search(`//a[contains(., "`+pick("Ältere Buchungen", "Older bookings")+`")]`)))
+	b.waitText(".creditbridge-statement", "Eintrag 00")
+	b.check("store-page-2")
+	b.run("newer", chromedp.Click(chromedp.Search(`//a[contains(., "`+pick("Neuere Buchungen", "Newer bookings")+`")]`)))
+	b.waitText(".creditbridge-statement", "Eintrag 29")
+	// Empty: how to earn.
+	b.run("empty", chromedp.Navigate(store+"/login?customer=99&lang="+lang), chromedp.WaitVisible(chromedp.CSS(".creditbridge-statement")))
+	b.waitText(".creditbridge-statement", pick("2,5 % des Preises", "2.5% of the price"))
+	b.check("store-empty")
+}

@@ -1,0 +1,120 @@
+package httpapi
+
+// Credit rules for the WooCommerce plugin's admin page (WooCommerce →
+// Credit rules), signed like every plugin call:
+//
+//	GET    /api/v1/plugin/rules          the shop's rules
+//	PUT    /api/v1/plugin/rules          create or replace a rule (value may use a decimal comma)
+//	DELETE /api/v1/plugin/rules/:id      delete a rule
+//	GET    /api/v1/plugin/customers/:customer/vouchers   a customer's voucher codes (My Account)
+//
+// The plugin's secret belongs to the merchant's own WordPress site, which
+// already decides what customers get at checkout, so it may manage the
+// shop's rules as the shop admin token can.
+
+import (
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/creditbridge/creditbridge/adapters/i18n"
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
+)
+
+func init() { extraRouteFuncs = append(extraRouteFuncs, pluginRuleRoutes) }
+
+func pluginRuleRoutes(s *Server, _ *fiber.App, api fiber.Router) {
+	api.Get("/plugin/rules", s.pluginAuth, s.pluginListRules)
+	api.Put("/plugin/rules", s.pluginAuth, s.pluginPutRule)
+	api.Delete("/plugin/rules/:id", s.pluginAuth, s.pluginDeleteRule)
+	api.Get("/plugin/customers/:customer/vouchers", s.pluginAuth, s.pluginVouchers)
+}
+
+// pluginVouchers lists a customer's voucher codes, newest first (My
+// Account shows them with their state).
+func (s *Server) pluginVouchers(c *fiber.Ctx) error {
+	shop, owner, err := pluginCustomer(c)
+	if err != nil {
+		return err
+	}
+	out := []fiber.Map{}
+	if lister, ok := s.deps.Store.(voucherLister); ok {
+		ctx, cancel := reqCtx(c, 5*time.Second)
+		defer cancel()
+		vs, err := lister.VouchersFor(ctx, shop.ID, owner)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			out = append(out, fiber.Map{"code": v.Code, "amount": core.StringFixedFor(v.Currency, v.Amount), "currency": v.Currency,
+				"status": v.Status, "expires_at": v.ExpiresAt.UTC().Format(time.RFC3339), "created_at": v.CreatedAt.UTC().Format(time.RFC3339)})
+		}
+	}
+	return c.JSON(fiber.Map{"vouchers": out})
+}
+
+func (s *Server) pluginListRules(c *fiber.Ctx) error {
+	shop := getPrincipal(c).shop
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	rules, err := s.deps.Store.ListRules(ctx, shop.ID)
+	if err != nil {
+		return err
+	}
+	if rules == nil {
+		rules = []core.Rule{}
+	}
+	return c.JSON(fiber.Map{"rules": rules, "currency": shop.Currency})
+}
+
+// pluginRuleReq is a rule as the plugin's form sends it (value as typed).
+type pluginRuleReq struct {
+	Target      string `json:"target"`
+	TargetID    flexID `json:"target_id"`
+	Beneficiary string `json:"beneficiary"`
+	Mode        string `json:"mode"`
+	Value       string `json:"value"`
+	Title       string `json:"title"`
+}
+
+func (s *Server) pluginPutRule(c *fiber.Ctx) error {
+	shop := getPrincipal(c).shop
+	var r pluginRuleReq
+	if err := decodeLenient(c, &r); err != nil {
+		return err
+	}
+	rule := core.Rule{Target: core.RuleTarget(r.Target), TargetID: string(r.TargetID), Beneficiary: r.Beneficiary, Mode: core.RuleMode(r.Mode), Title: r.Title}
+	if rule.Mode != core.ModeExclude {
+		v, err := decimal.NewFromString(i18n.NormalizeDecimal(r.Value))
+		if err != nil || !plainDecimalRe.MatchString(i18n.NormalizeDecimal(r.Value)) {
+			return core.Errorf(core.EINVALID, "value must be a number such as 2.5 or 2,5")
+		}
+		rule.Value = v
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	out, err := s.deps.Store.PutRule(ctx, shop.ID, rule)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) pluginDeleteRule(c *fiber.Ctx) error {
+	shop := getPrincipal(c).shop
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return core.Errorf(core.EINVALID, "rule id must be an integer")
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	if err := s.deps.Store.DeleteRule(ctx, shop.ID, id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// plainDecimalRe accepts what core.ParseAmount accepts (no exponents).
+var plainDecimalRe = regexp.MustCompile(`^-?[0-9]{1,20}(\.[0-9]{1,20})?$`)
