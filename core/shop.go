@@ -87,9 +87,10 @@ type ShopSettings struct {
 	Locale string `json:"locale,omitempty"`
 	// TimeZone is the IANA time zone dates are shown in (empty: UTC).
 	TimeZone string `json:"time_zone,omitempty"`
-	// DiscountLabel is what customers see for credit applied at checkout
-	// (empty: "Store credit" in their language). Redemptions are never
-	// recognised by it.
+	// DiscountLabel is reserved for the name of credit at a Shopify
+	// checkout (the discount Function does not read it yet; WooCommerce
+	// shops set theirs in the plugin). Redemptions are never recognised by
+	// it.
 	DiscountLabel string `json:"discount_label,omitempty"`
 	// Programs (issue 11): see ProgramSettings.
 	ProgramSettings

@@ -96,6 +96,12 @@ func TestShopifyRedeemEndToEnd(t *testing.T) {
 	// ...that the next earning pays back (10% of 100.00 = 10.00 → 5.00 left).
 	send("orders/paid", "ev-8", payload.OrderJSON(payload.Order{ID: 9004, Number: 1004, CustomerID: 501, Email: "maria@example.com", Currency: "EUR",
 		Financial: "paid", UpdatedAt: t0.Add(6 * time.Minute), Lines: line(94, 2, "50.00")}))
+	// The earner settles right after the order's transaction commits (and
+	// after the inbox row is marked processed), so wait for it.
+	e.waitFor("overdraft settled", 10*time.Second, func() (bool, string) {
+		b := e.balance(s, "501")
+		return b.Overdraft == "0.00", "overdraft " + b.Overdraft
+	})
 	want("overdraft paid back", "5.00", "0.00", "0.00")
 
 	page := e.statement(s.AdminToken, s.Path+"/customers/501/statement?limit=100")

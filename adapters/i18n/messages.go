@@ -312,8 +312,6 @@ var messages = []struct{ key, en, de string }{
 	{"admin.set.redeem_base", "Credit reduces (WooCommerce, prices without tax)", "Guthaben mindert (WooCommerce, Preise ohne Steuer)"},
 	{"admin.set.redeem_base.auto", "The gross total (default, B2C)", "Den Bruttobetrag (Standard, B2C)"},
 	{"admin.set.redeem_base.net", "The net total (B2B)", "Den Nettobetrag (B2B)"},
-	{"admin.set.discount_label", "Name of the credit at checkout", "Name des Guthabens an der Kasse"},
-	{"admin.set.discount_label.help", "Empty: “Store credit” in the customer's language.", "Leer: „Guthaben“ in der Sprache des Kunden."},
 	{"admin.set.locale", "Language of customer pages", "Sprache der Kundenseiten"},
 	{"admin.set.locale.auto", "Customer's browser", "Browser des Kunden"},
 	{"admin.set.locale.de", "German", "Deutsch"},

@@ -416,6 +416,22 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 		}
 		return nil
 	})
+	// Overdrafts are paid back right after the credit that covers them;
+	// this sweep settles any that a crash or failed write left behind.
+	run("overdraft-settlement", time.Minute, func(ctx context.Context) error {
+		for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
+			shops, err := a.shops.ListShops(ctx, p)
+			if err != nil {
+				return err
+			}
+			for _, s := range shops {
+				if _, err := a.ledger.SettleOverdrafts(ctx, s.ID, 10000); err != nil {
+					a.log.Warn("settling overdrafts failed", slog.Int64("shop", s.ID), slog.Any("error", err))
+				}
+			}
+		}
+		return nil
+	})
 	notifier := &jobs.Notifier{Shops: a.shops, Store: a.notify, Client: a.aclient, Queue: a.cfg.Queue, Log: a.log}
 	run("notifications", time.Minute, func(ctx context.Context) error { _, err := notifier.Run(ctx); return err })
 	offers := &jobs.SecondPurchaseExpiry{Shops: a.shops, Store: postgres.SecondPurchaseStore{L: a.ledger}, Notify: a.earner.Notify, Log: a.log}

@@ -421,7 +421,6 @@
     { key: "earn_cap_order_amount", type: "money", nullable: true, group: "earning" },
     { key: "earn_cap_year_amount", type: "money", nullable: true, group: "earning" },
     { key: "redeem_base", type: "select", options: ["", "net"], group: "checkout", platform: "woocommerce" },
-    { key: "discount_label", type: "text", max: 60, group: "texts" },
     { key: "locale", type: "select", options: ["", "de", "en"], group: "texts" },
     { key: "time_zone", type: "text", max: 64, group: "texts", placeholder: "Europe/Berlin" }
   ];

@@ -175,6 +175,44 @@ test(
 );
 
 test(
+	'client: a statement counts held credit as the customer\'s, so the credit an order used shows (holds are hidden from customers)',
+	function () {
+		// Newest first, as the bridge answers a customer view of order 45 on
+		// a real WooCommerce shop: the placement (-12.34 available, +12.34
+		// held) is hidden, the capture moves only held credit.
+		cbt_queue_http(
+			200,
+			'{"entries":[' .
+			'{"id":"3","kind":"hold_capture","delta":"0.00","held_delta":"-12.34","available_after":"80.58","held_after":"0.00"},' .
+			'{"id":"2","kind":"earn","delta":"33.83","held_delta":"0.00","available_after":"80.58","held_after":"12.34"},' .
+			'{"id":"1","kind":"earn","delta":"4.00","held_delta":"0.00","available_after":"59.09","held_after":"0.00"},' .
+			'{"id":"0","kind":"earn","delta":"1.00","available_after":"1.00"}],"next_cursor":""}'
+		);
+		$s = cbt_client()->statement( '2', 'EUR', 20, '' );
+		$e = $s['entries'];
+		assert_same( '-12.34', $e[0]['delta'], 'the capture is the credit the order used' );
+		assert_same( '80.58', $e[0]['available_after'] );
+		assert_same( '33.83', $e[1]['delta'] );
+		assert_same( '92.92', $e[1]['available_after'], 'the held credit is still the customer\'s' );
+		assert_same( '59.09', $e[2]['available_after'] );
+		// Every row's balance is the next older row's balance plus its change.
+		for ( $i = 0; $i < 2; $i++ ) {
+			$d = 2;
+			assert_same(
+				Creditbridge_Money::to_minor( $e[ $i + 1 ]['available_after'], $d ) + Creditbridge_Money::to_minor( $e[ $i ]['delta'], $d ),
+				Creditbridge_Money::to_minor( $e[ $i ]['available_after'], $d ),
+				"row $i adds up"
+			);
+		}
+		assert_same( '1.00', $e[3]['delta'], 'an entry without held fields (older bridge) keeps its figures' );
+		cbt_queue_http( 200, '{"entries":[{"id":"9","kind":"earn","delta":"x","held_delta":"1.00","available_after":"","held_after":"1.00"}],"next_cursor":""}' );
+		$bad = cbt_client()->statement( '2', 'EUR', 20, '' );
+		assert_same( '', $bad['entries'][0]['delta'], 'an invalid amount stays blank' );
+		assert_same( '', $bad['entries'][0]['available_after'] );
+	}
+);
+
+test(
 	'client: voucher POSTs amount and currency and expects 201',
 	function () {
 		cbt_queue_http( 201, '{"code":"cbv-xxxx","amount":"10.00","currency":"EUR","expires_at":"2025-01-01T00:00:00Z"}' );

@@ -167,8 +167,8 @@ class Creditbridge_Client {
 				'kind'            => self::str( $e, 'kind' ),
 				'description'     => self::str( $e, 'description' ),
 				'order_number'    => self::str( $e, 'order_number' ),
-				'delta'           => (string) Creditbridge_Money::normalize( self::amount_str( $e, 'delta' ), $currency ),
-				'available_after' => (string) Creditbridge_Money::normalize( self::amount_str( $e, 'available_after' ), $currency ),
+				'delta'           => self::own_amount( $e, 'delta', 'held_delta', $currency ),
+				'available_after' => self::own_amount( $e, 'available_after', 'held_after', $currency ),
 				'available_from'  => self::str( $e, 'available_from' ),
 			);
 		}
@@ -463,6 +463,31 @@ class Creditbridge_Client {
 	 * @param string $key Key.
 	 * @return string
 	 */
+	/**
+	 * A statement amount as the customer sees it: available and held
+	 * together ("" when the available part is missing or invalid).
+	 *
+	 * The customer's statement leaves out hold placements and releases, so
+	 * a captured hold shows only as its capture, which moves nothing but
+	 * held credit. Counting held credit as the customer's own makes that
+	 * row the credit the order used, and the balance column add up.
+	 *
+	 * @param array  $e         Entry from the bridge.
+	 * @param string $available Key of the available part.
+	 * @param string $held      Key of the held part (absent counts as 0).
+	 * @param string $currency  ISO 4217 code.
+	 * @return string
+	 */
+	private static function own_amount( array $e, $available, $held, $currency ) {
+		$d = Creditbridge_Money::decimals( $currency );
+		$a = Creditbridge_Money::to_minor( self::amount_str( $e, $available ), $d );
+		if ( null === $a ) {
+			return '';
+		}
+		$h = Creditbridge_Money::to_minor( self::amount_str( $e, $held ), $d );
+		return Creditbridge_Money::from_minor( $a + ( null === $h ? 0 : $h ), $d );
+	}
+
 	private static function amount_str( array $a, $key ) {
 		return ( isset( $a[ $key ] ) && is_string( $a[ $key ] ) ) ? $a[ $key ] : '';
 	}
