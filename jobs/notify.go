@@ -22,9 +22,10 @@ import (
 // TypeDeliverNotification delivers one notification on one channel.
 const TypeDeliverNotification = "notify:deliver"
 
-// NotifyMaxRetry bounds the attempts of one delivery (with RetryDelay's
-// backoff: about 10 minutes apart at the end, a day and a half in all).
-const NotifyMaxRetry = 14
+// NotifyMaxRetry bounds the retries of one delivery: with RetryDelay's
+// backoff (doubling from 1-2 s, at most 10 minutes apart) the last one
+// comes two to four hours after the first attempt.
+const NotifyMaxRetry = 30
 
 // NotifyStore is the notification outbox (postgres.NotifyStore).
 type NotifyStore interface {
