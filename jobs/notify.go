@@ -84,44 +84,34 @@ func (n *Notifier) Run(ctx context.Context) (int, error) {
 	}
 	count := 0
 	var failed []error
-	for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
-		shops, err := n.Shops.ListShops(ctx, p)
-		if err != nil {
-			return count, err
+	if err := EachShop(ctx, n.Shops, n.Log, "notifications", func(ctx context.Context, s core.Shop) error {
+		if !s.Settings.NotifySettings.Enabled() {
+			return nil
 		}
-		for _, s := range shops {
-			if !s.Settings.NotifySettings.Enabled() {
-				continue
-			}
-			err := func() error {
-				for i := 0; i < 20; i++ { // up to 20,000 transactions a round
-					refs, err := n.Store.Derive(ctx, s, now.Add(-lag), 1000)
-					if err != nil {
-						return err
-					}
-					if err := EnqueueDeliveries(ctx, n.Client, n.Queue, refs); err != nil {
-						return err
-					}
-					count += len(refs)
-					if len(refs) == 0 {
-						break
-					}
-				}
-				refs, err := n.Store.ScanReminders(ctx, s, now)
-				if err != nil {
-					return err
-				}
-				count += len(refs)
-				return EnqueueDeliveries(ctx, n.Client, n.Queue, refs)
-			}()
+		for i := 0; i < 20; i++ { // up to 20,000 transactions a round
+			refs, err := n.Store.Derive(ctx, s, now.Add(-lag), 1000)
 			if err != nil {
-				if ctx.Err() != nil {
-					return count, ctx.Err()
-				}
-				n.Log.Error("notifications failed for a shop; the others go on", slog.Int64("shop", s.ID), slog.Any("error", err))
-				failed = append(failed, fmt.Errorf("shop %d: %w", s.ID, err))
+				return err
+			}
+			if err := EnqueueDeliveries(ctx, n.Client, n.Queue, refs); err != nil {
+				return err
+			}
+			count += len(refs)
+			if len(refs) == 0 {
+				break
 			}
 		}
+		refs, err := n.Store.ScanReminders(ctx, s, now)
+		if err != nil {
+			return err
+		}
+		count += len(refs)
+		return EnqueueDeliveries(ctx, n.Client, n.Queue, refs)
+	}); err != nil {
+		if ctx.Err() != nil {
+			return count, ctx.Err()
+		}
+		failed = append(failed, err)
 	}
 	stale, err := n.Store.PendingDeliveries(ctx, now.Add(-10*time.Minute), 1000)
 	if err == nil {

@@ -2,8 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -41,31 +39,18 @@ func (x *CreditExpiry) Run(ctx context.Context) (int, error) {
 		now = x.Now()
 	}
 	n := 0
-	var failed []error
-	for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
-		shops, err := x.Shops.ListShops(ctx, p)
-		if err != nil {
-			return n, err
+	err := EachShop(ctx, x.Shops, x.Log, "credit expiry", func(ctx context.Context, s core.Shop) error {
+		if s.Settings.ExpiryMonths <= 0 {
+			return nil
 		}
-		for _, s := range shops {
-			if s.Settings.ExpiryMonths <= 0 {
-				continue
-			}
-			owners, err := x.Ledger.ExpireCredit(ctx, s, now)
-			n += len(owners)
-			if len(owners) > 0 && x.Notify != nil {
-				x.Notify(ctx, s, owners)
-			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return n, ctx.Err()
-				}
-				x.Log.Error("credit expiry failed for a shop; the others go on", slog.Int64("shop", s.ID), slog.Any("error", err))
-				failed = append(failed, fmt.Errorf("shop %d: %w", s.ID, err))
-			}
+		owners, err := x.Ledger.ExpireCredit(ctx, s, now)
+		n += len(owners)
+		if len(owners) > 0 && x.Notify != nil {
+			x.Notify(ctx, s, owners)
 		}
-	}
-	return n, errors.Join(failed...)
+		return err
+	})
+	return n, err
 }
 
 // OfferExpirer closes second-purchase offers whose window ended
@@ -92,29 +77,16 @@ func (x *SecondPurchaseExpiry) Run(ctx context.Context) (int, error) {
 		now = x.Now()
 	}
 	n := 0
-	var failed []error
-	for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
-		shops, err := x.Shops.ListShops(ctx, p)
-		if err != nil {
-			return n, err
+	err := EachShop(ctx, x.Shops, x.Log, "second-purchase expiry", func(ctx context.Context, s core.Shop) error {
+		if s.Settings.SecondPurchase == nil {
+			return nil
 		}
-		for _, s := range shops {
-			if s.Settings.SecondPurchase == nil {
-				continue
-			}
-			owners, err := x.Store.ExpireOffers(ctx, s, now)
-			n += len(owners)
-			if len(owners) > 0 && x.Notify != nil {
-				x.Notify(ctx, s, owners)
-			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return n, ctx.Err()
-				}
-				x.Log.Error("second-purchase expiry failed for a shop; the others go on", slog.Int64("shop", s.ID), slog.Any("error", err))
-				failed = append(failed, fmt.Errorf("shop %d: %w", s.ID, err))
-			}
+		owners, err := x.Store.ExpireOffers(ctx, s, now)
+		n += len(owners)
+		if len(owners) > 0 && x.Notify != nil {
+			x.Notify(ctx, s, owners)
 		}
-	}
-	return n, errors.Join(failed...)
+		return err
+	})
+	return n, err
 }

@@ -400,37 +400,21 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 		return err
 	})
 	run("pending-maturation", 10*time.Minute, func(ctx context.Context) error {
-		for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
-			shops, err := a.shops.ListShops(ctx, p)
-			if err != nil {
-				return err
+		return jobs.EachShop(ctx, a.shops, a.log, "maturing pending credit", func(ctx context.Context, s core.Shop) error {
+			if s.Settings.PendingDays <= 0 {
+				return nil
 			}
-			for _, s := range shops {
-				if s.Settings.PendingDays > 0 {
-					// One shop's failure never stops the others.
-					if _, err := a.ledger.MaturePending(ctx, s.ID, time.Now().AddDate(0, 0, -s.Settings.PendingDays), 10000); err != nil {
-						a.log.Warn("maturing pending credit failed", slog.Int64("shop", s.ID), slog.Any("error", err))
-					}
-				}
-			}
-		}
-		return nil
+			_, err := a.ledger.MaturePending(ctx, s.ID, time.Now().AddDate(0, 0, -s.Settings.PendingDays), 10000)
+			return err
+		})
 	})
 	// Overdrafts are paid back right after the credit that covers them;
 	// this sweep settles any that a crash or failed write left behind.
 	run("overdraft-settlement", time.Minute, func(ctx context.Context) error {
-		for _, p := range []core.Platform{core.PlatformShopify, core.PlatformWooCommerce} {
-			shops, err := a.shops.ListShops(ctx, p)
-			if err != nil {
-				return err
-			}
-			for _, s := range shops {
-				if _, err := a.ledger.SettleOverdrafts(ctx, s.ID, 10000); err != nil {
-					a.log.Warn("settling overdrafts failed", slog.Int64("shop", s.ID), slog.Any("error", err))
-				}
-			}
-		}
-		return nil
+		return jobs.EachShop(ctx, a.shops, a.log, "settling overdrafts", func(ctx context.Context, s core.Shop) error {
+			_, err := a.ledger.SettleOverdrafts(ctx, s.ID, 10000)
+			return err
+		})
 	})
 	notifier := &jobs.Notifier{Shops: a.shops, Store: a.notify, Client: a.aclient, Queue: a.cfg.Queue, Log: a.log}
 	run("notifications", time.Minute, func(ctx context.Context) error { _, err := notifier.Run(ctx); return err })
