@@ -21,7 +21,7 @@ import (
 
 // Demo defaults: everything local, clearly not for production.
 var demoDefaults = map[string]string{
-	"DATABASE_URL":                "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=creditbridge_demo",
+	"DATABASE_URL":                "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=" + demoSchema,
 	"CREDITBRIDGE_ENCRYPTION_KEY": "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=", // "demo-only-key-do-not-use-in-prod"
 	"CREDITBRIDGE_ADMIN_TOKEN":    "demo-operator-token-0123456789",
 	"SHOPIFY_CLIENT_ID":           "demo-client-id",
@@ -71,7 +71,13 @@ func localAddr(addr string) string {
 	return addr
 }
 
-// createSchema creates the schema named in DATABASE_URL's search_path.
+// demoSchema is the demo's own schema: every demo run starts it afresh,
+// so a demo left from an older version never blocks `make run` with
+// pending migrations. No other schema is ever dropped.
+const demoSchema = "creditbridge_demo"
+
+// createSchema creates the schema named in DATABASE_URL's search_path
+// (the demo's own schema is first dropped with everything in it).
 func createSchema(ctx context.Context, url string) error {
 	i := strings.Index(url, "search_path=")
 	if i < 0 {
@@ -86,6 +92,11 @@ func createSchema(ctx context.Context, url string) error {
 		return fmt.Errorf("connect to PostgreSQL (%s): %w", strings.SplitN(url, "?", 2)[0], err)
 	}
 	defer c.Close(ctx)
+	if schema == demoSchema {
+		if _, err := c.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			return fmt.Errorf("reset the demo schema %s: %w", schema, err)
+		}
+	}
 	_, err = c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
 	return err
 }
