@@ -174,3 +174,28 @@ test(
 		assert_same( '', Creditbridge_Account::vouchers_html( array() ) );
 	}
 );
+
+test(
+	'account: the voucher amount placeholder uses the shop decimal separator',
+	function () {
+		assert_same( '57.34', Creditbridge_Account::input_amount( '57.34' ), 'WooCommerce absent or point separator' );
+		if ( ! function_exists( 'wc_get_price_decimal_separator' ) ) {
+			/**
+			 * WooCommerce's price decimal separator (the tests' stand-in; "." unless a test sets another).
+			 *
+			 * @return string
+			 */
+			function wc_get_price_decimal_separator() {
+				return isset( $GLOBALS['cb_test_decimal_separator'] ) ? $GLOBALS['cb_test_decimal_separator'] : '.';
+			}
+		}
+		$GLOBALS['cb_test_decimal_separator'] = ',';
+		try {
+			assert_same( '57,34', Creditbridge_Account::input_amount( '57.34' ), 'a German shop' );
+			assert_same( '1234,50', Creditbridge_Account::input_amount( '1234.50' ), 'no thousands separator' );
+		} finally {
+			unset( $GLOBALS['cb_test_decimal_separator'] );
+		}
+		assert_same( '57.34', Creditbridge_Account::input_amount( '57.34' ) );
+	}
+);

@@ -331,6 +331,18 @@ class Creditbridge_Account {
 	}
 
 	/**
+	 * An amount as the shopper would type it: the shop's decimal separator
+	 * ("57,34" in a German shop), no thousands separator.
+	 *
+	 * @param string $amount Decimal string with a point.
+	 * @return string
+	 */
+	public static function input_amount( $amount ) {
+		$sep = function_exists( 'wc_get_price_decimal_separator' ) ? wc_get_price_decimal_separator() : '.';
+		return str_replace( '.', '' === $sep ? '.' : $sep, (string) $amount );
+	}
+
+	/**
 	 * The "turn credit into a voucher" form.
 	 *
 	 * @param array $balance Normalized balance.
@@ -347,7 +359,7 @@ class Creditbridge_Account {
 		echo '<input type="hidden" name="creditbridge_request" value="' . esc_attr( wp_generate_uuid4() ) . '" />';
 		echo '<p><label for="creditbridge_amount">' . esc_html__( 'Amount', 'creditbridge' ) . '</label> ';
 		$pattern = 0 === $d ? '[0-9]+' : '[0-9]+([.,][0-9]{1,' . $d . '})?';
-		echo '<input type="text" inputmode="decimal" id="creditbridge_amount" name="creditbridge_amount" required pattern="' . esc_attr( $pattern ) . '" placeholder="' . esc_attr( $balance['available'] ) . '" /> ';
+		echo '<input type="text" inputmode="decimal" id="creditbridge_amount" name="creditbridge_amount" required pattern="' . esc_attr( $pattern ) . '" placeholder="' . esc_attr( self::input_amount( $balance['available'] ) ) . '" /> ';
 		echo '<button type="submit" class="button">' . esc_html__( 'Create voucher', 'creditbridge' ) . '</button></p>';
 		echo '<p class="description">' . esc_html__( 'A voucher is a single-use coupon code you can use or give away. Its amount leaves your credit balance.', 'creditbridge' ) . '</p>';
 		echo '</form>';
