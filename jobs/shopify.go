@@ -308,21 +308,27 @@ type MetafieldHandler struct {
 
 // ProcessTask decodes the payload and syncs the metafield.
 func (h *MetafieldHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	return processCustomerSync(ctx, t, "metafield sync", h.Log, h.Sync)
+}
+
+// processCustomerSync runs one per-customer Shopify sync task (metafield or
+// store credit). Uninstalled shop, revoked token, rejected value: retrying
+// cannot help, so the task is dropped; the next balance change (or the
+// reconciler, or the app being opened) tries again.
+func processCustomerSync(ctx context.Context, t *asynq.Task, what string, log *slog.Logger, sync func(ctx context.Context, shopID int64, ownerID string) error) error {
 	var p MetafieldPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ShopID == 0 || p.OwnerID == "" {
-		return fmt.Errorf("jobs: bad metafield payload: %w", asynq.SkipRetry)
+		return fmt.Errorf("jobs: bad %s payload: %w", what, asynq.SkipRetry)
 	}
-	err := h.Sync(ctx, p.ShopID, p.OwnerID)
+	err := sync(ctx, p.ShopID, p.OwnerID)
 	switch core.ErrorCode(err) {
 	case "":
 		return nil
 	case core.EUNAUTHORIZED, core.ENOTFOUND, core.EINVALID:
-		// Uninstalled shop, revoked token, rejected value: retrying
-		// cannot help; the next balance change (or app open) tries again.
-		if h.Log != nil {
-			h.Log.Warn("metafield sync dropped", slog.Int64("shop", p.ShopID), slog.Any("error", err))
+		if log != nil {
+			log.Warn(what+" dropped", slog.Int64("shop", p.ShopID), slog.Any("error", err))
 		}
-		return fmt.Errorf("jobs: metafield sync: %w (%w)", err, asynq.SkipRetry)
+		return fmt.Errorf("jobs: %s: %w (%w)", what, err, asynq.SkipRetry)
 	}
 	return err
 }

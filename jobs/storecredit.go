@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -113,23 +112,10 @@ func (h *StoreCreditHandler) now() time.Time {
 	return time.Now()
 }
 
-// ProcessTask decodes the payload and syncs the customer.
+// ProcessTask decodes the payload and syncs the customer; a sync that
+// cannot succeed is dropped and left to the reconciler.
 func (h *StoreCreditHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p MetafieldPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ShopID == 0 || p.OwnerID == "" {
-		return fmt.Errorf("jobs: bad store credit payload: %w", asynq.SkipRetry)
-	}
-	err := h.Sync(ctx, p.ShopID, p.OwnerID)
-	switch core.ErrorCode(err) {
-	case "":
-		return nil
-	case core.EUNAUTHORIZED, core.ENOTFOUND, core.EINVALID:
-		if h.Log != nil {
-			h.Log.Warn("store credit sync dropped; the reconciler tries again", slog.Int64("shop", p.ShopID), slog.Any("error", err))
-		}
-		return fmt.Errorf("jobs: store credit sync: %w (%w)", err, asynq.SkipRetry)
-	}
-	return err
+	return processCustomerSync(ctx, t, "store credit sync", h.Log, h.Sync)
 }
 
 // storeCreditShop loads a shop and reports whether its store credit
