@@ -391,7 +391,11 @@ func TestShopifyAppPage(t *testing.T) {
 			t.Errorf("page lacks %s", want)
 		}
 	}
-	nonce := strings.TrimPrefix(strings.Fields(csp[strings.Index(csp, "'nonce-"):])[0], "'nonce-")
+	_, afterNonce, ok := strings.Cut(csp, "'nonce-")
+	if !ok {
+		t.Fatalf("CSP has no nonce: %s", csp)
+	}
+	nonce := strings.Fields(afterNonce)[0]
 	if !strings.Contains(body, `<script nonce="`+strings.TrimSuffix(nonce, "'")+`">`) {
 		t.Errorf("inline script does not carry the CSP nonce %s", nonce)
 	}

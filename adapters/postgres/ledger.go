@@ -521,7 +521,7 @@ RETURNING shop_id, idem_key, id`, shop, key, hash, kind, order, reason, rev, now
 		results[i] = postRes{t: fresh[j]}
 	}
 	for i, t := range txs {
-		if results[i].err == errReplayPending {
+		if errors.Is(results[i].err, errReplayPending) {
 			t, err := s.replay(ctx, tx, t)
 			results[i] = postRes{t: t, err: err}
 		}

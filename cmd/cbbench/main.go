@@ -69,8 +69,9 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cbbench:", err)
+		stop()
 		pprof.StopCPUProfile()
-		os.Exit(1)
+		os.Exit(1) //nolint:gocritic // what the defers do is done just above
 	}
 }
 

@@ -66,7 +66,7 @@ func exportCmd(ctx context.Context, cfg configs.Config, args []string, stdout, s
 	}
 	ledger := postgres.NewLedgerStore(pool, 1)
 	defer ledger.Close()
-	var w io.Writer = stdout
+	w := stdout
 	if *out != "" {
 		f, err := os.Create(*out)
 		if err != nil {

@@ -64,7 +64,7 @@ func TestWrongEncryptionKeyRefusesToStart(t *testing.T) {
 	if err := start(keyB, keyA); err != nil {
 		t.Fatalf("start during a rotation: %v", err)
 	}
-	var out io.Writer = io.Discard
+	out := io.Discard
 	if err := reseal(ctx, cfg(keyB, keyA), log, out); err != nil {
 		t.Fatalf("reseal: %v", err)
 	}
