@@ -112,6 +112,7 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	e.shops = postgres.NewShopStore(e.pool, box)
 	dir := postgres.NewDirectory(e.pool)
 	inbox := postgres.NewInbox(e.pool)
+	t.Cleanup(inbox.Close)
 	enqueuer := &jobs.Enqueuer{Client: aclient, Queue: queue}
 	redeemer := &core.Redeemer{Ledger: e.ledger}
 	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: dir, Ledger: e.ledger, Redeemer: redeemer}

@@ -74,6 +74,7 @@ func newSappEnv(t *testing.T, vouchers core.VoucherService) *sappEnv {
 	t.Cleanup(e.ledger.Close)
 	dir := postgres.NewDirectory(pool)
 	inbox := postgres.NewInbox(pool)
+	t.Cleanup(inbox.Close)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.app, e.srv = New(Config{ShopifyClientID: fake.ClientID(), ShopifySecrets: []string{fake.ClientSecret(), sappPrevSecret}, PublicURL: sappPublicURL,
 		ShopifyApp: ShopifyAppConfig{HTTPClient: fake.HTTPClient()}},

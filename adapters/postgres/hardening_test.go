@@ -120,6 +120,7 @@ func TestTimedOutAttemptCounts(t *testing.T) {
 	t.Parallel()
 	e := newEarnEnv(t)
 	inbox := postgres.NewInbox(e.pool)
+	t.Cleanup(inbox.Close)
 	ev, _, err := inbox.Insert(context.Background(), core.InboxEvent{ShopID: e.shop.ID, Platform: core.PlatformShopify, EventKey: "slow-1", Topic: "orders/paid", Payload: []byte("{}")})
 	if err != nil {
 		t.Fatal(err)
