@@ -87,7 +87,7 @@ type EventHandler interface {
 // event, resolves its shop, lets the platform handler apply it and records
 // the outcome. Replays of a processed event do nothing.
 type Dispatcher struct {
-	Inbox    InboxStore
+	Inbox    EventInbox
 	Shops    ShopStore
 	Handlers map[Platform]EventHandler
 	Log      *slog.Logger
@@ -129,20 +129,24 @@ type InboxBatchReader interface {
 	GetMany(ctx context.Context, refs []EventRef) ([]InboxEvent, error)
 }
 
+// EventInbox is the inbox the Dispatcher loads events from (one by one,
+// or a task's events in one read) and records their outcome in.
+type EventInbox interface {
+	InboxStore
+	InboxBatchReader
+}
+
 // ProcessMany handles several events at once (concurrently, so their
-// orders can share database transactions), loading them in one read when
-// the inbox can. The result joins the errors of the events that need a
-// retry.
+// orders can share database transactions), loading them in one read. The
+// result joins the errors of the events that need a retry.
 func (d *Dispatcher) ProcessMany(ctx context.Context, refs []EventRef) error {
 	loaded := map[EventRef]InboxEvent{}
-	if br, ok := d.Inbox.(InboxBatchReader); ok {
-		evs, err := br.GetMany(ctx, refs)
-		if err != nil {
-			return fmt.Errorf("%w: load events: %w", ErrRetry, err)
-		}
-		for _, ev := range evs {
-			loaded[EventRef{ev.ShopID, ev.ID}] = ev
-		}
+	evs, err := d.Inbox.GetMany(ctx, refs)
+	if err != nil {
+		return fmt.Errorf("%w: load events: %w", ErrRetry, err)
+	}
+	for _, ev := range evs {
+		loaded[EventRef{ev.ShopID, ev.ID}] = ev
 	}
 	errs := make([]error, len(refs))
 	var wg sync.WaitGroup

@@ -127,7 +127,7 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	e.metrics = m
 	dispatcher := &core.Dispatcher{Inbox: inbox, Shops: e.shops, Log: log, Observe: m.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(s core.Shop) (woocommerce.RefundSource, error) { return wooClient(s) }},
+			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(s core.Shop) (woocommerce.ShopAPI, error) { return wooClient(s) }},
 		}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

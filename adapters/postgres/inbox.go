@@ -190,7 +190,7 @@ func scanInbox(row pgx.Row) (InboxEvent, error) {
 	return e, err
 }
 
-var _ core.InboxBatchReader = (*Inbox)(nil)
+var _ core.EventInbox = (*Inbox)(nil)
 
 // GetMany loads several deliveries in one query (those that exist).
 func (b *Inbox) GetMany(ctx context.Context, refs []core.EventRef) ([]InboxEvent, error) {

@@ -38,6 +38,14 @@ type OrderSource interface {
 	GetOrder(ctx context.Context, id string) (json.RawMessage, error)
 }
 
+// ShopAPI is what the processor reads from a shop's REST API (Client
+// implements it): refunds of an order, and an order itself to confirm a
+// deletion.
+type ShopAPI interface {
+	RefundSource
+	OrderSource
+}
+
 // BodyKind is what a signed WooCommerce webhook body is, read from the
 // body alone: the X-WC-Webhook-Topic header is not covered by the
 // signature, so it never decides what a delivery does.
@@ -103,7 +111,7 @@ type Processor struct {
 	Earner *core.Earner
 	// Refunds returns a REST client for a shop, or an error when the shop
 	// has no REST credentials.
-	Refunds func(shop core.Shop) (RefundSource, error)
+	Refunds func(shop core.Shop) (ShopAPI, error)
 }
 
 var _ core.EventHandler = (*Processor)(nil)
@@ -155,19 +163,17 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 func (p *Processor) applyDeletion(ctx context.Context, shop core.Shop, orderID string, ev core.InboxEvent) (core.Outcome, error) {
 	if p.Refunds != nil {
 		if src, err := p.Refunds(shop); err == nil {
-			if os, ok := src.(OrderSource); ok {
-				raw, err := os.GetOrder(ctx, orderID)
-				switch {
-				case IsNotFound(err):
-				case err != nil:
-					return core.Outcome{}, fmt.Errorf("woocommerce: confirm deletion of order %s: %w", orderID, err)
-				default:
-					out, err := p.applyOrder(ctx, shop, raw)
-					if err == nil {
-						out.Note = "deletion not confirmed by the shop; its current order applied: " + out.Note
-					}
-					return out, err
+			raw, err := src.GetOrder(ctx, orderID)
+			switch {
+			case IsNotFound(err):
+			case err != nil:
+				return core.Outcome{}, fmt.Errorf("woocommerce: confirm deletion of order %s: %w", orderID, err)
+			default:
+				out, err := p.applyOrder(ctx, shop, raw)
+				if err == nil {
+					out.Note = "deletion not confirmed by the shop; its current order applied: " + out.Note
 				}
+				return out, err
 			}
 		}
 	}
