@@ -124,6 +124,9 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 	if err := decode(c, &shop.Settings); err != nil {
 		return err
 	}
+	if err := shop.Settings.Referral.CheckScale(shop.Currency); err != nil {
+		return err
+	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
 	if err := s.deps.Store.UpdateSettings(ctx, shop); err != nil {
