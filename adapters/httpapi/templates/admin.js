@@ -434,15 +434,10 @@
     { key: "earn_cap_year_amount", type: "money", nullable: true, group: "earning" },
     { key: "redeem_base", type: "select", options: ["", "net"], group: "checkout", platform: "woocommerce" },
     { key: "locale", type: "select", options: ["", "de", "en"], group: "texts" },
+    { key: "discount_labels.de", type: "text", max: 60, group: "texts", placeholder: "Guthaben", platform: "shopify" },
+    { key: "discount_labels.en", type: "text", max: 60, group: "texts", placeholder: "Store credit", platform: "shopify" },
     { key: "time_zone", type: "text", max: 64, group: "texts", placeholder: "Europe/Berlin" }
   ];
-  // Settings keys may name a nested field ("referral.reward_amount").
-  function getSetting(st, key) { return key.split(".").reduce(function (o, k) { return o == null ? o : o[k]; }, st); }
-  function setSetting(body, key, v) {
-    var ks = key.split("."), o = body;
-    ks.slice(0, -1).forEach(function (k) { if (o[k] == null) { o[k] = {}; } o = o[k]; });
-    o[ks[ks.length - 1]] = v;
-  }
   views.settings = async function () {
     shop = await call("GET", base);
     var st = shop.settings || {};
@@ -451,12 +446,12 @@
     shownSettings().forEach(function (f) {
       var input;
       if (f.type === "bool") {
-        input = el("input", { type: "checkbox" }); input.checked = !!getSetting(st, f.key);
+        input = el("input", { type: "checkbox" }); input.checked = !!getPath(st, f.key);
       } else if (f.type === "select") {
         input = el("select", {}, f.options.map(function (o) { return el("option", { value: o, text: t("admin.set." + f.key + "." + (o || "auto")) }); }));
-        input.value = getSetting(st, f.key) || "";
+        input.value = getPath(st, f.key) || "";
       } else {
-        var v = getSetting(st, f.key);
+        var v = getPath(st, f.key);
         if ((v == null || v === 0 || v === "") && f.def != null) { v = f.def; }
         if (f.type === "decimal" || f.type === "money") { v = v == null ? "" : num(v); }
         input = el("input", { inputmode: f.type === "int" ? "numeric" : (f.type === "text" ? "text" : "decimal"), autocomplete: "off", value: v == null ? "" : String(v),
@@ -471,27 +466,35 @@
     form.addEventListener("submit", function (ev) { ev.preventDefault(); saveSettings(form); });
     return [card(t("admin.set.title"), [form], "settings")];
   };
+  // Nested settings ("discount_labels.de") are read and written by path.
+  function getPath(o, k) { return k.split(".").reduce(function (v, p) { return v == null ? v : v[p]; }, o); }
+  function setPath(o, k, v) {
+    var ps = k.split("."), last = ps.pop();
+    ps.forEach(function (p) { o = o[p] = o[p] || {}; });
+    o[last] = v;
+  }
   // Settings of this shop's platform (a field without platform is for all).
   function shownSettings() { return settingsFields.filter(function (f) { return !f.platform || !shop || !shop.platform || f.platform === shop.platform; }); }
   async function saveSettings(form) {
     clearErrors(form);
     var body = {}, bad = false;
     shownSettings().forEach(function (f) {
-      if (f.type === "bool") { setSetting(body, f.key, form.elements[f.key].checked); return; }
+      if (f.type === "bool") { setPath(body, f.key, form.elements[f.key].checked); return; }
       var raw = form.elements[f.key].value.trim();
       if (f.type === "int") {
         if (!/^[0-9]+$/.test(raw) || +raw < f.min || +raw > f.max) { setFieldError(form, f.key, t("admin.err.whole", f.min, f.max)); bad = true; return; }
-        setSetting(body, f.key, parseInt(raw, 10));
+        setPath(body, f.key, parseInt(raw, 10));
       } else if (f.type === "decimal" || f.type === "money") {
-        if (raw === "" && f.nullable) { setSetting(body, f.key, null); return; }
+        if (raw === "" && f.nullable) { setPath(body, f.key, null); return; }
         var v = normalizeDecimal(raw);
         if (!plainDecimal.test(v) || v.charAt(0) === "-") { setFieldError(form, f.key, t("admin.err.number")); bad = true; return; }
         if (f.max != null && parseFloat(v) > f.max) { setFieldError(form, f.key, t("admin.err.range", num(f.min), num(f.max))); bad = true; return; }
         if (f.type === "money" && (v.split(".")[1] || "").length > 2) { setFieldError(form, f.key, t("admin.err.decimals", 2)); bad = true; return; }
-        setSetting(body, f.key, v);
+        setPath(body, f.key, v);
       } else {
         if (f.max && raw.length > f.max) { setFieldError(form, f.key, t("admin.err.length", f.max)); bad = true; return; }
-        setSetting(body, f.key, raw);
+        if (f.key.indexOf("discount_labels.") === 0 && /[<>{}]/.test(raw)) { setFieldError(form, f.key, t("admin.err.label")); bad = true; return; }
+        setPath(body, f.key, raw);
       }
     });
     if (bad) { form.querySelector("[aria-invalid]").focus(); return; }
