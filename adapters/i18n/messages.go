@@ -283,6 +283,7 @@ var messages = []struct{ key, en, de string }{
 	{"admin.set.group.program", "Credit program", "Guthabenprogramm"},
 	{"admin.set.group.texts", "Language and texts", "Sprache und Texte"},
 	{"admin.set.no_limit", "No limit", "Keine Grenze"},
+	{"admin.set.none", "None", "Keine"},
 	{"admin.set.hold_minutes", "Reservation time at checkout (minutes)", "Reservierung an der Kasse (Minuten)"},
 	{"admin.set.hold_minutes.help", "How long credit stays reserved for an open checkout. Default 60.", "Wie lange Guthaben für einen offenen Bestellvorgang reserviert bleibt. Standard 60."},
 	{"admin.set.max_percent", "Largest share of an order paid with credit (%%)", "Höchster Anteil einer Bestellung mit Guthaben (%%)"},
