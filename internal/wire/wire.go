@@ -207,7 +207,10 @@ func Build(ctx context.Context, cfg configs.Config, log *slog.Logger, opt Option
 		Log: log, Notify: mfNotifier.Notify}
 	// --- end Shopify app ---
 	// Second purchase within N days: the first paid order opens the offer.
-	a.Earner.AfterOrder = postgres.SecondPurchaseStore{L: a.Ledger}
+	// Bring a friend: a referred customer's first paid order rewards the
+	// referrer (and welcomes the customer); its refund takes both back.
+	a.Earner.AfterOrder = core.OrderFollowers{postgres.SecondPurchaseStore{L: a.Ledger},
+		postgres.ReferralStore{L: a.Ledger, Dir: a.Directory, Notify: mfNotifier.Notify}}
 	a.Notify = &postgres.NotifyStore{L: a.Ledger}
 	if cfg.SMTPHost != "" {
 		if a.Mail, err = mail.New(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
