@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +103,20 @@ func TestWithheldCreditOnTheStatement(t *testing.T) {
 			if !found {
 				t.Errorf("%s: no entry %q in %q", lang, text, all)
 			}
+		}
+	}
+
+	// The Shopify storefront page (app proxy) renders the same rows.
+	for lang, text := range map[string]string{
+		"de": "Nicht gutgeschrieben · Bestellung #1003 · 1,00\u00a0€ über der Jahresobergrenze des Shops pro Kunde",
+		"en": "Not credited · Order #1003 · €1.00 above the shop&#39;s yearly limit per customer",
+	} {
+		v := url.Values{"shop": {s.Domain}, "logged_in_customer_id": {"6200000000001"}, "path_prefix": {"/apps/credit"},
+			"timestamp": {strconv.FormatInt(time.Now().Unix(), 10)}}
+		v.Set("signature", shopify.SignAppProxy(v, shopifySecret))
+		page := string(must(t, e.do("GET", "/proxy/statement?"+v.Encode(), nil, "Accept-Language", lang), http.StatusOK).Body)
+		if !strings.Contains(page, text) {
+			t.Errorf("%s storefront page lacks %q:\n%s", lang, text, page)
 		}
 	}
 	e.auditOK(s.ID)
