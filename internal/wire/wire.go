@@ -178,7 +178,7 @@ func Build(ctx context.Context, cfg configs.Config, log *slog.Logger, opt Option
 	}
 	a.Directory = postgres.NewDirectory(a.Pool)
 	a.Inbox = postgres.NewInbox(a.Pool)
-	a.Enqueuer = &jobs.Enqueuer{Client: a.Asynq, Queue: cfg.Queue, Inspector: a.Inspector}
+	a.Enqueuer = &jobs.Enqueuer{Client: a.Asynq, Queue: cfg.Queue, Inspector: a.Inspector, MaxRetry: cfg.EventMaxAttempts}
 	var batches core.BatchEnqueuer = a.Enqueuer
 	if opt.WrapBatches != nil {
 		batches = opt.WrapBatches(batches)
@@ -228,6 +228,7 @@ func Build(ctx context.Context, cfg configs.Config, log *slog.Logger, opt Option
 		}, Notify: mfNotifier.Notify}
 	// The worker resolves the shop of every event: from memory for 2 s.
 	a.Dispatcher = &core.Dispatcher{Inbox: a.Inbox, Shops: postgres.NewShopCache(a.Shops, 2*time.Second), Log: log, Observe: a.Metrics.ObserveEvent,
+		MaxAttempts: cfg.EventMaxAttempts,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: a.Earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.Redeemer),
 				Installed: a.Shopify.Installed, ClaimGuest: a.claimGuest, Customers: a.Directory, Activities: a.Activities,
