@@ -292,6 +292,7 @@ type batchTx struct {
 	snaps    snapCols // snapshots to store, one statement for the batch
 	rates    rateCols // frozen rates to store, one statement for the batch
 	reds     redCols  // redemption tax splits to store, two statements for the batch
+	tiers    tierCols // tier activity to store, one statement for the batch
 }
 
 type redCols struct {
@@ -320,6 +321,7 @@ type rateCols struct {
 // queueSets queues the batch's snapshot and rate writes as one statement
 // each (an order appears at most once per batch, see OrderBatcher.run).
 func (bt *batchTx) queueSets() {
+	bt.queueTiers()
 	if n := len(bt.snaps.shop); n > 0 {
 		c := bt.snaps
 		bt.snaps = snapCols{}
