@@ -56,6 +56,7 @@ var messages = []struct{ key, en, de string }{
 	{"mail.tier.ended", "Your %s tier at %s has ended", "Deine Stufe %s bei %s ist beendet"},
 	{"mail.tier.member", "Your membership gives you this tier.", "Deine Mitgliedschaft gibt dir diese Stufe."},
 	{"stmt.tier", "Your tier: %s", "Deine Stufe: %s"},
+	{"stmt.tier_label", "Your tier", "Deine Stufe"},
 	{"stmt.tier_next", "%s more to reach %s", "Noch %s bis %s"},
 	{"mail.hello", "Hello,", "Hallo,"},
 	{"mail.balance", "Your available credit: %s", "Dein verfügbares Guthaben: %s"},
