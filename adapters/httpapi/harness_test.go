@@ -153,7 +153,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	tiers := postgres.TierStore{L: e.ledger}
 	redeemer := &core.Redeemer{Ledger: e.ledger, Tiers: tiers}
 	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: e.dir, Ledger: e.ledger, Redeemer: redeemer,
-		AfterOrder: postgres.SecondPurchaseStore{L: e.ledger}, Tiers: tiers}
+		AfterOrder: core.OrderFollowers{postgres.SecondPurchaseStore{L: e.ledger}, postgres.ReferralStore{L: e.ledger, Dir: e.dir}}, Tiers: tiers}
 	compliance := &postgres.Compliance{Shops: e.shops, Directory: e.dir, Ledger: e.ledger}
 	m := metrics.New(nil, nil)
 	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,
