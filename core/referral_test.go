@@ -69,3 +69,16 @@ func TestReferralSettingsValidate(t *testing.T) {
 		}
 	}
 }
+
+// A referral reward and a welcome credit tell the customer like an earning.
+func TestReferralCreditNotifies(t *testing.T) {
+	c := core.Owner{Kind: core.OwnerCustomer, ID: "c:1"}
+	for _, k := range []core.ReasonKind{core.ReasonReferralReward, core.ReasonReferralWelcome} {
+		if got := core.NotificationFor(k, c, decimal.RequireFromString("10")); got != core.TopicCreditEarned {
+			t.Errorf("%s: %q, want %q", k, got, core.TopicCreditEarned)
+		}
+	}
+	if got := core.NotificationFor(core.ReasonReferralReversal, c, decimal.RequireFromString("-10")); got != "" {
+		t.Errorf("a reversal notifies %q", got)
+	}
+}

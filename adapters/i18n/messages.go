@@ -72,6 +72,11 @@ var messages = []struct{ key, en, de string }{
 	{"activity.second_purchase", "second purchase bonus", "Bonus für den zweiten Einkauf"},
 	{"reason.order", "Order %s", "Bestellung %s"},
 	{"reason.referral", "referral (level %s)", "Empfehlung (Stufe %s)"},
+	// Credit an earning cap kept from being booked (no booking: no change).
+	{"reason.earn_withheld", "Not credited", "Nicht gutgeschrieben"},
+	{"withheld.article", "%s above the article's net price", "%s über dem Nettopreis des Artikels"},
+	{"withheld.order", "%s above the shop's limit per order", "%s über der Obergrenze des Shops pro Bestellung"},
+	{"withheld.customer_year", "%s above the shop's yearly limit per customer", "%s über der Jahresobergrenze des Shops pro Kunde"},
 
 	// Storefront statement (Shopify app proxy).
 	{"stmt.title", "Store credit", "Guthaben"},
@@ -290,6 +295,7 @@ var messages = []struct{ key, en, de string }{
 	{"admin.set.group.program", "Credit program", "Guthabenprogramm"},
 	{"admin.set.group.texts", "Language and texts", "Sprache und Texte"},
 	{"admin.set.no_limit", "No limit", "Keine Grenze"},
+	{"admin.set.none", "None", "Keine"},
 	{"admin.set.hold_minutes", "Reservation time at checkout (minutes)", "Reservierung an der Kasse (Minuten)"},
 	{"admin.set.hold_minutes.help", "How long credit stays reserved for an open checkout. Default 60.", "Wie lange Guthaben für einen offenen Bestellvorgang reserviert bleibt. Standard 60."},
 	{"admin.set.max_percent", "Largest share of an order paid with credit (%%)", "Höchster Anteil einer Bestellung mit Guthaben (%%)"},

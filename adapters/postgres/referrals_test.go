@@ -70,6 +70,15 @@ func TestReferralRewardFirstOrderThenRefund(t *testing.T) {
 	e.apply(t, second)
 	e.wantAvail(t, partnerOwner("p-1"), "14.00")
 	e.wantAvail(t, custOf("501"), "15.00")
+	// The welcome credit tells the customer like an earning (credit.earned).
+	if _, err := (&postgres.NotifyStore{L: e.ledger}).Derive(ctx, e.shop, time.Now().Add(time.Hour), 1000); err != nil {
+		t.Fatal(err)
+	}
+	var welcomed int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE shop_id = $1 AND owner_id = 'c:501' AND topic = $2 AND payload->>'reason' = 'referral_welcome'`,
+		e.shop.ID, core.TopicCreditEarned).Scan(&welcomed); err != nil || welcomed != 1 {
+		t.Fatalf("welcome notifications: %d (%v), want 1", welcomed, err)
+	}
 	got := e.referrals(t, rs, "")
 	if len(got) != 1 || got[0].Status != core.ReferralRewarded || got[0].OrderID != "7001" || got[0].Referrer != partnerOwner("p-1") ||
 		!got[0].RewardAmount.Equal(dec("10")) || !got[0].WelcomeAmount.Equal(dec("5")) || !got[0].OrderNet.Equal(dec("100")) {

@@ -423,10 +423,10 @@
     { key: "pending_days", type: "int", min: 0, max: 365, def: 0, group: "program" },
     { key: "voucher_days", type: "int", min: 0, max: 3650, def: 90, group: "program" },
     { key: "partner_levels", type: "int", min: 0, max: 5, def: 0, group: "program" },
-    { key: "referral.reward_amount", type: "money", nullable: true, group: "referral" },
-    { key: "referral.welcome_amount", type: "money", nullable: true, group: "referral" },
+    { key: "referral.reward_amount", type: "money", nullable: true, empty: "admin.set.none", group: "referral" },
+    { key: "referral.welcome_amount", type: "money", nullable: true, empty: "admin.set.none", group: "referral" },
     { key: "referral.max_rewards_per_month", type: "int", min: 0, max: 100000, def: 0, group: "referral" },
-    { key: "referral.reward_min_order_net", type: "money", nullable: true, group: "referral" },
+    { key: "referral.reward_min_order_net", type: "money", nullable: true, empty: "admin.set.none", group: "referral" },
     { key: "earn_base", type: "select", options: ["", "gross"], group: "earning" },
     { key: "rounding", type: "select", options: ["", "half_even"], group: "earning" },
     { key: "earn_cap_order_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "earning" },
@@ -455,7 +455,7 @@
         if ((v == null || v === 0 || v === "") && f.def != null) { v = f.def; }
         if (f.type === "decimal" || f.type === "money") { v = v == null ? "" : num(v); }
         input = el("input", { inputmode: f.type === "int" ? "numeric" : (f.type === "text" ? "text" : "decimal"), autocomplete: "off", value: v == null ? "" : String(v),
-          maxlength: f.max && f.type === "text" ? String(f.max) : null, placeholder: f.placeholder || (f.nullable ? t("admin.set.no_limit") : null) });
+          maxlength: f.max && f.type === "text" ? String(f.max) : null, placeholder: f.placeholder || (f.nullable ? t(f.empty || "admin.set.no_limit") : null) });
       }
       var help = M["admin.set." + f.key + ".help"] ? t("admin.set." + f.key + ".help", currency) : null;
       if (!groups[f.group]) { groups[f.group] = el("fieldset", {}, [el("legend", { text: t("admin.set.group." + f.group) })]); form.appendChild(groups[f.group]); }
