@@ -20,7 +20,8 @@ import (
 // the same year runs tiers (monthly review) and a paid membership: up,
 // down at a month's end when old spend ages out, down at once when a
 // refund takes the membership away, with every line keeping the tier it
-// first earned with (see yearTiers).
+// first earned with, and a weekend campaign's window edges at midnight in
+// Berlin across the DST change (see yearTiers).
 func TestProgramYearOnAFakeClock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -16,7 +16,8 @@ import (
 // yearTiers is the tier shop of TestProgramYearOnAFakeClock: Silver from
 // 100 EUR net spend (×1.5), Gold from 400 (×2), the paid membership Plus
 // (×3, SKU PLUS, 3 months), reviewed monthly in Europe/Berlin; 10 % credit
-// on everything but the membership article.
+// on everything but the membership article; a weekend campaign (×2) over
+// the DST change of 29 March, which multiplies with the tier.
 type yearTiers struct {
 	e      *notifyEnv
 	shop   core.Shop
@@ -32,6 +33,7 @@ func newYearTiers(t *testing.T, e *notifyEnv) *yearTiers {
 	shop, err := e.shops.CreateShop(ctx, core.Shop{Platform: core.PlatformWooCommerce, Domain: "https://year-tiers.example", Name: "Stufen", Currency: "EUR", Active: true,
 		Settings: core.ShopSettings{TimeZone: "Europe/Berlin", ProgramSettings: core.ProgramSettings{
 			NotifySettings: core.NotifySettings{Email: true},
+			Campaigns:      []core.Campaign{{Name: "Wochenende", Multiplier: d("2"), Target: core.CampaignShop, Starts: "2026-03-28T00:00", Ends: "2026-03-30T00:00"}},
 			TierSettings: core.TierSettings{TierPeriod: core.PeriodMonth, Tiers: []core.Tier{
 				{Name: "Silver", Threshold: d("100"), Multiplier: d("1.5")},
 				{Name: "Gold", Threshold: d("400"), Multiplier: d("2")},
@@ -127,22 +129,39 @@ func (y *yearTiers) day(t *testing.T, day time.Time) {
 		// Silver since 1 March; a refund of one of B's two units
 		// reverses exactly half of its frozen Gold credit.
 		step("62.50", func() { y.refund(t, "B", "rb", "b", 1) })
+	case "03-30":
+		// Four late webhooks of orders placed at the campaign's edges in
+		// Berlin (CET before 29 March, CEST after): Silver 1.00 × 1.5,
+		// and × 2 inside the window.
+		berlin, _ := time.LoadLocation("Europe/Berlin")
+		for i, c := range []struct {
+			at   time.Time
+			want string
+		}{
+			{time.Date(2026, 3, 27, 23, 59, 59, 0, berlin), "64.00"}, // a second before: 1.50
+			{time.Date(2026, 3, 28, 0, 0, 0, 0, berlin), "67.00"},    // local midnight (23:00 UTC): 3.00
+			{time.Date(2026, 3, 29, 23, 59, 59, 0, berlin), "70.00"}, // the last second (21:59:59 UTC): 3.00
+			{time.Date(2026, 3, 30, 0, 0, 0, 0, berlin), "71.50"},    // Monday's midnight (22:00 UTC): 1.50
+		} {
+			id := "W" + string(rune('1'+i))
+			step(c.want, func() { y.order(t, id, c.at.UTC(), line("w"+id, "", 1, "10.00")) })
+		}
 	case "04-05":
 		// The order that buys the membership earns as a member: 10.00 × 3.
-		step("92.50", func() { y.order(t, "M", at, line("m", "PLUS", 1, "49.00"), line("n", "", 1, "100.00")) })
+		step("101.50", func() { y.order(t, "M", at, line("m", "PLUS", 1, "49.00"), line("n", "", 1, "100.00")) })
 	case "04-06":
 		// A replay changes nothing.
-		step("92.50", func() { y.apply(t, y.orders["M"]) })
+		step("101.50", func() { y.apply(t, y.orders["M"]) })
 	case "04-20":
 		// Refunding the membership ends it at once; M's other line keeps
 		// its frozen member credit.
-		step("92.50", func() { y.refund(t, "M", "rm", "m", 1) })
+		step("101.50", func() { y.refund(t, "M", "rm", "m", 1) })
 	case "05-05":
-		// Silver again (A 150 + B 50 + M 100): 10.00 × 1.5; E itself
-		// lifts the window to 400, so the next order earns at Gold.
-		step("107.50", func() { y.order(t, "E", at, line("e", "", 1, "100.00")) })
+		// Silver again (A 150 + B 50 + W 40 + M 100): 10.00 × 1.5; E
+		// itself lifts the window to 440, so the next order earns at Gold.
+		step("116.50", func() { y.order(t, "E", at, line("e", "", 1, "100.00")) })
 	case "05-06":
-		step("117.50", func() { y.order(t, "F", at, line("f", "", 1, "50.00")) }) // 5.00 × 2
+		step("126.50", func() { y.order(t, "F", at, line("f", "", 1, "50.00")) }) // 5.00 × 2
 	}
 }
 
@@ -170,7 +189,7 @@ FROM notifications WHERE shop_id = $1 AND topic = 'tier.changed' ORDER BY id`, y
 		"03-01 Gold>Silver lowered=true", // the month's end: Z (Feb 2025) aged out
 		"04-05 Silver>Plus lowered=false",
 		"04-20 Plus>Silver lowered=true",  // the membership refunded
-		"05-05 Silver>Gold lowered=false", // E brings the window to 400
+		"05-05 Silver>Gold lowered=false", // E brings the window to 440
 	}
 	if len(got) != len(want) {
 		t.Fatalf("tier changes:\n%v\nwant:\n%v", got, want)
