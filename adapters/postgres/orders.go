@@ -246,6 +246,7 @@ type batchTx struct {
 	rates    rateCols // frozen rates to store, one statement for the batch
 	withheld heldCols // credit caps withheld, one statement for the batch
 	reds     redCols  // redemption tax splits to store, two statements for the batch
+	tiers    tierCols // tier activity to store, one statement for the batch
 }
 
 type redCols struct {
@@ -281,6 +282,7 @@ type heldCols struct {
 // each (an order appears at most once per batch: NewOrderBatcher keeps
 // two events of one order apart).
 func (bt *batchTx) queueSets() {
+	bt.queueTiers()
 	if n := len(bt.snaps.shop); n > 0 {
 		c := bt.snaps
 		bt.snaps = snapCols{}

@@ -70,6 +70,7 @@ type App struct {
 	Directory  *postgres.Directory
 	Inbox      *postgres.Inbox
 	Notify     *postgres.NotifyStore
+	Tiers      postgres.TierStore
 	Enqueuer   *jobs.Enqueuer
 	Earner     *core.Earner
 	Redeemer   *core.Redeemer
@@ -211,6 +212,11 @@ func Build(ctx context.Context, cfg configs.Config, log *slog.Logger, opt Option
 	// referrer (and welcomes the customer); its refund takes both back.
 	a.Earner.AfterOrder = core.OrderFollowers{postgres.SecondPurchaseStore{L: a.Ledger},
 		postgres.ReferralStore{L: a.Ledger, Dir: a.Directory, Notify: mfNotifier.Notify}}
+	// Tiers and membership: the tier an order earns with, and the tier
+	// perks at checkout (core/tiers.go).
+	a.Tiers = postgres.TierStore{L: a.Ledger}
+	a.Earner.Tiers = a.Tiers
+	a.Redeemer.Tiers = a.Tiers
 	a.Notify = &postgres.NotifyStore{L: a.Ledger}
 	if cfg.SMTPHost != "" {
 		if a.Mail, err = mail.New(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
@@ -253,7 +259,7 @@ func Build(ctx context.Context, cfg configs.Config, log *slog.Logger, opt Option
 			NotificationLog: func(ctx context.Context, shopID int64, limit int) (any, error) {
 				return a.Notify.Notifications(ctx, shopID, limit)
 			},
-			Consent: a.Directory.SetConsent})
+			Consent: a.Directory.SetConsent, Tiers: a.Tiers})
 	return a, nil
 }
 
