@@ -8,15 +8,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// HoldTx is what settling an order's redemption needs from the order's
-// database transaction (so hold changes commit atomically with it).
-type HoldTx interface {
-	// FindHold returns the hold with id holdID, or else the open hold of
-	// cartKey, locked; ok=false when there is none.
-	FindHold(ctx context.Context, holdID int64, cartKey string) (h Hold, ok bool, err error)
-	ResolveHold(ctx context.Context, h Hold, amount decimal.Decimal, reason Reason, status HoldStatus) (Hold, error)
-}
-
 // QuoteRequest asks how much credit a cart can use now.
 type QuoteRequest struct {
 	Owner    Owner
@@ -85,7 +76,7 @@ func (r *Redeemer) Quote(ctx context.Context, shop Shop, q QuoteRequest) (Quote,
 	if err != nil {
 		return Quote{}, err
 	}
-	res, err := r.Ledger.Reserve(ctx, HoldRequest{ShopID: shop.ID, Currency: cur, Owner: q.Owner, CartKey: q.CartKey,
+	res, err := r.Holds().Reserve(ctx, shop, HoldRequest{Currency: cur, Owner: q.Owner, CartKey: q.CartKey,
 		ExpiresAt: r.now().Add(shop.Settings.HoldTTL())},
 		func(spendable decimal.Decimal) (decimal.Decimal, error) {
 			return CapCredit(shop.Settings, cur, spendable, q.Subtotal)
@@ -97,10 +88,13 @@ func (r *Redeemer) Quote(ctx context.Context, shop Shop, q QuoteRequest) (Quote,
 	if res.Hold != nil {
 		out.Amount = res.Hold.Amount
 	}
-	if r.Notify != nil && (res.Placed || res.Released) {
-		r.Notify(ctx, shop, []Owner{q.Owner})
-	}
 	return out, nil
+}
+
+// Holds is the hold service on the Redeemer's ledger, telling Notify of
+// the balances it changes.
+func (r *Redeemer) Holds() *Holds {
+	return &Holds{Store: r.Ledger, Notify: r.Notify}
 }
 
 func (r *Redeemer) now() time.Time {

@@ -373,7 +373,7 @@ func serve(ctx context.Context, cfg configs.Config, log *slog.Logger, started fu
 
 func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 	sweeper := &jobs.Sweeper{Inbox: a.inbox, Enqueuer: a.enqueuer, After: a.cfg.SweepAfter, Log: a.log}
-	expirer := &jobs.HoldExpirer{Ledger: a.ledger, Log: a.log}
+	expirer := &jobs.HoldExpirer{Holds: &core.Holds{Store: a.ledger}, Log: a.log}
 	poller := &jobs.Poller{Store: a.inbox, Enqueuer: a.enqueuer, Log: a.log, EventKey: httpapi.WooEventKey}
 	run := func(name string, every time.Duration, fn func(context.Context) error) {
 		wg.Add(1)
