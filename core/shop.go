@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,11 @@ type Shop struct {
 	Active   bool         `json:"active"`
 	Settings ShopSettings `json:"settings"`
 	Secrets  ShopSecrets  `json:"-"` // decrypted; never serialized
+	// IssuedLabels are the names creditbridge has ever given credit at
+	// this shop's checkout (kept by the shop store, append-only; see
+	// CheckoutLabels). Shopify orders name creditbridge's discount by one
+	// of them.
+	IssuedLabels []string `json:"-"`
 }
 
 // ShopSettings are a shop's program settings.
@@ -87,11 +93,14 @@ type ShopSettings struct {
 	Locale string `json:"locale,omitempty"`
 	// TimeZone is the IANA time zone dates are shown in (empty: UTC).
 	TimeZone string `json:"time_zone,omitempty"`
-	// DiscountLabel is reserved for the name of credit at a Shopify
-	// checkout (the discount Function does not read it yet; WooCommerce
-	// shops set theirs in the plugin). Redemptions are never recognised by
-	// it.
+	// DiscountLabel is the name of credit at a Shopify checkout in every
+	// language DiscountLabels does not name (empty: "Store credit" /
+	// "Guthaben"). The discount Function shows it; WooCommerce shops set
+	// theirs in the plugin. Redemptions are recognised by what
+	// creditbridge issued, never by today's label (see IssuedLabels).
 	DiscountLabel string `json:"discount_label,omitempty"`
+	// DiscountLabels names credit per checkout language ("de", "en").
+	DiscountLabels map[string]string `json:"discount_labels,omitempty"`
 	// Programs (issue 11): see ProgramSettings.
 	ProgramSettings
 }
@@ -132,6 +141,79 @@ const (
 
 // MaxDiscountLabel bounds ShopSettings.DiscountLabel (in characters).
 const MaxDiscountLabel = 60
+
+// LegacyCheckoutLabel is the title creditbridge's Shopify discount had
+// before labels were configurable; orders carrying it stay recognised.
+const LegacyCheckoutLabel = "Store credit"
+
+// DefaultCheckoutLabels are the checkout names of credit when a shop set
+// none, per language.
+var DefaultCheckoutLabels = map[string]string{"en": LegacyCheckoutLabel, "de": "Guthaben"}
+
+// CheckoutLanguages are the languages a checkout label can be set for.
+var CheckoutLanguages = []string{"de", "en"}
+
+// CheckoutLabel is the name of credit at checkout in language lang (a
+// tag such as "de-CH" counts as "de"): the shop's label for that
+// language, else its label for every language, else the default (English
+// for languages without one).
+func (s ShopSettings) CheckoutLabel(lang string) string {
+	lang = strings.ToLower(lang)
+	if i := strings.IndexAny(lang, "-_"); i > 0 {
+		lang = lang[:i]
+	}
+	if l := strings.TrimSpace(s.DiscountLabels[lang]); l != "" {
+		return l
+	}
+	if l := strings.TrimSpace(s.DiscountLabel); l != "" {
+		return l
+	}
+	if l, ok := DefaultCheckoutLabels[lang]; ok {
+		return l
+	}
+	return DefaultCheckoutLabels["en"]
+}
+
+// CheckoutLabels are the labels these settings show, one per checkout
+// language, without duplicates.
+func (s ShopSettings) CheckoutLabels() []string {
+	var out []string
+	for _, lang := range CheckoutLanguages {
+		if l := s.CheckoutLabel(lang); !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// RecognisedLabels are the discount titles that name creditbridge's
+// credit on this shop's orders: every label issued (IssuedLabels), the
+// labels the settings show now, and the legacy and default labels.
+func (sh Shop) RecognisedLabels() []string {
+	out := []string{LegacyCheckoutLabel}
+	add := func(l string) {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	for _, lang := range CheckoutLanguages {
+		add(DefaultCheckoutLabels[lang])
+	}
+	for _, l := range sh.Settings.CheckoutLabels() {
+		add(l)
+	}
+	for _, l := range sh.IssuedLabels {
+		add(l)
+	}
+	return out
+}
+
+func validLabel(name, l string) error {
+	if utf8.RuneCountInString(l) > MaxDiscountLabel || strings.ContainsAny(l, "<>{}\n\r") {
+		return Errorf(EINVALID, "%s must be at most %d characters without < > { } or line breaks", name, MaxDiscountLabel)
+	}
+	return nil
+}
 
 var localeRe = regexp.MustCompile(`^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$`)
 
@@ -209,8 +291,16 @@ func (s ShopSettings) Validate() error {
 			return Errorf(EINVALID, "time_zone must be an IANA time zone such as Europe/Berlin")
 		}
 	}
-	if utf8.RuneCountInString(s.DiscountLabel) > MaxDiscountLabel || strings.ContainsAny(s.DiscountLabel, "<>{}\n\r") {
-		return Errorf(EINVALID, "discount_label must be at most %d characters without < > { } or line breaks", MaxDiscountLabel)
+	if err := validLabel("discount_label", s.DiscountLabel); err != nil {
+		return err
+	}
+	for lang, l := range s.DiscountLabels {
+		if !slices.Contains(CheckoutLanguages, lang) {
+			return Errorf(EINVALID, "discount_labels: language %q is not one of de, en", lang)
+		}
+		if err := validLabel("discount_labels."+lang, l); err != nil {
+			return err
+		}
 	}
 	if err := s.Accounting.Validate(); err != nil {
 		return err

@@ -389,7 +389,10 @@ func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID strin
 // the double-spend window: two checkouts open at once can together apply
 // at most one hold more than the customer has; the order that takes more
 // than it holds records that excess as an overdraft (core.Redeemer).
-// A max_percent of 0 allows no credit, so it is sent as amount 0.
+// A max_percent of 0 allows no credit, so it is sent as amount 0. Labels
+// are the shop's checkout labels in German and English (the shop store
+// records each one it saves, so orders naming credit by it are recognised
+// after a rename).
 func CreditMetafieldFor(shop core.Shop, b core.Balance, largestHold decimal.Decimal, now time.Time) admin.CreditMetafield {
 	cur := shop.Currency
 	avail := decimal.Max(b.Available, decimal.Zero).Add(decimal.Max(decimal.Min(largestHold, b.Held), decimal.Zero))
@@ -402,7 +405,11 @@ func CreditMetafieldFor(shop core.Shop, b core.Balance, largestHold decimal.Deci
 			avail = decimal.Zero
 		}
 	}
-	mf := admin.CreditMetafield{Amount: core.StringFixedFor(cur, avail), Currency: cur, MaxPercent: maxPercent, UpdatedAt: now}
+	mf := admin.CreditMetafield{Amount: core.StringFixedFor(cur, avail), Currency: cur, MaxPercent: maxPercent, UpdatedAt: now,
+		Labels: map[string]string{}}
+	for _, lang := range core.CheckoutLanguages {
+		mf.Labels[lang] = st.CheckoutLabel(lang)
+	}
 	if st.MaxAmount.Valid {
 		mf.MaxAmount = core.StringFixedFor(cur, st.MaxAmount.Decimal)
 	}

@@ -145,7 +145,7 @@ func TestMetafieldSyncAfterEarn(t *testing.T) {
 		}
 	}
 	got, ok := e.fake.Metafield("gid://shopify/Customer/77")
-	want := `{"amount":"4.50","currency":"EUR","max_percent":"50","min_order":"10.00","updated_at":"2026-01-02T03:04:06Z"}`
+	want := `{"amount":"4.50","currency":"EUR","max_percent":"50","min_order":"10.00","labels":{"de":"Guthaben","en":"Store credit"},"updated_at":"2026-01-02T03:04:06Z"}`
 	if !ok || got != want {
 		t.Fatalf("metafield = %s, want %s", got, want)
 	}
@@ -158,7 +158,7 @@ func TestMetafieldSyncAfterEarn(t *testing.T) {
 	if err := h.Sync(ctx, shop.ID, "c:77"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := e.fake.Metafield("gid://shopify/Customer/77"); got != `{"amount":"0.00","currency":"EUR","max_percent":"50","min_order":"10.00","updated_at":"2026-01-02T03:04:06Z"}` {
+	if got, _ := e.fake.Metafield("gid://shopify/Customer/77"); got != `{"amount":"0.00","currency":"EUR","max_percent":"50","min_order":"10.00","labels":{"de":"Guthaben","en":"Store credit"},"updated_at":"2026-01-02T03:04:06Z"}` {
 		t.Fatalf("metafield after cancel = %s", got)
 	}
 
@@ -275,5 +275,14 @@ func TestCreditMetafieldFor(t *testing.T) {
 		if mf.Amount != tc.wantAmount || mf.MaxPercent != tc.wantPerc || mf.MaxAmount != "5000" || mf.Currency != "JPY" || !mf.UpdatedAt.Equal(at) {
 			t.Errorf("%s: %+v", tc.name, mf)
 		}
+		if mf.Labels["de"] != "Guthaben" || mf.Labels["en"] != "Store credit" {
+			t.Errorf("%s: default labels %v", tc.name, mf.Labels)
+		}
+	}
+	// The shop's labels per checkout language.
+	shop.Settings.DiscountLabel, shop.Settings.DiscountLabels = "Bonus", map[string]string{"de": "Treuebonus"}
+	mf := jobs.CreditMetafieldFor(shop, core.Balance{Currency: "JPY", Available: d("1")}, d("0"), at)
+	if mf.Labels["de"] != "Treuebonus" || mf.Labels["en"] != "Bonus" {
+		t.Errorf("configured labels %v", mf.Labels)
 	}
 }

@@ -124,6 +124,12 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 	if err := decode(c, &shop.Settings); err != nil {
 		return err
 	}
+	// An emptied checkout label falls back to the default again.
+	for lang, l := range shop.Settings.DiscountLabels {
+		if strings.TrimSpace(l) == "" {
+			delete(shop.Settings.DiscountLabels, lang)
+		}
+	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
 	if err := s.deps.Store.UpdateSettings(ctx, shop); err != nil {

@@ -448,7 +448,9 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 		if saveBar != "shown" {
 			t.Errorf("%s: the save bar was not shown after a change", b.name)
 		}
+		label := pick("Treuebonus", "Loyalty credit")
 		b.run("good setting", setValue("#f-pending_days", "14"), setValue("#f-max_percent", "12,5"),
+			setValue(`#f-discount_labels\.`+lang, label),
 			chromedp.Click(chromedp.CSS(`#cb-settings button[type=submit]`)))
 		deadline := time.Now().Add(5 * time.Second)
 		for {
@@ -456,7 +458,12 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sh.Settings.MaxPercent.Valid && sh.Settings.MaxPercent.Decimal.Equal(decimal.RequireFromString("12.5")) && sh.Settings.HoldMinutes == 60 {
+			if sh.Settings.MaxPercent.Valid && sh.Settings.MaxPercent.Decimal.Equal(decimal.RequireFromString("12.5")) && sh.Settings.HoldMinutes == 60 &&
+				sh.Settings.DiscountLabels[lang] == label {
+				// The checkout label is recorded for recognising orders.
+				if !slices.Contains(sh.IssuedLabels, label) {
+					t.Errorf("%s: label %q saved but not recorded as issued: %v", b.name, label, sh.IssuedLabels)
+				}
 				break
 			}
 			if time.Now().After(deadline) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,8 +71,13 @@ func (s *ShopStore) CreateShop(ctx context.Context, sh core.Shop, adminToken str
 	if adminToken != "" {
 		th = tokenHash(adminToken)
 	}
-	err = s.pool.QueryRow(ctx, `INSERT INTO shops (platform, domain, name, currency, active, settings, secrets, admin_token_hash)
-VALUES ($1, $2, $3, $4, true, $5, $6, $7) RETURNING id`, string(sh.Platform), sh.Domain, sh.Name, sh.Currency, settings, sealed, th).Scan(&sh.ID)
+	err = s.pool.QueryRow(ctx, `WITH s AS (
+INSERT INTO shops (platform, domain, name, currency, active, settings, secrets, admin_token_hash)
+VALUES ($1, $2, $3, $4, true, $5, $6, $7) RETURNING id
+), l AS (
+`+insertLabels(8)+`
+)
+SELECT id FROM s`, string(sh.Platform), sh.Domain, sh.Name, sh.Currency, settings, sealed, th, sh.Settings.CheckoutLabels()).Scan(&sh.ID)
 	if c, con := pgCode(err); c == "23505" && con == "shops_domain" {
 		return sh, core.Errorf(core.ECONFLICT, "a %s shop with domain %s already exists", sh.Platform, sh.Domain)
 	}
@@ -98,13 +104,23 @@ func (s *ShopStore) encode(sh core.Shop) ([]byte, []byte, error) {
 	return settings, sealed, nil
 }
 
-const shopCols = `id, platform, domain, name, currency, active, settings, secrets`
+const shopCols = `id, platform, domain, name, currency, active, settings, secrets,
+ARRAY(SELECT label FROM checkout_labels l WHERE l.shop_id = shops.id ORDER BY first_used_at, label)`
+
+// insertLabels records the checkout labels (parameter $n) of the shop
+// written by the CTE s, so that orders naming credit by them stay
+// recognised after the label changes (core.Shop.IssuedLabels).
+func insertLabels(n int) string {
+	return `INSERT INTO checkout_labels (shop_id, label)
+SELECT s.id, x FROM s, unnest($` + strconv.Itoa(n) + `::text[]) AS x
+ON CONFLICT (shop_id, label) DO NOTHING`
+}
 
 func (s *ShopStore) scan(row pgx.Row) (core.Shop, error) {
 	var sh core.Shop
 	var platform string
 	var settings, sealed []byte
-	err := row.Scan(&sh.ID, &platform, &sh.Domain, &sh.Name, &sh.Currency, &sh.Active, &settings, &sealed)
+	err := row.Scan(&sh.ID, &platform, &sh.Domain, &sh.Name, &sh.Currency, &sh.Active, &settings, &sealed, &sh.IssuedLabels)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sh, core.Errorf(core.ENOTFOUND, "shop not found")
 	}
@@ -154,12 +170,17 @@ func (s *ShopStore) UpdateShop(ctx context.Context, sh core.Shop) error {
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE shops SET name = $2, currency = $3, active = $4, settings = $5, secrets = $6, updated_at = now() WHERE id = $1`,
-		sh.ID, sh.Name, sh.Currency, sh.Active, settings, sealed)
+	var n int
+	err = s.pool.QueryRow(ctx, `WITH s AS (
+UPDATE shops SET name = $2, currency = $3, active = $4, settings = $5, secrets = $6, updated_at = now() WHERE id = $1 RETURNING id
+), l AS (
+`+insertLabels(7)+`
+)
+SELECT count(*) FROM s`, sh.ID, sh.Name, sh.Currency, sh.Active, settings, sealed, sh.Settings.CheckoutLabels()).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("postgres: update shop: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return core.Errorf(core.ENOTFOUND, "shop not found")
 	}
 	return nil
@@ -174,11 +195,17 @@ func (s *ShopStore) UpdateSettings(ctx context.Context, sh core.Shop) error {
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE shops SET name = $2, active = $3, settings = $4, updated_at = now() WHERE id = $1`, sh.ID, sh.Name, sh.Active, settings)
+	var n int
+	err = s.pool.QueryRow(ctx, `WITH s AS (
+UPDATE shops SET name = $2, active = $3, settings = $4, updated_at = now() WHERE id = $1 RETURNING id
+), l AS (
+`+insertLabels(5)+`
+)
+SELECT count(*) FROM s`, sh.ID, sh.Name, sh.Active, settings, sh.Settings.CheckoutLabels()).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("postgres: update shop settings: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return core.Errorf(core.ENOTFOUND, "shop not found")
 	}
 	return nil
@@ -227,7 +254,7 @@ func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
 		for _, t := range []string{"ledger_entries", "ledger_postings", "ledger_holds", "ledger_balances", "vouchers", "activity_events",
 			"second_purchase_offers", "notification_deliveries", "notifications", "program_cursors", "ledger_transactions",
 			"order_rates", "order_refunds", "orders", "inbox", "customers", "partners", "credit_rules", "poll_cursors",
-			"earn_year_caps", "order_redemptions", "store_credit_mirror"} {
+			"earn_year_caps", "order_redemptions", "store_credit_mirror", "checkout_labels", "collection_products"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE shop_id = $1`, shopID); err != nil {
 				return fmt.Errorf("postgres: purge %s: %w", t, err)
 			}

@@ -22,8 +22,8 @@ type Checkout struct {
 	// excluding shipping and tax.
 	SubtotalPrice  decimal.Decimal
 	TotalDiscounts decimal.Decimal
-	// CreditApplied is what the creditbridge discount ("Store credit",
-	// automatic) already takes off this checkout: SubtotalPrice is after
+	// CreditApplied is what the creditbridge discount (automatic, titled
+	// with one of the shop's checkout labels) already takes off this checkout: SubtotalPrice is after
 	// it, so the credit a checkout may use is capped on SubtotalPrice +
 	// CreditApplied.
 	CreditApplied decimal.Decimal
@@ -74,10 +74,18 @@ type checkoutPayload struct {
 	} `json:"line_items"`
 }
 
-// ParseCheckout parses a checkouts/create or checkouts/update body. The
-// token and currency are required; amounts must be plain decimals within
-// the currency's scale and quantities non-negative, else EINVALID.
+// ParseCheckout parses a checkouts/create or checkouts/update body with
+// the default options (see ParseCheckoutWith).
 func ParseCheckout(body []byte) (Checkout, error) {
+	return ParseCheckoutWith(body, DefaultParseOptions())
+}
+
+// ParseCheckoutWith parses a checkouts/create or checkouts/update body;
+// opt.CreditDiscountTitles name creditbridge's own discount
+// (CreditApplied). The token and currency are required; amounts must be
+// plain decimals within the currency's scale and quantities non-negative,
+// else EINVALID.
+func ParseCheckoutWith(body []byte, opt ParseOptions) (Checkout, error) {
 	var p checkoutPayload
 	if err := decodeJSON("checkout", body, &p); err != nil {
 		return Checkout{}, err
@@ -128,7 +136,7 @@ func ParseCheckout(body []byte) (Checkout, error) {
 			linePrice = price.Mul(decimal.NewFromInt(li.Quantity.V))
 		}
 		for _, a := range li.Allocs {
-			if string(a.Type) != "automatic" || string(a.Description) != DefaultParseOptions().CreditDiscountTitle {
+			if !opt.isCreditApp(string(a.Type), string(a.Description)) {
 				continue
 			}
 			amt, err := m.pick("line discount allocation", nil, a.Amount, true)

@@ -15,11 +15,18 @@ type ParseOptions struct {
 	// (compared case-insensitively). An order with any other status, or a
 	// cancelled one, earns nothing.
 	PaidStatuses []string
-	// CreditDiscountTitle is the title of the automatic discount through
-	// which the creditbridge discount Function applies store credit. Its
-	// allocations on the order are the credit actually redeemed. Empty
-	// disables discount-redemption detection.
-	CreditDiscountTitle string
+	// CreditDiscountTitles are the titles creditbridge issued for the
+	// automatic discount through which its discount Function applies
+	// credit (core.Shop.RecognisedLabels: every label the shop ever
+	// showed, the legacy "Store credit" included). Shopify's order
+	// payload identifies an automatic app discount by nothing else
+	// (AutomaticDiscountApplication: allocationMethod, index,
+	// targetSelection, targetType, title, value); the allocations of the
+	// applications of type "automatic" with one of these titles are the
+	// credit actually redeemed. A merchant's own discount codes and manual
+	// discounts never match (other types). Empty disables
+	// discount-redemption detection.
+	CreditDiscountTitles []string
 	// VoucherPrefix marks creditbridge voucher codes among the order's
 	// discount codes (compared case-insensitively). Empty disables
 	// voucher detection, so that an unset prefix never matches every code.
@@ -36,15 +43,22 @@ type ParseOptions struct {
 // credit is reversed because every line is refunded, with exactly the
 // amounts that were earned.
 //
-// CreditDiscountTitle "Store credit" is the title the creditbridge
-// discount Function gives its automatic discount; VoucherPrefix "CBV-" is
-// the prefix of the single-use voucher codes creditbridge creates.
+// CreditDiscountTitles are the labels of a shop that set none
+// (core.Shop.RecognisedLabels: "Store credit", "Guthaben"); VoucherPrefix
+// "CBV-" is the prefix of the single-use voucher codes creditbridge
+// creates.
 func DefaultParseOptions() ParseOptions {
 	return ParseOptions{
-		PaidStatuses:        []string{"paid", "partially_refunded", "refunded"},
-		CreditDiscountTitle: "Store credit",
-		VoucherPrefix:       "CBV-",
+		PaidStatuses:         []string{"paid", "partially_refunded", "refunded"},
+		CreditDiscountTitles: core.Shop{}.RecognisedLabels(),
+		VoucherPrefix:        "CBV-",
 	}
+}
+
+// isCreditApp reports whether a discount application is creditbridge's
+// automatic credit discount.
+func (opt ParseOptions) isCreditApp(typ, title string) bool {
+	return typ == "automatic" && slices.Contains(opt.CreditDiscountTitles, strings.TrimSpace(title))
 }
 
 // Note attribute names that carry referral attribution, in priority order.
@@ -374,23 +388,27 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 }
 
 // redemptions finds the credit this order consumed: the allocations of
-// the automatic discount titled opt.CreditDiscountTitle, and discount codes
+// creditbridge's automatic discount (opt.CreditDiscountTitles; the
+// redemption's code is the title the order shows), and discount codes
 // starting with opt.VoucherPrefix. A voucher's amount is the shop-money sum
 // of the allocations of its discount application when Shopify lists them
 // (exact in the shop currency even for multi-currency orders), else the
 // amount given in discount_codes.
 func redemptions(m *money, p orderPayload, perApp map[int64]decimal.Decimal, opt ParseOptions) ([]core.Redemption, error) {
 	var out []core.Redemption
-	if opt.CreditDiscountTitle != "" {
-		found, sum := false, decimal.Zero
+	if len(opt.CreditDiscountTitles) > 0 {
+		found, sum, title := false, decimal.Zero, ""
 		for i, app := range p.DiscountApplications {
-			if string(app.Type) == "automatic" && string(app.Title) == opt.CreditDiscountTitle {
+			if opt.isCreditApp(string(app.Type), string(app.Title)) {
+				if !found {
+					title = strings.TrimSpace(string(app.Title))
+				}
 				found = true
 				sum = sum.Add(perApp[int64(i)])
 			}
 		}
 		if found {
-			out = append(out, core.Redemption{Kind: core.RedemptionDiscount, Code: opt.CreditDiscountTitle, Amount: sum})
+			out = append(out, core.Redemption{Kind: core.RedemptionDiscount, Code: title, Amount: sum})
 		}
 	}
 	if opt.VoucherPrefix != "" {
@@ -455,7 +473,7 @@ func setRedemptionTax(rs []core.Redemption, p orderPayload, perApp, appTax map[i
 			mine := false
 			switch r.Kind {
 			case core.RedemptionDiscount:
-				mine = string(app.Type) == "automatic" && string(app.Title) == opt.CreditDiscountTitle
+				mine = opt.isCreditApp(string(app.Type), string(app.Title))
 			case core.RedemptionVoucher:
 				mine = string(app.Type) == "discount_code" && strings.EqualFold(strings.TrimSpace(string(app.Code)), r.Code)
 			}

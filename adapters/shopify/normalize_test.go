@@ -89,7 +89,7 @@ func TestParseOrderRealDevStore(t *testing.T) {
 	// allocations (5.00 on line 1 only) and the code's own amount (its
 	// application is "manual" on a draft order, so there are no
 	// discount_code allocations to sum).
-	opt := shopify.ParseOptions{PaidStatuses: []string{"PAID"}, CreditDiscountTitle: "測試discount_type-1", VoucherPrefix: "0124"}
+	opt := shopify.ParseOptions{PaidStatuses: []string{"PAID"}, CreditDiscountTitles: []string{"測試discount_type-1"}, VoucherPrefix: "0124"}
 	o, err = shopify.ParseOrder(body, opt)
 	if err != nil {
 		t.Fatal(err)

@@ -77,6 +77,7 @@ var _ core.EventHandler = (*Processor)(nil)
 // Options returns the parse options for a shop.
 func Options(shop core.Shop) ParseOptions {
 	o := DefaultParseOptions()
+	o.CreditDiscountTitles = shop.RecognisedLabels()
 	if len(shop.Settings.PaidStatuses) > 0 {
 		o.PaidStatuses = shop.Settings.PaidStatuses
 	}
@@ -130,7 +131,7 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		if p.OnCheckout == nil {
 			return core.Outcome{Status: core.InboxSkipped, Note: "checkout holds disabled"}, nil
 		}
-		c, err := ParseCheckout(ev.Payload)
+		c, err := ParseCheckoutWith(ev.Payload, Options(shop))
 		if err != nil {
 			return core.Outcome{}, err
 		}

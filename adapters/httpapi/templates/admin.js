@@ -422,6 +422,8 @@
     { key: "earn_cap_year_amount", type: "money", nullable: true, group: "earning" },
     { key: "redeem_base", type: "select", options: ["", "net"], group: "checkout", platform: "woocommerce" },
     { key: "locale", type: "select", options: ["", "de", "en"], group: "texts" },
+    { key: "discount_labels.de", type: "text", max: 60, group: "texts", placeholder: "Guthaben", platform: "shopify" },
+    { key: "discount_labels.en", type: "text", max: 60, group: "texts", placeholder: "Store credit", platform: "shopify" },
     { key: "time_zone", type: "text", max: 64, group: "texts", placeholder: "Europe/Berlin" }
   ];
   views.settings = async function () {
@@ -437,7 +439,7 @@
         input = el("select", {}, f.options.map(function (o) { return el("option", { value: o, text: t("admin.set." + f.key + "." + (o || "auto")) }); }));
         input.value = st[f.key] || "";
       } else {
-        var v = st[f.key];
+        var v = getPath(st, f.key);
         if ((v == null || v === 0 || v === "") && f.def != null) { v = f.def; }
         if (f.type === "decimal" || f.type === "money") { v = v == null ? "" : num(v); }
         input = el("input", { inputmode: f.type === "int" ? "numeric" : (f.type === "text" ? "text" : "decimal"), autocomplete: "off", value: v == null ? "" : String(v),
@@ -452,6 +454,13 @@
     form.addEventListener("submit", function (ev) { ev.preventDefault(); saveSettings(form); });
     return [card(t("admin.set.title"), [form], "settings")];
   };
+  // Nested settings ("discount_labels.de") are read and written by path.
+  function getPath(o, k) { return k.split(".").reduce(function (v, p) { return v == null ? v : v[p]; }, o); }
+  function setPath(o, k, v) {
+    var ps = k.split("."), last = ps.pop();
+    ps.forEach(function (p) { o = o[p] = o[p] || {}; });
+    o[last] = v;
+  }
   // Settings of this shop's platform (a field without platform is for all).
   function shownSettings() { return settingsFields.filter(function (f) { return !f.platform || !shop || !shop.platform || f.platform === shop.platform; }); }
   async function saveSettings(form) {
@@ -472,7 +481,8 @@
         body[f.key] = v;
       } else {
         if (f.max && raw.length > f.max) { setFieldError(form, f.key, t("admin.err.length", f.max)); bad = true; return; }
-        body[f.key] = raw;
+        if (f.key.indexOf("discount_labels.") === 0 && /[<>{}]/.test(raw)) { setFieldError(form, f.key, t("admin.err.label")); bad = true; return; }
+        setPath(body, f.key, raw);
       }
     });
     if (bad) { form.querySelector("[aria-invalid]").focus(); return; }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -33,6 +35,9 @@ type CreditMetafield struct {
 	MaxAmount string `json:"max_amount,omitempty"`
 	// MinOrder is the minimum subtotal for credit to apply.
 	MinOrder string `json:"min_order,omitempty"`
+	// Labels name credit at checkout per language ("de", "en"); the
+	// Function shows the buyer's (core.ShopSettings.CheckoutLabel).
+	Labels map[string]string `json:"labels,omitempty"`
 	// UpdatedAt is when creditbridge computed the balance.
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -45,6 +50,16 @@ func (m CreditMetafield) normalize() (CreditMetafield, error) {
 		return m, err
 	}
 	out := CreditMetafield{Currency: cur, UpdatedAt: m.UpdatedAt.UTC()}
+	for lang, l := range m.Labels {
+		l = strings.TrimSpace(l)
+		if !slices.Contains(core.CheckoutLanguages, lang) || l == "" || utf8.RuneCountInString(l) > core.MaxDiscountLabel {
+			return m, core.Errorf(core.EINVALID, "credit metafield: label %q for %q is not a label of 1..%d characters in de or en", l, lang, core.MaxDiscountLabel)
+		}
+		if out.Labels == nil {
+			out.Labels = map[string]string{}
+		}
+		out.Labels[lang] = l
+	}
 	amt := func(name, s string, required bool) (string, error) {
 		if strings.TrimSpace(s) == "" {
 			if required {

@@ -97,12 +97,25 @@ func TestSetCustomerCreditMetafield(t *testing.T) {
 		t.Errorf("metafield input = %v", mf)
 	}
 
+	// Labels per checkout language travel as an object.
+	if err := b.client.SetCustomerCreditMetafield(ctx, customer, admin.CreditMetafield{Amount: "1", Currency: "EUR", UpdatedAt: at,
+		Labels: map[string]string{"de": " Treuebonus ", "en": "Loyalty credit"}}); err != nil {
+		t.Fatalf("set with labels: %v", err)
+	}
+	raw, _ = b.srv.Metafield(customer)
+	var withLabels struct {
+		Labels map[string]string `json:"labels"`
+	}
+	if err := json.Unmarshal([]byte(raw), &withLabels); err != nil || withLabels.Labels["de"] != "Treuebonus" || withLabels.Labels["en"] != "Loyalty credit" {
+		t.Errorf("labels in %s (%v)", raw, err)
+	}
+
 	// Optional caps may be omitted; a second call replaces the value.
 	if err := b.client.SetCustomerCreditMetafield(ctx, customer, admin.CreditMetafield{Amount: "0", Currency: "EUR", UpdatedAt: at}); err != nil {
 		t.Fatalf("second set: %v", err)
 	}
 	raw, _ = b.srv.Metafield(customer)
-	if strings.Contains(raw, "max_percent") || !strings.Contains(raw, `"amount":"0.00"`) {
+	if strings.Contains(raw, "max_percent") || strings.Contains(raw, "labels") || !strings.Contains(raw, `"amount":"0.00"`) {
 		t.Errorf("replaced metafield = %s", raw)
 	}
 }
@@ -123,6 +136,8 @@ func TestSetCustomerCreditMetafieldRejectsBadInput(t *testing.T) {
 		"percent zero":      {customer, admin.CreditMetafield{Amount: "1", Currency: "EUR", MaxPercent: "0"}},
 		"not a customer":    {"gid://shopify/Order/1", admin.CreditMetafield{Amount: "1", Currency: "EUR"}},
 		"empty gid":         {"", admin.CreditMetafield{Amount: "1", Currency: "EUR"}},
+		"label language":    {customer, admin.CreditMetafield{Amount: "1", Currency: "EUR", Labels: map[string]string{"fr": "Crédit"}}},
+		"empty label":       {customer, admin.CreditMetafield{Amount: "1", Currency: "EUR", Labels: map[string]string{"de": " "}}},
 	}
 	for name, tc := range cases {
 		err := b.client.SetCustomerCreditMetafield(context.Background(), tc.gid, tc.m)

@@ -4,7 +4,12 @@
 // The credit lives in the customer metafield $app:creditbridge.available,
 // written by creditbridge (adapters/shopify/admin.CreditMetafield):
 //   {"amount": "12.50", "currency": "EUR", "max_percent": "50",
-//    "max_amount": "20.00", "min_order": "30.00", "updated_at": "…"}
+//    "max_amount": "20.00", "min_order": "30.00",
+//    "labels": {"de": "Guthaben", "en": "Store credit"}, "updated_at": "…"}
+// labels are the shop's names of credit per checkout language; the
+// discount shows the one of the buyer's language (English when there is
+// none). creditbridge recognises the discount on the order by the labels
+// it issued, never by a label the Function made up.
 // All money is handled as BigInt minor units parsed from decimal strings;
 // numbers (floats) are never used for money. Anything malformed applies no
 // credit: the Function must never give more than creditbridge granted.
@@ -135,6 +140,28 @@ export function creditToApply(credit, subtotal) {
   return { minor: amount > 0n ? amount : 0n, scale };
 }
 
+// The label when the metafield names none (labels written before they were
+// configurable): creditbridge recognises it on orders.
+const DEFAULT_LABEL = 'Store credit';
+
+/**
+ * The name of credit in the buyer's language: labels[lang] for the
+ * language's base code (DE for DE or PT_BR → pt), else labels.en, else
+ * "Store credit". Labels that are not short strings are ignored.
+ * @param {Record<string, unknown>} credit
+ * @param {unknown} isoCode Localization.language.isoCode (e.g. "DE", "PT_BR")
+ * @returns {string}
+ */
+export function creditLabel(credit, isoCode) {
+  const labels = credit.labels;
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) return DEFAULT_LABEL;
+  const ok = (v) => typeof v === 'string' && v.trim() !== '' && v.length <= 60;
+  const lang = typeof isoCode === 'string' ? isoCode.toLowerCase().split(/[_-]/)[0] : '';
+  if (lang && ok(labels[lang])) return labels[lang].trim();
+  if (ok(labels.en)) return labels.en.trim();
+  return DEFAULT_LABEL;
+}
+
 /**
  * Entry point for the cart.lines.discounts.generate.run target.
  * @param {any} input
@@ -155,7 +182,7 @@ export function cartLinesDiscountsGenerateRun(input) {
         orderDiscountsAdd: {
           candidates: [
             {
-              message: 'Store credit',
+              message: creditLabel(credit, input?.localization?.language?.isoCode),
               targets: [{ orderSubtotal: { excludedCartLineIds: [] } }],
               value: { fixedAmount: { amount: formatMinor(minor, scale) } },
             },

@@ -8,7 +8,7 @@ import {
   parsePercent,
 } from '../src/index.js';
 
-function input({ credit, subtotal = '100.00', currency = 'EUR', classes = ['ORDER'], customer = true, raw } = {}) {
+function input({ credit, subtotal = '100.00', currency = 'EUR', classes = ['ORDER'], customer = true, raw, language } = {}) {
   let metafield = null;
   if (raw !== undefined) metafield = raw;
   else if (credit !== undefined) metafield = { jsonValue: credit };
@@ -18,16 +18,17 @@ function input({ credit, subtotal = '100.00', currency = 'EUR', classes = ['ORDE
       cost: { subtotalAmount: { amount: subtotal, currencyCode: currency } },
     },
     discount: { discountClasses: classes },
+    localization: language ? { language: { isoCode: language } } : undefined,
   };
 }
 
-function applied(result) {
+function applied(result, label = 'Store credit') {
   assert.equal(result.operations.length, 1);
   const op = result.operations[0].orderDiscountsAdd;
   assert.equal(op.selectionStrategy, 'FIRST');
   assert.equal(op.candidates.length, 1);
   const c = op.candidates[0];
-  assert.equal(c.message, 'Store credit');
+  assert.equal(c.message, label);
   assert.deepEqual(c.targets, [{ orderSubtotal: { excludedCartLineIds: [] } }]);
   return c.value.fixedAmount.amount;
 }
@@ -145,4 +146,21 @@ test('helpers', () => {
   assert.equal(formatMinor(1n, 3), '0.001');
   assert.deepEqual(parsePercent('12.5'), { num: 125n, den: 1000n });
   assert.equal(parsePercent('100.0001'), null);
+});
+
+test('the label follows the buyer\'s language', () => {
+  const credit = { amount: '5.00', currency: 'EUR', labels: { de: 'Treuebonus', en: 'Loyalty credit' } };
+  assert.equal(applied(cartLinesDiscountsGenerateRun(input({ credit, language: 'DE' })), 'Treuebonus'), '5.00');
+  assert.equal(applied(cartLinesDiscountsGenerateRun(input({ credit, language: 'EN' })), 'Loyalty credit'), '5.00');
+  // A language without a label: English.
+  assert.equal(applied(cartLinesDiscountsGenerateRun(input({ credit, language: 'PT_BR' })), 'Loyalty credit'), '5.00');
+  // No localization in the input: English.
+  assert.equal(applied(cartLinesDiscountsGenerateRun(input({ credit })), 'Loyalty credit'), '5.00');
+});
+
+test('malformed or missing labels fall back to "Store credit"', () => {
+  for (const labels of [undefined, null, 'Bonus', ['x'], { de: 7 }, { de: '   ' }, { en: 'x'.repeat(61) }]) {
+    const credit = { amount: '5.00', currency: 'EUR', labels };
+    assert.equal(applied(cartLinesDiscountsGenerateRun(input({ credit, language: 'DE' })), 'Store credit'), '5.00');
+  }
 });
