@@ -137,10 +137,7 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order, done *Event
 		return res, err
 	}
 	rs := NewRuleSet(rules)
-	follow := e.AfterOrder != nil && e.AfterOrder.Follows(shop)
-	if follow {
-		done = nil // the event is finished once the follower succeeded
-	}
+	follow, done := e.following(shop, done)
 	err = e.Orders.WithOrder(ctx, OrderWork{ShopID: shop.ID, OrderID: o.OrderID, Done: done, Fn: func(tx OrderTx) error {
 		res = ApplyResult{}
 		st, err := tx.State(ctx)
@@ -246,8 +243,11 @@ func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r R
 	if err := r.Check(); err != nil {
 		return res, Errorf(EINVALID, "order %s: %s", safeID(orderID), ErrorMessage(err))
 	}
+	follow, done := e.following(shop, done)
+	var known OrderState
 	err := e.Orders.WithOrder(ctx, OrderWork{ShopID: shop.ID, OrderID: orderID, Done: done, Fn: func(tx OrderTx) error {
 		res = ApplyResult{}
+		known = OrderState{}
 		if err := tx.AddRefunds(ctx, []Refund{r}); err != nil {
 			return err
 		}
@@ -262,6 +262,7 @@ func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r R
 			return err
 		}
 		st.buyer = st.Buyer
+		known = st
 		return e.converge(ctx, tx, shop, st, &res)
 	}})
 	if err != nil {
@@ -270,7 +271,26 @@ func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r R
 	res.Marked = done != nil
 	e.settleOverdrafts(ctx, shop, res.Posted)
 	e.notify(ctx, shop, res)
-	return res, nil
+	return res, e.followStored(ctx, shop, follow, known)
+}
+
+// following reports whether the shop's orders are followed and returns
+// the inbox event the order's transaction finishes: none for a followed
+// shop, whose event is finished only once the follower succeeded.
+func (e *Earner) following(shop Shop, done *EventRef) (bool, *EventRef) {
+	if e.AfterOrder == nil || !e.AfterOrder.Follows(shop) {
+		return false, done
+	}
+	return true, nil
+}
+
+// followStored tells the follower about an order changed by a refund or
+// a deletion (its stored snapshot, which carries no e-mail address).
+func (e *Earner) followStored(ctx context.Context, shop Shop, follow bool, st OrderState) error {
+	if !follow || st.Order.OrderID == "" {
+		return nil
+	}
+	return e.AfterOrder.OrderApplied(ctx, shop, st.Order, st.Buyer)
 }
 
 func (e *Earner) converge(ctx context.Context, tx OrderTx, shop Shop, st OrderState, res *ApplyResult) error {
@@ -355,8 +375,11 @@ func (e *Earner) settleOverdrafts(ctx context.Context, shop Shop, posted []Trans
 // zero. An order never seen is ignored. done as for ApplyOrder.
 func (e *Earner) ApplyDeletion(ctx context.Context, shop Shop, orderID string, at time.Time, done *EventRef) (ApplyResult, error) {
 	var res ApplyResult
+	follow, done := e.following(shop, done)
+	var known OrderState
 	err := e.Orders.WithOrder(ctx, OrderWork{ShopID: shop.ID, OrderID: orderID, Done: done, Fn: func(tx OrderTx) error {
 		res = ApplyResult{}
+		known = OrderState{}
 		st, err := tx.State(ctx)
 		if err != nil {
 			return err
@@ -373,13 +396,15 @@ func (e *Earner) ApplyDeletion(ctx context.Context, shop Shop, orderID string, a
 			return err
 		}
 		st.buyer = st.Buyer
+		known = st
 		return e.converge(ctx, tx, shop, st, &res)
 	}})
-	if err == nil {
-		res.Marked = done != nil
-		e.notify(ctx, shop, res)
+	if err != nil {
+		return res, err
 	}
-	return res, err
+	res.Marked = done != nil
+	e.notify(ctx, shop, res)
+	return res, e.followStored(ctx, shop, follow, known)
 }
 
 // BalanceNotifier is told, after commit, whose balances changed (for
