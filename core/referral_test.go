@@ -41,7 +41,7 @@ func TestPlanReferral(t *testing.T) {
 		{"rewarded, still paid", core.ReferralFacts{State: referralState("120", true, false, 0), Existing: rewarded}, core.ReferralNothing, ""},
 		{"rewarded, cancelled", core.ReferralFacts{State: referralState("120", true, true, 0), Existing: rewarded}, core.ReferralReverse, ""},
 		{"rewarded, fully refunded", core.ReferralFacts{State: referralState("120", true, false, 2), Existing: rewarded}, core.ReferralReverse, ""},
-		{"rewarded, refunded below minimum", core.ReferralFacts{State: referralState("80", true, false, 1), Existing: rewarded}, core.ReferralReverse, ""},
+		{"rewarded, partly refunded below the minimum: kept", core.ReferralFacts{State: referralState("80", true, false, 1), Existing: rewarded}, core.ReferralNothing, ""},
 		{"reversed is final", core.ReferralFacts{State: referralState("120", true, false, 0), Existing: &core.ReferralReward{OrderID: "1", Status: core.ReferralReversed}}, core.ReferralNothing, ""},
 		{"another order decided", core.ReferralFacts{State: referralState("120", true, true, 0), Existing: &core.ReferralReward{OrderID: "2", Status: core.ReferralRewarded}}, core.ReferralNothing, ""},
 	}
@@ -67,5 +67,18 @@ func TestReferralSettingsValidate(t *testing.T) {
 		if err := (core.ReferralSettings{ReferralRewardSettings: s}).Validate(); core.ErrorCode(err) != core.EINVALID {
 			t.Errorf("%+v: %v, want EINVALID", s, err)
 		}
+	}
+}
+
+// A referral reward and a welcome credit tell the customer like an earning.
+func TestReferralCreditNotifies(t *testing.T) {
+	c := core.Owner{Kind: core.OwnerCustomer, ID: "c:1"}
+	for _, k := range []core.ReasonKind{core.ReasonReferralReward, core.ReasonReferralWelcome} {
+		if got := core.NotificationFor(k, c, decimal.RequireFromString("10")); got != core.TopicCreditEarned {
+			t.Errorf("%s: %q, want %q", k, got, core.TopicCreditEarned)
+		}
+	}
+	if got := core.NotificationFor(core.ReasonReferralReversal, c, decimal.RequireFromString("-10")); got != "" {
+		t.Errorf("a reversal notifies %q", got)
 	}
 }

@@ -70,6 +70,15 @@ func TestReferralRewardFirstOrderThenRefund(t *testing.T) {
 	e.apply(t, second)
 	e.wantAvail(t, partnerOwner("p-1"), "14.00")
 	e.wantAvail(t, custOf("501"), "15.00")
+	// The welcome credit tells the customer like an earning (credit.earned).
+	if _, err := (&postgres.NotifyStore{L: e.ledger}).Derive(ctx, e.shop, time.Now().Add(time.Hour), 1000); err != nil {
+		t.Fatal(err)
+	}
+	var welcomed int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE shop_id = $1 AND owner_id = 'c:501' AND topic = $2 AND payload->>'reason' = 'referral_welcome'`,
+		e.shop.ID, core.TopicCreditEarned).Scan(&welcomed); err != nil || welcomed != 1 {
+		t.Fatalf("welcome notifications: %d (%v), want 1", welcomed, err)
+	}
 	got := e.referrals(t, rs, "")
 	if len(got) != 1 || got[0].Status != core.ReferralRewarded || got[0].OrderID != "7001" || got[0].Referrer != partnerOwner("p-1") ||
 		!got[0].RewardAmount.Equal(dec("10")) || !got[0].WelcomeAmount.Equal(dec("5")) || !got[0].OrderNet.Equal(dec("100")) {
@@ -217,5 +226,31 @@ func TestReferralWelcomeFollowsGuestClaim(t *testing.T) {
 	}
 	e.wantAvail(t, guest, "0")
 	e.wantAvail(t, partnerOwner("p-1"), "0")
+	mustAuditClean(t, e.pool)
+}
+
+// One person, two accounts: a guest rewarded as a referred customer who
+// then registers and orders again through a link is not a new friend;
+// the other way round, a registered customer's earlier order makes a
+// later guest order with the same address no first order.
+func TestReferralRewardOncePerPerson(t *testing.T) {
+	t.Parallel()
+	e := newEarnEnv(t)
+	rs := e.withReferralRewards(t, nil)
+	at := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	e.apply(t, buy("9201", "", "Twice@Example.com", "ANNA", at))
+	e.apply(t, buy("9202", "920", "twice@example.com", "ANNA", at.Add(time.Hour)))
+	e.apply(t, buy("9203", "930", "first@example.com", "", at))
+	e.apply(t, buy("9204", "", "first@example.com", "ANNA", at.Add(time.Hour)))
+	got := e.referrals(t, rs, "")
+	status := map[string]string{}
+	for _, r := range got {
+		status[r.OrderID] = string(r.Status) + ":" + r.Refusal
+	}
+	if len(got) != 2 || status["9201"] != "rewarded:" || status["9204"] != "refused:not_first" {
+		t.Fatalf("decisions %v", status)
+	}
+	// p-1: 2 % of 9201, 9202 and 9204, and one reward.
+	e.wantAvail(t, partnerOwner("p-1"), "16.00")
 	mustAuditClean(t, e.pool)
 }
