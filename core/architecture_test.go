@@ -86,7 +86,7 @@ func TestArchitectureImports(t *testing.T) {
 }
 
 func TestBinariesCarryNoTestOnlyPackage(t *testing.T) {
-	testOnly := []string{"adapters/postgres/pgtest", "adapters/woocommerce/wcfake", "adapters/shopify/admin/shopifyfake", "adapters/sharedfixtures",
+	testOnly := []string{"core/coretest", "adapters/postgres/pgtest", "adapters/woocommerce/wcfake", "adapters/shopify/admin/shopifyfake", "adapters/sharedfixtures",
 		"internal/leaktest"}
 	deps := goList(t, "-deps", "./cmd/...")
 	if len(deps) < 20 {

@@ -74,6 +74,10 @@ type Enqueuer interface {
 type Outcome struct {
 	Status InboxStatus // InboxProcessed or InboxSkipped
 	Note   string
+	// Marked: the handler's order transaction already marked the event
+	// processed (see OrderWork.Done), so the dispatcher records only an
+	// outcome other than InboxProcessed.
+	Marked bool
 }
 
 // EventHandler handles one platform's events (implemented by the platform
@@ -96,27 +100,6 @@ type Dispatcher struct {
 	// MaxAttempts is the retry budget: the failed attempt that reaches it
 	// dead-letters the event (0: MaxEventAttempts).
 	MaxAttempts int
-}
-
-// InboxMark lets a store mark the event being processed as done inside
-// the same database transaction as its ledger postings (so "posted" and
-// "processed" commit together, and the worker saves a commit per event).
-type InboxMark struct {
-	ShopID, ID int64
-	Marked     bool // set by the store once the mark committed
-}
-
-type inboxMarkKey struct{}
-
-// WithInboxMark attaches a mark for the event to ctx.
-func WithInboxMark(ctx context.Context, m *InboxMark) context.Context {
-	return context.WithValue(ctx, inboxMarkKey{}, m)
-}
-
-// InboxMarkFrom returns the mark attached to ctx, if any.
-func InboxMarkFrom(ctx context.Context) *InboxMark {
-	m, _ := ctx.Value(inboxMarkKey{}).(*InboxMark)
-	return m
 }
 
 // MaxEventAttempts bounds how often an event that keeps failing with a
@@ -204,9 +187,8 @@ func (d *Dispatcher) process(ctx context.Context, ev InboxEvent, start time.Time
 		if !ok {
 			err = Errorf(EINVALID, "no handler for platform %q", ev.Platform)
 		} else {
-			mark := &InboxMark{ShopID: ev.ShopID, ID: ev.ID}
-			out, err = safeHandle(WithInboxMark(ctx, mark), h, shop, ev)
-			marked = mark.Marked
+			out, err = safeHandle(ctx, h, shop, ev)
+			marked = out.Marked
 		}
 	}
 	status := out.Status

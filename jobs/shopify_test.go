@@ -123,11 +123,11 @@ func TestMetafieldSyncAfterEarn(t *testing.T) {
 		return core.Order{Platform: core.PlatformShopify, OrderID: id, OrderNumber: "#" + id, Currency: "EUR", Paid: true, Customer: c, UpdatedAt: now,
 			Lines: []core.OrderLine{{LineID: "1", ProductID: "10", Title: "Shirt", Quantity: 3, NetTotal: decimal.RequireFromString("45.00")}}}
 	}
-	if _, err := earner.ApplyOrder(ctx, shop, order("5001", core.CustomerRef{PlatformID: "77", Email: "buyer@example.com"})); err != nil {
+	if _, err := earner.ApplyOrder(ctx, shop, order("5001", core.CustomerRef{PlatformID: "77", Email: "buyer@example.com"}), nil); err != nil {
 		t.Fatal(err)
 	}
 	// A guest earns too, but has no Shopify customer to sync.
-	if _, err := earner.ApplyOrder(ctx, shop, order("5002", core.CustomerRef{Email: "guest@example.com"})); err != nil {
+	if _, err := earner.ApplyOrder(ctx, shop, order("5002", core.CustomerRef{Email: "guest@example.com"}), nil); err != nil {
 		t.Fatal(err)
 	}
 	// A burst of changes within one window collapses into one task.
@@ -169,7 +169,7 @@ func TestMetafieldSyncAfterEarn(t *testing.T) {
 	// A cancellation converges the credit to zero and syncs again.
 	cancelled := order("5001", core.CustomerRef{PlatformID: "77"})
 	cancelled.Cancelled, cancelled.UpdatedAt = true, now.Add(time.Minute)
-	if _, err := earner.ApplyOrder(ctx, shop, cancelled); err != nil {
+	if _, err := earner.ApplyOrder(ctx, shop, cancelled, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Sync(ctx, shop.ID, "c:77"); err != nil {

@@ -29,20 +29,13 @@ var _ core.OrderStore = OrderStore{}
 // transaction, retrying deadlocks. The lock, the order's state and its
 // ledger transactions are read in one round trip; snapshot and rate
 // writes are queued and sent with the next statement or before commit.
-func (s OrderStore) WithOrder(ctx context.Context, shopID int64, orderID string, fn func(core.OrderTx) error) error {
-	var err error
+// w.Done, when set, is marked processed in the same transaction.
+func (s OrderStore) WithOrder(ctx context.Context, w core.OrderWork) error {
+	r := &orderReq{ctx: ctx, shopID: w.ShopID, orderID: w.OrderID, mark: w.Done, fn: w.Fn}
 	if s.Batcher != nil {
-		err = s.Batcher.do(ctx, shopID, orderID, fn)
-	} else {
-		r := &orderReq{ctx: ctx, shopID: shopID, orderID: orderID, fn: fn}
-		err = s.L.inTx(ctx, func(tx pgx.Tx) error { return runBatch(ctx, s.L, tx, []*orderReq{r}) })
+		return s.Batcher.do(r)
 	}
-	if err == nil {
-		if m := core.InboxMarkFrom(ctx); m != nil {
-			m.Marked = true
-		}
-	}
-	return err
+	return s.L.inTx(ctx, func(tx pgx.Tx) error { return runBatch(ctx, s.L, tx, []*orderReq{r}) })
 }
 
 // OrderBatcher group-commits order processing (internal/batch): the
@@ -63,6 +56,7 @@ type orderReq struct {
 	shopID  int64
 	orderID string
 	fn      func(core.OrderTx) error
+	mark    *core.EventRef // inbox event to mark processed with the order
 }
 
 // NewOrderBatcher returns a batcher with committers concurrent commits of
@@ -80,8 +74,8 @@ func NewOrderBatcher(l *LedgerStore, committers, maxBatch int) *OrderBatcher {
 // shutdown) runs on its own.
 func (b *OrderBatcher) Close() { b.orders.Stop() }
 
-func (b *OrderBatcher) do(ctx context.Context, shopID int64, orderID string, fn func(core.OrderTx) error) error {
-	res, err := b.orders.Do(ctx, &orderReq{ctx: ctx, shopID: shopID, orderID: orderID, fn: fn})
+func (b *OrderBatcher) do(r *orderReq) error {
+	res, err := b.orders.Do(r.ctx, r)
 	if err != nil {
 		return err
 	}
@@ -151,7 +145,7 @@ func runBatch(ctx context.Context, l *LedgerStore, tx pgx.Tx, batch []*orderReq)
 		if err := r.fn(orders[i]); err != nil {
 			return err
 		}
-		if m := core.InboxMarkFrom(r.ctx); m != nil {
+		if m := r.mark; m != nil {
 			markShop, markID = append(markShop, m.ShopID), append(markID, m.ID)
 		}
 	}

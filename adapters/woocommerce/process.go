@@ -133,12 +133,12 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 	}
 	switch ev.Topic {
 	case TopicOrderCreated, TopicOrderUpdated, TopicOrderRestored, TopicPolled:
-		return p.applyOrder(ctx, shop, ev.Payload)
+		return p.applyOrder(ctx, shop, ev.Payload, ev)
 	case TopicOrderDeleted:
 		if ClassifyBody(ev.Payload) == BodyOrder {
 			// A full order stored under a forged (unsigned) deletion label:
 			// it is a snapshot like any other.
-			return p.applyOrder(ctx, shop, ev.Payload)
+			return p.applyOrder(ctx, shop, ev.Payload, ev)
 		}
 		var body struct {
 			ID json.Number `json:"id"`
@@ -169,7 +169,7 @@ func (p *Processor) applyDeletion(ctx context.Context, shop core.Shop, orderID s
 			case err != nil:
 				return core.Outcome{}, fmt.Errorf("woocommerce: confirm deletion of order %s: %w", orderID, err)
 			default:
-				out, err := p.applyOrder(ctx, shop, raw)
+				out, err := p.applyOrder(ctx, shop, raw, ev)
 				if err == nil {
 					out.Note = "deletion not confirmed by the shop; its current order applied: " + out.Note
 				}
@@ -177,13 +177,16 @@ func (p *Processor) applyDeletion(ctx context.Context, shop core.Shop, orderID s
 			}
 		}
 	}
-	if _, err := p.Earner.ApplyDeletion(ctx, shop, orderID, ev.ReceivedAt); err != nil {
+	res, err := p.Earner.ApplyDeletion(ctx, shop, orderID, ev.ReceivedAt, &core.EventRef{ShopID: ev.ShopID, ID: ev.ID})
+	if err != nil {
 		return core.Outcome{}, err
 	}
-	return core.Outcome{Status: core.InboxProcessed, Note: "order deleted: credit reversed"}, nil
+	return core.Outcome{Status: core.InboxProcessed, Note: "order deleted: credit reversed", Marked: res.Marked}, nil
 }
 
-func (p *Processor) applyOrder(ctx context.Context, shop core.Shop, body []byte) (core.Outcome, error) {
+// applyOrder applies the order in body; ev is the inbox event it came
+// from, marked processed with the order's postings.
+func (p *Processor) applyOrder(ctx context.Context, shop core.Shop, body []byte, ev core.InboxEvent) (core.Outcome, error) {
 	o, err := ParseOrder(body, Options(shop))
 	if errors.Is(err, ErrIgnoredStatus) {
 		return core.Outcome{Status: core.InboxSkipped, Note: "status " + o.Status + " is ignored"}, nil
@@ -194,14 +197,14 @@ func (p *Processor) applyOrder(ctx context.Context, shop core.Shop, body []byte)
 	if err := p.completeRefunds(ctx, shop, &o); err != nil {
 		return core.Outcome{}, err
 	}
-	res, err := p.Earner.ApplyOrder(ctx, shop, o)
+	res, err := p.Earner.ApplyOrder(ctx, shop, o, &core.EventRef{ShopID: ev.ShopID, ID: ev.ID})
 	if err != nil {
 		return core.Outcome{}, err
 	}
 	if res.Stale {
-		return core.Outcome{Status: core.InboxSkipped, Note: "stale snapshot: refunds merged, state unchanged"}, nil
+		return core.Outcome{Status: core.InboxSkipped, Note: "stale snapshot: refunds merged, state unchanged", Marked: res.Marked}, nil
 	}
-	return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("%d posting(s)", len(res.Posted)+len(res.Redeemed))}, nil
+	return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("%d posting(s)", len(res.Posted)+len(res.Redeemed)), Marked: res.Marked}, nil
 }
 
 // completeRefunds replaces line-less refunds (the order payload only lists

@@ -391,7 +391,7 @@ func (a *App) StartWorker() (*asynq.Server, error) {
 // poller, ...) until ctx ends; wg counts them.
 func (a *App) StartPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 	sweeper := &jobs.Sweeper{Inbox: a.Inbox, Enqueuer: a.Enqueuer, After: a.Config.SweepAfter, Log: a.Log}
-	expirer := &jobs.HoldExpirer{Ledger: a.Ledger, Log: a.Log}
+	expirer := &jobs.HoldExpirer{Holds: &core.Holds{Store: a.Ledger}, Log: a.Log}
 	poller := &jobs.Poller{Store: a.Inbox, Enqueuer: a.Enqueuer, Log: a.Log, EventKey: httpapi.WooEventKey}
 	run := func(name string, every time.Duration, fn func(context.Context) error) {
 		wg.Add(1)
