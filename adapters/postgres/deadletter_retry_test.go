@@ -33,6 +33,7 @@ func TestRetriedDeadLetterGetsAFreshBudget(t *testing.T) {
 	e := newEarnEnv(t)
 	ctx := context.Background()
 	inbox := postgres.NewInbox(e.pool)
+	t.Cleanup(inbox.Close)
 	ev, _, err := inbox.Insert(ctx, core.InboxEvent{ShopID: e.shop.ID, Platform: core.PlatformShopify, EventKey: "outage-1", Topic: "orders/paid", Payload: []byte("{}")})
 	if err != nil {
 		t.Fatal(err)
