@@ -28,6 +28,16 @@ func (a APIStore) PutRule(ctx context.Context, shopID int64, r core.Rule) (core.
 	return a.Directory.PutRule(ctx, shopID, r)
 }
 
+// PutRules creates or replaces rules in one transaction.
+func (a APIStore) PutRules(ctx context.Context, shopID int64, rules []core.Rule) ([]core.Rule, error) {
+	return a.Directory.PutRules(ctx, shopID, rules)
+}
+
+// SetCollectionProducts replaces a collection's members.
+func (a APIStore) SetCollectionProducts(ctx context.Context, shopID int64, collectionID string, products []string) error {
+	return a.Directory.SetCollectionProducts(ctx, shopID, collectionID, products)
+}
+
 // DeleteRule removes a rule.
 func (a APIStore) DeleteRule(ctx context.Context, shopID, id int64) error {
 	return a.Directory.DeleteRule(ctx, shopID, id)

@@ -188,17 +188,20 @@
   function ruleTarget(r) {
     if (r.target === "default") { return t("admin.rules.all_products"); }
     var kind = t("admin.rules.target." + r.target);
-    return (r.title ? r.title : kind + " " + r.target_id) + (r.title ? " (" + kind + " " + r.target_id + ")" : "");
+    var name = (r.title ? r.title : kind + " " + r.target_id) + (r.title ? " (" + kind + " " + r.target_id + ")" : "");
+    if (r.target === "collection" && r.products) { name += " · " + t("admin.rules.members", r.products.length); }
+    return name;
   }
   function ruleForm(onSaved) {
-    var target = el("select", {}, ["default", "product", "variant", "sku"].map(function (v) { return el("option", { value: v, text: t("admin.rules.target." + v) }); }));
+    var target = el("select", {}, ["default", "product", "variant", "sku", "collection"].map(function (v) { return el("option", { value: v, text: t("admin.rules.target." + v) }); }));
     var targetID = el("input", { autocomplete: "off", inputmode: "text" });
     var title = el("input", { type: "hidden", name: "title" });
     var picked = el("p", { "class": "help", id: "cb-picked" });
     var pick = button(t("admin.rules.pick"), async function () {
       if (!app || !app.resourcePicker) { toast(t("admin.rules.no_picker"), true); return; }
-      var variants = form.elements.target.value === "variant";
-      var sel = await app.resourcePicker({ type: "product", action: "select", multiple: false, filter: { variants: variants } });
+      var variants = form.elements.target.value === "variant", collection = form.elements.target.value === "collection";
+      var sel = await app.resourcePicker(collection ? { type: "collection", action: "select", multiple: false } :
+        { type: "product", action: "select", multiple: false, filter: { variants: variants } });
       if (!sel || !sel.length) { return; }
       var p = sel[0], id = p.id, name = p.title;
       if (variants && p.variants && p.variants.length) { id = p.variants[0].id; name = p.title + " – " + (p.variants[0].title || ""); }
@@ -219,7 +222,8 @@
     ]);
     function sync() {
       var tv = target.value, isDefault = tv === "default";
-      targetID.disabled = isDefault; pick.hidden = !(tv === "product" || tv === "variant");
+      targetID.disabled = isDefault; pick.hidden = !(tv === "product" || tv === "variant" || tv === "collection");
+      pick.textContent = t(tv === "collection" ? "admin.rules.pick_collection" : "admin.rules.pick");
       value.disabled = mode.value === "exclude";
     }
     target.addEventListener("change", sync); mode.addEventListener("change", sync); sync();
@@ -277,9 +281,84 @@
     return [
       card(t("admin.rules.title"), [el("p", { "class": "help", text: t("admin.rules.help") }),
         el("div", { "class": "field search" }, [el("label", { "for": "cb-rule-search", text: t("admin.rules.search") }), (search.id = "cb-rule-search", search)]), list], "rules"),
-      card(t("admin.rules.add"), [ruleForm(function () { reload().catch(fail); })], "rule-add")
+      card(t("admin.rules.add"), [ruleForm(function () { reload().catch(fail); })], "rule-add"),
+      card(t("admin.import.title"), ruleFile(function () { reload().catch(fail); }), "rule-file")
     ];
   };
+
+  // Rules as a CSV file: export, and import with a preview (dry run) whose
+  // lines show what changes and every error at its row and field.
+  async function callCSV(path, text) {
+    var token = await app.idToken();
+    var opts = { method: text === undefined ? "GET" : "POST", headers: { "Authorization": "Bearer " + token, "Accept-Language": lang } };
+    if (text !== undefined) { opts.headers["Content-Type"] = "text/csv"; opts.body = text; }
+    var r = await fetch(path, opts);
+    if (text === undefined) {
+      if (!r.ok) { var e0 = new Error("HTTP " + r.status); e0.status = r.status; throw e0; }
+      return r.text();
+    }
+    var data = await r.json().catch(function () { return null; });
+    if (!r.ok && !(data && data.lines)) {
+      var e = new Error((data && data.error && data.error.message) || ("HTTP " + r.status));
+      e.code = data && data.error && data.error.code; e.status = r.status; throw e;
+    }
+    return data;
+  }
+  function importError(er) {
+    var key = "admin.import.err." + er.code, args = er.args || [];
+    var msg = M[key] ? t.apply(null, [key].concat(args)) : er.message;
+    return (er.field ? t("admin.import.field." + er.field) + ": " : "") + msg;
+  }
+  function ruleFile(onImported) {
+    var file = el("input", { type: "file", accept: ".csv,text/csv" });
+    var out = el("div", { id: "cb-import", "aria-live": "polite" });
+    var text = "";
+    var exportBtn = button(t("admin.import.export"), async function () {
+      try {
+        var csv = await callCSV(base + "/rules.csv");
+        var a = el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })), download: "creditbridge-rules.csv" });
+        document.body.appendChild(a); a.click(); a.remove();
+        toast(t("admin.import.exported"));
+      } catch (e) { fail(e); }
+    }, { cls: "btn secondary" });
+    var form = el("form", { "class": "form-inline", novalidate: true }, [field("rules_file", t("admin.import.file"), file, t("admin.import.file_help")),
+      button(t("admin.import.preview"), null, { type: "submit", cls: "btn primary" })]);
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault(); clearErrors(form);
+      if (!file.files || !file.files.length) { setFieldError(form, "rules_file", t("admin.import.choose")); file.focus(); return; }
+      text = await file.files[0].text();
+      await preview();
+    });
+    async function preview() {
+      out.replaceChildren(el("p", { "class": "muted", text: t("admin.loading") }));
+      try { show(await callCSV(base + "/rules/import?dry_run=true", text)); }
+      catch (e) { out.replaceChildren(); setFieldError(form, "rules_file", apiError(e)); }
+    }
+    function show(p) {
+      var rows = (p.lines || []).map(function (l) {
+        var what = l.rule ? ruleTarget(l.rule) + " · " + beneficiaryLabel(l.rule.beneficiary) + " · " + ruleValue(l.rule) :
+          Object.keys(l.values || {}).filter(function (k) { return l.values[k] !== ""; }).map(function (k) { return k + "=" + l.values[k]; }).join(", ");
+        var before = l.action === "update" && l.previous ? t("admin.import.before", ruleValue(l.previous)) : "";
+        var errs = (l.errors || []).map(importError).join(" · ");
+        return [String(l.line), t("admin.import.action." + l.action), what + (before ? " (" + before + ")" : ""), errs ? el("span", { "class": "field-error", text: errs }) : ""];
+      });
+      var summary = t("admin.import.summary", p.create, p.update, p.unchanged, p.invalid);
+      var kids = [el("p", { "class": p.ok ? "ok" : "field-error", id: "cb-import-summary", text: summary + " " + (p.ok ? t("admin.import.ready") : t("admin.import.fix")) }),
+        table([{ label: t("admin.import.col.line"), num: true }, { label: t("admin.import.col.action") }, { label: t("admin.import.col.rule") }, { label: t("admin.import.col.errors") }], rows, t("admin.import.empty"))];
+      if (p.ok && p.create + p.update > 0) {
+        kids.push(el("div", { "class": "actions" }, [button(t("admin.import.apply", p.create + p.update), async function () {
+          try {
+            var r = await callCSV(base + "/rules/import", text);
+            if (!r.applied) { show(r); return; }
+            toast(t("admin.import.done", r.create + r.update)); out.replaceChildren(el("p", { "class": "ok", text: t("admin.import.done", r.create + r.update) }));
+            form.reset(); text = ""; onImported();
+          } catch (e) { fail(e); }
+        }, { cls: "btn primary" })]));
+      }
+      out.replaceChildren.apply(out, kids);
+    }
+    return [el("p", { "class": "help", text: t("admin.import.help") }), el("div", { "class": "actions" }, [exportBtn]), form, out];
+  }
 
   // Partners: the sponsor tree, search, move, deactivate.
   var partnerState = { q: "", status: "", cursors: [""] };
