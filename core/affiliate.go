@@ -118,6 +118,8 @@ type ReferralSettings struct {
 	Binding bool `json:"binding,omitempty"`
 	// Signup: approval (default), open or closed (see the Signup* modes).
 	Signup string `json:"signup,omitempty"`
+	// Bring-a-friend rewards and their abuse limits (referral.go).
+	ReferralRewardSettings
 }
 
 // SignupMode returns the effective signup mode.
@@ -132,7 +134,7 @@ func (r ReferralSettings) SignupMode() string {
 func (r ReferralSettings) Validate() error {
 	switch r.Signup {
 	case "", SignupApproval, SignupOpen, SignupClosed:
-		return nil
+		return r.ReferralRewardSettings.Validate()
 	}
 	return Errorf(EINVALID, "referral.signup must be approval, open or closed")
 }

@@ -229,8 +229,11 @@ func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r R
 	if err := r.Check(); err != nil {
 		return res, Errorf(EINVALID, "order %s: %s", safeID(orderID), ErrorMessage(err))
 	}
-	err := e.Orders.WithOrder(ctx, shop.ID, orderID, func(tx OrderTx) error {
+	follow, octx := e.following(ctx, shop)
+	var known OrderState
+	err := e.Orders.WithOrder(octx, shop.ID, orderID, func(tx OrderTx) error {
 		res = ApplyResult{}
+		known = OrderState{}
 		if err := tx.AddRefunds(ctx, []Refund{r}); err != nil {
 			return err
 		}
@@ -245,6 +248,7 @@ func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r R
 			return err
 		}
 		st.buyer = st.Buyer
+		known = st
 		return e.converge(ctx, tx, shop, st, &res)
 	})
 	if err != nil {
@@ -252,7 +256,26 @@ func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r R
 	}
 	e.settleOverdrafts(ctx, shop, res.Posted)
 	e.notify(ctx, shop, res)
-	return res, nil
+	return res, e.followStored(ctx, shop, follow, known)
+}
+
+// following reports whether the shop's orders are followed and returns
+// the context for the order's transaction: a followed event is finished
+// (its inbox row marked) only once the follower succeeded.
+func (e *Earner) following(ctx context.Context, shop Shop) (bool, context.Context) {
+	if e.AfterOrder == nil || !e.AfterOrder.Follows(shop) {
+		return false, ctx
+	}
+	return true, WithInboxMark(ctx, nil)
+}
+
+// followStored tells the follower about an order changed by a refund or
+// a deletion (its stored snapshot, which carries no e-mail address).
+func (e *Earner) followStored(ctx context.Context, shop Shop, follow bool, st OrderState) error {
+	if !follow || st.Order.OrderID == "" {
+		return nil
+	}
+	return e.AfterOrder.OrderApplied(ctx, shop, st.Order, st.Buyer)
 }
 
 func (e *Earner) converge(ctx context.Context, tx OrderTx, shop Shop, st OrderState, res *ApplyResult) error {
@@ -337,8 +360,11 @@ func (e *Earner) settleOverdrafts(ctx context.Context, shop Shop, posted []Trans
 // zero. An order never seen is ignored.
 func (e *Earner) ApplyDeletion(ctx context.Context, shop Shop, orderID string, at time.Time) (ApplyResult, error) {
 	var res ApplyResult
-	err := e.Orders.WithOrder(ctx, shop.ID, orderID, func(tx OrderTx) error {
+	follow, octx := e.following(ctx, shop)
+	var known OrderState
+	err := e.Orders.WithOrder(octx, shop.ID, orderID, func(tx OrderTx) error {
 		res = ApplyResult{}
+		known = OrderState{}
 		st, err := tx.State(ctx)
 		if err != nil {
 			return err
@@ -355,12 +381,14 @@ func (e *Earner) ApplyDeletion(ctx context.Context, shop Shop, orderID string, a
 			return err
 		}
 		st.buyer = st.Buyer
+		known = st
 		return e.converge(ctx, tx, shop, st, &res)
 	})
-	if err == nil {
-		e.notify(ctx, shop, res)
+	if err != nil {
+		return res, err
 	}
-	return res, err
+	e.notify(ctx, shop, res)
+	return res, e.followStored(ctx, shop, follow, known)
 }
 
 // BalanceNotifier is told, after commit, whose balances changed (for

@@ -181,7 +181,7 @@ func NotificationFor(kind ReasonKind, owner Owner, delta decimal.Decimal) string
 		return ""
 	}
 	switch kind {
-	case ReasonEarn, ReasonActivity:
+	case ReasonEarn, ReasonActivity, ReasonReferralReward, ReasonReferralWelcome:
 		if delta.IsPositive() {
 			return TopicCreditEarned
 		}

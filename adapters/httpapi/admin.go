@@ -124,6 +124,9 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 	if err := decode(c, &shop.Settings); err != nil {
 		return err
 	}
+	if err := shop.Settings.Referral.CheckScale(shop.Currency); err != nil {
+		return err
+	}
 	// An emptied checkout label falls back to the default again.
 	for lang, l := range shop.Settings.DiscountLabels {
 		if strings.TrimSpace(l) == "" {

@@ -12,6 +12,7 @@ package httpapi
 //	PATCH /api/v1/shops/:shop/partners/:partner             admin; change sponsor, code, name, status, link a customer
 //	GET   /api/v1/shops/:shop/partners/:partner/downline    admin; direct downline, paginated
 //	POST  /api/v1/shops/:shop/customers/:customer/claim-guest  admin; {email}: the guest's credit moves to the customer
+//	GET   /api/v1/shops/:shop/referral-rewards              admin; bring-a-friend rewards and refusals, ?status=&cursor=&limit=
 //	GET   /api/v1/me/referral, POST /api/v1/me/referral     customer token; share code / self-signup
 //	GET   /api/v1/plugin/customers/:customer/referral, POST …  signed (WooCommerce plugin)
 
@@ -38,6 +39,7 @@ func affiliateRoutes(s *Server, _ *fiber.App, api fiber.Router) {
 	api.Patch("/shops/:shop/partners/:partner", s.patchPartner)
 	api.Get("/shops/:shop/partners/:partner/downline", s.partnerDownline)
 	api.Post("/shops/:shop/customers/:customer/claim-guest", s.claimGuest)
+	api.Get("/shops/:shop/referral-rewards", s.listReferralRewards)
 	api.Get("/me/referral", s.meReferral)
 	api.Post("/me/referral", s.meReferralSignup)
 	api.Get("/plugin/customers/:customer/referral", s.pluginAuth, s.pluginReferral)
@@ -394,4 +396,61 @@ func (s *Server) claimGuest(c *fiber.Ctx) error {
 		ids[i] = t.ID
 	}
 	return c.JSON(fiber.Map{"account": owner.ID, "transaction_ids": ids})
+}
+
+// listReferralRewards lists the shop's bring-a-friend decisions, newest
+// first: rewards paid, refusals with their reason (monthly_limit,
+// min_order, not_first, currency, inactive) and reversals.
+func (s *Server) listReferralRewards(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	q := core.ReferralQuery{Status: core.ReferralStatus(utils.CopyString(c.Query("status")))}
+	switch q.Status {
+	case "", core.ReferralRewarded, core.ReferralRefused, core.ReferralReversed:
+	default:
+		return core.Errorf(core.EINVALID, "status must be rewarded, refused or reversed")
+	}
+	if v := c.Query("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return core.Errorf(core.EINVALID, "cursor must be a cursor from an earlier page")
+		}
+		q.Before = n
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return core.Errorf(core.EINVALID, "limit must be 1..200")
+		}
+		q.Limit = n
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	page, err := s.deps.Store.ReferralRewards(ctx, shop.ID, q)
+	if err != nil {
+		return err
+	}
+	// Amounts with the currency's minor units, like every other amount.
+	out := make([]fiber.Map, len(page.Rewards))
+	for i, r := range page.Rewards {
+		m := fiber.Map{"referred": r.Referred, "referrer": r.Referrer, "order_id": r.OrderID, "order_number": r.OrderNumber, "status": r.Status,
+			"currency": r.Currency, "order_net": core.StringFixedFor(r.Currency, r.OrderNet), "reward_amount": core.StringFixedFor(r.Currency, r.RewardAmount),
+			"welcome_amount": core.StringFixedFor(r.Currency, r.WelcomeAmount), "ordered_at": r.OrderedAt, "created_at": r.CreatedAt}
+		if r.Refusal != "" {
+			m["refusal"] = r.Refusal
+		}
+		if r.RewardTxID != 0 {
+			m["reward_transaction_id"] = r.RewardTxID
+		}
+		if r.WelcomeTxID != 0 {
+			m["welcome_transaction_id"] = r.WelcomeTxID
+		}
+		if r.ReversedAt != nil {
+			m["reversed_at"] = r.ReversedAt
+		}
+		out[i] = m
+	}
+	return c.JSON(fiber.Map{"rewards": out, "next_cursor": page.Next})
 }

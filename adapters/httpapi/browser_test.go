@@ -310,6 +310,13 @@ func TestBrowserPages(t *testing.T) {
 			req.Header.Set("Content-Type", "application/json")
 			wantStatus(t, e.do(req), http.StatusOK)
 		}
+		// Two bring-a-friend decisions for the Partners view: a refusal and a reversal.
+		if _, err := e.pool.Exec(ctx, `INSERT INTO referral_rewards (shop_id, referred_owner, order_id, order_number, referrer_kind, referrer_id, status, refusal,
+	currency, order_net, reward_amount, welcome_amount, ordered_at, reversed_at) VALUES
+	($1, 'c:501', '7001', '#1001', 'partner', 'anna', 'refused', 'min_order', 'EUR', 12.50, 0, 0, now() - interval '2 days', NULL),
+	($1, 'c:502', '7002', '#1002', 'partner', 'ben', 'reversed', NULL, 'EUR', 80.00, 10, 5, now() - interval '1 day', now())`, shop.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -504,6 +511,8 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 		label := pick("Treuebonus", "Loyalty credit")
 		b.run("good setting", setValue("#f-pending_days", "14"), setValue("#f-max_percent", "12,5"),
 			setValue(`#f-discount_labels\.`+lang, label),
+			setValue(`#f-referral\.reward_amount`, pick("7,50", "7.50")), setValue(`#f-referral\.welcome_amount`, "2"),
+			setValue(`#f-referral\.max_rewards_per_month`, "3"), setValue(`#f-referral\.reward_min_order_net`, "25"),
 			chromedp.Click(chromedp.CSS(`#cb-settings button[type=submit]`)))
 		deadline := time.Now().Add(5 * time.Second)
 		for {
@@ -511,8 +520,10 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 			if err != nil {
 				t.Fatal(err)
 			}
+			ref := sh.Settings.Referral
 			if sh.Settings.MaxPercent.Valid && sh.Settings.MaxPercent.Decimal.Equal(decimal.RequireFromString("12.5")) && sh.Settings.HoldMinutes == 60 &&
-				sh.Settings.DiscountLabels[lang] == label {
+				sh.Settings.DiscountLabels[lang] == label && ref.RewardAmount.Decimal.Equal(decimal.RequireFromString("7.5")) &&
+				ref.WelcomeAmount.Decimal.Equal(decimal.RequireFromString("2")) && ref.MaxRewardsPerMonth == 3 && ref.MinOrderNet.Decimal.Equal(decimal.RequireFromString("25")) {
 				// The checkout label is recorded for recognising orders.
 				if !slices.Contains(sh.IssuedLabels, label) {
 					t.Errorf("%s: label %q saved but not recorded as issued: %v", b.name, label, sh.IssuedLabels)
@@ -553,6 +564,8 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 	if hasPartners {
 		admin("partners")
 		b.waitText("#cb-partner-list", "Ben Herbst (ben)")
+		b.waitText("#referral-rewards", pick("unter dem Mindestbestellwert", "below the minimum order value"))
+		b.waitText("#referral-rewards", pick("Zurückgenommen", "Taken back"))
 		b.check("admin-partners")
 		if full {
 			// Move Ben under Carl, then deactivate Carl (after confirming).

@@ -152,7 +152,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	e.inbox.EnqueueBatches(e.batches) // as cmd/creditbridge wires it
 	redeemer := &core.Redeemer{Ledger: e.ledger}
 	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: e.dir, Ledger: e.ledger, Redeemer: redeemer,
-		AfterOrder: postgres.SecondPurchaseStore{L: e.ledger}}
+		AfterOrder: core.OrderFollowers{postgres.SecondPurchaseStore{L: e.ledger}, postgres.ReferralStore{L: e.ledger, Dir: e.dir}}}
 	compliance := &postgres.Compliance{Shops: e.shops, Directory: e.dir, Ledger: e.ledger}
 	m := metrics.New(nil, nil)
 	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,

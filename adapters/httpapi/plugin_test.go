@@ -114,7 +114,8 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	inbox := postgres.NewInbox(e.pool)
 	enqueuer := &jobs.Enqueuer{Client: aclient, Queue: queue}
 	redeemer := &core.Redeemer{Ledger: e.ledger}
-	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: dir, Ledger: e.ledger, Redeemer: redeemer}
+	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: dir, Ledger: e.ledger, Redeemer: redeemer,
+		AfterOrder: core.OrderFollowers{postgres.SecondPurchaseStore{L: e.ledger}, postgres.ReferralStore{L: e.ledger, Dir: dir}}}
 	wooClient := func(s core.Shop) (*woocommerce.Client, error) {
 		return woocommerce.NewClient(s.Domain, s.Secrets.ConsumerKey, s.Secrets.ConsumerSecret)
 	}

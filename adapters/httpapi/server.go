@@ -32,6 +32,10 @@ type Store interface {
 	DeleteRule(ctx context.Context, shopID, ruleID int64) error
 	core.PartnerStore
 	ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error)
+	core.ReferralRewardStore
+	// GuestOwnerFor returns the guest owner of an e-mail if that guest ever
+	// earned (guest claims).
+	GuestOwnerFor(ctx context.Context, shop core.Shop, email string) (core.Owner, bool, error)
 	DeadLetters(ctx context.Context, shop core.Shop, limit int) ([]core.InboxEvent, error)
 	RetryDeadLetter(ctx context.Context, shop core.Shop, id int64) (core.InboxEvent, error)
 	ProgramBalances(ctx context.Context, shopID int64) (map[string]map[core.Bucket]decimal.Decimal, error)

@@ -46,6 +46,18 @@ func (a APIStore) DeleteRule(ctx context.Context, shopID, id int64) error {
 // Affiliates returns the partner store (the sponsor tree and links).
 func (a APIStore) Affiliates() Affiliates { return Affiliates{Dir: a.Directory, Ledger: a.Ledger} }
 
+// ReferralRewards lists recorded referral rewards and refusals (see
+// ReferralStore).
+func (a APIStore) ReferralRewards(ctx context.Context, shopID int64, q core.ReferralQuery) (core.ReferralRewardPage, error) {
+	return ReferralStore{L: a.Ledger, Dir: a.Directory}.ReferralRewards(ctx, shopID, q)
+}
+
+// GuestOwnerFor returns the guest owner of an e-mail if that guest ever
+// earned.
+func (a APIStore) GuestOwnerFor(ctx context.Context, shop core.Shop, email string) (core.Owner, bool, error) {
+	return a.Directory.GuestOwnerFor(ctx, shop, email)
+}
+
 // SavePartner creates or replaces a partner (see core.PartnerStore).
 func (a APIStore) SavePartner(ctx context.Context, shop core.Shop, p core.Partner, actor string) (core.Partner, error) {
 	return a.Affiliates().SavePartner(ctx, shop, p, actor)

@@ -70,7 +70,7 @@ RETURNING last_id`, shop.ID, NotifyCursor).Scan(&cursor); err != nil {
 SELECT t.id, t.kind, t.reason, t.created_at, coalesce(p.currency, ''), coalesce(p.owner_kind, ''), coalesce(p.owner_id, ''),
 	coalesce(sum(p.amount) FILTER (WHERE p.bucket = 'available'), 0), coalesce(sum(p.amount) FILTER (WHERE p.bucket = 'pending'), 0)
 FROM t LEFT JOIN ledger_postings p ON p.shop_id = $1 AND p.tx_id = t.id AND p.owner_kind = 'customer'
-	AND t.kind IN ('earn', 'activity', 'mature', 'expire')
+	AND t.kind IN ('earn', 'activity', 'referral_reward', 'referral_welcome', 'mature', 'expire')
 GROUP BY t.id, t.kind, t.reason, t.created_at, p.currency, p.owner_kind, p.owner_id
 ORDER BY t.id`, shop.ID, cursor, before.UTC(), limit)
 		if err != nil {

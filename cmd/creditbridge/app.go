@@ -164,7 +164,10 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		Log: log, Notify: mfNotifier.Notify}
 	// --- end Shopify app ---
 	// Second purchase within N days: the first paid order opens the offer.
-	a.earner.AfterOrder = postgres.SecondPurchaseStore{L: a.ledger}
+	// Bring a friend: a referred customer's first paid order rewards the
+	// referrer (and welcomes the customer); its refund takes both back.
+	a.earner.AfterOrder = core.OrderFollowers{postgres.SecondPurchaseStore{L: a.ledger},
+		postgres.ReferralStore{L: a.ledger, Dir: a.dir, Notify: mfNotifier.Notify}}
 	a.notify = &postgres.NotifyStore{L: a.ledger}
 	if cfg.SMTPHost != "" {
 		if a.mail, err = mail.New(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,

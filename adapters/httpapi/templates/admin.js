@@ -382,8 +382,16 @@
       } catch (e) { setFieldError(move, e.status === 404 || /partner/.test(e.message) && !/sponsor/.test(e.message) ? "move_partner" : "move_to", apiError(e)); }
     });
     await drawPartners(list);
+    var rewards = await call("GET", base + "/referral-rewards?limit=20");
+    var rrows = (rewards.rewards || []).map(function (r) {
+      var st = t("admin.referral.status." + r.status) + (r.refusal ? ": " + t("admin.referral.refusal." + r.refusal) : "");
+      return [date(r.ordered_at), r.order_number || r.order_id, (r.referrer && r.referrer.id) || "", money(r.currency, r.order_net), money(r.currency, r.reward_amount), money(r.currency, r.welcome_amount), st];
+    });
+    var rtbl = table([{ label: t("admin.referral.col.date") }, { label: t("admin.referral.col.order") }, { label: t("admin.referral.col.referrer") }, { label: t("admin.referral.col.net"), num: true },
+      { label: t("admin.referral.col.reward"), num: true }, { label: t("admin.referral.col.welcome"), num: true }, { label: t("admin.referral.col.status") }], rrows, t("admin.referral.none"));
     return [card(t("admin.partners.title"), [el("p", { "class": "help", text: t("admin.partners.help") }), search, list], "partners"),
-      card(t("admin.partners.move_title"), [move], "partner-move")];
+      card(t("admin.partners.move_title"), [move], "partner-move"),
+      card(t("admin.referral.title"), [el("p", { "class": "help", text: t("admin.referral.help") }), rtbl], "referral-rewards")];
   };
   async function drawPartners(list) {
     var cur = partnerState.cursors[partnerState.cursors.length - 1];
@@ -494,6 +502,10 @@
     { key: "pending_days", type: "int", min: 0, max: 365, def: 0, group: "program" },
     { key: "voucher_days", type: "int", min: 0, max: 3650, def: 90, group: "program" },
     { key: "partner_levels", type: "int", min: 0, max: 5, def: 0, group: "program" },
+    { key: "referral.reward_amount", type: "money", nullable: true, empty: "admin.set.none", group: "referral" },
+    { key: "referral.welcome_amount", type: "money", nullable: true, empty: "admin.set.none", group: "referral" },
+    { key: "referral.max_rewards_per_month", type: "int", min: 0, max: 100000, def: 0, group: "referral" },
+    { key: "referral.reward_min_order_net", type: "money", nullable: true, empty: "admin.set.none", group: "referral" },
     { key: "earn_base", type: "select", options: ["", "gross"], group: "earning" },
     { key: "rounding", type: "select", options: ["", "half_even"], group: "earning" },
     { key: "earn_cap_order_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "earning" },
@@ -513,16 +525,16 @@
     shownSettings().forEach(function (f) {
       var input;
       if (f.type === "bool") {
-        input = el("input", { type: "checkbox" }); input.checked = !!st[f.key];
+        input = el("input", { type: "checkbox" }); input.checked = !!getPath(st, f.key);
       } else if (f.type === "select") {
         input = el("select", {}, f.options.map(function (o) { return el("option", { value: o, text: t("admin.set." + f.key + "." + (o || "auto")) }); }));
-        input.value = st[f.key] || "";
+        input.value = getPath(st, f.key) || "";
       } else {
         var v = getPath(st, f.key);
         if ((v == null || v === 0 || v === "") && f.def != null) { v = f.def; }
         if (f.type === "decimal" || f.type === "money") { v = v == null ? "" : num(v); }
         input = el("input", { inputmode: f.type === "int" ? "numeric" : (f.type === "text" ? "text" : "decimal"), autocomplete: "off", value: v == null ? "" : String(v),
-          maxlength: f.max && f.type === "text" ? String(f.max) : null, placeholder: f.placeholder || (f.nullable ? t("admin.set.no_limit") : null) });
+          maxlength: f.max && f.type === "text" ? String(f.max) : null, placeholder: f.placeholder || (f.nullable ? t(f.empty || "admin.set.no_limit") : null) });
       }
       var help = M["admin.set." + f.key + ".help"] ? t("admin.set." + f.key + ".help", currency) : null;
       if (!groups[f.group]) { groups[f.group] = el("fieldset", {}, [el("legend", { text: t("admin.set.group." + f.group) })]); form.appendChild(groups[f.group]); }
@@ -546,18 +558,18 @@
     clearErrors(form);
     var body = {}, bad = false;
     shownSettings().forEach(function (f) {
-      if (f.type === "bool") { body[f.key] = form.elements[f.key].checked; return; }
+      if (f.type === "bool") { setPath(body, f.key, form.elements[f.key].checked); return; }
       var raw = form.elements[f.key].value.trim();
       if (f.type === "int") {
         if (!/^[0-9]+$/.test(raw) || +raw < f.min || +raw > f.max) { setFieldError(form, f.key, t("admin.err.whole", f.min, f.max)); bad = true; return; }
-        body[f.key] = parseInt(raw, 10);
+        setPath(body, f.key, parseInt(raw, 10));
       } else if (f.type === "decimal" || f.type === "money") {
-        if (raw === "" && f.nullable) { body[f.key] = null; return; }
+        if (raw === "" && f.nullable) { setPath(body, f.key, null); return; }
         var v = normalizeDecimal(raw);
         if (!plainDecimal.test(v) || v.charAt(0) === "-") { setFieldError(form, f.key, t("admin.err.number")); bad = true; return; }
         if (f.max != null && parseFloat(v) > f.max) { setFieldError(form, f.key, t("admin.err.range", num(f.min), num(f.max))); bad = true; return; }
         if (f.type === "money" && (v.split(".")[1] || "").length > 2) { setFieldError(form, f.key, t("admin.err.decimals", 2)); bad = true; return; }
-        body[f.key] = v;
+        setPath(body, f.key, v);
       } else {
         if (f.max && raw.length > f.max) { setFieldError(form, f.key, t("admin.err.length", f.max)); bad = true; return; }
         if (f.key.indexOf("discount_labels.") === 0 && /[<>{}]/.test(raw)) { setFieldError(form, f.key, t("admin.err.label")); bad = true; return; }

@@ -35,6 +35,9 @@ function cbt_reset() {
 		'post_types' => array(),
 		'cron'       => array(),
 		'store_api'  => array(),
+		'users'      => array(),
+		'notices'    => array(),
+		'redirects'  => array(),
 	);
 	$GLOBALS['wpdb'] = new Cbt_Wpdb();
 }
@@ -505,4 +508,38 @@ function cbt_store_api_kept_extensions( $endpoint, array $posted ) {
 		}
 	}
 	return $kept;
+}
+
+// Users, notices, redirects, nonces (guest claims).
+function get_userdata( $id ) {
+	if ( ! isset( $GLOBALS['cbt']['users'][ $id ] ) ) {
+		return false;
+	}
+	$u             = new stdClass();
+	$u->ID         = $id;
+	$u->user_email = $GLOBALS['cbt']['users'][ $id ];
+	return $u;
+}
+// WordPress is_email(), reduced to its shape check.
+function is_email( $email ) {
+	return is_string( $email ) && 1 === preg_match( '/^[^@\s]+@[^@\s]+\.[^@\s]+$/', $email ) ? $email : false;
+}
+function wc_get_account_endpoint_url( $endpoint ) {
+	return 'https://shop.example.com/my-account/' . $endpoint . '/';
+}
+function wp_specialchars_decode( $text, $quote_style = ENT_NOQUOTES ) {
+	return htmlspecialchars_decode( (string) $text, $quote_style );
+}
+function wc_add_notice( $message, $type = 'success' ) {
+	$GLOBALS['cbt']['notices'][] = array( $type, $message );
+}
+function wp_safe_redirect( $location, $status = 302 ) {
+	$GLOBALS['cbt']['redirects'][] = $location;
+	return true;
+}
+function wp_verify_nonce( $nonce, $action = -1 ) {
+	return 'nonce-' . $action === $nonce ? 1 : false;
+}
+function wp_nonce_field( $action = -1, $name = '_wpnonce' ) {
+	echo '<input type="hidden" name="' . esc_attr( $name ) . '" value="nonce-' . esc_attr( $action ) . '">';
 }

@@ -38,6 +38,7 @@ final class Creditbridge_Plugin {
 		( new Creditbridge_Blocks( $cart ) )->hooks();
 		( new Creditbridge_Account() )->hooks();
 		( new Creditbridge_Referral() )->hooks();
+		( new Creditbridge_Guest_Claim() )->hooks();
 		( new Creditbridge_Activities() )->hooks();
 		if ( is_admin() ) {
 			( new Creditbridge_Admin() )->hooks();
