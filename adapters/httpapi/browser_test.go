@@ -557,6 +557,21 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 	}
 	b.check("admin-customer")
 
+	admin("review")
+	b.waitText("#cb-main", pick("Einlösequote", "Redemption rate"))
+	b.waitText("#review", pick("Verbindlichkeit zum Monatsende", "Liability at month end"))
+	now := time.Now().In(mustLoc(t, "Europe/Berlin"))
+	deMonths := []string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"}
+	b.waitText("#review", pick(deMonths[now.Month()-1], now.Month().String())+" "+now.Format("2006")) // this month, named
+	if full {
+		// What if: a higher percentage for all products, over the last 30 days.
+		b.run("simulate", setValue("#f-sim_rules", "target,mode,value\ndefault,percent,5\n"), chromedp.Click(chromedp.CSS(`#cb-sim-form button[type=submit]`)))
+		b.waitText("#cb-sim-summary", pick("0 Bestellungen", "0 orders"))
+		b.run("simulate bad", setValue("#f-sim_rules", "target,mode,value\ndefault,percent,viel\n"), chromedp.Click(chromedp.CSS(`#cb-sim-form button[type=submit]`)))
+		b.waitText("#f-sim_rules-error", pick("Zeile 2: value (Wert): keine Zahl", "Line 2: value: not a number"))
+	}
+	b.check("admin-review")
+
 	for _, v := range []string{"failed", "audit", "export"} {
 		admin(v)
 		b.check("admin-" + v)

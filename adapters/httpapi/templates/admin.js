@@ -132,7 +132,7 @@
     var data = await r.json().catch(function () { return null; });
     if (!r.ok) {
       var e = new Error((data && data.error && data.error.message) || ("HTTP " + r.status));
-      e.code = data && data.error && data.error.code; e.status = r.status; throw e;
+      e.code = data && data.error && data.error.code; e.status = r.status; e.data = data; throw e;
     }
     return data;
   }
@@ -146,7 +146,7 @@
   // ---- views ----
   var main = document.getElementById("cb-main");
   var views = {};
-  var order = ["overview", "rules", "partners", "customers", "settings", "failed", "audit", "export"];
+  var order = ["overview", "rules", "partners", "customers", "settings", "review", "failed", "audit", "export"];
 
   function isoDay(d) { return d.toISOString().slice(0, 10); }
   views.overview = async function () {
@@ -637,9 +637,72 @@
     });
   };
 
+  // Program review: months, rates, top partners, and the "what if"
+  // simulation of edited rules over past orders (nothing is booked).
+  function pct(r) { return r == null ? "–" : num((parseFloat(r) * 100).toFixed(1)) + "\u00a0%"; }
+  views.review = async function () {
+    var r = await call("GET", base + "/review?months=12");
+    var cur = r.currency;
+    var months = table([{ label: t("admin.review.col.month") }, { label: t("admin.review.col.issued"), num: true }, { label: t("admin.review.col.redeemed"), num: true },
+      { label: t("admin.review.col.expired"), num: true }, { label: t("admin.review.col.breakage"), num: true }, { label: t("admin.review.col.liability"), num: true }],
+      r.months.slice().reverse().map(function (m) {
+        return [monthName(m.month), money(cur, m.issued), money(cur, m.redeemed), money(cur, m.expired), pct(m.breakage_rate), money(cur, m.liability_end)];
+      }), t("admin.review.none"));
+    function stat(label, value, sub) {
+      return el("div", { "class": "stat" }, [el("dt", { text: label }), el("dd", { text: value }), sub ? el("dd", { "class": "help", text: sub }) : null]);
+    }
+    var rates = el("dl", { "class": "stats", id: "cb-review-rates" }, [
+      stat(t("admin.review.redemption_rate"), pct(r.redemption_rate)),
+      stat(t("admin.review.repeat_with"), pct(r.repeat_with_credit.rate), t("admin.review.customers", r.repeat_with_credit.repeat, r.repeat_with_credit.customers)),
+      stat(t("admin.review.repeat_without"), pct(r.repeat_without_credit.rate), t("admin.review.customers", r.repeat_without_credit.repeat, r.repeat_without_credit.customers))]);
+    var partners = table([{ label: t("admin.review.col.partner") }, { label: t("admin.review.col.earned"), num: true }],
+      r.top_partners.map(function (p) { return [p.name ? p.name + " (" + p.partner_id + ")" : p.partner_id, money(cur, p.earned)]; }), t("admin.review.no_partners"));
+    var csvBtn = button(t("admin.review.csv"), async function () {
+      try {
+        var text = await callCSV(base + "/review.csv?months=12");
+        var a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: "creditbridge-review.csv" });
+        document.body.appendChild(a); a.click(); a.remove(); toast(t("admin.export.done"));
+      } catch (e) { fail(e); }
+    }, { cls: "btn secondary" });
+    // What if: the rules as CSV, edited here, replayed over the last days.
+    var days = el("input", { inputmode: "numeric", autocomplete: "off", value: "30" });
+    var rules = el("textarea", { rows: "8", spellcheck: "false", "class": "mono" });
+    rules.value = await callCSV(base + "/rules.csv");
+    var out = el("div", { id: "cb-sim", "aria-live": "polite" });
+    var form = el("form", { novalidate: true, id: "cb-sim-form" }, [field("sim_days", t("admin.review.days"), days, t("admin.review.days_help")),
+      field("sim_rules", t("admin.review.rules"), rules, t("admin.review.rules_help")),
+      el("div", { "class": "actions" }, [button(t("admin.review.simulate"), null, { type: "submit", cls: "btn primary" })])]);
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault(); clearErrors(form);
+      if (!/^[0-9]+$/.test(days.value.trim()) || +days.value < 1 || +days.value > 366) { setFieldError(form, "sim_days", t("admin.err.whole", 1, 366)); days.focus(); return; }
+      out.replaceChildren(el("p", { "class": "muted", text: t("admin.loading") }));
+      try {
+        var s = await call("POST", base + "/review/simulate", { days: parseInt(days.value, 10), csv: rules.value });
+        var sc = s.currency;
+        out.replaceChildren(el("p", { id: "cb-sim-summary", text: t("admin.review.sim_summary", s.orders, money(sc, s.current), money(sc, s.simulated), money(sc, s.difference)) }),
+          table([{ label: t("admin.review.col.who") }, { label: t("admin.review.col.current"), num: true }, { label: t("admin.review.col.simulated"), num: true }, { label: t("admin.review.col.difference"), num: true }],
+            s.by_beneficiary.map(function (l) { return [beneficiaryLabel(l.beneficiary), money(sc, l.current), money(sc, l.simulated), money(sc, l.difference)]; }), t("admin.review.sim_none")),
+          el("p", { "class": "help", text: t("admin.review.sim_note") }));
+      } catch (e) {
+        out.replaceChildren();
+        var bad = e.data && e.data.lines;
+        if (bad && bad.length) {
+          setFieldError(form, "sim_rules", bad.map(function (l) { return t("admin.review.line", l.line) + " " + (l.errors || []).map(importError).join(" · "); }).join("; "));
+        } else { setFieldError(form, /line|rule|target|mode|value/.test(e.message) ? "sim_rules" : "sim_days", apiError(e)); }
+      }
+    });
+    return [card(t("admin.review.title"), [el("p", { "class": "help", text: t("admin.review.help", r.from, r.to) }), rates, months, el("div", { "class": "actions" }, [csvBtn])], "review"),
+      card(t("admin.review.partners"), [partners], "review-partners"),
+      card(t("admin.review.whatif"), [el("p", { "class": "help", text: t("admin.review.whatif_help") }), form, out], "review-sim")];
+  };
+  function monthName(ym) {
+    var p = ym.split("-");
+    return new Date(Date.UTC(+p[0], +p[1] - 1, 15)).toLocaleDateString(lang === "de" ? "de-DE" : "en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+  }
+
   // ---- router ----
-  var prefix = location.pathname.replace(/\/(overview|rules|partners|customers|settings|failed|audit|export)\/?$/, "").replace(/\/$/, "");
-  function viewFromPath() { var m = location.pathname.match(/\/(overview|rules|partners|customers|settings|failed|audit|export)\/?$/); return m ? m[1] : "overview"; }
+  var prefix = location.pathname.replace(/\/(overview|rules|partners|customers|settings|review|failed|audit|export)\/?$/, "").replace(/\/$/, "");
+  function viewFromPath() { var m = location.pathname.match(/\/(overview|rules|partners|customers|settings|review|failed|audit|export)\/?$/); return m ? m[1] : "overview"; }
   var nav = document.getElementById("cb-nav");
   order.forEach(function (v) {
     var a = el("a", { href: prefix + "/" + v + location.search, "data-view": v, text: t("admin.nav." + v) });
