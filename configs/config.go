@@ -15,27 +15,30 @@ import (
 
 // Config is the validated configuration.
 type Config struct {
-	DatabaseURL        string
-	DBMaxConns         int32
-	RedisURL           string
-	HTTPAddr           string
-	PublicURL          string
-	Role               string // all, web, worker
-	EncryptionKey      string
-	EncryptionKeyPrev  string
-	AdminToken         string // operator token: creates shops, reads every shop
-	MetricsToken       string // bearer token /metrics requires (empty: open)
-	ShopifyClientID    string
-	ShopifySecret      string
-	ShopifySecretPrev  string
-	ShopifyAPIVersion  string
-	ShopifyScopes      string
-	LogLevel           string
-	LogFormat          string
-	BodyLimit          int
-	WorkerConcurrency  int
-	Queue              string
-	SweepAfter         time.Duration
+	DatabaseURL       string
+	DBMaxConns        int32
+	RedisURL          string
+	HTTPAddr          string
+	PublicURL         string
+	Role              string // all, web, worker
+	EncryptionKey     string
+	EncryptionKeyPrev string
+	AdminToken        string // operator token: creates shops, reads every shop
+	MetricsToken      string // bearer token /metrics requires (empty: open)
+	ShopifyClientID   string
+	ShopifySecret     string
+	ShopifySecretPrev string
+	ShopifyAPIVersion string
+	ShopifyScopes     string
+	LogLevel          string
+	LogFormat         string
+	BodyLimit         int
+	WorkerConcurrency int
+	Queue             string
+	SweepAfter        time.Duration
+	// EventMaxAttempts is the retry budget of an event that keeps failing
+	// with a transient error: the attempt that reaches it dead-letters it.
+	EventMaxAttempts   int
 	PollInterval       time.Duration
 	ShutdownTimeout    time.Duration
 	CustomerTokenTTL   time.Duration
@@ -78,6 +81,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		WorkerConcurrency:  p.int("WORKER_CONCURRENCY", 64, 1, 1000),
 		Queue:              p.str("QUEUE_NAME", "creditbridge"),
 		SweepAfter:         p.dur("INBOX_SWEEP_AFTER", 2*time.Minute),
+		EventMaxAttempts:   p.int("EVENT_MAX_ATTEMPTS", 25, 2, 100),
 		PollInterval:       p.dur("WOOCOMMERCE_POLL_INTERVAL", 5*time.Minute),
 		ShutdownTimeout:    p.dur("SHUTDOWN_TIMEOUT", 20*time.Second),
 		CustomerTokenTTL:   p.dur("CUSTOMER_TOKEN_TTL", 15*time.Minute),

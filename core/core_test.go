@@ -155,7 +155,10 @@ func TestPlanEarningsReversalSplitsIntoOverdraft(t *testing.T) {
 		t.Fatalf("plan %v %+v", err, plan)
 	}
 	p := plan[0]
-	if p.Key != "order:9:line:L:buyer:reverse:v2" || p.Reverses != 7 || p.Reason.Kind != core.ReasonEarnReversal {
+	// A transaction posted before per-order earnings (one line, no Lines)
+	// is reversed by a per-order transaction that points at it.
+	if p.Key != "order:9:buyer:reverse:v1" || p.Reverses != 7 || p.Reason.Kind != core.ReasonEarnReversal ||
+		len(p.Reason.Lines) != 1 || p.Reason.Lines[0].LineID != "L" || !p.Reason.Lines[0].Amount.Equal(d("-10")) {
 		t.Fatalf("reversal %+v", p)
 	}
 	if err := p.Validate(); err != nil {

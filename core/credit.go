@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -46,10 +48,28 @@ type FrozenRate struct {
 	// CapOrder, CapCustomerYear); Uncapped is Full before it.
 	Cap      string              `json:"cap,omitempty"`
 	Uncapped decimal.NullDecimal `json:"uncapped,omitempty"`
+	// Cuts says how much of the rounded credit for all Quantity units
+	// each cap took, in the order they applied (article, order, year);
+	// they add up to the rounded Uncapped minus the rounded Full.
+	Cuts []CapCut `json:"cuts,omitempty"`
 	// Multiplier of the campaign that covered the line when it first
 	// earned (Campaign names it); already part of Full.
 	Multiplier decimal.NullDecimal `json:"multiplier,omitempty"`
 	Campaign   string              `json:"campaign,omitempty"`
+}
+
+// CapCut is the credit one earning cap took from a frozen rate.
+type CapCut struct {
+	Cap    string          `json:"cap"`
+	Amount decimal.Decimal `json:"amount"` // at the currency's scale, > 0
+}
+
+// cut records that cap took from the rate's rounded credit for all its
+// units: from before to after.
+func (f *FrozenRate) cut(cap string, before, after decimal.Decimal) {
+	if d := before.Sub(after); d.IsPositive() {
+		f.Cuts = append(f.Cuts, CapCut{Cap: cap, Amount: d})
+	}
 }
 
 // Key identifies the rate's slot in an order's credit state.
@@ -204,6 +224,9 @@ func FreezeRatesWith(s ShopSettings, o Order, have []FrozenRate, rules RuleSet, 
 			}
 			if full.GreaterThan(l.NetTotal) {
 				r.Cap, r.Uncapped = CapArticle, decimal.NewNullDecimal(full)
+				if scale, err := CurrencyScale(o.Currency); err == nil {
+					r.cut(CapArticle, RoundRatio(full, 1, 1, scale, rounding), RoundRatio(l.NetTotal, 1, 1, scale, rounding))
+				}
 				full = l.NetTotal
 			}
 			r.Full = decimal.NewNullDecimal(full)
@@ -291,11 +314,12 @@ func share(o Order, rs []*FrozenRate, budget decimal.Decimal, cap string) decima
 	out := decimal.Zero
 	for i, r := range rs {
 		p := decimal.NewFromBigInt(parts[i], -scale)
-		if r.Exact() && p.LessThan(fullCredit(o, *r)) {
+		if before := fullCredit(o, *r); r.Exact() && p.LessThan(before) {
 			if r.Cap == "" || !r.Uncapped.Valid {
 				r.Uncapped = r.Full
 			}
 			r.Cap, r.Full = cap, decimal.NewNullDecimal(p)
+			r.cut(cap, before, p)
 		}
 		out = out.Add(fullCredit(o, *r))
 	}
@@ -454,16 +478,25 @@ func DesiredCredit(s OrderState) (map[string]decimal.Decimal, error) {
 }
 
 // PostedCredit sums, per (line, beneficiary), what the order's earn and
-// earn-reversal transactions moved to their beneficiaries, and counts the
-// transactions per slot (for versioned keys).
+// earn-reversal transactions moved to their beneficiaries (per line from
+// Reason.Lines, or for a transaction posted before per-order earnings
+// from its one line), and counts the per-order transactions of each
+// beneficiary (for versioned keys).
 func PostedCredit(txs []Transaction) (amounts map[string]decimal.Decimal, versions map[string]int) {
 	amounts, versions = map[string]decimal.Decimal{}, map[string]int{}
 	for _, t := range txs {
 		if t.Reason.Kind != ReasonEarn && t.Reason.Kind != ReasonEarnReversal {
 			continue
 		}
+		if len(t.Reason.Lines) > 0 {
+			versions[t.Reason.Beneficiary]++
+			for _, l := range t.Reason.Lines {
+				k := l.LineID + "/" + t.Reason.Beneficiary
+				amounts[k] = amounts[k].Add(l.Amount)
+			}
+			continue
+		}
 		k := t.Reason.LineID + "/" + t.Reason.Beneficiary
-		versions[k]++
 		for _, p := range t.Postings {
 			if p.Owner.Kind == OwnerProgram {
 				amounts[k] = amounts[k].Sub(p.Amount)
@@ -480,11 +513,23 @@ type OwnerFunds struct {
 	Available decimal.Decimal
 }
 
+// earnGroup is the lines of one transaction PlanEarnings posts: one
+// beneficiary and owner, one direction.
+type earnGroup struct {
+	ben   string
+	owner Owner
+	lines []ReasonLine
+	total decimal.Decimal // signed
+}
+
 // PlanEarnings returns the transactions that move the books from what was
-// posted for the order to its desired credit state. Earnings go to
-// available (or pending when pendingUntil is set). A reversal takes from
-// pending first, then available; what the owner already spent becomes a
-// recorded overdraft, paid back by later earnings.
+// posted for the order to its desired credit state: one transaction per
+// (order, beneficiary, owner) and direction, each listing the lines it
+// moves credit for with their amounts (Reason.Lines), keyed
+// order:<id>:<beneficiary>:earn|reverse:v<n>. Earnings go to available (or
+// pending when pending is set). A reversal takes from pending first, then
+// available; what the owner already spent becomes a recorded overdraft,
+// paid back by later earnings.
 func PlanEarnings(s OrderState, posted []Transaction, funds func(Owner) OwnerFunds, pending bool) ([]Transaction, error) {
 	desired, err := DesiredCredit(s)
 	if err != nil {
@@ -494,45 +539,68 @@ func PlanEarnings(s OrderState, posted []Transaction, funds func(Owner) OwnerFun
 	rates := append([]FrozenRate(nil), s.Rates...)
 	sort.Slice(rates, func(i, j int) bool { return rates[i].Key() < rates[j].Key() })
 	o := s.Order
-	used := map[Owner]OwnerFunds{}
-	var out []Transaction
+	var groups []*earnGroup
+	idx := map[string]*earnGroup{}
 	for _, r := range rates {
 		k := r.Key()
 		diff := desired[k].Sub(have[k])
 		if diff.IsZero() {
 			continue
 		}
-		reason := Reason{OrderID: o.OrderID, OrderNumber: o.OrderNumber, LineID: r.LineID, ProductID: r.ProductID, VariantID: r.VariantID,
-			SKU: r.SKU, Product: r.Product, Rule: r.Rule, Beneficiary: r.Beneficiary, Cap: r.Cap, Note: r.CapNote(o.Currency)}
-		v := versions[k] + 1
-		t := Transaction{ShopID: o.ShopID, Reason: reason}
-		if diff.IsPositive() {
+		gk := r.Beneficiary + "\x00" + r.Owner.String() + "\x00" + strconv.FormatBool(diff.IsPositive())
+		g, ok := idx[gk]
+		if !ok {
+			g = &earnGroup{ben: r.Beneficiary, owner: r.Owner}
+			idx[gk] = g
+			groups = append(groups, g)
+		}
+		g.lines = append(g.lines, ReasonLine{LineID: r.LineID, ProductID: r.ProductID, VariantID: r.VariantID, SKU: r.SKU,
+			Product: r.Product, Rule: r.Rule, Amount: diff, Cap: r.Cap, Note: r.CapNote(o.Currency)})
+		g.total = g.total.Add(diff)
+	}
+	// Deterministic keys: beneficiaries in order, owners in lock order,
+	// earnings before reversals.
+	sort.SliceStable(groups, func(i, j int) bool {
+		a, b := groups[i], groups[j]
+		if a.ben != b.ben {
+			return a.ben < b.ben
+		}
+		if a.owner != b.owner {
+			return LessOwnerKey("", a.owner, "", b.owner)
+		}
+		return a.total.IsPositive() && !b.total.IsPositive()
+	})
+	used := map[Owner]OwnerFunds{}
+	out := make([]Transaction, 0, len(groups))
+	for _, g := range groups {
+		versions[g.ben]++
+		v := versions[g.ben]
+		t := Transaction{ShopID: o.ShopID, Reason: earnReason(o, g)}
+		if g.total.IsPositive() {
 			t.Reason.Kind = ReasonEarn
-			t.Key = fmt.Sprintf("order:%s:line:%s:%s:earn:v%d", o.OrderID, r.LineID, r.Beneficiary, v)
+			t.Key = fmt.Sprintf("order:%s:%s:earn:v%d", o.OrderID, g.ben, v)
 			bucket := BucketAvailable
 			if pending {
 				bucket = BucketPending
 			}
 			t.Postings = []Posting{
-				{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramIssued, Amount: diff.Neg()},
-				{Currency: o.Currency, Owner: r.Owner, Bucket: bucket, Amount: diff},
+				{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramIssued, Amount: g.total.Neg()},
+				{Currency: o.Currency, Owner: g.owner, Bucket: bucket, Amount: g.total},
 			}
 		} else {
 			t.Reason.Kind = ReasonEarnReversal
-			t.Key = fmt.Sprintf("order:%s:line:%s:%s:reverse:v%d", o.OrderID, r.LineID, r.Beneficiary, v)
-			if last := lastEarn(posted, r.LineID, r.Beneficiary); last != 0 {
-				t.Reverses = last
-			}
-			f, ok := used[r.Owner]
+			t.Key = fmt.Sprintf("order:%s:%s:reverse:v%d", o.OrderID, g.ben, v)
+			t.Reverses = lastEarn(posted, g)
+			f, ok := used[g.owner]
 			if !ok {
-				f = funds(r.Owner)
+				f = funds(g.owner)
 			}
-			need := diff.Neg()
+			need := g.total.Neg()
 			t.Postings = []Posting{{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramIssued, Amount: need}}
 			take := func(b Bucket, have *decimal.Decimal) {
 				n := decimal.Min(need, *have)
 				if n.IsPositive() {
-					t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: r.Owner, Bucket: b, Amount: n.Neg()})
+					t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: g.owner, Bucket: b, Amount: n.Neg()})
 					*have = have.Sub(n)
 					need = need.Sub(n)
 				}
@@ -540,19 +608,65 @@ func PlanEarnings(s OrderState, posted []Transaction, funds func(Owner) OwnerFun
 			take(BucketPending, &f.Pending)
 			take(BucketAvailable, &f.Available)
 			if need.IsPositive() {
-				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: r.Owner, Bucket: BucketOverdraft, Amount: need.Neg()})
+				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: g.owner, Bucket: BucketOverdraft, Amount: need.Neg()})
 			}
-			used[r.Owner] = f
+			used[g.owner] = f
 		}
 		out = append(out, t)
 	}
 	return out, nil
 }
 
-func lastEarn(txs []Transaction, line, ben string) int64 {
+// earnReason describes a group's transaction: the order, the beneficiary
+// and every line with its amount; the products (and the rule, cap and
+// note when the lines share them) also at the top, for statements.
+func earnReason(o Order, g *earnGroup) Reason {
+	r := Reason{OrderID: o.OrderID, OrderNumber: o.OrderNumber, Beneficiary: g.ben, Lines: g.lines}
+	first := g.lines[0]
+	if len(g.lines) == 1 {
+		r.LineID, r.ProductID, r.VariantID, r.SKU = first.LineID, first.ProductID, first.VariantID, first.SKU
+	}
+	var products, notes []string
+	sameRule := true
+	for _, l := range g.lines {
+		if l.Product != "" && !slices.Contains(products, l.Product) {
+			products = append(products, l.Product)
+		}
+		if l.Rule != first.Rule {
+			sameRule = false
+		}
+		if l.Cap != "" && r.Cap == "" {
+			r.Cap = l.Cap
+		}
+		if l.Note != "" {
+			notes = append(notes, l.Note)
+		}
+	}
+	r.Product = strings.Join(products, ", ")
+	if sameRule {
+		r.Rule = first.Rule
+	}
+	r.Note = strings.Join(notes, "; ")
+	return r
+}
+
+// lastEarn is the newest earn transaction of the group's beneficiary that
+// moved credit for one of its lines (0 when none).
+func lastEarn(txs []Transaction, g *earnGroup) int64 {
+	lines := map[string]bool{}
+	for _, l := range g.lines {
+		lines[l.LineID] = true
+	}
 	var id int64
 	for _, t := range txs {
-		if t.Reason.Kind == ReasonEarn && t.Reason.LineID == line && t.Reason.Beneficiary == ben {
+		if t.Reason.Kind != ReasonEarn || t.Reason.Beneficiary != g.ben {
+			continue
+		}
+		hit := len(t.Reason.Lines) == 0 && lines[t.Reason.LineID]
+		for _, l := range t.Reason.Lines {
+			hit = hit || lines[l.LineID]
+		}
+		if hit && t.ID > id {
 			id = t.ID
 		}
 	}

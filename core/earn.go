@@ -170,6 +170,9 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 				if err := tx.SaveRates(ctx, fresh); err != nil {
 					return err
 				}
+				if err := saveWithheld(ctx, tx, st.Order, fresh); err != nil {
+					return err
+				}
 				st.Rates = append(st.Rates, fresh...)
 			}
 		}
@@ -210,6 +213,19 @@ func capRates(ctx context.Context, tx OrderTx, shop Shop, st OrderState, fresh [
 	return ApplyYearCap(shop.Settings, st.Order, fresh, func(o Owner, want, limit decimal.Decimal) (decimal.Decimal, error) {
 		return yt.TakeYearBudget(ctx, st.Order.Currency, o, CapYear(shop.Settings, st.Order), want, limit)
 	})
+}
+
+// saveWithheld stores what the caps of fresh rates kept from being booked,
+// so the statement can say why (stores without WithheldTx keep nothing).
+func saveWithheld(ctx context.Context, tx OrderTx, o Order, fresh []FrozenRate) error {
+	ws := WithheldCredit(o, fresh)
+	if len(ws) == 0 {
+		return nil
+	}
+	if wt, ok := tx.(WithheldTx); ok {
+		return wt.SaveWithheld(ctx, ws)
+	}
+	return nil
 }
 
 func dropAnonymous(rs []FrozenRate) []FrozenRate {

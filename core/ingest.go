@@ -93,6 +93,9 @@ type Dispatcher struct {
 	Log      *slog.Logger
 	// Observe, when set, is told each outcome (for metrics).
 	Observe func(platform Platform, topic string, status InboxStatus, d time.Duration)
+	// MaxAttempts is the retry budget: the failed attempt that reaches it
+	// dead-letters the event (0: MaxEventAttempts).
+	MaxAttempts int
 }
 
 // InboxMark lets a store mark the event being processed as done inside
@@ -117,8 +120,16 @@ func InboxMarkFrom(ctx context.Context) *InboxMark {
 }
 
 // MaxEventAttempts bounds how often an event that keeps failing with a
-// transient error is tried before it becomes a dead letter.
+// transient error is tried before it becomes a dead letter, unless the
+// Dispatcher's MaxAttempts says otherwise.
 const MaxEventAttempts = 25
+
+func (d *Dispatcher) maxAttempts() int {
+	if d.MaxAttempts > 0 {
+		return d.MaxAttempts
+	}
+	return MaxEventAttempts
+}
 
 // ErrRetry wraps errors that should be retried later.
 var ErrRetry = errors.New("retry later")
@@ -219,11 +230,14 @@ func (d *Dispatcher) process(ctx context.Context, ev InboxEvent, start time.Time
 			return fmt.Errorf("%w: dead-letter: %w", ErrRetry, ferr)
 		}
 		log.Warn("event dead-lettered", slog.String("reason", ErrorMessage(err)))
-	case ev.Attempts+1 >= MaxEventAttempts:
+	case ev.Attempts+1 >= d.maxAttempts():
 		// A persistent failure (revoked credentials, a platform down for
 		// days): park it as a dead letter the merchant can retry.
 		status = InboxDead
-		reason := fmt.Sprintf("gave up after %d attempts: %s", ev.Attempts+1, ErrorMessage(err))
+		// The last failure itself, not ErrorMessage's "Internal error.":
+		// the merchant reading the dead letter needs to see what kept
+		// failing (a platform answering 503, revoked credentials).
+		reason := fmt.Sprintf("gave up after %d attempts: %s", ev.Attempts+1, err.Error())
 		if ferr := d.Inbox.Finish(ctx, ev.ShopID, ev.ID, InboxDead, reason); ferr != nil {
 			return fmt.Errorf("%w: dead-letter: %w", ErrRetry, ferr)
 		}

@@ -146,6 +146,25 @@ type Reason struct {
 	// Cap names the earning cap that cut an earn entry's credit
 	// (article, order, customer_year; Note says how much was not booked).
 	Cap string `json:"cap,omitempty"`
+	// Lines are the order lines an earn or earn_reversal transaction of
+	// one (order, beneficiary) moved credit for, each with its own
+	// amount: the per-line detail refunds and the audit work from.
+	// Transactions posted before per-order earnings have none and name
+	// their one line in LineID.
+	Lines []ReasonLine `json:"lines,omitempty"`
+}
+
+// ReasonLine is one order line of an earn or earn_reversal transaction.
+type ReasonLine struct {
+	LineID    string          `json:"line_id"`
+	ProductID string          `json:"product_id,omitempty"`
+	VariantID string          `json:"variant_id,omitempty"`
+	SKU       string          `json:"sku,omitempty"`
+	Product   string          `json:"product,omitempty"`
+	Rule      string          `json:"rule,omitempty"`
+	Amount    decimal.Decimal `json:"amount"` // signed change of the beneficiary's credit for the line
+	Cap       string          `json:"cap,omitempty"`
+	Note      string          `json:"note,omitempty"`
 }
 
 // Transaction is a balanced set of postings with a business idempotency key
@@ -296,6 +315,14 @@ func (t *Transaction) contentHash() [32]byte {
 		w("cap")
 		w(r.Cap)
 	}
+	if len(r.Lines) > 0 { // likewise
+		w("lines")
+		for _, l := range r.Lines {
+			for _, s := range []string{l.LineID, l.ProductID, l.VariantID, l.SKU, l.Product, l.Rule, l.Amount.String(), l.Cap, l.Note} {
+				w(s)
+			}
+		}
+	}
 	var rv [8]byte
 	binary.BigEndian.PutUint64(rv[:], uint64(t.Reverses))
 	h.Write(rv[:])
@@ -366,7 +393,12 @@ type StatementQuery struct {
 // StatementPage is a page of a statement. NextBefore is 0 on the last
 // page (the oldest entries), PrevAfter is 0 on the first (the newest).
 type StatementPage struct {
-	Entries    []StatementEntry `json:"entries"`
+	Entries []StatementEntry `json:"entries"`
+	// Withheld is the credit earning caps kept from being booked, per
+	// order and cap, that falls into this page's stretch of time (from
+	// its oldest entry to the next newer entry; the first and last pages
+	// are open-ended), newest first.
+	Withheld   []WithheldNotice `json:"withheld,omitempty"`
 	NextBefore int64            `json:"next_before,omitempty"`
 	PrevAfter  int64            `json:"prev_after,omitempty"`
 }

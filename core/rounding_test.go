@@ -249,23 +249,28 @@ func TestCapNoteOnTheEntry(t *testing.T) {
 		{Target: core.TargetDefault, Beneficiary: "buyer", Mode: core.ModePercent, Value: d("5")}})
 	rates := core.FreezeRatesWith(core.ShopSettings{}, o, nil, rs, buyer, nil)
 	plan, err := core.PlanEarnings(core.OrderState{Order: o, Rates: rates, Refunds: map[string]core.Refund{}}, nil, nil, false)
-	if err != nil || len(plan) != 2 {
+	if err != nil || len(plan) != 1 || len(plan[0].Reason.Lines) != 2 || !ownerAmount(plan[0], buyer).Equal(d("9.00")) {
 		t.Fatalf("%v %+v", err, plan)
 	}
-	r := plan[0].Reason
-	if r.Cap != core.CapArticle || r.Note != "credit capped at the article's net price; not booked: 1.00 of 5.00 for 2 units" || !ownerAmount(plan[0], buyer).Equal(d("4.00")) {
-		t.Fatalf("article cap entry %+v", plan[0])
+	// One transaction for the order's buyer; each line keeps its amount,
+	// cap and note.
+	l, m := plan[0].Reason.Lines[0], plan[0].Reason.Lines[1]
+	if l.Cap != core.CapArticle || l.Note != "credit capped at the article's net price; not booked: 1.00 of 5.00 for 2 units" || !l.Amount.Equal(d("4.00")) {
+		t.Fatalf("article cap line %+v", l)
 	}
-	if plan[1].Reason.Cap != "" || plan[1].Reason.Note != "" {
-		t.Fatalf("uncapped entry %+v", plan[1].Reason)
+	if plan[0].Reason.Cap != core.CapArticle || plan[0].Reason.Note != l.Note {
+		t.Fatalf("capped entry %+v", plan[0].Reason)
+	}
+	if m.Cap != "" || m.Note != "" || !m.Amount.Equal(d("5.00")) {
+		t.Fatalf("uncapped line %+v", m)
 	}
 	// An order cap of 3.00 shares itself out: 4.00 and 5.00 → 1.33 and 1.67.
 	s := core.ShopSettings{EarnCapOrderAmount: decimal.NewNullDecimal(d("3.00"))}
 	rates = core.FreezeRatesWith(s, o, nil, rs, buyer, nil)
 	core.ApplyOrderCap(s, o, nil, rates)
 	plan, _ = core.PlanEarnings(core.OrderState{Order: o, Rates: rates, Refunds: map[string]core.Refund{}}, nil, nil, false)
-	if len(plan) != 2 || !ownerAmount(plan[0], buyer).Equal(d("1.33")) || !ownerAmount(plan[1], buyer).Equal(d("1.67")) ||
-		plan[1].Reason.Cap != core.CapOrder || plan[1].Reason.Note != "credit capped by the shop's per-order limit; not booked: 3.33 of 5.00 for 1 unit" {
+	if len(plan) != 1 || !ownerAmount(plan[0], buyer).Equal(d("3.00")) || !plan[0].Reason.Lines[0].Amount.Equal(d("1.33")) || !plan[0].Reason.Lines[1].Amount.Equal(d("1.67")) ||
+		plan[0].Reason.Lines[1].Cap != core.CapOrder || plan[0].Reason.Lines[1].Note != "credit capped by the shop's per-order limit; not booked: 3.33 of 5.00 for 1 unit" {
 		t.Fatalf("order cap entries %+v", plan)
 	}
 }

@@ -39,16 +39,28 @@ type Enqueuer struct {
 	// completed task, which is deleted so the event is enqueued again.
 	// Without it an archived task would block its event for good.
 	Inspector *asynq.Inspector
+	// MaxRetry is asynq's retry limit of event tasks: at least the
+	// dispatcher's retry budget (EVENT_MAX_ATTEMPTS), so asynq never gives
+	// up first (0: core.MaxEventAttempts).
+	MaxRetry int
+}
+
+func (e *Enqueuer) maxRetry() int {
+	if e.MaxRetry > 0 {
+		return e.MaxRetry
+	}
+	return taskMaxRetry
 }
 
 // Retries have one owner: the inbox's attempt counter. core.Dispatcher
-// dead-letters an event on its MaxEventAttempts-th failed attempt; asynq
+// dead-letters an event on its MaxAttempts-th failed attempt (the retry
+// budget, EVENT_MAX_ATTEMPTS, default core.MaxEventAttempts); asynq
 // only times the retries (RetryDelay) and may try once more than that, so
 // it never archives an event the dispatcher still counts on. With
 // RetryDelay's schedule (1 s doubling to 10 min, each attempt at most
 // taskTimeout) an accepted event ends processed, skipped or dead-lettered
-// within MaxEventDuration; after a Redis loss the sweeper adds at most
-// INBOX_SWEEP_AFTER.
+// within MaxEventDuration (for the default budget); after a Redis loss the
+// sweeper adds at most INBOX_SWEEP_AFTER.
 const (
 	taskMaxRetry = core.MaxEventAttempts
 	taskTimeout  = 2 * time.Minute
@@ -70,7 +82,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, shopID, eventID int64) error {
 	b, _ := json.Marshal(EventPayload{ShopID: shopID, EventID: eventID})
 	id := TaskID(shopID, eventID)
 	task := asynq.NewTask(TypeProcessEvent, b)
-	opts := []asynq.Option{asynq.Queue(e.Queue), asynq.TaskID(id), asynq.MaxRetry(taskMaxRetry), asynq.Timeout(taskTimeout)}
+	opts := []asynq.Option{asynq.Queue(e.Queue), asynq.TaskID(id), asynq.MaxRetry(e.maxRetry()), asynq.Timeout(taskTimeout)}
 	_, err := e.Client.EnqueueContext(ctx, task, opts...)
 	if !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return err
@@ -127,7 +139,7 @@ func (e *Enqueuer) EnqueueMany(ctx context.Context, evs []core.EventRef) error {
 	}
 	b, _ := json.Marshal(p)
 	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeProcessEvents, b),
-		asynq.Queue(e.Queue), asynq.MaxRetry(taskMaxRetry), asynq.Timeout(taskTimeout))
+		asynq.Queue(e.Queue), asynq.MaxRetry(e.maxRetry()), asynq.Timeout(taskTimeout))
 	return err
 }
 

@@ -17,7 +17,7 @@ var (
 	reSH       = reQuoted(`(S|H)`)
 	reWKZ      = reQuoted(`[A-Z]{3}`)
 	reKonto    = regexp.MustCompile(`^\d{1,9}$`)
-	reBU       = regexp.MustCompile(`^("\d{1,4}")?$`)
+	reBU       = regexp.MustCompile(`^("\d{4}")?$`) // four digits: a short key is written with leading zeros (3 → "0003")
 	reBeleg    = regexp.MustCompile(`^(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])$`)
 	reBelegfld = reQuoted(`[\w$%\-/]{0,36}`)
 	reText     = reQuoted(`[^"]*(""[^"]*)*`)

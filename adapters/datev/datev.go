@@ -196,7 +196,11 @@ func AppendBooking(dst []byte, currency string, b core.Booking) ([]byte, error) 
 	f[ColKonto-1] = b.Account
 	f[ColGegenkonto-1] = b.Counter
 	if b.TaxKey != "" {
-		f[ColBU-1] = text(b.TaxKey, 4)
+		key, err := BUKey(b.TaxKey)
+		if err != nil {
+			return dst, err
+		}
+		f[ColBU-1] = text(key, 4)
 	}
 	f[ColBelegdatum-1] = b.Date.Format("0201")
 	f[ColBelegfeld1-1] = text(Belegfeld(b.Reference), 36)
@@ -204,6 +208,17 @@ func AppendBooking(dst []byte, currency string, b core.Booking) ([]byte, error) 
 	f[ColZusatzArt1-1] = text("creditbridge Tx", 20)
 	f[ColZusatzInh1-1] = text(strconv.FormatInt(b.TxID, 10), 210)
 	return encodeLine(dst, f), nil
+}
+
+// BUKey writes a BU-Schlüssel as DATEV's format description requires:
+// exactly four digits (field 9, ^["]\d{4}["]$), so a short tax key such as
+// 3 (Umsatzsteuer 19 %) or 2 (Umsatzsteuer 7 %) gets leading zeros: 0003,
+// 0002.
+func BUKey(key string) (string, error) {
+	if len(key) == 0 || len(key) > 4 || strings.Trim(key, "0123456789") != "" {
+		return "", core.Errorf(core.EINVALID, "a DATEV BU-Schlüssel has 1 to 4 digits, got %q", key)
+	}
+	return strings.Repeat("0", 4-len(key)) + key, nil
 }
 
 // Amount formats a positive amount the DATEV way: decimal comma, two

@@ -92,7 +92,7 @@ func TestFileFollowsTheFormatDescription(t *testing.T) {
 	want := []string{
 		`1234567,89;"S";"EUR";;;;4600;1700;;0603;"1001";;;"Kundenguthaben gew` + "\xe4" + `hrt Best. #1001";`,
 		`6,00;"S";"EUR";;;;1700;4600;;0603;"1002Strae";;;"Kundenguthaben eingel` + "\xf6" + `st Best. #10""02 ` + "\x93Stra\xdfe\x94 \x80" + `";`,
-		`6,00;"S";"EUR";;;;8700;1360;"3";0603;"1002Strae";;;"Kundenguthaben eingel` + "\xf6" + `st Best. #10""02 ` + "\x93Stra\xdfe\x94 \x80" + ` Erl` + "\xf6" + `sschm.";`,
+		`6,00;"S";"EUR";;;;8700;1360;"0003";0603;"1002Strae";;;"Kundenguthaben eingel` + "\xf6" + `st Best. #10""02 ` + "\x93Stra\xdfe\x94 \x80" + ` Erl` + "\xf6" + `sschm.";`,
 		`0,01;"S";"EUR";;;;1700;2700;;0603;"CB14";;;"Kundenguthaben verfallen";`,
 		`2,50;"H";"EUR";;;;4600;1700;;0603;"CB15";;;"Korrektur Kundenguthaben";`,
 	}
@@ -141,5 +141,28 @@ func TestAmountFormat(t *testing.T) {
 		if got, err := datev.Amount(decimal.RequireFromString(in)); err == nil {
 			t.Errorf("Amount(%s) = %q, want an error", in, got)
 		}
+	}
+}
+
+// The BU-Schlüssel field holds exactly four digits (DATEV's format
+// description, Buchungsstapel field 9: ^["]\d{4}["]$): the short tax keys
+// 3 (Umsatzsteuer 19 %) and 2 (Umsatzsteuer 7 %) are written 0003 and
+// 0002, and the check refuses a short key in a file.
+func TestBUKeyHasFourDigits(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"3": "0003", "2": "0002", "40": "0040", "101": "0101", "9999": "9999"} {
+		if got, err := datev.BUKey(in); err != nil || got != want {
+			t.Errorf("BUKey(%s) = %q, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "12345", "3a", "-3"} {
+		if got, err := datev.BUKey(in); err == nil {
+			t.Errorf("BUKey(%q) = %q, want an error", in, got)
+		}
+	}
+	line, err := datev.AppendBooking(nil, "EUR", core.Booking{Debit: true, Account: "8700", Counter: "1360", TaxKey: "3", Amount: decimal.RequireFromString("6.00"),
+		Date: time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC), Reference: "1002", Text: "Kundenguthaben eingelöst", TxID: 1})
+	if err != nil || !strings.HasPrefix(string(line), `6,00;"S";"EUR";;;;8700;1360;"0003";0603;`) {
+		t.Fatalf("booking %q %v", line, err)
 	}
 }

@@ -258,7 +258,41 @@ func (s *Server) statementJSON(c *fiber.Ctx, shop core.Shop, owner core.Owner) e
 			}
 		}
 	}
-	if customerView && len(page.Entries) == 0 && before == 0 && after == 0 {
+	// Credit earning caps kept from being booked in this stretch of the
+	// statement, per order and cap. Customers' clients (the plugin's My
+	// Account) render entries, so there each notice is also an entry of
+	// kind earn_withheld without a change or balance, beside the
+	// entries of its time.
+	withheld := make([]fiber.Map, 0, len(page.Withheld))
+	for _, w := range page.Withheld {
+		withheld = append(withheld, fiber.Map{"order_id": w.OrderID, "order_number": w.OrderNumber, "beneficiary": w.Beneficiary,
+			"cap": w.Cap, "amount": core.StringFixedFor(cur, w.Amount), "created_at": w.CreatedAt.UTC().Format(time.RFC3339),
+			"description": DescribeWithheld(l, cur, w)})
+	}
+	out["withheld"] = withheld
+	if customerView && len(withheld) > 0 {
+		entries := out["entries"].([]fiber.Map)
+		merged := make([]fiber.Map, 0, len(entries)+len(withheld))
+		notice := func(i int) fiber.Map {
+			w := withheld[i]
+			return fiber.Map{"id": "", "kind": "earn_withheld", "created_at": w["created_at"], "description": w["description"],
+				"order_id": w["order_id"], "order_number": w["order_number"], "beneficiary": w["beneficiary"], "cap": w["cap"],
+				"withheld": w["amount"], "delta": "", "available_after": ""}
+		}
+		next := 0
+		for i, e := range page.Entries {
+			for n := withheldBefore(page.Withheld[next:], e.CreatedAt); n > 0; n-- {
+				merged = append(merged, notice(next))
+				next++
+			}
+			merged = append(merged, entries[i])
+		}
+		for ; next < len(withheld); next++ {
+			merged = append(merged, notice(next))
+		}
+		out["entries"] = merged
+	}
+	if customerView && len(page.Entries) == 0 && len(withheld) == 0 && before == 0 && after == 0 {
 		out["earn_hints"] = s.earnHints(ctx, l, shop)
 	}
 	if getPrincipal(c).shopAdmin() {
@@ -281,8 +315,8 @@ func StatementView(cur string, page core.StatementPage) fiber.Map {
 			"id": strconv.FormatInt(e.Seq, 10), "seq": e.Seq, "transaction_id": e.TransactionID, "created_at": e.CreatedAt.UTC().Format(time.RFC3339),
 			"kind": e.Reason.Kind, "description": Describe(e.Reason), "order_id": e.Reason.OrderID, "order_number": e.Reason.OrderNumber,
 			"product": e.Reason.Product, "sku": e.Reason.SKU, "rule": e.Reason.Rule, "beneficiary": e.Reason.Beneficiary, "note": e.Reason.Note,
-			"reverses": e.Reverses,
-			"delta":    f(e.Available), "pending_delta": f(e.Pending), "held_delta": f(e.Held), "overdraft_delta": f(e.Overdraft.Neg()),
+			"reverses": e.Reverses, "cap": e.Reason.Cap, "lines": reasonLines(cur, e.Reason.Lines),
+			"delta": f(e.Available), "pending_delta": f(e.Pending), "held_delta": f(e.Held), "overdraft_delta": f(e.Overdraft.Neg()),
 			"available_after": f(e.AvailableAfter), "pending_after": f(e.PendingAfter), "held_after": f(e.HeldAfter), "overdraft_after": f(e.OverdraftAfter.Neg()),
 		})
 	}
@@ -292,6 +326,17 @@ func StatementView(cur string, page core.StatementPage) fiber.Map {
 	}
 	if page.PrevAfter != 0 {
 		out["prev_cursor"] = strconv.FormatInt(page.PrevAfter, 10)
+	}
+	return out
+}
+
+// reasonLines formats the lines of an earn or earn_reversal entry (one
+// transaction per order and beneficiary): what each line moved and why.
+func reasonLines(cur string, ls []core.ReasonLine) []fiber.Map {
+	out := make([]fiber.Map, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, fiber.Map{"line_id": l.LineID, "product_id": l.ProductID, "variant_id": l.VariantID, "sku": l.SKU, "product": l.Product,
+			"rule": l.Rule, "amount": core.StringFixedFor(cur, l.Amount), "cap": l.Cap, "note": l.Note})
 	}
 	return out
 }

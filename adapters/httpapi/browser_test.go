@@ -286,6 +286,12 @@ func TestBrowserPages(t *testing.T) {
 		core.Posting{Owner: cust, Bucket: core.BucketPending, Amount: amt},
 		core.Posting{Owner: core.ProgramOwner, Bucket: core.ProgramIssued, Amount: amt.Neg()})
 	e.adjust(shop, "42", "bonus", "25.00", "Willkommensbonus")
+	// Credit the shop's per-order cap kept from being booked on order #1002
+	// (earning metadata beside the ledger; the statement shows it).
+	if _, err := e.pool.Exec(ctx, `INSERT INTO earn_withheld (shop_id, order_id, line_id, beneficiary, cap, currency, owner_kind, owner_id, order_number, amount)
+VALUES ($1, '1002', '1', 'buyer', 'order', 'EUR', $2, $3, '#1002', 3.00)`, shop.ID, string(cust.Kind), cust.ID); err != nil {
+		t.Fatal(err)
+	}
 	ten := decimal.RequireFromString("10.00")
 	e.post(shop, "hold:1:place", core.Reason{Kind: core.ReasonHoldPlace, HoldID: "1"},
 		core.Posting{Owner: cust, Bucket: core.BucketAvailable, Amount: ten.Neg()}, core.Posting{Owner: cust, Bucket: core.BucketHeld, Amount: ten})
@@ -618,6 +624,10 @@ func storefrontFlows(b *browser, store, lang string, full bool, vouchers *limite
 	b.run("storefront", chromedp.Navigate(store+"/login?customer=42&lang="+lang), chromedp.WaitVisible(chromedp.CSS(".creditbridge-statement")))
 	b.waitText(".creditbridge-statement", pick("verfügbar ab", "available from"))
 	page := b.text(".creditbridge-statement")
+	if want := pick("Nicht gutgeschrieben · Bestellung #1002 · 3,00\u00a0€ über der Obergrenze des Shops pro Bestellung",
+		"Not credited · Order #1002 · €3.00 above the shop's limit per order"); !strings.Contains(page, want) {
+		t.Errorf("%s: storefront lacks the capped credit %q:\n%s", b.name, want, page)
+	}
 	for _, bad := range []string{pick("An der Kasse reserviert", "Reserved at checkout"), "EUR</"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("%s: storefront shows %q", b.name, bad)

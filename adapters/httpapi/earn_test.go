@@ -110,10 +110,15 @@ func TestShopifyOrderEarnsEndToEnd(t *testing.T) {
 		if en.SKU == "GIFTBOX" {
 			t.Fatalf("the excluded product earned: %+v", en)
 		}
-		if en.SKU == "SERUM-30" && en.Kind == "earn" {
-			sawSerum = true
-			if !strings.Contains(en.Rule, "sku:SERUM-30") || en.OrderID != "5500000000001" || !strings.Contains(en.Description, "Vitamin C Serum") {
-				t.Fatalf("serum entry does not say why: %+v", en)
+		for _, l := range en.Lines { // one entry per order and beneficiary, with its lines
+			if l.SKU == "GIFTBOX" {
+				t.Fatalf("the excluded product earned: %+v", en)
+			}
+			if l.SKU == "SERUM-30" && en.Kind == "earn" {
+				sawSerum = true
+				if !strings.Contains(l.Rule, "sku:SERUM-30") || en.OrderID != "5500000000001" || !strings.Contains(en.Description, "Vitamin C Serum") || l.Amount == "" {
+					t.Fatalf("serum entry does not say why: %+v", en)
+				}
 			}
 		}
 	}

@@ -498,24 +498,47 @@ func (e *env) balance(s testShop, customer string) balanceView {
 
 // statementEntry is one statement line as the API renders it.
 type statementEntry struct {
-	ID             string      `json:"id"`
-	Seq            json.Number `json:"seq"`
-	TransactionID  json.Number `json:"transaction_id"`
-	Kind           string      `json:"kind"`
-	Description    string      `json:"description"`
-	OrderID        string      `json:"order_id"`
-	Product        string      `json:"product"`
-	SKU            string      `json:"sku"`
-	Rule           string      `json:"rule"`
-	Note           string      `json:"note"`
-	Delta          string      `json:"delta"`
-	AvailableAfter string      `json:"available_after"`
+	ID            string      `json:"id"`
+	Seq           json.Number `json:"seq"`
+	TransactionID json.Number `json:"transaction_id"`
+	Kind          string      `json:"kind"`
+	Description   string      `json:"description"`
+	OrderID       string      `json:"order_id"`
+	Product       string      `json:"product"`
+	SKU           string      `json:"sku"`
+	Rule          string      `json:"rule"`
+	Note          string      `json:"note"`
+	Cap           string      `json:"cap"`
+	Lines         []struct {
+		LineID  string `json:"line_id"`
+		Product string `json:"product"`
+		SKU     string `json:"sku"`
+		Rule    string `json:"rule"`
+		Amount  string `json:"amount"`
+		Cap     string `json:"cap"`
+		Note    string `json:"note"`
+	} `json:"lines"`
+	Withheld       string `json:"withheld"`
+	Delta          string `json:"delta"`
+	AvailableAfter string `json:"available_after"`
+}
+
+// withheldNotice is credit a cap kept from being booked, as the API
+// renders it.
+type withheldNotice struct {
+	OrderID     string `json:"order_id"`
+	OrderNumber string `json:"order_number"`
+	Beneficiary string `json:"beneficiary"`
+	Cap         string `json:"cap"`
+	Amount      string `json:"amount"`
+	Description string `json:"description"`
 }
 
 type statementPage struct {
 	Currency   string           `json:"currency"`
 	Entries    []statementEntry `json:"entries"`
 	NextCursor string           `json:"next_cursor"`
+	Withheld   []withheldNotice `json:"withheld"`
 }
 
 func (e *env) statement(token, path string) statementPage {

@@ -91,6 +91,38 @@ func DescribeIn(l *i18n.Locale, r core.Reason) string {
 	return strings.Join(parts, " · ")
 }
 
+// DescribeWithheld renders credit an earning cap kept from being booked
+// as one statement line in l's language: the order, the level for a
+// partner, the amount and which cap.
+func DescribeWithheld(l *i18n.Locale, cur string, w core.WithheldNotice) string {
+	parts := []string{l.T("reason.earn_withheld")}
+	if w.OrderNumber != "" {
+		parts = append(parts, l.T("reason.order", w.OrderNumber))
+	} else {
+		parts = append(parts, l.T("reason.order", w.OrderID))
+	}
+	if w.Beneficiary != "" && w.Beneficiary != core.BeneficiaryBuyer {
+		parts = append(parts, l.T("reason.referral", strings.TrimPrefix(w.Beneficiary, "partner")))
+	}
+	amount := money(l, cur, w.Amount)
+	if why := l.T("withheld."+w.Cap, amount); why != "withheld."+w.Cap {
+		parts = append(parts, why)
+	} else {
+		parts = append(parts, amount+" ("+w.Cap+")")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// withheldBefore returns how many of the notices (newest first) belong
+// above an entry created at t: those at least as new.
+func withheldBefore(ws []core.WithheldNotice, t time.Time) int {
+	n := 0
+	for n < len(ws) && !ws[n].CreatedAt.Before(t) {
+		n++
+	}
+	return n
+}
+
 var englishUTC = i18n.New(i18n.English, "")
 
 // custRow is one line of a customer's statement.
@@ -153,7 +185,15 @@ func (s *Server) customerStatement(ctx context.Context, l *i18n.Locale, shop cor
 	days := shop.Settings.PendingDays
 	now := time.Now()
 	var earliest time.Time
+	withheld := page.Withheld
+	notices := func(n int) { // credit caps kept from being booked: a line without a change
+		for _, w := range withheld[:n] {
+			cs.Rows = append(cs.Rows, custRow{Date: l.Date(w.CreatedAt), Description: DescribeWithheld(l, cur, w)})
+		}
+		withheld = withheld[n:]
+	}
 	for _, e := range page.Entries {
+		notices(withheldBefore(withheld, e.CreatedAt))
 		row := custRow{Date: l.Date(e.CreatedAt), Description: DescribeIn(l, e.Reason)}
 		d := total(e)
 		if e.Reason.Kind == core.ReasonMature {
@@ -177,6 +217,7 @@ func (s *Server) customerStatement(ctx context.Context, l *i18n.Locale, shop cor
 		}
 		cs.Rows = append(cs.Rows, row)
 	}
+	notices(len(withheld))
 	if cs.HasPending && !earliest.IsZero() {
 		cs.PendingFrom = l.Date(earliest)
 	}

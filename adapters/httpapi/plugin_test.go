@@ -758,6 +758,11 @@ func TestWooRedeemEndToEnd(t *testing.T) {
 	if cp.Amount != "5.00" || !slices.Equal(cp.EmailRestrictions, []string{"anna.buyer@example.com"}) || cp.DateExpiresGMT == "" {
 		t.Fatalf("coupon in the shop: %+v", cp)
 	}
+	// The coupon carries the redeem_base it was issued with (the plugin
+	// sizes it in the cart by it; default gross, B2C).
+	if cp.Meta["_creditbridge_redeem_base"] != "gross" || cp.Meta["_creditbridge_voucher"] == nil {
+		t.Fatalf("coupon meta %v", cp.Meta)
+	}
 	e.wantBalance(reg, customer, "15.00", "0.00")
 	e.audit(shopID)
 

@@ -65,6 +65,11 @@ var messages = []struct{ key, en, de string }{
 	{"activity.second_purchase", "second purchase bonus", "Bonus für den zweiten Einkauf"},
 	{"reason.order", "Order %s", "Bestellung %s"},
 	{"reason.referral", "referral (level %s)", "Empfehlung (Stufe %s)"},
+	// Credit an earning cap kept from being booked (no booking: no change).
+	{"reason.earn_withheld", "Not credited", "Nicht gutgeschrieben"},
+	{"withheld.article", "%s above the article's net price", "%s über dem Nettopreis des Artikels"},
+	{"withheld.order", "%s above the shop's limit per order", "%s über der Obergrenze des Shops pro Bestellung"},
+	{"withheld.customer_year", "%s above the shop's yearly limit per customer", "%s über der Jahresobergrenze des Shops pro Kunde"},
 
 	// Storefront statement (Shopify app proxy).
 	{"stmt.title", "Store credit", "Guthaben"},

@@ -198,8 +198,8 @@ ON CONFLICT (shop_id, order_id, kind, code) DO UPDATE SET amount = EXCLUDED.amou
 	if _, err := datev.Export(ctx, bufio.NewWriter(&out), l, shop.ID, a, h, p); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(out.Bytes(), []byte("\r\n6,00;\"S\";\"EUR\";;;;8700;1360;\"2\";1203;\"1004\";")) ||
-		!bytes.Contains(out.Bytes(), []byte("\r\n4,00;\"S\";\"EUR\";;;;8700;1360;\"3\";1503;\"1005\";")) {
+	if !bytes.Contains(out.Bytes(), []byte("\r\n6,00;\"S\";\"EUR\";;;;8700;1360;\"0002\";1203;\"1004\";")) ||
+		!bytes.Contains(out.Bytes(), []byte("\r\n4,00;\"S\";\"EUR\";;;;8700;1360;\"0003\";1503;\"1005\";")) {
 		t.Errorf("sales deductions by the reported split:\n%s", out.Bytes())
 	}
 	rep, err = core.BuildPeriodReport(ctx, l, shop, "EUR", p)

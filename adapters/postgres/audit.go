@@ -92,9 +92,19 @@ WHERE coalesce(b.held, 0) <> coalesce(o.s, 0)`},
 	// no bound and count as what they earned.
 	{core.CheckEarnedBound, core.SeverityError, `
 WITH slot AS (
-	SELECT t.shop_id, p.currency, p.owner_kind, p.owner_id, t.order_id, t.reason->>'line_id' AS line_id, t.reason->>'beneficiary' AS ben, sum(p.amount) AS earned
-	FROM ledger_transactions t JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
-	WHERE t.kind IN ('earn', 'earn_reversal') AND p.owner_kind <> 'program' AND ($1::bigint = 0 OR t.shop_id = $1)
+	SELECT shop_id, currency, owner_kind, owner_id, order_id, line_id, ben, sum(amount) AS earned FROM (
+		-- one line per transaction (posted before per-order earnings)
+		SELECT t.shop_id, p.currency, p.owner_kind, p.owner_id, t.order_id, t.reason->>'line_id' AS line_id, t.reason->>'beneficiary' AS ben, p.amount
+		FROM ledger_transactions t JOIN ledger_postings p ON p.shop_id = t.shop_id AND p.tx_id = t.id
+		WHERE t.kind IN ('earn', 'earn_reversal') AND p.owner_kind <> 'program' AND ($1::bigint = 0 OR t.shop_id = $1)
+			AND jsonb_typeof(t.reason->'lines') IS DISTINCT FROM 'array'
+		UNION ALL
+		-- one transaction per (order, beneficiary): its lines carry their amounts (one owner per transaction)
+		SELECT t.shop_id, o.currency, o.owner_kind, o.owner_id, t.order_id, l->>'line_id', t.reason->>'beneficiary', (l->>'amount')::numeric
+		FROM ledger_transactions t CROSS JOIN LATERAL jsonb_array_elements(t.reason->'lines') l
+		JOIN LATERAL (SELECT DISTINCT p.currency, p.owner_kind, p.owner_id FROM ledger_postings p
+			WHERE p.shop_id = t.shop_id AND p.tx_id = t.id AND p.owner_kind <> 'program') o ON true
+		WHERE t.kind IN ('earn', 'earn_reversal') AND ($1::bigint = 0 OR t.shop_id = $1) AND jsonb_typeof(t.reason->'lines') = 'array') x
 	GROUP BY 1, 2, 3, 4, 5, 6, 7),
 bounded AS (
 	SELECT s.*, CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = s.shop_id AND o.order_id = s.order_id AND o.snapshot IS NOT NULL)

@@ -81,9 +81,15 @@ func TestEarnCapsFrozenWithTheRate(t *testing.T) {
 	caps := map[string]string{}
 	for _, en := range page.Entries {
 		if en.Reason.Kind == core.ReasonEarn {
-			caps[en.Reason.OrderID+"/"+en.Reason.LineID] = en.Reason.Cap
-			if en.Reason.Cap != "" && en.Reason.Note == "" {
-				t.Errorf("capped entry without a note: %+v", en.Reason)
+			// One entry per order; each line says which cap cut it.
+			for _, l := range en.Reason.Lines {
+				caps[en.Reason.OrderID+"/"+l.LineID] = l.Cap
+				if l.Cap != "" && l.Note == "" {
+					t.Errorf("capped line without a note: %+v", l)
+				}
+			}
+			if en.Reason.Cap == "" || en.Reason.Note == "" {
+				t.Errorf("capped entry without its cap and note: %+v", en.Reason)
 			}
 		}
 	}
@@ -96,5 +102,74 @@ func TestEarnCapsFrozenWithTheRate(t *testing.T) {
 	}
 	if len(caps) != len(wantCaps) {
 		t.Errorf("earn entries %v, want %v", caps, wantCaps)
+	}
+
+	// What each cap kept from being booked, per order: frozen with the
+	// rates (the refund of order 1 changes nothing), including orders 3
+	// and 4, which booked nothing at all and so have no entry. Per line:
+	// the article cap takes 5.00 − 4.00; the order cap 4.00 − 2.67 and
+	// 5.00 − 3.33; the yearly cap what was left of 2.67 and 3.33.
+	wantHeld := map[string]string{
+		"1/article": "1.00", "1/order": "3.00",
+		"2/article": "1.00", "2/order": "3.00", "2/customer_year": "3.00",
+		"3/article": "1.00", "3/order": "3.00", "3/customer_year": "6.00",
+		"4/article": "1.00", "4/order": "3.00", "4/customer_year": "6.00",
+		"5/article": "1.00", "5/order": "3.00",
+	}
+	held := map[string]string{}
+	for _, w := range page.Withheld {
+		if w.Beneficiary != core.BeneficiaryBuyer || w.OrderNumber != "#"+w.OrderID {
+			t.Errorf("withheld notice %+v", w)
+		}
+		held[w.OrderID+"/"+w.Cap] = w.Amount.StringFixed(2)
+	}
+	if len(held) != len(wantHeld) || len(page.Withheld) != len(wantHeld) {
+		t.Errorf("withheld %v, want %v", held, wantHeld)
+	}
+	for k, v := range wantHeld {
+		if held[k] != v {
+			t.Errorf("withheld %s: %q, want %s", k, held[k], v)
+		}
+	}
+	// Paging through the statement, two entries at a time, both ways,
+	// shows every notice exactly once.
+	for _, forward := range []bool{false, true} {
+		seen := map[string]int{}
+		q := core.StatementQuery{ShopID: e.shop.ID, Currency: "EUR", Owner: buyer, Limit: 2}
+		if forward {
+			q.After = 1 // from the oldest entry on (entry 1's notices are on the page before)
+			p, err := e.ledger.Statement(ctx, core.StatementQuery{ShopID: e.shop.ID, Currency: "EUR", Owner: buyer, Before: 2, Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range p.Withheld {
+				seen[w.OrderID+"/"+w.Cap]++
+			}
+		}
+		for pages := 0; ; pages++ {
+			p, err := e.ledger.Statement(ctx, q)
+			if err != nil || pages > 20 {
+				t.Fatal(err, pages)
+			}
+			for _, w := range p.Withheld {
+				seen[w.OrderID+"/"+w.Cap]++
+			}
+			if forward {
+				if p.PrevAfter == 0 {
+					break
+				}
+				q.After = p.PrevAfter
+			} else {
+				if p.NextBefore == 0 {
+					break
+				}
+				q.Before = p.NextBefore
+			}
+		}
+		for k := range wantHeld {
+			if seen[k] != 1 {
+				t.Errorf("forward %v: notice %s shown %d times (%v)", forward, k, seen[k], seen)
+			}
+		}
 	}
 }

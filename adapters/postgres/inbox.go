@@ -306,9 +306,11 @@ func (b *Inbox) list(ctx context.Context, sql string, args ...any) ([]InboxEvent
 	})
 }
 
-// Retry puts a dead letter back to 'received' so it is processed again.
+// Retry puts a dead letter back to 'received' so it is processed again,
+// with a fresh retry budget: keeping the spent attempts would dead-letter
+// it again on its first transient failure.
 func (b *Inbox) Retry(ctx context.Context, shop core.Shop, id int64) (InboxEvent, error) {
-	return scanInbox(b.pool.QueryRow(ctx, `UPDATE inbox SET status = 'received', last_error = NULL WHERE id = $1 AND status = 'dead'
+	return scanInbox(b.pool.QueryRow(ctx, `UPDATE inbox SET status = 'received', last_error = NULL, attempts = 0 WHERE id = $1 AND status = 'dead'
 AND (shop_id = $2 OR (shop_id = 0 AND platform = $3 AND shop_domain = $4)) RETURNING `+inboxCols, id, shop.ID, string(shop.Platform), shop.Domain))
 }
 

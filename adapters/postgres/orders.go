@@ -291,6 +291,7 @@ type batchTx struct {
 	deferred []deferredPost
 	snaps    snapCols // snapshots to store, one statement for the batch
 	rates    rateCols // frozen rates to store, one statement for the batch
+	withheld heldCols // credit caps withheld, one statement for the batch
 	reds     redCols  // redemption tax splits to store, two statements for the batch
 }
 
@@ -315,6 +316,12 @@ type snapCols struct {
 type rateCols struct {
 	shop                    []int64
 	order, line, bene, docs []string
+}
+
+type heldCols struct {
+	shop                                            []int64
+	order, line, bene, cur, okind, oid, number, cap []string
+	amount                                          []decimal.Decimal
 }
 
 // queueSets queues the batch's snapshot and rate writes as one statement
@@ -345,6 +352,13 @@ ON CONFLICT (shop_id, order_id, kind, code) DO UPDATE SET currency = EXCLUDED.cu
 		bt.queue(`INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate)
 SELECT s, o, l, b, r::jsonb FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, o, l, b, r) ON CONFLICT DO NOTHING`,
 			c.shop, c.order, c.line, c.bene, c.docs)
+	}
+	if n := len(bt.withheld.shop); n > 0 {
+		c := bt.withheld
+		bt.withheld = heldCols{}
+		bt.queue(`INSERT INTO earn_withheld (shop_id, order_id, line_id, beneficiary, cap, currency, owner_kind, owner_id, order_number, amount)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::numeric[])
+ON CONFLICT DO NOTHING`, c.shop, c.order, c.line, c.bene, c.cap, c.cur, c.okind, c.oid, c.number, c.amount)
 	}
 }
 
@@ -537,6 +551,21 @@ func (o *orderTx) SaveRates(ctx context.Context, rates []core.FrozenRate) error 
 	}
 	return nil
 }
+
+// SaveWithheld stores what the caps of rates frozen now kept from being
+// booked (queued with the rates; a rate is frozen once, so is this).
+func (o *orderTx) SaveWithheld(ctx context.Context, ws []core.Withheld) error {
+	c := &o.bt.withheld
+	for _, w := range ws {
+		c.shop, c.order, c.line, c.bene = append(c.shop, o.shop), append(c.order, o.order), append(c.line, w.LineID), append(c.bene, w.Beneficiary)
+		c.cur, c.okind, c.oid = append(c.cur, w.Currency), append(c.okind, string(w.Owner.Kind)), append(c.oid, w.Owner.ID)
+		c.number, c.cap = append(c.number, w.OrderNumber), append(c.cap, w.Cap)
+		c.amount = append(c.amount, w.Amount)
+	}
+	return nil
+}
+
+var _ core.WithheldTx = (*orderTx)(nil)
 
 func (o *orderTx) Transactions(ctx context.Context) ([]core.Transaction, error) {
 	if o.txsValid {

@@ -49,9 +49,11 @@ func (s *LedgerStore) Statement(ctx context.Context, q core.StatementQuery) (cor
 	} else if bound <= 0 {
 		bound = 1<<63 - 1
 	}
+	hideHolds := ""
 	if q.HideHolds {
-		cond += " AND t.reason->>'kind' NOT IN ('hold_place', 'hold_void', 'hold_expire')"
+		hideHolds = " AND t.reason->>'kind' NOT IN ('hold_place', 'hold_void', 'hold_expire')"
 	}
+	cond += hideHolds
 	rows, err := s.pool.Query(ctx, `SELECT e.seq, e.tx_id, t.idem_key, t.reason, t.reverses, e.currency,
 	e.d_available, e.d_pending, e.d_held, e.d_overdraft, e.available_after, e.pending_after, e.held_after, e.overdraft_after, e.created_at
 FROM ledger_entries e JOIN ledger_transactions t ON t.shop_id = e.shop_id AND t.id = e.tx_id
@@ -102,7 +104,70 @@ ORDER BY e.seq `+order+` LIMIT $6`, q.ShopID, q.Currency, string(q.Owner.Kind), 
 	if page.Entries == nil {
 		page.Entries = []core.StatementEntry{}
 	}
+	if page.Withheld, err = s.withheldNotices(ctx, q, page, hideHolds); err != nil {
+		return core.StatementPage{}, err
+	}
 	return page, nil
+}
+
+// withheldNotices reads the credit earning caps withheld from the owner
+// (or from an account linked to it: a guest or partner account whose
+// credit moved to it) that falls into the page's stretch of time: from
+// its oldest entry (open on the last page) to the next newer entry shown
+// (open on the first page). Consecutive pages so show every notice once,
+// beside the entries of its time; a notice is written in the transaction
+// that froze its order's rates, so it shares that earning's timestamp.
+func (s *LedgerStore) withheldNotices(ctx context.Context, q core.StatementQuery, page core.StatementPage, hide string) ([]core.WithheldNotice, error) {
+	var from, to *time.Time
+	if n := len(page.Entries); n > 0 {
+		minE, maxE := page.Entries[0], page.Entries[0]
+		for _, e := range page.Entries {
+			if e.Seq < minE.Seq {
+				minE = e
+			}
+			if e.Seq > maxE.Seq {
+				maxE = e
+			}
+		}
+		if page.NextBefore != 0 {
+			t := minE.CreatedAt
+			from = &t
+		}
+		if page.PrevAfter != 0 {
+			var t time.Time
+			err := s.pool.QueryRow(ctx, `SELECT e.created_at FROM ledger_entries e JOIN ledger_transactions t ON t.shop_id = e.shop_id AND t.id = e.tx_id
+WHERE e.shop_id = $1 AND e.currency = $2 AND e.owner_kind = $3 AND e.owner_id = $4 AND e.seq > $5`+hide+`
+ORDER BY e.seq LIMIT 1`, q.ShopID, q.Currency, string(q.Owner.Kind), q.Owner.ID, maxE.Seq).Scan(&t)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return nil, fmt.Errorf("postgres: statement: %w", err)
+			}
+			if err == nil {
+				to = &t
+			}
+		}
+	} else if q.Before > 0 || q.After > 0 {
+		return nil, nil // an empty page inside the statement
+	}
+	rows, err := s.pool.Query(ctx, `SELECT w.order_id, max(w.order_number), w.beneficiary, w.cap, sum(w.amount), w.created_at
+FROM earn_withheld w
+WHERE w.shop_id = $1 AND w.currency = $2
+	AND ((w.owner_kind = $3 AND w.owner_id = $4) OR EXISTS (SELECT 1 FROM owner_links l
+		WHERE l.shop_id = w.shop_id AND l.from_kind = w.owner_kind AND l.from_id = w.owner_id AND l.to_kind = $3 AND l.to_id = $4))
+	AND ($5::timestamptz IS NULL OR w.created_at >= $5) AND ($6::timestamptz IS NULL OR w.created_at < $6)
+GROUP BY w.order_id, w.beneficiary, w.cap, w.created_at
+ORDER BY w.created_at DESC, w.order_id, w.beneficiary, w.cap
+LIMIT $7`, q.ShopID, q.Currency, string(q.Owner.Kind), q.Owner.ID, from, to, MaxStatementPage)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: withheld credit: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.WithheldNotice, error) {
+		var w core.WithheldNotice
+		return w, r.Scan(&w.OrderID, &w.OrderNumber, &w.Beneficiary, &w.Cap, &w.Amount, &w.CreatedAt)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: withheld credit: %w", err)
+	}
+	return out, nil
 }
 
 // ProgramBalances sums the program's buckets of a shop per currency by

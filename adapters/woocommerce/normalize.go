@@ -58,9 +58,9 @@ type ParseOptions struct {
 	// VoucherPrefix starts the code of single-use voucher coupons.
 	VoucherPrefix string
 	// RedeemNet (shop setting redeem_base net, B2B) books the credit
-	// coupon of a shop with prices excluding tax at its discount without
-	// tax; by default (B2C) it is booked at discount + discount_tax, the
-	// amount the invoice total fell by. See parseCouponLine.
+	// and voucher coupons of a shop with prices excluding tax at their
+	// discount without tax; by default (B2C) at discount + discount_tax,
+	// the amount the invoice total fell by. See parseCouponLine.
 	RedeemNet bool
 }
 
@@ -369,8 +369,12 @@ func parseOrderRefund(cur string, r wcOrderRefund) (core.Refund, error) {
 //     quoted credit, Amount = discount + discount_tax;
 //   - prices entered excluding tax, redeem_base net (B2B): the coupon is
 //     the quoted credit off the net total, Amount = discount (the VAT on
-//     it falls on top, outside the credit). Voucher coupons in such a shop
-//     are always booked this way: their face value is fixed at issue.
+//     it falls on top, outside the credit).
+//
+// Voucher coupons (cbv-) follow the same setting: their face value is the
+// credit, and the plugin scales a voucher's coupon amount in the cart the
+// way it sizes the credit coupon (redeem_base gross: the gross total falls
+// by the face value), so the invoice falls by what the voucher books.
 //
 // Net and Tax are the platform's own split of Amount (discount and
 // discount_tax, or discount and zero for redeem_base net).
@@ -393,10 +397,9 @@ func parseCouponLine(cur string, c wcCouponLine, pricesIncludeTax bool, opt Pars
 	if discount.IsNegative() || tax.IsNegative() {
 		return core.Redemption{}, false, fmt.Errorf("coupon %q: discount %s / discount_tax %s is negative", code, discount, tax)
 	}
-	if !pricesIncludeTax && (opt.RedeemNet || kind == core.RedemptionVoucher) {
-		// The coupon took its amount off the net total: that is the
-		// credit (a voucher's face value is fixed when it is issued, so
-		// in such a shop it always reduces the net total).
+	if !pricesIncludeTax && opt.RedeemNet {
+		// B2B: the coupon took the credit off the net total; the VAT on
+		// it fell on top, outside the credit.
 		tax = decimal.Zero
 	}
 	pit := pricesIncludeTax

@@ -3,6 +3,7 @@ package woocommerce
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,17 +161,31 @@ func TestParseOrderWithCouponFixture(t *testing.T) {
 	wantAmount(t, "line 891 total after coupon", o.Lines[1].NetTotal, "0.00")
 
 	// With a prefix that matches the code, the same coupon line is read as
-	// a redemption; prices exclude tax, so discount_tax is not credit.
-	opt := DefaultParseOptions()
-	opt.VoucherPrefix = "30$"
-	o, err := ParseOrder(unwrapData(t, sharedfixtures.Read(t, "fixtures/woocommerce/woocommerce-ios/order-with-coupon.json")), opt)
-	if err != nil {
-		t.Fatal(err)
+	// a voucher redemption. The shop's prices exclude tax, and WooCommerce
+	// took the fixed_cart amount (30) off the net prices, the VAT on it
+	// (1.20) on top. By default (redeem_base gross, B2C) the invoice fell by
+	// discount + discount_tax and that is what the redemption records
+	// (the plugin sizes a voucher's coupon so that this is its face value);
+	// with redeem_base net (B2B) the voucher is the net discount.
+	for _, c := range []struct {
+		net                  bool
+		amount, netPart, tax string
+	}{{false, "31.20", "30", "1.20"}, {true, "30", "30", "0"}} {
+		opt := DefaultParseOptions()
+		opt.VoucherPrefix = "30$"
+		opt.RedeemNet = c.net
+		o, err := ParseOrder(unwrapData(t, sharedfixtures.Read(t, "fixtures/woocommerce/woocommerce-ios/order-with-coupon.json")), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Redemptions) != 1 || o.Redemptions[0].Kind != core.RedemptionVoucher || o.Redemptions[0].Code != "30$off" || o.Redemptions[0].HoldID != "" {
+			t.Fatalf("redemptions = %+v", o.Redemptions)
+		}
+		r := o.Redemptions[0]
+		wantAmount(t, fmt.Sprint("voucher amount, net=", c.net), r.Amount, c.amount)
+		wantAmount(t, fmt.Sprint("voucher net, net=", c.net), r.Net.Decimal, c.netPart)
+		wantAmount(t, fmt.Sprint("voucher tax, net=", c.net), r.Tax.Decimal, c.tax)
 	}
-	if len(o.Redemptions) != 1 || o.Redemptions[0].Kind != core.RedemptionVoucher || o.Redemptions[0].Code != "30$off" || o.Redemptions[0].HoldID != "" {
-		t.Fatalf("redemptions = %+v", o.Redemptions)
-	}
-	wantAmount(t, "voucher amount", o.Redemptions[0].Amount, "30")
 }
 
 func TestParseOrderFullyRefundedFixture(t *testing.T) {

@@ -31,8 +31,16 @@ func (v VoucherIssuer) CreateCode(ctx context.Context, shop core.Shop, vc core.V
 		// An unbound coupon could be used by anyone holding the code.
 		return "", core.Errorf(core.EINVALID, "no e-mail is known for this customer yet (it is recorded with their first order), so the voucher cannot be bound to them")
 	}
+	// The redemption base is frozen with the coupon: the plugin sizes the
+	// coupon in the cart by it (gross: the gross total falls by the face
+	// value in a shop whose prices exclude tax; net: the face value comes
+	// off the net total).
+	base := shop.Settings.RedeemBase
+	if base == "" {
+		base = core.RedeemGross
+	}
 	req := CouponRequest{Code: vc.Code, Currency: vc.Currency, Amount: vc.Amount, ExpiresAt: vc.ExpiresAt, Description: "creditbridge voucher",
-		Meta: map[string]string{"_creditbridge_voucher": vc.Code}, EmailRestrictions: []string{email}}
+		Meta: map[string]string{"_creditbridge_voucher": vc.Code, "_creditbridge_redeem_base": string(base)}, EmailRestrictions: []string{email}}
 	cp, err := c.CreateCoupon(ctx, req)
 	if err != nil {
 		// A lost response may hide a created coupon: look it up.

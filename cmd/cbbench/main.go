@@ -8,6 +8,8 @@
 //	cbbench e2e     -duration 60s -rate 2000         webhooks until credit is in the ledger, then audit
 //	cbbench quote   -duration 30s -rate 1000         signed checkout quotes (hold placement)
 //	cbbench export  -transactions 1000000            seed a month, stream its DATEV file and period report; duration and peak RSS
+//	cbbench chaos   -events 100000                   fault run: worker kill -9, Redis FLUSHALL, PostgreSQL terminations,
+//	                                                 platform API down; checks every event against the books
 //
 // See the README's Benchmarks section for the figures on the reference
 // machine.
@@ -33,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: cbbench ledger|holds|ingest|e2e|quote|export [flags]")
+		fmt.Fprintln(os.Stderr, "usage: cbbench ledger|holds|ingest|e2e|quote|export|chaos [flags]")
 		os.Exit(2)
 	}
 	mode := os.Args[1]
@@ -45,6 +47,7 @@ func main() {
 	committers := fs.Int("committers", 4, "ledger group-commit workers")
 	txs := fs.Int("transactions", 1_000_000, "export mode: ledger transactions of the month (two postings each)")
 	hopts := registerHTTP(fs)
+	copts := registerChaos(fs)
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process to the file")
 	_ = fs.Parse(os.Args[2:])
 	if *cpuprofile != "" {
@@ -62,6 +65,14 @@ func main() {
 	switch mode {
 	case "export":
 		err = runExport(ctx, *dbURL, *txs)
+	case "chaos":
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		c := *conc
+		if !set["concurrency"] {
+			c = 32
+		}
+		err = runChaos(ctx, *copts, c, hopts.rate)
 	case "ledger", "holds":
 		err = runLedger(ctx, mode, *dbURL, *duration, *conc, int32(*conns), *committers)
 	default:

@@ -140,7 +140,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	}
 	a.dir = postgres.NewDirectory(a.pool)
 	a.inbox = postgres.NewInbox(a.pool)
-	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue, Inspector: a.inspector}
+	a.enqueuer = &jobs.Enqueuer{Client: a.aclient, Queue: cfg.Queue, Inspector: a.inspector, MaxRetry: cfg.EventMaxAttempts}
 	a.inbox.EnqueueBatches(a.enqueuer) // one task per group commit of webhooks
 	a.redeemer = &core.Redeemer{Ledger: a.ledger}
 	// Fewer, larger order batches: a batch's statements are set-based, so
@@ -186,6 +186,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 		}, Notify: mfNotifier.Notify}
 	// The worker resolves the shop of every event: from memory for 2 s.
 	a.dispatcher = &core.Dispatcher{Inbox: a.inbox, Shops: postgres.NewShopCache(a.shops, 2*time.Second), Log: log, Observe: a.metrics.ObserveEvent,
+		MaxAttempts: cfg.EventMaxAttempts,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: a.earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.redeemer),
 				Installed: a.shopify.Installed, ClaimGuest: a.claimGuest, Customers: a.dir, Activities: activities,

@@ -297,12 +297,23 @@ class WC_Coupon {
 	const WC_COUPON_SUCCESS = 200;
 	const WC_COUPON_REMOVED = 201;
 	private $code;
+	public $type = 'fixed_cart';
+	public $meta = array();
 	public function __construct( $code ) {
 		$this->code = $code;
 	}
 	public function get_code() {
 		return $this->code;
 	}
+	public function get_discount_type() {
+		return $this->type;
+	}
+	public function get_meta( $key, $single = true ) {
+		return isset( $this->meta[ $key ] ) ? $this->meta[ $key ] : '';
+	}
+}
+function wc_prices_include_tax() {
+	return isset( $GLOBALS['cbt']['prices_include_tax'] ) ? $GLOBALS['cbt']['prices_include_tax'] : true;
 }
 
 /** WC_Webhook with the setters the plugin uses; save() stores it by id. */
@@ -398,9 +409,17 @@ class Cbt_Product {
  * fires woocommerce_removed_coupon.
  */
 class Cbt_Cart {
-	public $items   = array();
-	public $applied = array();
-	public $coupons = array();
+	public $items        = array();
+	public $applied      = array();
+	public $coupons      = array();
+	public $subtotal     = '0';
+	public $subtotal_tax = '0';
+	public function get_subtotal() {
+		return $this->subtotal;
+	}
+	public function get_subtotal_tax() {
+		return $this->subtotal_tax;
+	}
 	public function get_cart() {
 		return $this->items;
 	}

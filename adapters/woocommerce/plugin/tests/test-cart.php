@@ -424,3 +424,42 @@ test(
 		assert_contains( 'Remaining balance: 0.00 EUR', $info['message'] );
 	}
 );
+
+test(
+	'cart: a voucher coupon (cbv-) in a shop with prices excluding tax is sized so the gross total falls by its face value (B2C), or is its face value off the net (B2B)',
+	function () {
+		$now = 1700000000;
+		list( $wc, $cart ) = cbt_cart_env( $now );
+		// Cart as WooCommerce calculated it: 100.00 net, 19.00 VAT (the shape
+		// of a real order: WooCommerce takes a fixed_cart amount off the net
+		// prices and lowers the VAT on top, see the woocommerce-ios fixture
+		// order-with-coupon.json: discount 30, discount_tax 1.20).
+		$wc->cart->subtotal                      = '100.00';
+		$wc->cart->subtotal_tax                  = '19.00';
+		$GLOBALS['cbt']['prices_include_tax']    = false;
+		$v                                       = new WC_Coupon( 'cbv-ab12cd' );
+		$v->meta['_creditbridge_voucher']        = 'cbv-ab12cd';
+		// A voucher of 11.90 (issued with redeem_base gross, the default):
+		// 10.00 off the net lowers the VAT by 1.90, the invoice by 11.90.
+		$v->meta['_creditbridge_redeem_base']    = 'gross';
+		assert_same( '10.00', apply_filters( 'woocommerce_coupon_get_amount', '11.90', $v ) );
+		unset( $v->meta['_creditbridge_redeem_base'] ); // issued before the meta existed: gross
+		assert_same( '10.00', apply_filters( 'woocommerce_coupon_get_amount', '11.90', $v ) );
+		// Issued with redeem_base net (B2B): the face value off the net total.
+		$v->meta['_creditbridge_redeem_base'] = 'net';
+		assert_same( '11.90', apply_filters( 'woocommerce_coupon_get_amount', '11.90', $v ) );
+		$v->meta['_creditbridge_redeem_base'] = 'gross';
+		// Prices including tax: the face value is the gross discount already.
+		$GLOBALS['cbt']['prices_include_tax'] = true;
+		assert_same( '11.90', apply_filters( 'woocommerce_coupon_get_amount', '11.90', $v ) );
+		$GLOBALS['cbt']['prices_include_tax'] = false;
+		// Admin screens, other coupon types and the merchant's own coupons keep their amount.
+		$GLOBALS['cbt']['is_admin'] = true;
+		assert_same( '11.90', apply_filters( 'woocommerce_coupon_get_amount', '11.90', $v ) );
+		$GLOBALS['cbt']['is_admin'] = false;
+		$v->type                    = 'percent';
+		assert_same( '11.90', apply_filters( 'woocommerce_coupon_get_amount', '11.90', $v ) );
+		assert_same( '30', apply_filters( 'woocommerce_coupon_get_amount', '30', new WC_Coupon( '30$off' ) ) );
+		unset( $GLOBALS['cbt']['prices_include_tax'] );
+	}
+);

@@ -266,3 +266,26 @@ test(
 		assert_true( Creditbridge_Client::from_options() instanceof Creditbridge_Client );
 	}
 );
+
+test(
+	'client + My Account: credit a cap kept from being booked (kind earn_withheld, no change, no balance) is a statement row saying why',
+	function () {
+		// As the bridge answers a German customer view (adapters/httpapi/withheld_test.go).
+		cbt_queue_http(
+			200,
+			'{"entries":[' .
+			'{"id":"","kind":"earn_withheld","created_at":"2026-05-04T11:00:00Z","description":"Nicht gutgeschrieben · Bestellung #1003 · 1,00 € über der Jahresobergrenze des Shops pro Kunde","order_number":"#1003","withheld":"1.00","delta":"","available_after":""},' .
+			'{"id":"2","kind":"earn","created_at":"2026-05-04T10:00:00Z","description":"Gutgeschrieben · Bestellung #1002 · Tee","delta":"0.50","available_after":"1.50"}],"next_cursor":""}'
+		);
+		$s = cbt_client()->statement( '12', 'EUR', 20, '' );
+		assert_same( 2, count( $s['entries'] ) );
+		assert_same( 'earn_withheld', $s['entries'][0]['kind'] );
+		assert_same( '', $s['entries'][0]['delta'] );
+		assert_same( '', $s['entries'][0]['available_after'] );
+		$html = Creditbridge_Account::statement_html( $s, 'EUR', 'https://shop.example/my-account/store-credit/' );
+		assert_true( false !== strpos( $html, 'Nicht gutgeschrieben · Bestellung #1003 · 1,00 € über der Jahresobergrenze des Shops pro Kunde' ), $html );
+		// The notice's change and balance cells stay empty; the earning keeps its own.
+		assert_true( 1 === preg_match( '#Jahresobergrenze des Shops pro Kunde</td><td data-title="Change"></td><td data-title="Balance"></td>#u', $html ), $html );
+		assert_true( false !== strpos( $html, '1.50' ) || false !== strpos( $html, '1,50' ), $html );
+	}
+);

@@ -72,6 +72,7 @@ class Creditbridge_Cart {
 		add_action( 'woocommerce_cart_loaded_from_session', array( $this, 'on_cart_loaded' ), 20 );
 		add_action( 'woocommerce_before_calculate_totals', array( $this, 'sync' ), 20 );
 		add_filter( 'woocommerce_get_shop_coupon_data', array( $this, 'coupon_data' ), 10, 3 );
+		add_filter( 'woocommerce_coupon_get_amount', array( $this, 'voucher_amount' ), 10, 2 );
 		add_filter( 'woocommerce_coupon_message', array( $this, 'coupon_message' ), 10, 3 );
 		add_filter( 'woocommerce_cart_totals_coupon_label', array( $this, 'coupon_label' ), 10, 2 );
 		add_action( 'woocommerce_removed_coupon', array( $this, 'on_removed_coupon' ) );
@@ -273,6 +274,39 @@ class Creditbridge_Cart {
 		}
 		$built = $cache ? Creditbridge_Coupon::build_data( $code, $quote, $this->customer_emails() ) : false;
 		return false === $built ? $data : $built;
+	}
+
+	/**
+	 * Sizes a voucher coupon (cbv-) in the cart like the credit coupon
+	 * (woocommerce_coupon_get_amount): WooCommerce takes a fixed_cart
+	 * amount off the prices as entered, so in a shop whose prices exclude
+	 * tax a voucher would lower the invoice by its face value plus the VAT
+	 * on it. With the redeem_base the voucher was issued with (coupon meta
+	 * _creditbridge_redeem_base; gross, B2C, when absent) the amount is
+	 * scaled so that the gross total falls by the face value, which is
+	 * what the bridge books; with net (B2B) the face value comes off the
+	 * net total. Admin screens and requests without a cart see the face
+	 * value.
+	 *
+	 * @param mixed $amount Coupon amount.
+	 * @param mixed $coupon WC_Coupon.
+	 * @return mixed
+	 */
+	public function voucher_amount( $amount, $coupon ) {
+		if ( ! is_object( $coupon ) || ! method_exists( $coupon, 'get_code' ) || ! Creditbridge_Coupon::is_voucher_code( $coupon->get_code() ) ) {
+			return $amount;
+		}
+		if ( ! method_exists( $coupon, 'get_discount_type' ) || 'fixed_cart' !== $coupon->get_discount_type() || ( is_admin() && ! wp_doing_ajax() ) ) {
+			return $amount;
+		}
+		$base = method_exists( $coupon, 'get_meta' ) && 'net' === (string) $coupon->get_meta( '_creditbridge_redeem_base', true ) ? 'net' : 'gross';
+		return $this->face_value(
+			array(
+				'amount'      => (string) $amount,
+				'currency'    => get_woocommerce_currency(),
+				'redeem_base' => $base,
+			)
+		);
 	}
 
 	/**

@@ -38,6 +38,19 @@ final class Creditbridge_Coupon {
 		return strtolower( self::PREFIX . $hold_id );
 	}
 
+	/** Prefix of the bridge's voucher codes (real, single-use coupons). */
+	const VOUCHER_PREFIX = 'cbv-';
+
+	/**
+	 * Whether a coupon code is a voucher code of the bridge.
+	 *
+	 * @param string $code Coupon code.
+	 * @return bool
+	 */
+	public static function is_voucher_code( $code ) {
+		return is_string( $code ) && 1 === preg_match( '/^cbv-[a-z0-9_-]{1,64}$/D', strtolower( $code ) );
+	}
+
 	/**
 	 * Whether a coupon code is a credit coupon of this plugin.
 	 *
@@ -109,6 +122,10 @@ final class Creditbridge_Coupon {
 	 * rounding may remain). The bridge books what the order reports
 	 * (discount + discount_tax), so coupon and booking agree. With
 	 * redeem_base net (B2B) the amount is the credit, off the net total.
+	 *
+	 * Voucher coupons (cbv-) are sized the same way in the cart: their
+	 * face value is the credit, and the redeem_base they were issued with
+	 * (coupon meta _creditbridge_redeem_base) decides.
 	 *
 	 * @param string $amount             Quoted credit.
 	 * @param string $currency           ISO 4217.
