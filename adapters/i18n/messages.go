@@ -163,6 +163,7 @@ var messages = []struct{ key, en, de string }{
 	{"admin.review.rules_help", "The shop's rules in the format of the rules export; change values or add lines.", "Die Regeln des Shops im Format des Regel-Exports; ändere Werte oder füge Zeilen hinzu."},
 	{"admin.review.simulate", "Simulate", "Simulieren"},
 	{"admin.review.line", "Line %d:", "Zeile %d:"},
+	{"earn.quote", "You earn %s in store credit with this order.", "Mit dieser Bestellung erhältst du %s Guthaben."},
 	{"admin.review.sim_summary", "%d orders: %s granted, %s with these rules (difference %s).", "%d Bestellungen: %s vergeben, %s mit diesen Regeln (Unterschied %s)."},
 	{"admin.review.col.who", "Who earns", "Wer erhält es"},
 	{"admin.review.col.current", "Granted", "Vergeben"},
