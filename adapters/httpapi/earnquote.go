@@ -29,8 +29,23 @@ func init() { extraRouteFuncs = append(extraRouteFuncs, earnQuoteRoutes) }
 // maxQuoteLines bounds the lines of one quote.
 const maxQuoteLines = 100
 
-func earnQuoteRoutes(s *Server, _ *fiber.App, api fiber.Router) {
+func earnQuoteRoutes(s *Server, app *fiber.App, api fiber.Router) {
 	api.Get("/public/earn", s.earnQuote)
+	// Through Shopify's app proxy: https://{shop}/apps/credit/earn?line=…
+	// (the theme extension creditbridge-earn), same origin for the theme.
+	for _, p := range []string{"/proxy", "/shopify/proxy"} {
+		app.Get(p+"/earn", s.proxyEarn)
+	}
+}
+
+// proxyEarn is the quote through the app proxy: the shop comes from the
+// signed request.
+func (s *Server) proxyEarn(c *fiber.Ctx) error {
+	pr, err := s.verifyProxy(c)
+	if err != nil {
+		return err
+	}
+	return s.quoteFor(c, pr.shop)
 }
 
 func (s *Server) earnQuote(c *fiber.Ctx) error {
@@ -43,10 +58,6 @@ func (s *Server) earnQuote(c *fiber.Ctx) error {
 	if domain == "" || len(domain) > 255 {
 		return core.Errorf(core.EINVALID, "shop is required")
 	}
-	raw := c.Context().QueryArgs().PeekMulti("line")
-	if len(raw) == 0 || len(raw) > maxQuoteLines {
-		return core.Errorf(core.EINVALID, "between 1 and %d line parameters are required", maxQuoteLines)
-	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
 	shop, ok, err := s.cachedShopBy(ctx, string(platform)+":"+domain, func() (core.Shop, error) {
@@ -58,6 +69,17 @@ func (s *Server) earnQuote(c *fiber.Ctx) error {
 	if !ok || !shop.Active {
 		return core.Errorf(core.ENOTFOUND, "shop not found")
 	}
+	return s.quoteFor(c, shop)
+}
+
+// quoteFor answers the quote of the request's lines for shop.
+func (s *Server) quoteFor(c *fiber.Ctx, shop core.Shop) error {
+	raw := c.Context().QueryArgs().PeekMulti("line")
+	if len(raw) == 0 || len(raw) > maxQuoteLines {
+		return core.Errorf(core.EINVALID, "between 1 and %d line parameters are required", maxQuoteLines)
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
 	lines := make([]core.OrderLine, 0, len(raw))
 	for i, b := range raw {
 		l, err := quoteLine(string(b), shop.Currency)

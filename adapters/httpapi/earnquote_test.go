@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/creditbridge/creditbridge/adapters/postgres"
@@ -60,4 +61,14 @@ func TestEarnQuote(t *testing.T) {
 		}
 	}
 	wantStatus(t, e.get("/api/v1/public/earn?shop=unknown.myshopify.com&line=1:2:3:1:1.00"), http.StatusNotFound)
+
+	// Through the app proxy (the theme extension): signed by Shopify, the
+	// shop from the signature; unsigned is refused.
+	vals := e.proxyValues("")
+	vals.Add("line", "632910392:808950810::1:12.00")
+	body = wantStatus(t, e.proxy(http.MethodGet, "/shopify/proxy/earn", vals, e.fake.ClientSecret(), nil, ""), http.StatusOK)
+	if !strings.Contains(body, `"amount":"0.50"`) {
+		t.Fatalf("proxy quote = %s", body)
+	}
+	wantStatus(t, e.get("/shopify/proxy/earn?shop="+e.fake.ShopDomain()+"&line=1:2:3:1:1.00"), http.StatusUnauthorized)
 }
