@@ -11,8 +11,8 @@ import (
 // first paid order is booked, the referrer (the level-1 partner of that
 // order's referral) receives a one-time reward and, optionally, the new
 // customer a welcome credit. Both are reversed when that first order is
-// cancelled or refunded (fully, or so far that its remaining net value
-// falls below the shop's minimum for a reward). One decision is kept per
+// cancelled or refunded in full (a partial refund keeps them: the minimum
+// order value is checked when the reward is decided). One decision is kept per
 // referred customer (granted, refused with a reason, reversed), so
 // replays and duplicated or out-of-order webhooks change nothing: the
 // ledger keys are referral:<referred owner>:reward / :welcome (and
@@ -196,8 +196,10 @@ func PlanReferral(s ReferralRewardSettings, f ReferralFacts) (ReferralAction, st
 		if f.Existing.OrderID != o.OrderID || f.Existing.Status != ReferralRewarded {
 			return ReferralNothing, "" // one decision per referred customer, and a reversal is final
 		}
-		net := ReferralOrderNet(f.State)
-		if !net.IsPositive() || (s.MinOrderNet.Valid && net.LessThan(s.MinOrderNet.Decimal)) {
+		// Only a cancellation or a full refund takes the reward back: the
+		// minimum is checked when the reward is decided, so a later change
+		// of the setting never rewrites a past reward.
+		if !ReferralOrderNet(f.State).IsPositive() {
 			return ReferralReverse, ""
 		}
 		return ReferralNothing, ""

@@ -41,7 +41,7 @@ func TestPlanReferral(t *testing.T) {
 		{"rewarded, still paid", core.ReferralFacts{State: referralState("120", true, false, 0), Existing: rewarded}, core.ReferralNothing, ""},
 		{"rewarded, cancelled", core.ReferralFacts{State: referralState("120", true, true, 0), Existing: rewarded}, core.ReferralReverse, ""},
 		{"rewarded, fully refunded", core.ReferralFacts{State: referralState("120", true, false, 2), Existing: rewarded}, core.ReferralReverse, ""},
-		{"rewarded, refunded below minimum", core.ReferralFacts{State: referralState("80", true, false, 1), Existing: rewarded}, core.ReferralReverse, ""},
+		{"rewarded, partly refunded below the minimum: kept", core.ReferralFacts{State: referralState("80", true, false, 1), Existing: rewarded}, core.ReferralNothing, ""},
 		{"reversed is final", core.ReferralFacts{State: referralState("120", true, false, 0), Existing: &core.ReferralReward{OrderID: "1", Status: core.ReferralReversed}}, core.ReferralNothing, ""},
 		{"another order decided", core.ReferralFacts{State: referralState("120", true, true, 0), Existing: &core.ReferralReward{OrderID: "2", Status: core.ReferralRewarded}}, core.ReferralNothing, ""},
 	}

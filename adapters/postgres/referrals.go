@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -111,6 +112,34 @@ func (s ReferralStore) OrderApplied(ctx context.Context, shop core.Shop, o core.
 		if err := referralLock(ctx, tx, "referral", shop.ID, buyer.ID); err != nil {
 			return err
 		}
+		// One person may order as a guest and as a registered customer
+		// (two owners, one address): a reward for either is the person's
+		// one reward, and an order of either is an earlier order.
+		same := []string{buyer.ID}
+		if recOrder == "" && o.Customer.Email != "" {
+			eh := emailHash(shop, o.Customer.Email)
+			if err := referralLock(ctx, tx, "referral-email", shop.ID, hex.EncodeToString(eh)); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, `SELECT owner_id FROM customers WHERE shop_id = $1 AND email_hash = $2 AND owner_id <> $3`, shop.ID, eh, buyer.ID)
+			if err != nil {
+				return fmt.Errorf("postgres: referral owners: %w", err)
+			}
+			others, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			same = append(same, others...)
+			if len(others) > 0 {
+				var decided bool
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM referral_rewards WHERE shop_id = $1 AND referred_owner = ANY($2))`, shop.ID, others).Scan(&decided); err != nil {
+					return fmt.Errorf("postgres: referral reward: %w", err)
+				}
+				if decided {
+					return nil // this person's referral was decided on their other account
+				}
+			}
+		}
 		st, err := scanOrderState(tx.QueryRow(ctx, orderStateSQL, shop.ID, o.OrderID))
 		if err != nil {
 			return err
@@ -135,9 +164,9 @@ func (s ReferralStore) OrderApplied(ctx context.Context, shop core.Shop, o core.
 		}
 		if f.Existing == nil && f.Referred {
 			f.Referrer = chain[0]
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE shop_id = $1 AND buyer_owner = $2 AND order_id <> $3
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE shop_id = $1 AND buyer_owner = ANY($2) AND order_id <> $3
 	AND (snapshot->>'Paid')::boolean AND NOT (snapshot->>'Cancelled')::boolean AND (snapshot->>'CreatedAt')::timestamptz < $4)`,
-				shop.ID, buyer.ID, o.OrderID, orderedAt).Scan(&f.EarlierPaid); err != nil {
+				shop.ID, same, o.OrderID, orderedAt).Scan(&f.EarlierPaid); err != nil {
 				return fmt.Errorf("postgres: referral first order: %w", err)
 			}
 			if f.Referrer.Kind != "" && cfg.MaxRewardsPerMonth > 0 {

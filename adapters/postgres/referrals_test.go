@@ -228,3 +228,29 @@ func TestReferralWelcomeFollowsGuestClaim(t *testing.T) {
 	e.wantAvail(t, partnerOwner("p-1"), "0")
 	mustAuditClean(t, e.pool)
 }
+
+// One person, two accounts: a guest rewarded as a referred customer who
+// then registers and orders again through a link is not a new friend;
+// the other way round, a registered customer's earlier order makes a
+// later guest order with the same address no first order.
+func TestReferralRewardOncePerPerson(t *testing.T) {
+	t.Parallel()
+	e := newEarnEnv(t)
+	rs := e.withReferralRewards(t, nil)
+	at := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	e.apply(t, buy("9201", "", "Twice@Example.com", "ANNA", at))
+	e.apply(t, buy("9202", "920", "twice@example.com", "ANNA", at.Add(time.Hour)))
+	e.apply(t, buy("9203", "930", "first@example.com", "", at))
+	e.apply(t, buy("9204", "", "first@example.com", "ANNA", at.Add(time.Hour)))
+	got := e.referrals(t, rs, "")
+	status := map[string]string{}
+	for _, r := range got {
+		status[r.OrderID] = string(r.Status) + ":" + r.Refusal
+	}
+	if len(got) != 2 || status["9201"] != "rewarded:" || status["9204"] != "refused:not_first" {
+		t.Fatalf("decisions %v", status)
+	}
+	// p-1: 2 % of 9201, 9202 and 9204, and one reward.
+	e.wantAvail(t, partnerOwner("p-1"), "16.00")
+	mustAuditClean(t, e.pool)
+}
