@@ -15,6 +15,7 @@ const (
 	CheckHeldMatchesOpen = "held_matches_open_holds" // held balance == sum of open holds
 	CheckOverdraft       = "overdraft"               // notice: owners with a recorded overdraft
 	CheckEarnedBound     = "earned_within_orders"    // no credit beyond what the shop's orders could ever earn
+	CheckEarnLines       = "earn_lines_match"        // a per-order earning's lines add up to its postings, one owner each
 )
 
 // Severity of an audit finding.

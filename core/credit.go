@@ -56,6 +56,14 @@ type FrozenRate struct {
 	// earned (Campaign names it); already part of Full.
 	Multiplier decimal.NullDecimal `json:"multiplier,omitempty"`
 	Campaign   string              `json:"campaign,omitempty"`
+	// Tier is the buyer's tier when the line first earned; its multiplier
+	// (TierMultiplier) and a members-only rule's (MemberMultiplier) are
+	// already part of Full. MembersOnly: the line earned nothing because
+	// the buyer was no member.
+	Tier             string              `json:"tier,omitempty"`
+	TierMultiplier   decimal.NullDecimal `json:"tier_multiplier,omitempty"`
+	MemberMultiplier decimal.NullDecimal `json:"member_multiplier,omitempty"`
+	MembersOnly      bool                `json:"members_only,omitempty"`
 }
 
 // CapCut is the credit one earning cap took from a frozen rate.
@@ -174,6 +182,13 @@ func FreezeRates(o Order, have []FrozenRate, rules RuleSet, buyer Owner, partner
 // line's net total (the per-article cap). Order and yearly caps are
 // applied afterwards (ApplyOrderCap, ApplyYearCap).
 func FreezeRatesWith(s ShopSettings, o Order, have []FrozenRate, rules RuleSet, buyer Owner, partners []Owner) []FrozenRate {
+	return FreezeRatesTier(s, o, have, rules, buyer, partners, nil)
+}
+
+// FreezeRatesTier is FreezeRatesWith for a buyer in a tier (nil: no
+// tiers): the buyer's credit is multiplied by the tier's and the member
+// rules' multipliers, frozen with the rate (see core/tiers.go).
+func FreezeRatesTier(s ShopSettings, o Order, have []FrozenRate, rules RuleSet, buyer Owner, partners []Owner, bt *BuyerTier) []FrozenRate {
 	exists := map[string]bool{}
 	for _, r := range have {
 		exists[r.Key()] = true
@@ -219,8 +234,12 @@ func FreezeRatesWith(s ShopSettings, o Order, have []FrozenRate, rules RuleSet, 
 			if b.name == BeneficiaryBuyer && len(s.Campaigns) > 0 { // campaign multiplier, frozen with the rate
 				if m, name, ok := s.CampaignFor(l, o.CreatedAt, s.Location()); ok {
 					full, r.Multiplier, r.Campaign = full.Mul(m), decimal.NewNullDecimal(m), name
+					r.UnitRate = r.UnitRate.Mul(m) // the audit's bound per unit (Full decides the credit)
 					r.Rule += " ×" + m.String() + " (" + name + ")"
 				}
+			}
+			if b.name == BeneficiaryBuyer && bt != nil {
+				full = applyTier(s, bt, l, &r, full)
 			}
 			if full.GreaterThan(l.NetTotal) {
 				r.Cap, r.Uncapped = CapArticle, decimal.NewNullDecimal(full)

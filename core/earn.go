@@ -78,6 +78,38 @@ type Earner struct {
 	// AfterOrder, when set, follows the orders of the shops it wants
 	// (program types such as the second-purchase offer).
 	AfterOrder OrderFollower
+	// Tiers reads buyers' tiers in shops with tiers (core/tiers.go);
+	// without it tiers are not applied.
+	Tiers TierReader
+}
+
+func (e *Earner) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// buyerTier returns the tier a buyer earns with on o (nil when the shop
+// has no tiers): as of the order's creation, the order itself not
+// counted; an order that buys the membership earns as a member.
+func (e *Earner) buyerTier(ctx context.Context, shop Shop, o Order, buyer Owner) (*BuyerTier, error) {
+	s := shop.Settings
+	if e.Tiers == nil || !s.TiersEnabled() || buyer.Kind != OwnerCustomer || !o.Paid || o.Cancelled {
+		return nil, nil
+	}
+	at := o.CreatedAt
+	if at.IsZero() {
+		at = e.now()
+	}
+	f, err := e.Tiers.TierFacts(ctx, shop, buyer, at, o.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	if !f.Member && s.BuysMembership(o) {
+		f.Member, f.MemberUntil = true, at.AddDate(0, s.Membership.MembershipMonths(), 0)
+	}
+	return &BuyerTier{Status: s.Evaluate(f, at, s.Location())}, nil
 }
 
 // OrderFollower is told about applied orders.
@@ -120,6 +152,10 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 		return res, err
 	}
 	rs := NewRuleSet(rules)
+	bt, err := e.buyerTier(ctx, shop, o, buyer)
+	if err != nil {
+		return res, err
+	}
 	follow := e.AfterOrder != nil && e.AfterOrder.Follows(shop)
 	octx := ctx
 	if follow {
@@ -161,7 +197,7 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 			st.buyer = st.Buyer
 		}
 		if st.Order.Paid && !st.Order.Cancelled {
-			fresh := FreezeRatesWith(shop.Settings, st.Order, st.Rates, rs, st.buyer, partners)
+			fresh := FreezeRatesTier(shop.Settings, st.Order, st.Rates, rs, st.buyer, partners, bt)
 			fresh = dropAnonymous(fresh)
 			if err := capRates(ctx, tx, shop, st, fresh); err != nil {
 				return err
@@ -299,6 +335,9 @@ func (e *Earner) converge(ctx context.Context, tx OrderTx, shop Shop, st OrderSt
 	if err != nil {
 		return err
 	}
+	if err := e.saveTierActivity(ctx, tx, shop, st); err != nil {
+		return err
+	}
 	funds := map[Owner]Balance{}
 	var ferr error
 	plan, err := PlanEarnings(st, posted, func(o Owner) OwnerFunds {
@@ -345,6 +384,26 @@ func (e *Earner) converge(ctx context.Context, tx OrderTx, shop Shop, st OrderSt
 		res.Redeemed = red
 	}
 	return nil
+}
+
+// saveTierActivity records what the order counts towards its buyer's
+// tier (spend, credit, membership lines), converged like the credit.
+func (e *Earner) saveTierActivity(ctx context.Context, tx OrderTx, shop Shop, st OrderState) error {
+	if !shop.Settings.TiersEnabled() || st.buyer.Kind != OwnerCustomer {
+		return nil
+	}
+	tt, ok := tx.(TierTx)
+	if !ok {
+		return nil
+	}
+	a, err := TierActivityOf(shop.Settings, st, st.buyer, e.now())
+	if err != nil {
+		return err
+	}
+	if st.Order.Currency != shop.Currency { // thresholds are in the shop's currency
+		a.Spend, a.Credit = decimal.Zero, decimal.Zero
+	}
+	return tt.SaveTierActivity(ctx, a)
 }
 
 // settleOverdrafts pays back overdrafts of owners that just received

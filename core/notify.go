@@ -26,10 +26,11 @@ const (
 	TopicCreditExpiring  = "credit.expiring"  // credit expires within expiry_notice_days
 	TopicCreditExpired   = "credit.expired"   // credit expired
 	TopicBalanceReminder = "balance.reminder" // a balance and no order for reminder_days
+	TopicTierChanged     = "tier.changed"     // a customer reached or left a tier (core/tiers.go)
 )
 
 // NotificationTopics lists every topic.
-var NotificationTopics = []string{TopicCreditEarned, TopicCreditAvailable, TopicCreditExpiring, TopicCreditExpired, TopicBalanceReminder}
+var NotificationTopics = []string{TopicCreditEarned, TopicCreditAvailable, TopicCreditExpiring, TopicCreditExpired, TopicBalanceReminder, TopicTierChanged}
 
 // Endpoint is a merchant's webhook endpoint.
 type Endpoint struct {
@@ -154,6 +155,14 @@ type NotificationData struct {
 	ExpiresAt          *time.Time      `json:"expires_at,omitempty"`
 	Available          decimal.Decimal `json:"available"`
 	Pending            decimal.Decimal `json:"pending"`
+	// Tier changes (tier.changed): the new tier ("" when the customer left
+	// every tier), the previous one, and whether a membership gives it;
+	// Amount is then the qualifying amount (spend or credit).
+	Tier         string `json:"tier,omitempty"`
+	PreviousTier string `json:"previous_tier,omitempty"`
+	Member       bool   `json:"member,omitempty"`
+	Lowered      bool   `json:"lowered,omitempty"` // a move down
+
 	// MarketingConsent is what the platform reported (nil: nothing), for
 	// merchants whose own mailer sends reminders.
 	MarketingConsent *bool `json:"marketing_consent,omitempty"`

@@ -30,6 +30,8 @@ type ProgramSettings struct {
 	Campaigns []Campaign `json:"campaigns,omitempty"`
 	// Notifications: webhooks, e-mail, reminders (core/notify.go).
 	NotifySettings
+	// Tiers and paid membership (core/tiers.go).
+	TierSettings
 }
 
 // Expiry modes.
@@ -79,6 +81,9 @@ func (p ProgramSettings) Validate() error {
 		if err := p.SecondPurchase.Validate(); err != nil {
 			return err
 		}
+	}
+	if err := p.TierSettings.Validate(); err != nil {
+		return err
 	}
 	return p.NotifySettings.Validate()
 }

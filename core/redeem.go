@@ -41,6 +41,23 @@ type Redeemer struct {
 	Ledger Ledger
 	Now    func() time.Time
 	Notify BalanceNotifier // optional: told after a hold changes a balance
+	// Tiers, when set, gives customers in a tier their tier's checkout
+	// caps (Tier.MaxPercent, Tier.MaxAmount).
+	Tiers TierReader
+}
+
+// capSettings returns the checkout caps that apply to owner: the shop's,
+// or their tier's perks.
+func (r *Redeemer) capSettings(ctx context.Context, shop Shop, owner Owner) (ShopSettings, error) {
+	s := shop.Settings
+	if r.Tiers == nil || !s.TiersEnabled() || owner.Kind != OwnerCustomer {
+		return s, nil
+	}
+	st, err := CustomerTier(ctx, r.Tiers, shop, owner, r.now())
+	if err != nil {
+		return s, err
+	}
+	return s.WithTierPerks(st.Tier), nil
 }
 
 // CapCredit returns the credit a cart may use: the least of available, the
@@ -85,10 +102,14 @@ func (r *Redeemer) Quote(ctx context.Context, shop Shop, q QuoteRequest) (Quote,
 	if err != nil {
 		return Quote{}, err
 	}
+	caps, err := r.capSettings(ctx, shop, q.Owner)
+	if err != nil {
+		return Quote{}, err
+	}
 	res, err := r.Ledger.Reserve(ctx, HoldRequest{ShopID: shop.ID, Currency: cur, Owner: q.Owner, CartKey: q.CartKey,
 		ExpiresAt: r.now().Add(shop.Settings.HoldTTL())},
 		func(spendable decimal.Decimal) (decimal.Decimal, error) {
-			return CapCredit(shop.Settings, cur, spendable, q.Subtotal)
+			return CapCredit(caps, cur, spendable, q.Subtotal)
 		})
 	if err != nil {
 		return Quote{}, err

@@ -16,7 +16,12 @@ import (
 // A year on a fake clock: two orders, lots expiring oldest first with a
 // notice two weeks before each, balance reminders after 30 days without
 // an order at most every 60 days (exactly once each), and an activity cap
-// per calendar month in Europe/Berlin across midnight.
+// per calendar month in Europe/Berlin across midnight. In a second shop
+// the same year runs tiers (monthly review) and a paid membership: up,
+// down at a month's end when old spend ages out, down at once when a
+// refund takes the membership away, with every line keeping the tier it
+// first earned with, and a weekend campaign's window edges at midnight in
+// Berlin across the DST change (see yearTiers).
 func TestProgramYearOnAFakeClock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -35,9 +40,11 @@ func TestProgramYearOnAFakeClock(t *testing.T) {
 	expiry := &jobs.CreditExpiry{Shops: e.shops, Ledger: e.ledger, Now: e.clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	acts := &core.Activities{Store: postgres.ActivityStore{L: e.ledger}, Now: e.clock.Now}
 	earn(t, e.ledger, shop.ID, c, "1", "10.00") // lot A, 1 Jan 10:00
+	tiers := newYearTiers(t, e)
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	for day := start; day.Year() == 2026; day = day.AddDate(0, 0, 1) {
 		noon := time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, time.UTC)
+		tiers.day(t, day)
 		if day.Month() == time.March && day.Day() == 15 {
 			e.clock.Set(time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC))
 			earn(t, e.ledger, shop.ID, c, "2", "5.00") // lot B
@@ -49,6 +56,7 @@ func TestProgramYearOnAFakeClock(t *testing.T) {
 		if _, err := e.notifier.Run(ctx); err != nil {
 			t.Fatal(err)
 		}
+		tiers.review(t)
 		if day.Month() == time.March && day.Day() == 31 {
 			// 23:30 and 00:30 in Berlin (CEST since 29 March): two
 			// calendar months there, one in UTC; a cap of one review a
@@ -69,7 +77,8 @@ func TestProgramYearOnAFakeClock(t *testing.T) {
 			}
 		}
 	}
-	rows, err := e.pool.Query(ctx, `SELECT topic, created_at, payload->>'amount' FROM notifications WHERE shop_id = $1 ORDER BY created_at, id`, shop.ID)
+	tiers.check(t)
+	rows, err := e.pool.Query(ctx, `SELECT topic, created_at, payload->>'amount' FROM notifications WHERE shop_id = $1 AND topic <> 'tier.changed' ORDER BY created_at, id`, shop.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

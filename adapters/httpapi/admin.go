@@ -295,6 +295,11 @@ func (s *Server) statementJSON(c *fiber.Ctx, shop core.Shop, owner core.Owner) e
 	if customerView && len(page.Entries) == 0 && len(withheld) == 0 && before == 0 && after == 0 {
 		out["earn_hints"] = s.earnHints(ctx, l, shop)
 	}
+	if before == 0 && after == 0 {
+		if err := s.statementTier(ctx, l, shop, owner, out); err != nil {
+			return err
+		}
+	}
 	if getPrincipal(c).shopAdmin() {
 		// The merchant's own notes on adjustments, by transaction.
 		for i, e := range page.Entries {

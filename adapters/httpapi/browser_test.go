@@ -261,8 +261,10 @@ func TestBrowserPages(t *testing.T) {
 	e := newSappEnv(t, vouchers)
 	ctx := context.Background()
 	shop, err := e.shops.CreateShop(ctx, core.Shop{Platform: core.PlatformShopify, Domain: e.fake.ShopDomain(), Name: "Teeladen", Currency: "EUR",
-		Settings: core.ShopSettings{TimeZone: "Europe/Berlin", PendingDays: 14},
-		Secrets:  core.ShopSecrets{AccessToken: e.fake.AccessToken(), CustomerKey: "customer-key"}}, "")
+		Settings: core.ShopSettings{TimeZone: "Europe/Berlin", PendingDays: 14, ProgramSettings: core.ProgramSettings{TierSettings: core.TierSettings{Tiers: []core.Tier{
+			{Name: "Teefreund", Threshold: decimal.Zero, Multiplier: decimal.RequireFromString("1")},
+			{Name: "Teekenner", Threshold: decimal.RequireFromString("150"), Multiplier: decimal.RequireFromString("1.5")}}}}},
+		Secrets: core.ShopSecrets{AccessToken: e.fake.AccessToken(), CustomerKey: "customer-key"}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -631,6 +633,11 @@ func storefrontFlows(b *browser, store, lang string, full bool, vouchers *limite
 	for _, bad := range []string{pick("An der Kasse reserviert", "Reserved at checkout"), "EUR</"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("%s: storefront shows %q", b.name, bad)
+		}
+	}
+	for _, want := range []string{pick("Deine Stufe", "Your tier"), "Teefreund", pick("Noch 150,00\u00a0€ bis Teekenner", "€150.00 more to reach Teekenner")} {
+		if !strings.Contains(page, want) {
+			t.Errorf("%s: storefront statement lacks the tier %q:\n%s", b.name, want, page)
 		}
 	}
 	b.check("store-statement")

@@ -150,9 +150,10 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	e.enqueuer = &jobs.Enqueuer{Client: e.aclient, Queue: e.queue, Inspector: e.inspector}
 	e.batches = &countingBatches{Enqueuer: e.enqueuer}
 	e.inbox.EnqueueBatches(e.batches) // as cmd/creditbridge wires it
-	redeemer := &core.Redeemer{Ledger: e.ledger}
+	tiers := postgres.TierStore{L: e.ledger}
+	redeemer := &core.Redeemer{Ledger: e.ledger, Tiers: tiers}
 	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: e.dir, Ledger: e.ledger, Redeemer: redeemer,
-		AfterOrder: core.OrderFollowers{postgres.SecondPurchaseStore{L: e.ledger}, postgres.ReferralStore{L: e.ledger, Dir: e.dir}}}
+		AfterOrder: core.OrderFollowers{postgres.SecondPurchaseStore{L: e.ledger}, postgres.ReferralStore{L: e.ledger, Dir: e.dir}}, Tiers: tiers}
 	compliance := &postgres.Compliance{Shops: e.shops, Directory: e.dir, Ledger: e.ledger}
 	m := metrics.New(nil, nil)
 	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,
@@ -182,8 +183,8 @@ func newEnv(t *testing.T, opt envOptions) *env {
 			NotificationLog: func(ctx context.Context, shopID int64, limit int) (any, error) {
 				return (&postgres.NotifyStore{L: e.ledger}).Notifications(ctx, shopID, limit)
 			},
-			Consent: e.dir.SetConsent,
-			Ready:   func(ctx context.Context) error { return e.pool.Ping(ctx) }})
+			Consent: e.dir.SetConsent, Tiers: tiers,
+			Ready: func(ctx context.Context) error { return e.pool.Ping(ctx) }})
 	served := make(chan struct{})
 	go func() {
 		defer close(served)

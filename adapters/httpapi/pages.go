@@ -150,6 +150,9 @@ type custStatement struct {
 	NewerCursor, OlderCursor     int64
 	CurrencyCode                 string
 	VouchersEnabled, CanVouchers bool
+	// Tier and TierNext: the customer's tier and what is missing to the
+	// next one (shops with tiers; empty otherwise).
+	Tier, TierNext string
 }
 
 // total is an entry's change of everything the owner has (available,
@@ -182,6 +185,16 @@ func (s *Server) customerStatement(ctx context.Context, l *i18n.Locale, shop cor
 	cs.Available, cs.Pending, cs.Held = money(l, cur, bal.Available), money(l, cur, bal.Pending), money(l, cur, bal.Held)
 	cs.HasPending, cs.HasHeld = bal.Pending.IsPositive(), bal.Held.IsPositive()
 	cs.CanVouchers = cs.VouchersEnabled && bal.Available.IsPositive()
+	if s.deps.Tiers != nil && shop.Settings.TiersEnabled() && owner.Kind == core.OwnerCustomer {
+		st, err := core.CustomerTier(ctx, s.deps.Tiers, shop, owner, time.Now())
+		if err != nil {
+			return cs, err
+		}
+		cs.Tier = st.Tier
+		if st.Next != "" && st.Missing.Valid {
+			cs.TierNext = l.T("stmt.tier_next", money(l, cur, st.Missing.Decimal), st.Next)
+		}
+	}
 	days := shop.Settings.PendingDays
 	now := time.Now()
 	var earliest time.Time

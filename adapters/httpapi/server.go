@@ -86,6 +86,9 @@ type Deps struct {
 	// Consent records a customer's marketing consent (unsubscribe links;
 	// optional).
 	Consent func(ctx context.Context, shop core.Shop, owner core.Owner, consent bool) error
+	// Tiers reads customers' tiers (optional: statements then show none
+	// and the customer tier endpoint answers 404).
+	Tiers TierService
 	// Notify is told whose balance an admin adjustment changed (optional).
 	Notify core.BalanceNotifier
 	// Ready reports whether dependencies answer (PostgreSQL, Redis, schema).

@@ -67,6 +67,8 @@ func Render(m Message) (subject, body string, err error) {
 	switch m.Topic {
 	case core.TopicCreditEarned, core.TopicCreditAvailable, core.TopicCreditExpired, core.TopicBalanceReminder:
 		subject = l.T("mail."+m.Topic, amount, m.ShopName)
+	case core.TopicTierChanged:
+		subject = tierSubject(l, m)
 	case core.TopicCreditExpiring:
 		at := ""
 		if m.Data.ExpiresAt != nil {
@@ -82,9 +84,25 @@ func Render(m Message) (subject, body string, err error) {
 	if m.Topic == core.TopicCreditExpiring {
 		b.WriteString(l.T("mail.expiring_hint") + "\n")
 	}
+	if m.Topic == core.TopicTierChanged && m.Data.Member {
+		b.WriteString(l.T("mail.tier.member") + "\n")
+	}
 	b.WriteString(l.T("stmt.auto") + "\n\n-- \n")
 	b.WriteString(l.T("mail.unsubscribe", m.ShopName, m.Unsubscribe) + "\n")
 	return subject, b.String(), nil
+}
+
+// tierSubject: "tier reached" for an upgrade (or a first tier), "your
+// tier is now" for a move down (Data.Lowered), "ended" when the customer
+// left every tier.
+func tierSubject(l *i18n.Locale, m Message) string {
+	switch {
+	case m.Data.Tier == "":
+		return l.T("mail.tier.ended", m.Data.PreviousTier, m.ShopName)
+	case m.Data.Lowered:
+		return l.T("mail.tier.lowered", m.ShopName, m.Data.Tier)
+	}
+	return l.T("mail.tier.reached", m.Data.Tier, m.ShopName)
 }
 
 // Send renders and sends a message.

@@ -129,6 +129,18 @@ SELECT b.shop_id, format('%s %s:%s holds %s (available+pending+held-overdraft) b
 	b.currency, b.owner_kind, b.owner_id, b.available + b.pending + b.held + b.overdraft, coalesce(own.maxc, 0), coalesce(adj.added, 0))
 FROM ledger_balances b LEFT JOIN own USING (shop_id, currency, owner_kind, owner_id) LEFT JOIN adj USING (shop_id, currency, owner_kind, owner_id)
 WHERE ($1::bigint = 0 OR b.shop_id = $1) AND b.available + b.pending + b.held + b.overdraft > coalesce(own.maxc, 0) + coalesce(adj.added, 0)`},
+	// A per-order earn or earn_reversal transaction carries its lines with
+	// their amounts (reason.lines): refunds and the earned-bound check read
+	// per-line credit from there, so they must add up to what the
+	// transaction moved for its one beneficiary.
+	{core.CheckEarnLines, core.SeverityError, `
+SELECT t.shop_id, format('transaction %s (%s): its lines add up to %s, its postings move %s for %s owner(s)', t.id, t.idem_key, l.s, o.s, o.n)
+FROM ledger_transactions t
+CROSS JOIN LATERAL (SELECT coalesce(sum((x->>'amount')::numeric), 0) AS s FROM jsonb_array_elements(t.reason->'lines') x) l
+CROSS JOIN LATERAL (SELECT coalesce(sum(p.amount), 0) AS s, count(DISTINCT (p.owner_kind, p.owner_id)) AS n FROM ledger_postings p
+	WHERE p.shop_id = t.shop_id AND p.tx_id = t.id AND p.owner_kind <> 'program') o
+WHERE t.kind IN ('earn', 'earn_reversal') AND jsonb_typeof(t.reason->'lines') = 'array' AND ($1::bigint = 0 OR t.shop_id = $1)
+	AND (l.s <> o.s OR o.n <> 1)`},
 	{core.CheckOverdraft, core.SeverityNotice, `
 SELECT shop_id, format('%s %s:%s has an overdraft of %s (offset by later earnings)', currency, owner_kind, owner_id, -overdraft)
 FROM ledger_balances WHERE ($1::bigint = 0 OR shop_id = $1) AND overdraft < 0`},

@@ -48,6 +48,18 @@ func TestAuditFlagsCreditBeyondOrders(t *testing.T) {
 	if r.OK() || !strings.Contains(r.String(), core.CheckEarnedBound) || !strings.Contains(r.String(), "order 5001 line 1 (buyer)") {
 		t.Fatalf("a minted earn passes the audit:\n%s", r)
 	}
+	// A per-order earning whose lines do not add up to what it moved.
+	skew := core.Transaction{ShopID: e.shop.ID, Key: "order:5001:buyer:earn:v9", Reason: core.Reason{Kind: core.ReasonEarn, OrderID: "5001", Beneficiary: "buyer",
+		Lines: []core.ReasonLine{{LineID: "1", Amount: dec("0.10")}}},
+		Postings: []core.Posting{
+			{Currency: "EUR", Owner: core.ProgramOwner, Bucket: core.ProgramIssued, Amount: dec("-0.20")},
+			{Currency: "EUR", Owner: buyer, Bucket: core.BucketAvailable, Amount: dec("0.20")}}}
+	if _, err := e.ledger.Post(ctx, skew); err != nil {
+		t.Fatal(err)
+	}
+	if r := clean(); !strings.Contains(r.String(), core.CheckEarnLines) || !strings.Contains(r.String(), "its lines add up to 0.1, its postings move 0.20 for 1 owner(s)") {
+		t.Fatalf("an earning whose lines do not add up passes the audit:\n%s", r)
+	}
 
 	// Another shop's owner given back credit it never spent.
 	e2 := newEarnEnv(t)

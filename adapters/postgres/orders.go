@@ -293,6 +293,7 @@ type batchTx struct {
 	rates    rateCols // frozen rates to store, one statement for the batch
 	withheld heldCols // credit caps withheld, one statement for the batch
 	reds     redCols  // redemption tax splits to store, two statements for the batch
+	tiers    tierCols // tier activity to store, one statement for the batch
 }
 
 type redCols struct {
@@ -327,6 +328,7 @@ type heldCols struct {
 // queueSets queues the batch's snapshot and rate writes as one statement
 // each (an order appears at most once per batch, see OrderBatcher.run).
 func (bt *batchTx) queueSets() {
+	bt.queueTiers()
 	if n := len(bt.snaps.shop); n > 0 {
 		c := bt.snaps
 		bt.snaps = snapCols{}

@@ -254,7 +254,8 @@ func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
 		for _, t := range []string{"ledger_entries", "ledger_postings", "ledger_holds", "ledger_balances", "vouchers", "activity_events",
 			"referral_rewards", "second_purchase_offers", "notification_deliveries", "notifications", "program_cursors", "ledger_transactions",
 			"order_rates", "order_refunds", "orders", "inbox", "customers", "partners", "credit_rules", "poll_cursors",
-			"earn_year_caps", "earn_withheld", "order_redemptions", "store_credit_mirror", "checkout_labels", "collection_products"} {
+			"earn_year_caps", "earn_withheld", "order_redemptions", "store_credit_mirror", "checkout_labels", "collection_products",
+			"tier_activity", "memberships", "customer_tiers", "tier_changes"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE shop_id = $1`, shopID); err != nil {
 				return fmt.Errorf("postgres: purge %s: %w", t, err)
 			}

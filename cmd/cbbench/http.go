@@ -27,7 +27,8 @@ type httpOpts struct {
 	rate                     int
 	lines                    int
 	warmup                   time.Duration
-	partners                 int // e2e/ingest: levels of the partner chains half of the orders carry (0: none)
+	partners                 int  // e2e/ingest: levels of the partner chains half of the orders carry (0: none)
+	programs                 bool // e2e/ingest: one tier multiplier and one campaign active
 }
 
 func registerHTTP(fs *flag.FlagSet) *httpOpts {
@@ -39,6 +40,7 @@ func registerHTTP(fs *flag.FlagSet) *httpOpts {
 	fs.IntVar(&o.rate, "rate", 0, "target requests per second (0 = as fast as the concurrency allows)")
 	fs.IntVar(&o.lines, "lines", 3, "order lines per order")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "quote mode: load run before measuring, not counted (new connections, caches)")
+	fs.BoolVar(&o.programs, "programs", false, "ingest/e2e: the shop runs one tier (Gold from 200.00 net spend, ×2; customers reach it on their second order) and one shop-wide campaign (×1.5, from yesterday to tomorrow)")
 	fs.IntVar(&o.partners, "partners", 0, "ingest/e2e: half of the orders carry a referral to a chain of this many partners (linked to customers), each level earning by its own rule")
 	return o
 }
@@ -84,6 +86,34 @@ func benchShop(client *http.Client, o httpOpts) (id int64, domain, adminToken st
 	}
 	resp.Body.Close()
 	return created.Shop.ID, domain, created.AdminToken, nil
+}
+
+// benchPrograms gives the bench shop one tier and one campaign (issue
+// 11's benchmark): every order then reads its buyer's tier, writes its
+// tier activity, and the tier job announces the upgrades.
+func benchPrograms(client *http.Client, o httpOpts, shopID int64, adminToken string) error {
+	base := fmt.Sprintf("%s/api/v1/shops/%d", o.url, shopID)
+	now := time.Now().UTC()
+	campaign := fmt.Sprintf(`{"time_zone":"UTC","campaigns":[{"name":"bench","multiplier":"1.5","target":"shop","starts":%q,"ends":%q}]}`,
+		now.AddDate(0, 0, -1).Format("2006-01-02T15:04"), now.AddDate(0, 0, 1).Format("2006-01-02T15:04"))
+	for _, r := range []struct{ method, path, body string }{
+		{"PATCH", "/settings", campaign},
+		{"PUT", "/tiers", `{"tiers":[{"name":"Gold","threshold":"200","multiplier":"2"}]}`},
+	} {
+		req, _ := http.NewRequest(r.method, base+r.path, bytes.NewReader([]byte(r.body)))
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		rb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("%s %s: %d %s", r.method, r.path, resp.StatusCode, rb)
+		}
+	}
+	return nil
 }
 
 // benchChains enrols partner chains of the given depth (each partner a
@@ -154,13 +184,18 @@ func runWebhooks(ctx context.Context, mode string, o httpOpts, d time.Duration, 
 	if err != nil {
 		return fmt.Errorf("setup (is `creditbridge demo` or `serve` running at %s?): %w", o.url, err)
 	}
+	if o.programs {
+		if err = benchPrograms(client, o, shopID, adminToken); err != nil {
+			return fmt.Errorf("setup tier and campaign: %w", err)
+		}
+	}
 	var codes []string
 	if o.partners > 0 {
 		if codes, err = benchChains(client, o, shopID, adminToken, o.partners); err != nil {
 			return fmt.Errorf("setup partner chains: %w", err)
 		}
 	}
-	fmt.Printf("mode=%s shop=%d url=%s concurrency=%d rate=%d lines=%d partner-levels=%d duration=%s\n", mode, shopID, o.url, conc, o.rate, o.lines, o.partners, d)
+	fmt.Printf("mode=%s shop=%d url=%s concurrency=%d rate=%d lines=%d partner-levels=%d programs=%v duration=%s\n", mode, shopID, o.url, conc, o.rate, o.lines, o.partners, o.programs, d)
 	base := time.Now().UnixNano() / 1000
 	build := func(i int64) signedOrder {
 		lines := make([]payload.Line, o.lines)

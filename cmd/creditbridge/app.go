@@ -60,6 +60,7 @@ type app struct {
 	server      *httpapi.Server
 	shopify     *jobs.ShopifyClients // Shopify app: token-refreshing Admin API clients
 	notify      *postgres.NotifyStore
+	tiers       postgres.TierStore
 	mail        *mail.Sender // nil without SMTP_HOST
 }
 
@@ -168,6 +169,11 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 	// referrer (and welcomes the customer); its refund takes both back.
 	a.earner.AfterOrder = core.OrderFollowers{postgres.SecondPurchaseStore{L: a.ledger},
 		postgres.ReferralStore{L: a.ledger, Dir: a.dir, Notify: mfNotifier.Notify}}
+	// Tiers and membership: the tier an order earns with, and the tier
+	// perks at checkout (core/tiers.go).
+	a.tiers = postgres.TierStore{L: a.ledger}
+	a.earner.Tiers = a.tiers
+	a.redeemer.Tiers = a.tiers
 	a.notify = &postgres.NotifyStore{L: a.ledger}
 	if cfg.SMTPHost != "" {
 		if a.mail, err = mail.New(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
@@ -211,7 +217,7 @@ func build(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, err
 			NotificationLog: func(ctx context.Context, shopID int64, limit int) (any, error) {
 				return a.notify.Notifications(ctx, shopID, limit)
 			},
-			Consent: a.dir.SetConsent})
+			Consent: a.dir.SetConsent, Tiers: a.tiers})
 	return a, nil
 }
 
@@ -422,6 +428,8 @@ func (a *app) startPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 	})
 	notifier := &jobs.Notifier{Shops: a.shops, Store: a.notify, Client: a.aclient, Queue: a.cfg.Queue, Log: a.log}
 	run("notifications", time.Minute, func(ctx context.Context) error { _, err := notifier.Run(ctx); return err })
+	tierReview := &jobs.TierReview{Shops: a.shops, Store: a.tiers, Client: a.aclient, Queue: a.cfg.Queue, Log: a.log}
+	run("tier-review", time.Minute, func(ctx context.Context) error { _, err := tierReview.Run(ctx); return err })
 	offers := &jobs.SecondPurchaseExpiry{Shops: a.shops, Store: postgres.SecondPurchaseStore{L: a.ledger}, Notify: a.earner.Notify, Log: a.log}
 	run("second-purchase-expiry", 5*time.Minute, func(ctx context.Context) error { _, err := offers.Run(ctx); return err })
 	creditExpiry := &jobs.CreditExpiry{Shops: a.shops, Ledger: a.ledger, Notify: a.earner.Notify, Log: a.log}

@@ -1,0 +1,57 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/creditbridge/creditbridge/core"
+	"github.com/hibiken/asynq"
+)
+
+// TierReviewer records tier changes and creates their tier.changed
+// notifications (postgres.TierStore).
+type TierReviewer interface {
+	ReviewTiers(ctx context.Context, shop core.Shop, now time.Time) ([]core.TierChange, []core.DeliveryRef, error)
+}
+
+// TierReview is the periodic review of tiers (issue 11): for every shop
+// with tiers it announces the customers whose tier changed (an upgrade
+// after an order, a move down at a review period's end or after a
+// refund, a membership bought, refunded or run out) as tier.changed
+// notifications, and enqueues their deliveries. Earning never waits for
+// it: the tier an order earns with is computed from the same facts when
+// the order is applied. Idempotent; a shop that fails is logged and
+// skipped.
+type TierReview struct {
+	Shops  ShopLister
+	Store  TierReviewer
+	Client *asynq.Client // nil: deliveries are left to the notifier's sweep
+	Queue  string
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Run reviews every shop with tiers and returns how many tiers changed.
+func (x *TierReview) Run(ctx context.Context) (int, error) {
+	now := time.Now()
+	if x.Now != nil {
+		now = x.Now()
+	}
+	n := 0
+	err := EachShop(ctx, x.Shops, x.Log, "tier review", func(ctx context.Context, s core.Shop) error {
+		if !s.Settings.TiersEnabled() {
+			return nil
+		}
+		changes, refs, err := x.Store.ReviewTiers(ctx, s, now)
+		n += len(changes)
+		if err != nil {
+			return err
+		}
+		if x.Client != nil && len(refs) > 0 {
+			return EnqueueDeliveries(ctx, x.Client, x.Queue, refs)
+		}
+		return nil
+	})
+	return n, err
+}
