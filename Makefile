@@ -23,6 +23,10 @@ FUZZTIME ?= 10s
 TESTFLAGS ?=
 # Image name for `make docker`.
 IMAGE ?= creditbridge:dev
+# golangci-lint, pinned; `make tools` installs it into TOOLBIN (GOBIN) once.
+GOLANGCI_LINT_VERSION ?= v2.15.0
+TOOLBIN ?= $(shell $(GO) env GOPATH)/bin
+GOLANGCI_LINT ?= $(TOOLBIN)/golangci-lint
 
 # with_env runs a creditbridge subcommand with $(ENV_FILE) loaded: KEY=VALUE
 # lines (no quotes), comments with #; variables already set in the
@@ -61,13 +65,19 @@ run: services ## run the demo: a demo shop, signed webhooks through the real end
 test: services ## run every test with the race detector (PHP/node tests run when php/node are installed)
 	$(GO) test -race -count=1 ./... $(TESTFLAGS)
 
+.PHONY: tools
+tools: ## install the pinned golangci-lint into TOOLBIN (default: go env GOPATH/bin) unless it is there
+	@if ! "$(GOLANGCI_LINT)" version 2>/dev/null | grep -q "version $(GOLANGCI_LINT_VERSION:v%=%) "; then \
+		echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(TOOLBIN) (a few minutes, once)"; \
+		GOBIN="$(TOOLBIN)" $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
+	fi
+
 .PHONY: lint
-lint: ## gofmt must list no file, go vet must be clean (and golangci-lint when it is installed)
+lint: tools ## gofmt lists no file, go vet and golangci-lint (.golangci.yml: layering, errcheck, staticcheck, ...) are clean
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); \
 	if [ -n "$$out" ]; then echo "gofmt -l lists files that need gofmt -w:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@if command -v golangci-lint >/dev/null 2>&1; then golangci-lint run ./...; \
-	else echo "golangci-lint not installed: skipped (config in .golangci.yml)"; fi
+	"$(GOLANGCI_LINT)" run ./...
 
 .PHONY: fuzz
 fuzz: services ## run each Fuzz target of every package for FUZZTIME (default 10s)

@@ -260,8 +260,8 @@ func (a *Activities) Record(ctx context.Context, shop Shop, r ActivityRequest) (
 		}
 		ev := ActivityEvent{ShopID: shop.ID, Key: r.Key, Kind: r.Kind, Owner: r.Owner, Object: object, Status: ActivityRefused,
 			Amount: decimal.Zero, CreatedAt: now}
-		switch {
-		case rule == nil:
+		switch rule {
+		case nil:
 			ev.Refusal = RefusedNotConfigured
 		default:
 			taken, err := tx.SlotTaken(ctx, r.Kind, object)

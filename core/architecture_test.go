@@ -58,7 +58,9 @@ func TestArchitectureImports(t *testing.T) {
 		{"adapters/postgres", []string{module + "adapters/shopify", module + "adapters/woocommerce", module + "adapters/httpapi", module + "jobs", module + "cmd"},
 			"the PostgreSQL adapter stores the domain; it knows no platform or transport"},
 		{"jobs", []string{module + "adapters/httpapi", module + "cmd"}, "jobs hold task types and thin handlers"},
-		{"adapters", []string{module + "cmd"}, "nothing imports a command"},
+		{"adapters", []string{module + "cmd", module + "internal/wire"}, "nothing imports a command; only commands use the builder"},
+		{"jobs", []string{module + "internal/wire"}, "only commands use the builder"},
+		{"core", []string{module + "internal"}, "core is the domain"},
 	}
 	checked := 0
 	for _, line := range goList(t, "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...") {
@@ -84,7 +86,8 @@ func TestArchitectureImports(t *testing.T) {
 }
 
 func TestBinariesCarryNoTestOnlyPackage(t *testing.T) {
-	testOnly := []string{"adapters/postgres/pgtest", "adapters/woocommerce/wcfake", "adapters/shopify/admin/shopifyfake", "adapters/sharedfixtures"}
+	testOnly := []string{"core/coretest", "adapters/postgres/pgtest", "adapters/woocommerce/wcfake", "adapters/shopify/admin/shopifyfake", "adapters/sharedfixtures",
+		"internal/leaktest"}
 	deps := goList(t, "-deps", "./cmd/...")
 	if len(deps) < 20 {
 		t.Fatalf("go list -deps ./cmd/... listed %d packages", len(deps))

@@ -42,9 +42,22 @@ type DeferredPoster interface {
 	PostDeferred(ctx context.Context, ts []Transaction, done func([]Transaction)) (bool, error)
 }
 
-// OrderStore runs fn with the order locked, in one database transaction.
+// OrderWork is one unit of work on an order: Fn runs with the order
+// locked, in one database transaction (Fn may run more than once: a store
+// retries it after a deadlock or a failed group commit). Done, when set,
+// names the inbox event this work finishes: the store marks it processed
+// in the same database transaction, so "posted" and "processed" commit
+// together and the worker saves a commit per event.
+type OrderWork struct {
+	ShopID  int64
+	OrderID string
+	Done    *EventRef
+	Fn      func(OrderTx) error
+}
+
+// OrderStore runs units of work on orders.
 type OrderStore interface {
-	WithOrder(ctx context.Context, shopID int64, orderID string, fn func(OrderTx) error) error
+	WithOrder(ctx context.Context, w OrderWork) error
 }
 
 // Directory resolves who earns: buyers, partners and rules.
@@ -62,6 +75,7 @@ type Directory interface {
 // ApplyResult reports what applying a snapshot did.
 type ApplyResult struct {
 	Stale    bool          // an older snapshot: only its refunds were merged
+	Marked   bool          // the inbox event (done) was marked processed with the order's postings
 	Posted   []Transaction // new transactions (replays excluded)
 	Redeemed []Transaction // redemption transactions
 }
@@ -123,8 +137,11 @@ type OrderFollower interface {
 	OrderApplied(ctx context.Context, shop Shop, o Order, buyer Owner) error
 }
 
-// ApplyOrder applies an order snapshot (see DESIGN §2).
-func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResult, error) {
+// ApplyOrder applies an order snapshot (see DESIGN §2). done, when not
+// nil, is the inbox event the snapshot came from: it is marked processed
+// in the order's transaction (not for a shop whose orders AfterOrder
+// follows: that event is finished once the follower succeeded).
+func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order, done *EventRef) (ApplyResult, error) {
 	var res ApplyResult
 	if o.OrderID == "" {
 		return res, Errorf(EINVALID, "order without id")
@@ -156,12 +173,8 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 	if err != nil {
 		return res, err
 	}
-	follow := e.AfterOrder != nil && e.AfterOrder.Follows(shop)
-	octx := ctx
-	if follow {
-		octx = WithInboxMark(ctx, nil) // the event is finished once the follower succeeded
-	}
-	err = e.Orders.WithOrder(octx, shop.ID, o.OrderID, func(tx OrderTx) error {
+	follow, done := e.following(shop, done)
+	err = e.Orders.WithOrder(ctx, OrderWork{ShopID: shop.ID, OrderID: o.OrderID, Done: done, Fn: func(tx OrderTx) error {
 		res = ApplyResult{}
 		st, err := tx.State(ctx)
 		if err != nil {
@@ -213,10 +226,11 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order) (ApplyResul
 			}
 		}
 		return e.converge(ctx, tx, shop, st, &res)
-	})
+	}})
 	if err != nil {
 		return res, err
 	}
+	res.Marked = done != nil
 	e.settleOverdrafts(ctx, shop, res.Posted)
 	e.notify(ctx, shop, res)
 	if follow && !res.Stale {
@@ -275,15 +289,15 @@ func dropAnonymous(rs []FrozenRate) []FrozenRate {
 }
 
 // ApplyRefund records a refund (Shopify refunds/create) and converges the
-// order if its snapshot is known.
-func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r Refund) (ApplyResult, error) {
+// order if its snapshot is known; done as for ApplyOrder.
+func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r Refund, done *EventRef) (ApplyResult, error) {
 	var res ApplyResult
 	if err := r.Check(); err != nil {
 		return res, Errorf(EINVALID, "order %s: %s", safeID(orderID), ErrorMessage(err))
 	}
-	follow, octx := e.following(ctx, shop)
+	follow, done := e.following(shop, done)
 	var known OrderState
-	err := e.Orders.WithOrder(octx, shop.ID, orderID, func(tx OrderTx) error {
+	err := e.Orders.WithOrder(ctx, OrderWork{ShopID: shop.ID, OrderID: orderID, Done: done, Fn: func(tx OrderTx) error {
 		res = ApplyResult{}
 		known = OrderState{}
 		if err := tx.AddRefunds(ctx, []Refund{r}); err != nil {
@@ -302,23 +316,24 @@ func (e *Earner) ApplyRefund(ctx context.Context, shop Shop, orderID string, r R
 		st.buyer = st.Buyer
 		known = st
 		return e.converge(ctx, tx, shop, st, &res)
-	})
+	}})
 	if err != nil {
 		return res, err
 	}
+	res.Marked = done != nil
 	e.settleOverdrafts(ctx, shop, res.Posted)
 	e.notify(ctx, shop, res)
 	return res, e.followStored(ctx, shop, follow, known)
 }
 
 // following reports whether the shop's orders are followed and returns
-// the context for the order's transaction: a followed event is finished
-// (its inbox row marked) only once the follower succeeded.
-func (e *Earner) following(ctx context.Context, shop Shop) (bool, context.Context) {
+// the inbox event the order's transaction finishes: none for a followed
+// shop, whose event is finished only once the follower succeeded.
+func (e *Earner) following(shop Shop, done *EventRef) (bool, *EventRef) {
 	if e.AfterOrder == nil || !e.AfterOrder.Follows(shop) {
-		return false, ctx
+		return false, done
 	}
-	return true, WithInboxMark(ctx, nil)
+	return true, nil
 }
 
 // followStored tells the follower about an order changed by a refund or
@@ -432,12 +447,12 @@ func (e *Earner) settleOverdrafts(ctx context.Context, shop Shop, posted []Trans
 
 // ApplyDeletion treats a deleted or trashed order (WooCommerce
 // order.deleted carries only the id) as cancelled: its credit converges to
-// zero. An order never seen is ignored.
-func (e *Earner) ApplyDeletion(ctx context.Context, shop Shop, orderID string, at time.Time) (ApplyResult, error) {
+// zero. An order never seen is ignored. done as for ApplyOrder.
+func (e *Earner) ApplyDeletion(ctx context.Context, shop Shop, orderID string, at time.Time, done *EventRef) (ApplyResult, error) {
 	var res ApplyResult
-	follow, octx := e.following(ctx, shop)
+	follow, done := e.following(shop, done)
 	var known OrderState
-	err := e.Orders.WithOrder(octx, shop.ID, orderID, func(tx OrderTx) error {
+	err := e.Orders.WithOrder(ctx, OrderWork{ShopID: shop.ID, OrderID: orderID, Done: done, Fn: func(tx OrderTx) error {
 		res = ApplyResult{}
 		known = OrderState{}
 		st, err := tx.State(ctx)
@@ -458,10 +473,11 @@ func (e *Earner) ApplyDeletion(ctx context.Context, shop Shop, orderID string, a
 		st.buyer = st.Buyer
 		known = st
 		return e.converge(ctx, tx, shop, st, &res)
-	})
+	}})
 	if err != nil {
 		return res, err
 	}
+	res.Marked = done != nil
 	e.notify(ctx, shop, res)
 	return res, e.followStored(ctx, shop, follow, known)
 }

@@ -36,11 +36,12 @@ func Errorf(code, format string, args ...any) *Error {
 // EINTERNAL for any other non-nil error.
 func ErrorCode(err error) string {
 	var e *Error
-	if err == nil {
+	switch {
+	case err == nil:
 		return ""
-	} else if errors.As(err, &e) {
+	case errors.As(err, &e):
 		return e.Code
-	} else if isDataException(err) {
+	case isDataException(err):
 		return EINVALID
 	}
 	return EINTERNAL
@@ -49,11 +50,12 @@ func ErrorCode(err error) string {
 // ErrorMessage returns the client-safe message of err.
 func ErrorMessage(err error) string {
 	var e *Error
-	if err == nil {
+	switch {
+	case err == nil:
 		return ""
-	} else if errors.As(err, &e) {
+	case errors.As(err, &e):
 		return e.Message
-	} else if isDataException(err) {
+	case isDataException(err):
 		return "the input contains a value the database cannot store (a NUL character, an invalid encoding or a number out of range)"
 	}
 	return "Internal error."

@@ -74,6 +74,10 @@ type Enqueuer interface {
 type Outcome struct {
 	Status InboxStatus // InboxProcessed or InboxSkipped
 	Note   string
+	// Marked: the handler's order transaction already marked the event
+	// processed (see OrderWork.Done), so the dispatcher records only an
+	// outcome other than InboxProcessed.
+	Marked bool
 }
 
 // EventHandler handles one platform's events (implemented by the platform
@@ -87,7 +91,7 @@ type EventHandler interface {
 // event, resolves its shop, lets the platform handler apply it and records
 // the outcome. Replays of a processed event do nothing.
 type Dispatcher struct {
-	Inbox    InboxStore
+	Inbox    EventInbox
 	Shops    ShopStore
 	Handlers map[Platform]EventHandler
 	Log      *slog.Logger
@@ -96,27 +100,6 @@ type Dispatcher struct {
 	// MaxAttempts is the retry budget: the failed attempt that reaches it
 	// dead-letters the event (0: MaxEventAttempts).
 	MaxAttempts int
-}
-
-// InboxMark lets a store mark the event being processed as done inside
-// the same database transaction as its ledger postings (so "posted" and
-// "processed" commit together, and the worker saves a commit per event).
-type InboxMark struct {
-	ShopID, ID int64
-	Marked     bool // set by the store once the mark committed
-}
-
-type inboxMarkKey struct{}
-
-// WithInboxMark attaches a mark for the event to ctx.
-func WithInboxMark(ctx context.Context, m *InboxMark) context.Context {
-	return context.WithValue(ctx, inboxMarkKey{}, m)
-}
-
-// InboxMarkFrom returns the mark attached to ctx, if any.
-func InboxMarkFrom(ctx context.Context) *InboxMark {
-	m, _ := ctx.Value(inboxMarkKey{}).(*InboxMark)
-	return m
 }
 
 // MaxEventAttempts bounds how often an event that keeps failing with a
@@ -140,20 +123,24 @@ type InboxBatchReader interface {
 	GetMany(ctx context.Context, refs []EventRef) ([]InboxEvent, error)
 }
 
+// EventInbox is the inbox the Dispatcher loads events from (one by one,
+// or a task's events in one read) and records their outcome in.
+type EventInbox interface {
+	InboxStore
+	InboxBatchReader
+}
+
 // ProcessMany handles several events at once (concurrently, so their
-// orders can share database transactions), loading them in one read when
-// the inbox can. The result joins the errors of the events that need a
-// retry.
+// orders can share database transactions), loading them in one read. The
+// result joins the errors of the events that need a retry.
 func (d *Dispatcher) ProcessMany(ctx context.Context, refs []EventRef) error {
 	loaded := map[EventRef]InboxEvent{}
-	if br, ok := d.Inbox.(InboxBatchReader); ok {
-		evs, err := br.GetMany(ctx, refs)
-		if err != nil {
-			return fmt.Errorf("%w: load events: %w", ErrRetry, err)
-		}
-		for _, ev := range evs {
-			loaded[EventRef{ev.ShopID, ev.ID}] = ev
-		}
+	evs, err := d.Inbox.GetMany(ctx, refs)
+	if err != nil {
+		return fmt.Errorf("%w: load events: %w", ErrRetry, err)
+	}
+	for _, ev := range evs {
+		loaded[EventRef{ev.ShopID, ev.ID}] = ev
 	}
 	errs := make([]error, len(refs))
 	var wg sync.WaitGroup
@@ -200,9 +187,8 @@ func (d *Dispatcher) process(ctx context.Context, ev InboxEvent, start time.Time
 		if !ok {
 			err = Errorf(EINVALID, "no handler for platform %q", ev.Platform)
 		} else {
-			mark := &InboxMark{ShopID: ev.ShopID, ID: ev.ID}
-			out, err = safeHandle(WithInboxMark(ctx, mark), h, shop, ev)
-			marked = mark.Marked
+			out, err = safeHandle(ctx, h, shop, ev)
+			marked = out.Marked
 		}
 	}
 	status := out.Status

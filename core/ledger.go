@@ -409,45 +409,6 @@ func HoldOnly(k ReasonKind) bool {
 	return k == ReasonHoldPlace || k == ReasonHoldVoid || k == ReasonHoldExpire
 }
 
-// HoldStatus is the life-cycle state of a hold.
-type HoldStatus string
-
-// Hold states. A hold resolves exactly once: open -> one of the others.
-const (
-	HoldOpen     HoldStatus = "open"
-	HoldCaptured HoldStatus = "captured"
-	HoldVoided   HoldStatus = "voided"
-	HoldExpired  HoldStatus = "expired"
-)
-
-// Hold is credit reserved at checkout (available -> held).
-type Hold struct {
-	ID          int64           `json:"id"`
-	ShopID      int64           `json:"-"`
-	Currency    string          `json:"currency"`
-	Owner       Owner           `json:"owner"`
-	Amount      decimal.Decimal `json:"amount"`
-	Captured    decimal.Decimal `json:"captured"`
-	Status      HoldStatus      `json:"status"`
-	CartKey     string          `json:"cart_key,omitempty"`
-	OrderID     string          `json:"order_id,omitempty"`
-	ExpiresAt   time.Time       `json:"expires_at"`
-	CreatedAt   time.Time       `json:"created_at"`
-	PlaceTxID   int64           `json:"place_tx_id"`
-	ResolveTxID int64           `json:"resolve_tx_id,omitempty"`
-}
-
-// HoldRequest asks to reserve Amount of an owner's available credit.
-type HoldRequest struct {
-	ShopID    int64
-	Currency  string
-	Owner     Owner
-	Amount    decimal.Decimal
-	CartKey   string // optional; at most one open hold per cart
-	ExpiresAt time.Time
-	Key       string // idempotency key of the placing transaction
-}
-
 // Ledger is the store of transactions, balances and holds.
 //
 // Post is idempotent on (shop, key): the same key with the same content
@@ -459,35 +420,8 @@ type Ledger interface {
 	Balance(ctx context.Context, shopID int64, currency string, owner Owner) (Balance, error)
 	Statement(ctx context.Context, q StatementQuery) (StatementPage, error)
 
-	// PlaceHold moves Amount from available to held (EINSUFFICIENT when not
-	// enough is available). When CartKey names an open hold, that hold is
-	// voided and replaced in the same database transaction.
-	PlaceHold(ctx context.Context, r HoldRequest) (Hold, error)
-	// CaptureHold consumes amount (<= the hold's amount) into the program's
-	// redeemed bucket and releases the remainder; ECONFLICT when the hold is
-	// already resolved differently.
-	CaptureHold(ctx context.Context, shopID, holdID int64, amount decimal.Decimal, reason Reason) (Hold, error)
-	// VoidHold releases the whole hold (expired=true records an expiry).
-	VoidHold(ctx context.Context, shopID, holdID int64, reason Reason, expired bool) (Hold, error)
-	GetHold(ctx context.Context, shopID, holdID int64) (Hold, error)
-	OpenHoldByCart(ctx context.Context, shopID int64, cartKey string) (Hold, error)
-	// ExpiredHolds lists open holds whose expiry passed.
-	ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]Hold, error)
-	// Reserve sets a cart's hold in one step, under the owner's balance
-	// lock: amount receives the owner's spendable credit (available plus
-	// the cart's current hold) and returns the credit to hold. The cart's
-	// hold is kept when the amount is unchanged (its expiry extended to
-	// the asked one unless it is already within a minute of it),
-	// replaced when it differs, and released when it is zero.
-	Reserve(ctx context.Context, r HoldRequest, amount func(spendable decimal.Decimal) (decimal.Decimal, error)) (Reservation, error)
-}
-
-// Reservation is the outcome of Ledger.Reserve.
-type Reservation struct {
-	Hold      *Hold           // the cart's open hold, nil when nothing is held
-	Spendable decimal.Decimal // available plus the cart's previous hold
-	Placed    bool            // a new hold was placed
-	Released  bool            // the cart's previous hold was voided
+	// HoldStore: checkout holds (see Holds).
+	HoldStore
 }
 
 // PostingRecord is one posting with its transaction's business context:

@@ -102,7 +102,7 @@ func (n NotifySettings) Validate() error {
 		}
 		host := u.Hostname()
 		loop := host == "localhost" || host == "127.0.0.1" || host == "::1"
-		if u.Scheme != "https" && !(u.Scheme == "http" && loop) {
+		if u.Scheme != "https" && (u.Scheme != "http" || !loop) {
 			return Errorf(EINVALID, "notify endpoint %q must use https (http only on localhost)", e.URL)
 		}
 		if seen[e.URL] {

@@ -2,20 +2,10 @@ package core
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
 )
-
-// HoldTx is what settling an order's redemption needs from the order's
-// database transaction (so hold changes commit atomically with it).
-type HoldTx interface {
-	// FindHold returns the hold with id holdID, or else the open hold of
-	// cartKey, locked; ok=false when there is none.
-	FindHold(ctx context.Context, holdID int64, cartKey string) (h Hold, ok bool, err error)
-	ResolveHold(ctx context.Context, h Hold, amount decimal.Decimal, reason Reason, status HoldStatus) (Hold, error)
-}
 
 // QuoteRequest asks how much credit a cart can use now.
 type QuoteRequest struct {
@@ -106,7 +96,7 @@ func (r *Redeemer) Quote(ctx context.Context, shop Shop, q QuoteRequest) (Quote,
 	if err != nil {
 		return Quote{}, err
 	}
-	res, err := r.Ledger.Reserve(ctx, HoldRequest{ShopID: shop.ID, Currency: cur, Owner: q.Owner, CartKey: q.CartKey,
+	res, err := r.Holds().Reserve(ctx, shop, HoldRequest{Currency: cur, Owner: q.Owner, CartKey: q.CartKey,
 		ExpiresAt: r.now().Add(shop.Settings.HoldTTL())},
 		func(spendable decimal.Decimal) (decimal.Decimal, error) {
 			return CapCredit(caps, cur, spendable, q.Subtotal)
@@ -118,10 +108,13 @@ func (r *Redeemer) Quote(ctx context.Context, shop Shop, q QuoteRequest) (Quote,
 	if res.Hold != nil {
 		out.Amount = res.Hold.Amount
 	}
-	if r.Notify != nil && (res.Placed || res.Released) {
-		r.Notify(ctx, shop, []Owner{q.Owner})
-	}
 	return out, nil
+}
+
+// Holds is the hold service on the Redeemer's ledger, telling Notify of
+// the balances it changes.
+func (r *Redeemer) Holds() *Holds {
+	return &Holds{Store: r.Ledger, Notify: r.Notify}
 }
 
 func (r *Redeemer) now() time.Time {
@@ -131,11 +124,11 @@ func (r *Redeemer) now() time.Time {
 	return time.Now()
 }
 
-// settleOrder converges the credit an order used: the paid order captures
-// its hold by the amount actually applied (releasing the rest) and debits
-// any excess without a hold (a shortfall becomes a recorded overdraft); a
-// cancelled order voids its hold and gives captured credit back; a paid
-// order that did not use its cart's hold voids it.
+// settleOrder executes PlanSettlement in the order's transaction: it
+// records the redemptions' tax split, reads the order's hold and vouchers
+// (locked) and, on demand, balances, then resolves the hold, posts the
+// redemption and settles and converges the vouchers. A store without
+// HoldTx settles nothing.
 func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st OrderState, posted []Transaction) ([]Transaction, error) {
 	o := st.Order
 	if rt, ok := tx.(RedemptionTx); ok {
@@ -147,149 +140,17 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 	if !ok {
 		return nil, nil
 	}
-	used := decimal.Zero
-	var holdID int64
-	for _, rd := range o.Redemptions {
-		if rd.Kind != RedemptionDiscount {
-			continue
-		}
-		used = used.Add(rd.Amount)
-		if id, err := strconv.ParseInt(rd.HoldID, 10, 64); err == nil && holdID == 0 {
-			holdID = id
-		}
-	}
-	var out []Transaction
+	in := SettlementInput{ShopID: shop.ID, Settings: shop.Settings, State: st, Buyer: st.buyer, Posted: posted}
+	_, holdID := DiscountCredit(o)
 	h, found, err := ht.FindHold(ctx, holdID, o.CartKey)
 	if err != nil {
 		return nil, err
 	}
-	reason := Reason{OrderID: o.OrderID, OrderNumber: o.OrderNumber}
-	active := o.Paid && !o.Cancelled
-	captured := decimal.Zero
-	switch {
-	case found && h.Status == HoldOpen && active && used.IsPositive():
-		capAmt := decimal.Min(used, h.Amount)
-		if h, err = ht.ResolveHold(ctx, h, capAmt, reason, HoldCaptured); err != nil {
-			return nil, err
-		}
-		captured = h.Captured
-	case found && h.Status == HoldOpen && (o.Cancelled || (active && used.IsZero())):
-		note := "order did not use the credit"
-		if o.Cancelled {
-			note = "order cancelled"
-		}
-		rs := reason
-		rs.Note = note
-		if _, err = ht.ResolveHold(ctx, h, decimal.Zero, rs, HoldVoided); err != nil {
-			return nil, err
-		}
-	case found && h.Status == HoldCaptured && h.OrderID == o.OrderID:
-		captured = h.Captured
+	if found {
+		in.Hold = &h
 	}
-	owner := st.buyer
-	if found && (h.Status == HoldOpen || h.OrderID == o.OrderID || owner.Kind == "") {
-		owner = h.Owner
-	}
-	// Converge the credit the order used beyond its captured hold: what
-	// it should have consumed (all of it while paid, nothing once
-	// cancelled) minus what redeem transactions already took. A
-	// cancellation gives it back, a restore takes it again.
-	share, err := GiveBackShare(shop.Settings, st)
-	if err != nil {
-		return nil, err
-	}
-	if owner.Kind != "" {
-		desired := decimal.Zero
-		if active {
-			// What the order keeps consuming: all it used, less the share
-			// a refund gives back. The captured hold is part of it; a
-			// give-back beyond the rest comes out of the capture.
-			back, err := shareOf(o.Currency, used, share)
-			if err != nil {
-				return nil, err
-			}
-			desired = used.Sub(back).Sub(captured)
-			if back.IsZero() && desired.IsNegative() {
-				desired = decimal.Zero
-			}
-		}
-		if o.Cancelled {
-			// a captured hold is given back through the same mechanism
-			desired = captured.Neg()
-		}
-		net, n, lastRedeem := decimal.Zero, 0, int64(0)
-		for _, t := range posted {
-			if t.Reason.OrderID != o.OrderID || t.Reason.VoucherID != "" || (t.Reason.Kind != ReasonRedeem && t.Reason.Kind != ReasonRedeemReversal) {
-				continue
-			}
-			n++
-			for _, p := range t.Postings {
-				if p.Owner.Kind == OwnerProgram && p.Bucket == ProgramRedeemed {
-					net = net.Add(p.Amount)
-				}
-			}
-			if t.Reason.Kind == ReasonRedeem {
-				lastRedeem = t.ID
-			}
-		}
-		if !o.Paid && !o.Cancelled {
-			desired = net // an unpaid snapshot neither takes nor gives back
-		}
-		switch diff := desired.Sub(net); {
-		case diff.IsPositive():
-			b, err := tx.Funds(ctx, o.Currency, owner)
-			if err != nil {
-				return nil, err
-			}
-			take := decimal.Min(diff, decimal.Max(b.Available, decimal.Zero))
-			t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem:v" + strconv.Itoa(n+1), Reason: Reason{Kind: ReasonRedeem, OrderID: o.OrderID, OrderNumber: o.OrderNumber,
-				Note: "credit used without a matching hold"},
-				Postings: []Posting{{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: diff}}}
-			if take.IsPositive() {
-				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: take.Neg()})
-			}
-			if short := diff.Sub(take); short.IsPositive() {
-				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketOverdraft, Amount: short.Neg()})
-			}
-			p, err := tx.Post(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p)
-		case diff.IsNegative():
-			rev := lastRedeem
-			if rev == 0 && found && h.OrderID == o.OrderID {
-				rev = h.ResolveTxID
-			}
-			// Returned credit first pays back an overdraft (which may stem
-			// from this very order), the rest becomes available again.
-			b, err := tx.Funds(ctx, o.Currency, owner)
-			if err != nil {
-				return nil, err
-			}
-			back := diff.Neg()
-			repay := decimal.Min(back, decimal.Max(b.Overdraft.Neg(), decimal.Zero))
-			note := "order cancelled: credit returned"
-			if !o.Cancelled {
-				note = "order refunded: credit returned"
-			}
-			t := Transaction{ShopID: shop.ID, Key: "order:" + o.OrderID + ":redeem:v" + strconv.Itoa(n+1), Reverses: rev,
-				Reason:   Reason{Kind: ReasonRedeemReversal, OrderID: o.OrderID, OrderNumber: o.OrderNumber, Note: note},
-				Postings: []Posting{{Currency: o.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: diff}}}
-			if repay.IsPositive() {
-				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketOverdraft, Amount: repay})
-			}
-			if rest := back.Sub(repay); rest.IsPositive() {
-				t.Postings = append(t.Postings, Posting{Currency: o.Currency, Owner: owner, Bucket: BucketAvailable, Amount: rest})
-			}
-			p, err := tx.Post(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p)
-		}
-	}
-	if vt, ok := tx.(VoucherTx); ok && (active || o.Cancelled) {
+	vt, vouchers := tx.(VoucherTx)
+	if vouchers && SettlesVouchers(o) {
 		for _, rd := range o.Redemptions {
 			if rd.Kind != RedemptionVoucher {
 				continue
@@ -298,97 +159,60 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 			if err != nil {
 				return nil, err
 			}
-			if !found {
-				continue
+			if found {
+				in.Vouchers = append(in.Vouchers, v)
 			}
-			if active && (v.Status == VoucherIssued || v.Status == VoucherPending) {
-				if err := vt.SettleVoucher(ctx, v, o.OrderID); err != nil {
-					return nil, err
-				}
-				v.Status, v.OrderID = VoucherUsed, o.OrderID
-			}
-			if v.Status != VoucherUsed || v.OrderID != o.OrderID {
-				continue
-			}
-			p, err := r.convergeVoucher(ctx, tx, shop, o, v, share, posted)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p...)
 		}
 	}
-	return out, nil
-}
-
-// convergeVoucher converges the credit a voucher gives back for the order
-// that used it, the way redemptions converge: all of it while the order is
-// cancelled, the refunded share while it is refunded (see GiveBackShare),
-// nothing while it stands. A restored order takes back what its
-// cancellation returned (what the owner no longer has becomes a recorded
-// overdraft). Every movement is a new, versioned transaction.
-func (r *Redeemer) convergeVoucher(ctx context.Context, tx OrderTx, shop Shop, o Order, v Voucher, share decimal.Decimal, posted []Transaction) ([]Transaction, error) {
-	vid := strconv.FormatInt(v.ID, 10)
-	want := v.Amount
-	if !o.Cancelled {
-		var err error
-		if want, err = shareOf(v.Currency, v.Amount, share); err != nil {
+	var ferr error
+	in.Funds = func(currency string, owner Owner) Balance {
+		b, err := tx.Funds(ctx, currency, owner)
+		if err != nil && ferr == nil {
+			ferr = err
+		}
+		return b
+	}
+	plan, err := PlanSettlement(in)
+	if err != nil {
+		return nil, err
+	}
+	if ferr != nil {
+		return nil, ferr
+	}
+	if plan.Hold != nil {
+		if h, err = ht.ResolveHold(ctx, plan.Hold.Hold, plan.Hold.Amount, plan.Hold.Reason, plan.Hold.Status); err != nil {
 			return nil, err
 		}
 	}
-	returned, n := decimal.Zero, 0
-	for _, t := range posted {
-		if t.Reason.VoucherID != vid || t.Reason.OrderID != o.OrderID || (t.Reason.Kind != ReasonVoucherReturn && t.Reason.Kind != ReasonRedeem) {
-			continue
+	var out []Transaction
+	if t := plan.Redemption; t != nil {
+		if plan.ReversesCapture {
+			t.Reverses = h.ResolveTxID
 		}
-		n++
-		for _, p := range t.Postings {
-			if p.Owner.Kind == OwnerProgram && p.Bucket == ProgramRedeemed {
-				returned = returned.Sub(p.Amount)
+		p, err := tx.Post(ctx, *t)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	for _, a := range plan.Vouchers {
+		if a.Settle {
+			if err := vt.SettleVoucher(ctx, a.Voucher, o.OrderID); err != nil {
+				return nil, err
 			}
 		}
-	}
-	diff := want.Sub(returned)
-	if diff.IsZero() {
-		return nil, nil
-	}
-	b, err := tx.Funds(ctx, v.Currency, v.Owner)
-	if err != nil {
-		return nil, err
-	}
-	t := Transaction{ShopID: shop.ID, Key: "voucher:" + vid + ":order:" + o.OrderID + ":v" + strconv.Itoa(n+1),
-		Reason:   Reason{OrderID: o.OrderID, OrderNumber: o.OrderNumber, VoucherID: vid},
-		Postings: []Posting{{Currency: v.Currency, Owner: ProgramOwner, Bucket: ProgramRedeemed, Amount: diff.Neg()}}}
-	if diff.IsPositive() {
-		t.Reason.Kind, t.Reason.Note = ReasonVoucherReturn, "order refunded: voucher credit returned"
-		if o.Cancelled {
-			t.Reason.Note = "order cancelled: voucher credit returned"
+		if a.Return == nil {
+			continue
 		}
-		repay := decimal.Min(diff, decimal.Max(b.Overdraft.Neg(), decimal.Zero))
-		if repay.IsPositive() {
-			t.Postings = append(t.Postings, Posting{Currency: v.Currency, Owner: v.Owner, Bucket: BucketOverdraft, Amount: repay})
+		p, err := tx.Post(ctx, *a.Return)
+		if err != nil {
+			return nil, err
 		}
-		if rest := diff.Sub(repay); rest.IsPositive() {
-			t.Postings = append(t.Postings, Posting{Currency: v.Currency, Owner: v.Owner, Bucket: BucketAvailable, Amount: rest})
-		}
-	} else {
-		t.Reason.Kind, t.Reason.Note = ReasonRedeem, "order restored: voucher credit used again"
-		need := diff.Neg()
-		take := decimal.Min(need, decimal.Max(b.Available, decimal.Zero))
-		if take.IsPositive() {
-			t.Postings = append(t.Postings, Posting{Currency: v.Currency, Owner: v.Owner, Bucket: BucketAvailable, Amount: take.Neg()})
-		}
-		if short := need.Sub(take); short.IsPositive() {
-			t.Postings = append(t.Postings, Posting{Currency: v.Currency, Owner: v.Owner, Bucket: BucketOverdraft, Amount: short.Neg()})
+		if !p.Replayed {
+			out = append(out, p)
 		}
 	}
-	p, err := tx.Post(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	if p.Replayed {
-		return nil, nil
-	}
-	return []Transaction{p}, nil
+	return out, nil
 }
 
 // GiveBackShare is the share (0..1) of the credit an order used that goes

@@ -160,7 +160,7 @@ func (s *Vouchers) Issue(ctx context.Context, shop Shop, owner Owner, currency s
 	ref, err := iss.CreateCode(ctx, shop, v, email)
 	if err != nil {
 		if _, rerr := s.Store.Fail(ctx, shop.ID, v.ID, "the voucher code could not be created: credit returned"); rerr != nil {
-			return Voucher{}, fmt.Errorf("create code: %w (and returning the credit failed: %v; the expiry job will retry)", err, rerr)
+			return Voucher{}, fmt.Errorf("create code: %w (and returning the credit failed: %w; the expiry job will retry)", err, rerr)
 		}
 		return Voucher{}, fmt.Errorf("create voucher code on %s: %w", shop.Platform, err)
 	}

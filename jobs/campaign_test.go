@@ -33,7 +33,7 @@ func TestCampaignFrozenThroughRefund(t *testing.T) {
 		o := core.Order{OrderID: id, OrderNumber: "#" + id, Customer: core.CustomerRef{PlatformID: "1"}, Currency: "EUR", Paid: true,
 			Lines:     []core.OrderLine{{LineID: id + "1", ProductID: "9", Quantity: 2, NetTotal: decimal.RequireFromString("40.00")}},
 			CreatedAt: created, UpdatedAt: e.clock.Now(), Refunds: refunds}
-		if _, err := earner.ApplyOrder(ctx, shop, o); err != nil {
+		if _, err := earner.ApplyOrder(ctx, shop, o, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

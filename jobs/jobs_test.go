@@ -119,15 +119,15 @@ func TestHoldExpirerVoidsExpiredHoldsOnce(t *testing.T) {
 			{Currency: "EUR", Owner: owner, Bucket: core.BucketAvailable, Amount: decimal.RequireFromString("10")}}}); err != nil {
 		t.Fatal(err)
 	}
-	old, err := ledger.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: owner, Amount: decimal.RequireFromString("4"), ExpiresAt: time.Now().Add(-time.Minute)})
+	old, err := (&core.Holds{Store: ledger}).Place(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: owner, Amount: decimal.RequireFromString("4"), ExpiresAt: time.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, err := ledger.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: owner, Amount: decimal.RequireFromString("3"), ExpiresAt: time.Now().Add(time.Hour)})
+	live, err := (&core.Holds{Store: ledger}).Place(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: owner, Amount: decimal.RequireFromString("3"), ExpiresAt: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := &jobs.HoldExpirer{Ledger: ledger, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	x := &jobs.HoldExpirer{Holds: &core.Holds{Store: ledger}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if n, err := x.Expire(ctx); err != nil || n != 1 {
 		t.Fatalf("expire: n=%d err=%v", n, err)
 	}

@@ -85,7 +85,7 @@ func (n *Notifier) Run(ctx context.Context) (int, error) {
 	count := 0
 	var failed []error
 	if err := EachShop(ctx, n.Shops, n.Log, "notifications", func(ctx context.Context, s core.Shop) error {
-		if !s.Settings.NotifySettings.Enabled() {
+		if !s.Settings.Enabled() {
 			return nil
 		}
 		for i := 0; i < 20; i++ { // up to 20,000 transactions a round

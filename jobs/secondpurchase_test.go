@@ -37,7 +37,7 @@ func TestSecondPurchaseWindow(t *testing.T) {
 		o := core.Order{OrderID: id, OrderNumber: "#" + id, Customer: core.CustomerRef{PlatformID: customer}, Currency: "EUR", Paid: paid, Cancelled: cancelled,
 			Lines:     []core.OrderLine{{LineID: id + "1", ProductID: "9", Quantity: 1, NetTotal: decimal.RequireFromString("40.00")}},
 			CreatedAt: placed, UpdatedAt: e.clock.Now()}
-		if _, err := earner.ApplyOrder(ctx, shop, o); err != nil {
+		if _, err := earner.ApplyOrder(ctx, shop, o, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

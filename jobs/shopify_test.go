@@ -15,12 +15,14 @@ import (
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/adapters/postgres/pgtest"
 	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
-	"github.com/creditbridge/creditbridge/adapters/secretbox"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin/shopifyfake"
+	"github.com/creditbridge/creditbridge/configs"
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/internal/wire"
 	"github.com/creditbridge/creditbridge/jobs"
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 )
 
@@ -35,19 +37,38 @@ type shopifyEnv struct {
 
 func newShopifyEnv(t *testing.T) *shopifyEnv {
 	t.Helper()
+	e, _ := newWiredShopifyEnv(t, pgtest.NewPool(t, 6))
+	return e
+}
+
+// newWiredShopifyEnv builds the service with the production builder
+// (internal/wire) on pool, its Shopify app pointed at a fake Shopify,
+// and returns the parts the Shopify jobs use.
+func newWiredShopifyEnv(t *testing.T, pool *pgxpool.Pool) (*shopifyEnv, *wire.App) {
+	t.Helper()
 	fake := shopifyfake.New(t, shopifyfake.Options{})
-	pool := pgtest.NewPool(t, 6)
+	rdb, err := cbredis.Open(context.Background(), redisURL())
+	if err != nil {
+		t.Fatalf("redis (set TEST_REDIS_URL): %v", err)
+	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	box, err := secretbox.New(key, nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := wire.Build(context.Background(), configs.Config{EncryptionKey: hex.EncodeToString(key), ShopifyClientID: fake.ClientID(),
+		ShopifySecret: fake.ClientSecret(), ShopifyAPIVersion: admin.DefaultAPIVersion, Queue: "test-shopify-unused", LedgerCommitters: 2},
+		log, wire.Options{Pool: pool, Redis: rdb, ShopifyHTTPClient: fake.HTTPClient()})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("wire: %v", err)
 	}
-	e := &shopifyEnv{fake: fake, shops: postgres.NewShopStore(pool, box), ledger: postgres.NewLedgerStore(pool, 2), dir: postgres.NewDirectory(pool),
-		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	t.Cleanup(e.ledger.Close)
-	e.clients = &jobs.ShopifyClients{Shops: e.shops, ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), HTTPClient: fake.HTTPClient(), Log: e.log}
-	return e
+	t.Cleanup(func() { a.Close(); _ = rdb.Close() })
+	return &shopifyEnv{fake: fake, shops: a.Shops, ledger: a.Ledger, dir: a.Directory, clients: a.Shopify, log: log}, a
+}
+
+func redisURL() string {
+	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
 }
 
 func (e *shopifyEnv) createShop(t *testing.T, settings core.ShopSettings, secrets core.ShopSecrets) core.Shop {
@@ -63,11 +84,7 @@ func (e *shopifyEnv) createShop(t *testing.T, settings core.ShopSettings, secret
 
 func newQueue(t *testing.T) (*asynq.Client, *asynq.Inspector, string) {
 	t.Helper()
-	u := os.Getenv("TEST_REDIS_URL")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
-	rdb, err := cbredis.Open(context.Background(), u)
+	rdb, err := cbredis.Open(context.Background(), redisURL())
 	if err != nil {
 		t.Fatalf("redis (set TEST_REDIS_URL): %v", err)
 	}
@@ -106,11 +123,11 @@ func TestMetafieldSyncAfterEarn(t *testing.T) {
 		return core.Order{Platform: core.PlatformShopify, OrderID: id, OrderNumber: "#" + id, Currency: "EUR", Paid: true, Customer: c, UpdatedAt: now,
 			Lines: []core.OrderLine{{LineID: "1", ProductID: "10", Title: "Shirt", Quantity: 3, NetTotal: decimal.RequireFromString("45.00")}}}
 	}
-	if _, err := earner.ApplyOrder(ctx, shop, order("5001", core.CustomerRef{PlatformID: "77", Email: "buyer@example.com"})); err != nil {
+	if _, err := earner.ApplyOrder(ctx, shop, order("5001", core.CustomerRef{PlatformID: "77", Email: "buyer@example.com"}), nil); err != nil {
 		t.Fatal(err)
 	}
 	// A guest earns too, but has no Shopify customer to sync.
-	if _, err := earner.ApplyOrder(ctx, shop, order("5002", core.CustomerRef{Email: "guest@example.com"})); err != nil {
+	if _, err := earner.ApplyOrder(ctx, shop, order("5002", core.CustomerRef{Email: "guest@example.com"}), nil); err != nil {
 		t.Fatal(err)
 	}
 	// A burst of changes within one window collapses into one task.
@@ -152,7 +169,7 @@ func TestMetafieldSyncAfterEarn(t *testing.T) {
 	// A cancellation converges the credit to zero and syncs again.
 	cancelled := order("5001", core.CustomerRef{PlatformID: "77"})
 	cancelled.Cancelled, cancelled.UpdatedAt = true, now.Add(time.Minute)
-	if _, err := earner.ApplyOrder(ctx, shop, cancelled); err != nil {
+	if _, err := earner.ApplyOrder(ctx, shop, cancelled, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Sync(ctx, shop.ID, "c:77"); err != nil {

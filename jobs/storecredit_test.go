@@ -2,22 +2,15 @@ package jobs_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/adapters/postgres/pgtest"
-	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
-	"github.com/creditbridge/creditbridge/adapters/secretbox"
 	"github.com/creditbridge/creditbridge/adapters/sharedfixtures"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
-	"github.com/creditbridge/creditbridge/adapters/shopify/admin/shopifyfake"
 	"github.com/creditbridge/creditbridge/adapters/shopify/payload"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/creditbridge/creditbridge/jobs"
@@ -37,31 +30,16 @@ type storeCreditEnv struct {
 
 func newStoreCreditEnv(t *testing.T, settings core.ShopSettings) *storeCreditEnv {
 	t.Helper()
-	fake := shopifyfake.New(t, shopifyfake.Options{})
 	pool := pgtest.NewPool(t, 6)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	box, err := secretbox.New(key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := &shopifyEnv{fake: fake, shops: postgres.NewShopStore(pool, box), ledger: postgres.NewLedgerStore(pool, 2), dir: postgres.NewDirectory(pool),
-		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	t.Cleanup(base.ledger.Close)
-	base.clients = &jobs.ShopifyClients{Shops: base.shops, ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), HTTPClient: fake.HTTPClient(), Log: base.log}
-	u := os.Getenv("TEST_REDIS_URL")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
-	rdb, err := cbredis.Open(context.Background(), u)
-	if err != nil {
-		t.Fatalf("redis (set TEST_REDIS_URL): %v", err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
+	base, a := newWiredShopifyEnv(t, pool)
 	e := &storeCreditEnv{shopifyEnv: base, pool: pool, mirrors: postgres.StoreCreditStore{L: base.ledger}, now: time.Now()}
 	e.shop = e.createShop(t, settings, core.ShopSecrets{AccessToken: e.fake.AccessToken()})
-	e.h = &jobs.StoreCreditHandler{Shops: e.shops, Ledger: e.ledger, Mirrors: e.mirrors, Admin: e.clients, Lock: jobs.RedisLocker{R: rdb}, Log: e.log,
-		Now: func() time.Time { return e.now }}
+	// The production handler, with the test's clock and without metafield
+	// syncs (no worker runs them here).
+	h := *a.StoreCredit
+	h.Now = func() time.Time { return e.now }
+	h.Notify = nil
+	e.h = &h
 	e.booker = &jobs.StoreCreditBooker{Admin: e.clients, Book: e.mirrors}
 	return e
 }

@@ -55,24 +55,18 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	}
 }
 
-// HoldExpirer voids holds whose expiry passed.
+// HoldExpirer is the periodic job that expires abandoned checkout holds
+// (core.Holds.Expire), 1000 per run.
 type HoldExpirer struct {
-	Ledger core.Ledger
-	Log    *slog.Logger
+	Holds *core.Holds
+	Log   *slog.Logger
 }
 
-// Expire voids expired holds and returns how many.
+// Expire expires the holds whose expiry passed and returns how many.
 func (h *HoldExpirer) Expire(ctx context.Context) (int, error) {
-	holds, err := h.Ledger.ExpiredHolds(ctx, time.Now(), 1000)
+	n, err := h.Holds.Expire(ctx, time.Now(), 1000)
 	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, x := range holds {
-		if _, err := h.Ledger.VoidHold(ctx, x.ShopID, x.ID, core.Reason{Note: "checkout abandoned: hold expired"}, true); err != nil && core.ErrorCode(err) != core.ECONFLICT {
-			return n, err
-		}
-		n++
+		return n, err
 	}
 	if n > 0 {
 		h.Log.Info("expired holds voided", slog.Int("count", n))

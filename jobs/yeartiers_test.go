@@ -74,7 +74,7 @@ func (y *yearTiers) order(t *testing.T, id string, created time.Time, lines ...c
 
 func (y *yearTiers) apply(t *testing.T, o core.Order) {
 	t.Helper()
-	if _, err := y.earner.ApplyOrder(context.Background(), y.shop, o); err != nil {
+	if _, err := y.earner.ApplyOrder(context.Background(), y.shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 }

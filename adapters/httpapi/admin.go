@@ -62,6 +62,19 @@ func randomToken(prefix string, n int) string {
 	return prefix + hex.EncodeToString(b)
 }
 
+// provisioner is the shop-provisioning use case (core.ShopProvisioner)
+// on the server's store, with Shopify's domain rule.
+func (s *Server) provisioner() *core.ShopProvisioner {
+	return &core.ShopProvisioner{Store: s.deps.Store, Token: randomToken, CheckDomain: map[core.Platform]func(string) error{
+		core.PlatformShopify: func(domain string) error {
+			if !shopify.ValidShopDomain(strings.ToLower(strings.TrimSpace(domain))) {
+				return core.Errorf(core.EINVALID, "a Shopify shop's domain must be its <name>.myshopify.com domain")
+			}
+			return nil
+		},
+	}}
+}
+
 type createShopReq struct {
 	Platform       core.Platform     `json:"platform"`
 	Domain         string            `json:"domain"`
@@ -83,18 +96,10 @@ func (s *Server) createShop(c *fiber.Ctx) error {
 		return err
 	}
 	shop := core.Shop{Platform: r.Platform, Domain: r.Domain, Name: r.Name, Currency: r.Currency, Settings: r.Settings,
-		Secrets: core.ShopSecrets{WebhookSecret: r.WebhookSecret, ConsumerKey: r.ConsumerKey, ConsumerSecret: r.ConsumerSecret, AccessToken: r.AccessToken,
-			CustomerKey: randomToken("", 32)}}
-	if shop.Platform == core.PlatformWooCommerce && shop.Secrets.WebhookSecret == "" {
-		shop.Secrets.WebhookSecret = randomToken("whsec_", 24)
-	}
-	if shop.Platform == core.PlatformShopify && !shopify.ValidShopDomain(strings.ToLower(strings.TrimSpace(shop.Domain))) {
-		return core.Errorf(core.EINVALID, "a Shopify shop's domain must be its <name>.myshopify.com domain")
-	}
-	tok := randomToken("cba_", 24)
+		Secrets: core.ShopSecrets{WebhookSecret: r.WebhookSecret, ConsumerKey: r.ConsumerKey, ConsumerSecret: r.ConsumerSecret, AccessToken: r.AccessToken}}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
-	out, err := s.deps.Store.CreateShop(ctx, shop, tok)
+	out, tok, err := s.provisioner().Provision(ctx, shop)
 	if err != nil {
 		return err
 	}
@@ -569,14 +574,10 @@ func (s *Server) report(c *fiber.Ctx) error {
 	}
 	out := fiber.Map{}
 	for cur, m := range pb {
-		f := func(b core.Bucket) string { return core.StringFixedFor(cur, m[b]) }
-		issued := m[core.ProgramIssued].Neg()
-		// Liability = credit issued and not yet redeemed, expired or
-		// adjusted away; vouchers outstanding are part of it.
-		liability := issued.Sub(m[core.ProgramRedeemed]).Sub(m[core.ProgramExpired]).Add(m[core.ProgramAdjustments].Neg())
-		out[cur] = fiber.Map{"issued": core.StringFixedFor(cur, issued), "redeemed": f(core.ProgramRedeemed), "expired": f(core.ProgramExpired),
-			"vouchers_outstanding": f(core.ProgramVouchers), "adjustments": core.StringFixedFor(cur, m[core.ProgramAdjustments].Neg()),
-			"liability": core.StringFixedFor(cur, liability)}
+		p := core.SummarizeProgram(m)
+		f := func(d decimal.Decimal) string { return core.StringFixedFor(cur, d) }
+		out[cur] = fiber.Map{"issued": f(p.Issued), "redeemed": f(p.Redeemed), "expired": f(p.Expired),
+			"vouchers_outstanding": f(p.VouchersOutstanding), "adjustments": f(p.Adjustments), "liability": f(p.Liability)}
 	}
 	return c.JSON(fiber.Map{"shop_id": shop.ID, "currencies": out})
 }

@@ -5,7 +5,6 @@ package httpapi
 //	GET /api/v1/shops/:shop/customers?q=   admin; by platform id (exact) or part of the e-mail
 
 import (
-	"context"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
@@ -13,11 +12,6 @@ import (
 )
 
 func init() { extraRouteFuncs = append(extraRouteFuncs, customerRoutes) }
-
-// customerSearcher is implemented by postgres.APIStore.
-type customerSearcher interface {
-	SearchCustomers(ctx context.Context, shopID int64, q string, limit int) ([]core.CustomerMatch, error)
-}
 
 func customerRoutes(s *Server, _ *fiber.App, api fiber.Router) {
 	// The /shops group's adminAuth middleware already covers this path.
@@ -33,13 +27,9 @@ func (s *Server) searchCustomers(c *fiber.Ctx) error {
 	if len(q) > 200 {
 		return core.Errorf(core.EINVALID, "q must be at most 200 characters")
 	}
-	cs, ok := s.deps.Store.(customerSearcher)
-	if !ok {
-		return core.Errorf(core.ENOTFOUND, "customer search is not available")
-	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
-	found, err := cs.SearchCustomers(ctx, shop.ID, q, c.QueryInt("limit", 20))
+	found, err := s.deps.Store.SearchCustomers(ctx, shop.ID, q, c.QueryInt("limit", 20))
 	if err != nil {
 		return err
 	}

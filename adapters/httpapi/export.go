@@ -53,8 +53,8 @@ func (s *Server) exportCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	exp, ok := s.deps.Ledger.(Exporter)
-	if !ok {
+	exp := s.deps.Exports
+	if exp == nil {
 		return core.Errorf(core.ENOTFOUND, "export is not available")
 	}
 	to := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
@@ -119,8 +119,8 @@ func (s *Server) accountingQuery(c *fiber.Ctx) (core.Shop, core.ProgramPostingSo
 	if err != nil {
 		return shop, nil, "", core.Period{}, err
 	}
-	src, ok := s.deps.Ledger.(core.ProgramPostingSource)
-	if !ok {
+	src := s.deps.Accounting
+	if src == nil {
 		return shop, nil, "", core.Period{}, core.Errorf(core.ENOTFOUND, "accounting exports are not available")
 	}
 	cur, err := currencyOf(c, shop)

@@ -1,13 +1,15 @@
 package httpapi_test
 
-// The test harness builds the real stack the way cmd/creditbridge/app.go
-// wires it: PostgreSQL stores on a fresh schema, secrets sealed with a
-// random key, an asynq client and worker on Redis with a queue name unique
-// to the test, the dispatcher with both platform processors, and the fiber
-// app served on a real listener. Nothing is mocked.
+// The test harness builds the real stack with the production builder
+// (internal/wire, which cmd/creditbridge uses): PostgreSQL stores on a
+// fresh schema, secrets sealed with a random key, an asynq client and
+// worker on Redis with a queue name unique to the test, the order
+// batcher, the shop cache, the dispatcher with both platform processors,
+// and the fiber app served on a real listener. Nothing is mocked.
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -26,14 +28,15 @@ import (
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/httpapi"
-	"github.com/creditbridge/creditbridge/adapters/metrics"
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/adapters/postgres/pgtest"
 	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
-	"github.com/creditbridge/creditbridge/adapters/secretbox"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
+	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce"
+	"github.com/creditbridge/creditbridge/configs"
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/internal/wire"
 	"github.com/creditbridge/creditbridge/jobs"
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
@@ -91,6 +94,8 @@ type env struct {
 	base       string
 	log        *slog.Logger
 
+	wired *wire.App
+
 	mu     sync.Mutex
 	worker *asynq.Server
 }
@@ -122,69 +127,43 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	t.Cleanup(func() { tl.mu.Lock(); tl.done = true; tl.mu.Unlock() })
 
 	e.pool = pgtest.NewPool(t, 16)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	box, err := secretbox.New(key, nil)
-	if err != nil {
-		t.Fatalf("secretbox: %v", err)
-	}
+	var err error
 	e.rdb, err = cbredis.Open(ctx, redisURL())
 	if err != nil {
 		t.Fatalf("redis (set TEST_REDIS_URL): %v", err)
 	}
-	e.aclient = asynq.NewClientFromRedisClient(e.rdb)
-	e.inspector = asynq.NewInspectorFromRedisClient(e.rdb)
-	t.Cleanup(func() {
-		// asynq keys embed the queue name: remove this test's queue.
-		_ = e.inspector.DeleteQueue(e.queue, true)
-		_, _ = e.flushQueue(context.Background())
-		_ = e.aclient.Close()
-		_ = e.inspector.Close()
-		_ = e.rdb.Close()
-	})
-	e.ledger = postgres.NewLedgerStore(e.pool, 2)
-	t.Cleanup(e.ledger.Close)
-	e.shops = postgres.NewShopStore(e.pool, box)
-	e.dir = postgres.NewDirectory(e.pool)
-	e.inbox = postgres.NewInbox(e.pool)
-	e.enqueuer = &jobs.Enqueuer{Client: e.aclient, Queue: e.queue, Inspector: e.inspector}
-	e.batches = &countingBatches{Enqueuer: e.enqueuer}
-	e.inbox.EnqueueBatches(e.batches) // as cmd/creditbridge wires it
-	tiers := postgres.TierStore{L: e.ledger}
-	redeemer := &core.Redeemer{Ledger: e.ledger, Tiers: tiers}
-	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: e.dir, Ledger: e.ledger, Redeemer: redeemer,
-		AfterOrder: core.OrderFollowers{postgres.SecondPurchaseStore{L: e.ledger}, postgres.ReferralStore{L: e.ledger, Dir: e.dir}}, Tiers: tiers}
-	compliance := &postgres.Compliance{Shops: e.shops, Directory: e.dir, Ledger: e.ledger}
-	m := metrics.New(nil, nil)
-	e.dispatcher = &core.Dispatcher{Inbox: e.inbox, Shops: e.shops, Log: e.log, Observe: m.ObserveEvent,
-		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformShopify: &shopify.Processor{Earner: earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(redeemer),
-				ClaimGuest: func(ctx context.Context, shop core.Shop, email, platformID string) error { // as cmd/creditbridge wires it
-					_, err := postgres.Affiliates{Dir: e.dir, Ledger: e.ledger}.ClaimGuest(ctx, shop, email, platformID, "shopify:verified-email")
-					return err
-				},
-				Customers: e.dir, Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}},
-
-			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(shop core.Shop) (woocommerce.RefundSource, error) {
-				return woocommerce.NewClient(shop.Domain, shop.Secrets.ConsumerKey, shop.Secrets.ConsumerSecret)
-			}},
-		}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	e.base = "http://" + ln.Addr().String()
-	e.app, e.server = httpapi.New(httpapi.Config{BodyLimit: opt.BodyLimit, AdminToken: operatorToken, ShopifyClientID: shopifyClientID,
-		ShopifySecrets: []string{shopifySecret, shopifyPrevious}, PublicURL: e.base, CustomerTokenTTL: opt.CustomerTokenTTL, MetricsToken: opt.MetricsToken,
-		FailedPerIPMinute: opt.FailedPerIPMin},
-		httpapi.Deps{Log: e.log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: e.dir, Inbox: e.inbox, Ledger: e.ledger},
-			Inbox: e.inbox, Enqueuer: e.enqueuer, Ledger: e.ledger, Redeemer: redeemer,
-			Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}, ActivityLog: postgres.ActivityStore{L: e.ledger}.ActivityEvents,
-			NotificationLog: func(ctx context.Context, shopID int64, limit int) (any, error) {
-				return (&postgres.NotifyStore{L: e.ledger}).Notifications(ctx, shopID, limit)
-			},
-			Consent: e.dir.SetConsent, Tiers: tiers,
-			Ready: func(ctx context.Context) error { return e.pool.Ping(ctx) }})
+	// The production wiring (internal/wire, as cmd/creditbridge builds
+	// it), on this test's schema, Redis queue and listener.
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	cfg := configs.Config{EncryptionKey: hex.EncodeToString(key), AdminToken: operatorToken, MetricsToken: opt.MetricsToken,
+		ShopifyClientID: shopifyClientID, ShopifySecret: shopifySecret, ShopifySecretPrev: shopifyPrevious, ShopifyAPIVersion: admin.DefaultAPIVersion,
+		ShopifyScopes: admin.DefaultScopes, PublicURL: e.base, Queue: e.queue, BodyLimit: cmp.Or(opt.BodyLimit, 1<<20),
+		CustomerTokenTTL: cmp.Or(opt.CustomerTokenTTL, 15*time.Minute), FailedPerIPMinute: cmp.Or(opt.FailedPerIPMin, 600),
+		LedgerCommitters: 2, WorkerConcurrency: 4, ShutdownTimeout: 6 * time.Second}
+	a, err := wire.Build(ctx, cfg, e.log, wire.Options{Pool: e.pool, Redis: e.rdb, WrapBatches: func(b core.BatchEnqueuer) core.BatchEnqueuer {
+		e.batches = &countingBatches{BatchEnqueuer: b}
+		return e.batches
+	}})
+	if err != nil {
+		t.Fatalf("wire: %v", err)
+	}
+	e.wired = a
+	t.Cleanup(func() {
+		// asynq keys embed the queue name: remove this test's queue.
+		_ = a.Inspector.DeleteQueue(e.queue, true)
+		_, _ = e.flushQueue(context.Background())
+		a.Close()
+		_ = e.rdb.Close()
+	})
+	e.aclient, e.inspector = a.Asynq, a.Inspector
+	e.ledger, e.shops, e.dir, e.inbox, e.enqueuer, e.dispatcher = a.Ledger, a.Shops, a.Directory, a.Inbox, a.Enqueuer, a.Dispatcher
+	e.app, e.server = a.HTTP, a.Server
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -228,8 +207,8 @@ func (e *env) startWorker() {
 	if e.worker != nil {
 		return
 	}
-	srv := jobs.NewServer(e.rdb, e.queue, 4, 3*time.Second, e.log)
-	if err := srv.Start(jobs.NewMux(&jobs.EventHandler{Dispatcher: e.dispatcher})); err != nil {
+	srv, err := e.wired.StartWorker()
+	if err != nil {
 		e.t.Fatalf("asynq worker: %v", err)
 	}
 	e.worker = srv
@@ -567,12 +546,12 @@ func (e *env) auditOK(shopID int64) {
 // countingBatches is the production batch enqueuer, counting the tasks
 // that carry more than one event.
 type countingBatches struct {
-	*jobs.Enqueuer
+	core.BatchEnqueuer
 	multi, events atomic.Int64
 }
 
 func (c *countingBatches) EnqueueMany(ctx context.Context, evs []core.EventRef) error {
-	err := c.Enqueuer.EnqueueMany(ctx, evs)
+	err := c.BatchEnqueuer.EnqueueMany(ctx, evs)
 	if err == nil && len(evs) > 1 {
 		c.multi.Add(1)
 		c.events.Add(int64(len(evs)))

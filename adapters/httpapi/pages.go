@@ -240,33 +240,25 @@ func (s *Server) customerStatement(ctx context.Context, l *i18n.Locale, shop cor
 	if page.PrevAfter != 0 {
 		cs.HasNewer, cs.NewerCursor = true, page.PrevAfter
 	}
-	if lister, ok := s.deps.Store.(voucherLister); ok {
-		vs, err := lister.VouchersFor(ctx, shop.ID, owner)
-		if err != nil {
-			return cs, err
+	vs, err := s.deps.Store.VouchersFor(ctx, shop.ID, owner)
+	if err != nil {
+		return cs, err
+	}
+	for _, v := range vs {
+		if v.Currency != cur {
+			continue
 		}
-		for _, v := range vs {
-			if v.Currency != cur {
-				continue
-			}
-			state := string(v.Status)
-			if v.Status == core.VoucherReturned {
-				state = "expired"
-			}
-			cs.Vouchers = append(cs.Vouchers, custVoucher{Code: v.Code, Amount: money(l, cur, v.Amount), Expires: l.Date(v.ExpiresAt),
-				State: l.T("voucher." + state), Usable: v.Status == core.VoucherIssued})
+		state := string(v.Status)
+		if v.Status == core.VoucherReturned {
+			state = "expired"
 		}
+		cs.Vouchers = append(cs.Vouchers, custVoucher{Code: v.Code, Amount: money(l, cur, v.Amount), Expires: l.Date(v.ExpiresAt),
+			State: l.T("voucher." + state), Usable: v.Status == core.VoucherIssued})
 	}
 	if len(cs.Rows) == 0 && before == 0 && after == 0 {
 		cs.EarnHints = s.earnHints(ctx, l, shop)
 	}
 	return cs, nil
-}
-
-// voucherLister is implemented by stores that can list an owner's
-// vouchers (postgres.APIStore).
-type voucherLister interface {
-	VouchersFor(ctx context.Context, shopID int64, owner core.Owner) ([]core.Voucher, error)
 }
 
 // earnHints explains, from the shop's rules, how buyers earn credit.

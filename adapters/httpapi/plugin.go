@@ -393,16 +393,18 @@ func (s *Server) pluginQuote(c *fiber.Ctx) error {
 // releaseCart voids the open hold of a cart, if any (best effort: an
 // unreleased hold expires on its own).
 func (s *Server) releaseCart(ctx context.Context, shop core.Shop, cartKey string) {
-	h, err := s.deps.Ledger.OpenHoldByCart(ctx, shop.ID, cartKey)
-	if err != nil {
-		return
-	}
-	if _, err := s.deps.Ledger.VoidHold(ctx, shop.ID, h.ID, core.Reason{Note: "cart no longer uses credit"}, false); err == nil {
+	if released, _ := s.holds().ReleaseCart(ctx, shop, cartKey, "cart no longer uses credit"); released {
 		s.countHold("void")
-		if s.deps.Redeemer != nil && s.deps.Redeemer.Notify != nil {
-			s.deps.Redeemer.Notify(ctx, shop, []core.Owner{h.Owner})
-		}
 	}
+}
+
+// holds is the hold service on the server's ledger, telling the
+// Redeemer's notifier of released holds.
+func (s *Server) holds() *core.Holds {
+	if s.deps.Redeemer != nil {
+		return s.deps.Redeemer.Holds()
+	}
+	return &core.Holds{Store: s.deps.Ledger}
 }
 
 func (s *Server) countHold(op string) {
@@ -430,28 +432,14 @@ func (s *Server) pluginRelease(c *fiber.Ctx) error {
 	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
-	h, err := s.deps.Ledger.GetHold(ctx, shop.ID, id)
-	if core.ErrorCode(err) == core.ENOTFOUND {
-		return c.JSON(fiber.Map{"released": false})
-	}
+	released, err := s.holds().Release(ctx, shop, id, "released by the shop (credit removed from the cart)")
 	if err != nil {
 		return err
 	}
-	if h.Status != core.HoldOpen {
-		return c.JSON(fiber.Map{"released": false})
+	if released {
+		s.countHold("void")
 	}
-	h, err = s.deps.Ledger.VoidHold(ctx, shop.ID, id, core.Reason{Note: "released by the shop (credit removed from the cart)"}, false)
-	if core.ErrorCode(err) == core.ECONFLICT {
-		return c.JSON(fiber.Map{"released": false}) // resolved meanwhile (captured or expired)
-	}
-	if err != nil {
-		return err
-	}
-	s.countHold("void")
-	if s.deps.Redeemer != nil && s.deps.Redeemer.Notify != nil {
-		s.deps.Redeemer.Notify(ctx, shop, []core.Owner{h.Owner})
-	}
-	return c.JSON(fiber.Map{"released": true})
+	return c.JSON(fiber.Map{"released": released})
 }
 
 // --- customer routes ---

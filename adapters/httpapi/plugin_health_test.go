@@ -52,6 +52,7 @@ func TestPluginHealth(t *testing.T) {
 
 	// Polls: a successful one, then a failed one with its reason.
 	inbox := postgres.NewInbox(e.pool)
+	t.Cleanup(inbox.Close)
 	id := r.id(t)
 	t1 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 	if err := inbox.RecordPoll(ctx, id, t1, nil); err != nil {

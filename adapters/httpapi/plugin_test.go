@@ -112,6 +112,7 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	e.shops = postgres.NewShopStore(e.pool, box)
 	dir := postgres.NewDirectory(e.pool)
 	inbox := postgres.NewInbox(e.pool)
+	t.Cleanup(inbox.Close)
 	enqueuer := &jobs.Enqueuer{Client: aclient, Queue: queue}
 	redeemer := &core.Redeemer{Ledger: e.ledger}
 	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: dir, Ledger: e.ledger, Redeemer: redeemer,
@@ -127,7 +128,7 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	e.metrics = m
 	dispatcher := &core.Dispatcher{Inbox: inbox, Shops: e.shops, Log: log, Observe: m.ObserveEvent,
 		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(s core.Shop) (woocommerce.RefundSource, error) { return wooClient(s) }},
+			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(s core.Shop) (woocommerce.ShopAPI, error) { return wooClient(s) }},
 		}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -593,7 +594,7 @@ func TestNormalizeSiteURL(t *testing.T) {
 	t.Parallel()
 	ok := map[string]string{
 		"https://Shop.Example.com/":       "https://shop.example.com",
-		"  https://shop.example.com/wp/ ": "https://shop.example.com/wp",
+		"  https://shop.example.com/wp/ ": "https://shop.example.com/wp", //nolint:gocritic // the surrounding spaces are the input under test
 		"HTTPS://shop.example.com:8443":   "https://shop.example.com:8443",
 		"http://localhost:8080":           "http://localhost:8080",
 		"http://[::1]/shop":               "http://[::1]/shop",

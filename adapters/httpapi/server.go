@@ -41,6 +41,10 @@ type Store interface {
 	ProgramBalances(ctx context.Context, shopID int64) (map[string]map[core.Bucket]decimal.Decimal, error)
 	Audit(ctx context.Context, shopID int64) (core.AuditReport, error)
 	SetAdminToken(ctx context.Context, shopID int64, token string) error
+	// VouchersFor lists an owner's voucher codes (statement pages, plugin).
+	VouchersFor(ctx context.Context, shopID int64, owner core.Owner) ([]core.Voucher, error)
+	// SearchCustomers finds customers by id, e-mail or name (admin).
+	SearchCustomers(ctx context.Context, shopID int64, q string, limit int) ([]core.CustomerMatch, error)
 }
 
 // Config is the HTTP layer's configuration.
@@ -96,6 +100,12 @@ type Deps struct {
 	// Health reads a shop's connection health for the plugin's health box
 	// (optional: without it GET /api/v1/plugin/health answers 404).
 	Health HealthReader
+	// Exports streams a period's postings for the CSV export (optional:
+	// without it the export answers 404).
+	Exports Exporter
+	// Accounting streams the program's postings for the DATEV export and
+	// the period report (optional: without it they answer 404).
+	Accounting core.ProgramPostingSource
 }
 
 // HealthReader reads what the bridge knows about a shop's connection;

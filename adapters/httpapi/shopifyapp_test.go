@@ -74,6 +74,7 @@ func newSappEnv(t *testing.T, vouchers core.VoucherService) *sappEnv {
 	t.Cleanup(e.ledger.Close)
 	dir := postgres.NewDirectory(pool)
 	inbox := postgres.NewInbox(pool)
+	t.Cleanup(inbox.Close)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.app, e.srv = New(Config{ShopifyClientID: fake.ClientID(), ShopifySecrets: []string{fake.ClientSecret(), sappPrevSecret}, PublicURL: sappPublicURL,
 		ShopifyApp: ShopifyAppConfig{HTTPClient: fake.HTTPClient()}},
@@ -391,7 +392,11 @@ func TestShopifyAppPage(t *testing.T) {
 			t.Errorf("page lacks %s", want)
 		}
 	}
-	nonce := strings.TrimPrefix(strings.Fields(csp[strings.Index(csp, "'nonce-"):])[0], "'nonce-")
+	_, afterNonce, ok := strings.Cut(csp, "'nonce-")
+	if !ok {
+		t.Fatalf("CSP has no nonce: %s", csp)
+	}
+	nonce := strings.Fields(afterNonce)[0]
 	if !strings.Contains(body, `<script nonce="`+strings.TrimSuffix(nonce, "'")+`">`) {
 		t.Errorf("inline script does not carry the CSP nonce %s", nonce)
 	}

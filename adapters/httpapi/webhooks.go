@@ -26,9 +26,10 @@ func (s *Server) refuse(c *fiber.Ctx, platform, reason string, status int, msg s
 	}
 	s.log.Warn("webhook refused", slog.String("platform", platform), slog.String("reason", reason))
 	code := core.EINVALID
-	if status == fiber.StatusUnauthorized {
+	switch status {
+	case fiber.StatusUnauthorized:
 		code = core.EUNAUTHORIZED
-	} else if status == fiber.StatusNotFound {
+	case fiber.StatusNotFound:
 		code = core.ENOTFOUND
 	}
 	return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": msg}})

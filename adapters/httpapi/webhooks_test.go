@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -353,12 +354,12 @@ func TestWooSignedFixtureIsAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.EventKey != "order:727:2017-03-22T19:28:08" || ev.Topic != "order.updated" || string(ev.Payload) != string(body) {
-		t.Fatalf("stored event key %q topic %q, payload equal %v", ev.EventKey, ev.Topic, string(ev.Payload) == string(body))
+	if ev.EventKey != "order:727:2017-03-22T19:28:08" || ev.Topic != "order.updated" || !bytes.Equal(ev.Payload, body) {
+		t.Fatalf("stored event key %q topic %q, payload equal %v", ev.EventKey, ev.Topic, bytes.Equal(ev.Payload, body))
 	}
 	// One flipped byte breaks the signature.
 	bad := []byte(strings.Replace(string(body), `"total":"29.35"`, `"total":"29.36"`, 1))
-	if string(bad) == string(body) {
+	if bytes.Equal(bad, body) {
 		t.Fatal("fixture has no total 29.35")
 	}
 	must(t, e.do("POST", path, bad, h...), http.StatusUnauthorized)

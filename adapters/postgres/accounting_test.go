@@ -91,7 +91,7 @@ func TestAccountingGoldenMonth(t *testing.T) {
 	apply := func(when time.Time, o core.Order) {
 		t.Helper()
 		clock.set(when)
-		if _, err := earner.ApplyOrder(ctx, shop, o); err != nil {
+		if _, err := earner.ApplyOrder(ctx, shop, o, nil); err != nil {
 			t.Fatalf("order %s: %v", o.OrderID, err)
 		}
 	}

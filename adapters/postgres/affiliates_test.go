@@ -39,7 +39,7 @@ func buy(id, buyer, email, ref string, at time.Time) core.Order {
 
 func (e *earnEnv) apply(t *testing.T, o core.Order) core.ApplyResult {
 	t.Helper()
-	res, err := e.earner.ApplyOrder(context.Background(), e.shop, o)
+	res, err := e.earner.ApplyOrder(context.Background(), e.shop, o, nil)
 	if err != nil {
 		t.Fatalf("order %s: %v", o.OrderID, err)
 	}

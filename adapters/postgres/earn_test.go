@@ -121,7 +121,7 @@ func TestEarnConvergesInAnyOrder(t *testing.T) {
 	for i, seq := range orders {
 		e := newEarnEnv(t)
 		for _, k := range seq {
-			if _, err := e.earner.ApplyOrder(ctx, e.shop, snapshots[k]); err != nil {
+			if _, err := e.earner.ApplyOrder(ctx, e.shop, snapshots[k], nil); err != nil {
 				t.Fatalf("sequence %d: %v", i, err)
 			}
 		}
@@ -131,10 +131,10 @@ func TestEarnConvergesInAnyOrder(t *testing.T) {
 			}
 		}
 		// Cancellation brings everything back to zero, even with a stale replay after it.
-		if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0.Add(3*time.Minute), true, true)); err != nil {
+		if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0.Add(3*time.Minute), true, true), nil); err != nil {
 			t.Fatal(err)
 		}
-		res, err := e.earner.ApplyOrder(ctx, e.shop, snapshots[1])
+		res, err := e.earner.ApplyOrder(ctx, e.shop, snapshots[1], nil)
 		if err != nil || !res.Stale {
 			t.Fatalf("stale replay: %v stale=%v", err, res.Stale)
 		}
@@ -152,7 +152,7 @@ func TestEarnFrozenRateAndRefundAfterRuleChange(t *testing.T) {
 	ctx := context.Background()
 	e := newEarnEnv(t)
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0, true, false)); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0, true, false), nil); err != nil {
 		t.Fatal(err)
 	}
 	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
@@ -164,7 +164,7 @@ func TestEarnFrozenRateAndRefundAfterRuleChange(t *testing.T) {
 	if _, err := e.dir.PutRule(ctx, e.shop.ID, core.Rule{Target: core.TargetSKU, TargetID: "SHIRT", Mode: core.ModeFixed, Value: dec("10")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.earner.ApplyRefund(ctx, e.shop, "5001", core.Refund{RefundID: "r9", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 1}}}); err != nil {
+	if _, err := e.earner.ApplyRefund(ctx, e.shop, "5001", core.Refund{RefundID: "r9", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 1}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.balance(t, buyer); !got.Equal(dec("6.00")) {
@@ -177,7 +177,7 @@ func TestEarnFrozenRateAndRefundAfterRuleChange(t *testing.T) {
 	if _, err := e.ledger.Post(ctx, spend); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.earner.ApplyRefund(ctx, e.shop, "5001", core.Refund{RefundID: "r10", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 2}, {LineID: "2", Quantity: 2}}}); err != nil {
+	if _, err := e.earner.ApplyRefund(ctx, e.shop, "5001", core.Refund{RefundID: "r10", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 2}, {LineID: "2", Quantity: 2}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
@@ -186,7 +186,7 @@ func TestEarnFrozenRateAndRefundAfterRuleChange(t *testing.T) {
 	}
 	o2 := order(t0, true, false)
 	o2.OrderID = "5002"
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o2); err != nil { // earns 10 x 3 + 1.00 = 31.00
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o2, nil); err != nil { // earns 10 x 3 + 1.00 = 31.00
 		t.Fatal(err)
 	}
 	b, _ = e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
@@ -206,7 +206,7 @@ func TestPendingCreditMatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0, true, false)); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0, true, false), nil); err != nil {
 		t.Fatal(err)
 	}
 	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
@@ -215,7 +215,7 @@ func TestPendingCreditMatures(t *testing.T) {
 		t.Fatalf("pending: %+v", b)
 	}
 	// A refund during the holding period takes from pending.
-	if _, err := e.earner.ApplyRefund(ctx, e.shop, "5001", core.Refund{RefundID: "r1", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 1}}}); err != nil {
+	if _, err := e.earner.ApplyRefund(ctx, e.shop, "5001", core.Refund{RefundID: "r1", LinesKnown: true, Lines: []core.RefundLine{{LineID: "1", Quantity: 1}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := e.ledger.MaturePending(ctx, e.shop.ID, time.Now().Add(-time.Hour), 100); err != nil || n != 0 {
@@ -302,7 +302,7 @@ func TestRedemptionConvergesThroughCancelAndRestore(t *testing.T) {
 		{"restored (replay)", snap(t0.Add(3*time.Minute), true, false), "8.00"},
 	}
 	for _, st := range steps {
-		if _, err := e.earner.ApplyOrder(ctx, e.shop, st.order); err != nil {
+		if _, err := e.earner.ApplyOrder(ctx, e.shop, st.order, nil); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		if got := e.balance(t, buyer); !got.Equal(dec(st.avail)) {
@@ -325,7 +325,7 @@ func TestCancelledRedemptionRepaysOverdraftFirst(t *testing.T) {
 	o := core.Order{Platform: core.PlatformWooCommerce, OrderID: "7002", Currency: "EUR", Paid: true, Customer: core.CustomerRef{PlatformID: "77"}, UpdatedAt: t0,
 		Lines:       []core.OrderLine{{LineID: "1", ProductID: "99", Quantity: 1, NetTotal: dec("30.00")}},
 		Redemptions: []core.Redemption{{Kind: core.RedemptionDiscount, Amount: dec("8.00")}}}
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
@@ -333,7 +333,7 @@ func TestCancelledRedemptionRepaysOverdraftFirst(t *testing.T) {
 		t.Fatalf("after use: %+v", b)
 	}
 	o.Cancelled, o.Paid, o.UpdatedAt = true, false, t0.Add(time.Minute)
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, _ = e.ledger.Balance(ctx, e.shop.ID, "EUR", buyer)
@@ -365,7 +365,7 @@ func TestOrderBatcherGroupCommitsAndIsolatesFailures(t *testing.T) {
 			if i == 7 {
 				o.Currency = "XXX" // no such currency: this order must fail alone
 			}
-			_, errs[i] = e.earner.ApplyOrder(ctx, e.shop, o)
+			_, errs[i] = e.earner.ApplyOrder(ctx, e.shop, o, nil)
 		}(i)
 	}
 	wg.Wait()
@@ -390,7 +390,7 @@ func TestOrderBatcherAfterClose(t *testing.T) {
 	b.Close()
 	b.Close() // idempotent
 	e.earner.Orders = postgres.OrderStore{L: e.ledger, Batcher: b}
-	if _, err := e.earner.ApplyOrder(context.Background(), e.shop, order(time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC), true, false)); err != nil {
+	if _, err := e.earner.ApplyOrder(context.Background(), e.shop, order(time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC), true, false), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.balance(t, core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}); !got.Equal(dec("8.50")) {
@@ -446,7 +446,7 @@ func TestOrderBatcherMixedWorkConverges(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := e.earner.ApplyOrder(ctx, e.shop, ev.o)
+			res, err := e.earner.ApplyOrder(ctx, e.shop, ev.o, nil)
 			if err != nil {
 				errs <- fmt.Errorf("order %s: %w", ev.o.OrderID, err)
 				return

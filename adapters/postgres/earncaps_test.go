@@ -39,7 +39,7 @@ func TestEarnCapsFrozenWithTheRate(t *testing.T) {
 	}
 	apply := func(o core.Order) {
 		t.Helper()
-		if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+		if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -21,7 +21,7 @@ func TestAuditFlagsCreditBeyondOrders(t *testing.T) {
 	ctx := context.Background()
 	e := newEarnEnv(t)
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0, true, false)); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, order(t0, true, false), nil); err != nil {
 		t.Fatal(err)
 	}
 	clean := func() core.AuditReport {
@@ -63,7 +63,7 @@ func TestAuditFlagsCreditBeyondOrders(t *testing.T) {
 
 	// Another shop's owner given back credit it never spent.
 	e2 := newEarnEnv(t)
-	if _, err := e2.earner.ApplyOrder(ctx, e2.shop, order(t0, true, false)); err != nil {
+	if _, err := e2.earner.ApplyOrder(ctx, e2.shop, order(t0, true, false), nil); err != nil {
 		t.Fatal(err)
 	}
 	back := core.Transaction{ShopID: e2.shop.ID, Key: "order:5001:redeem:v1", Reason: core.Reason{Kind: core.ReasonRedeemReversal, OrderID: "5001"},
@@ -132,6 +132,7 @@ func TestTimedOutAttemptCounts(t *testing.T) {
 	t.Parallel()
 	e := newEarnEnv(t)
 	inbox := postgres.NewInbox(e.pool)
+	t.Cleanup(inbox.Close)
 	ev, _, err := inbox.Insert(context.Background(), core.InboxEvent{ShopID: e.shop.ID, Platform: core.PlatformShopify, EventKey: "slow-1", Topic: "orders/paid", Payload: []byte("{}")})
 	if err != nil {
 		t.Fatal(err)

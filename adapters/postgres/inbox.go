@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/internal/batch"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -30,17 +30,14 @@ const (
 
 // Inbox stores webhook deliveries before they are acknowledged.
 //
-// Concurrent Insert calls are group-committed: one multi-row INSERT (one
-// WAL flush) for all deliveries waiting at that moment, so ingest is not
-// limited by one commit per webhook. Each caller still returns only after
-// its row is durable.
+// Concurrent Insert calls are group-committed (internal/batch): one
+// multi-row INSERT (one WAL flush) for all deliveries waiting at that
+// moment, so ingest is not limited by one commit per webhook. Each caller
+// still returns only after its row is durable.
 type Inbox struct {
-	pool   *pgxpool.Pool
-	reqs   chan *inboxReq
-	once   sync.Once
-	mu     sync.RWMutex // a hand-over never races Close
-	closed bool
-	enq    core.BatchEnqueuer
+	pool    *pgxpool.Pool
+	inserts *batch.Batcher[InboxEvent, inboxRes]
+	enq     core.BatchEnqueuer
 }
 
 // EnqueueBatches makes the inbox enqueue the new events of each group
@@ -48,11 +45,6 @@ type Inbox struct {
 // failed enqueue is left to the caller and the sweeper). Call it before
 // the first Insert.
 func (b *Inbox) EnqueueBatches(e core.BatchEnqueuer) { b.enq = e }
-
-type inboxReq struct {
-	e    InboxEvent
-	done chan inboxRes
-}
 
 type inboxRes struct {
 	e   InboxEvent
@@ -65,65 +57,40 @@ const inboxCommitters = 4
 
 var _ core.InboxStore = (*Inbox)(nil)
 
-// NewInbox returns an Inbox.
-func NewInbox(pool *pgxpool.Pool) *Inbox { return &Inbox{pool: pool, reqs: make(chan *inboxReq, 4096)} }
-
-func (b *Inbox) start() {
-	for i := 0; i < inboxCommitters; i++ {
-		go b.committer()
-	}
-}
-
-func (b *Inbox) committer() {
-	for first := range b.reqs {
-		batch := []*inboxReq{first}
-	fill:
-		for len(batch) < 500 {
-			select {
-			case r := <-b.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		b.insertBatch(batch)
-	}
+// NewInbox returns an Inbox; its group commits start with the first
+// Insert. Close stops them.
+func NewInbox(pool *pgxpool.Pool) *Inbox {
+	b := &Inbox{pool: pool}
+	b.inserts = batch.New(batch.Config[InboxEvent, inboxRes]{Commit: b.insertBatch, Committers: inboxCommitters, MaxBatch: 500})
+	return b
 }
 
 // Insert stores a delivery. A repeat of the same platform event returns the
-// original row with duplicate=true.
+// original row with duplicate=true. Once handed over, the outcome is
+// waited for (the batch has its own deadline).
 func (b *Inbox) Insert(ctx context.Context, e InboxEvent) (stored InboxEvent, duplicate bool, err error) {
-	b.once.Do(b.start)
-	r := &inboxReq{e: e, done: make(chan inboxRes, 1)}
-	b.mu.RLock()
-	if b.closed {
-		b.mu.RUnlock()
-		return b.insertOne(ctx, e) // a request that outlived shutdown
+	res, err := b.inserts.Do(ctx, e)
+	if err != nil {
+		return e, false, err
 	}
-	select {
-	case b.reqs <- r:
-		b.mu.RUnlock()
-	case <-ctx.Done():
-		b.mu.RUnlock()
-		return e, false, ctx.Err()
-	}
-	res := <-r.done // the batch has its own deadline; wait for the outcome
 	return res.e, res.dup, res.err
 }
 
-func (b *Inbox) insertBatch(batch []*inboxReq) {
+// insertBatch is the inbox's group commit (one result per delivery).
+func (b *Inbox) insertBatch(batch []InboxEvent) []inboxRes {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	out := make([]inboxRes, len(batch))
 	if len(batch) == 1 {
-		e, dup, err := b.insertOne(ctx, batch[0].e)
-		batch[0].done <- inboxRes{e, dup, err}
-		return
+		e, dup, err := b.insertOne(ctx, batch[0])
+		out[0] = inboxRes{e, dup, err}
+		return out
 	}
 	n := len(batch)
 	shop, plat, key, topic, dom := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	payload := make([][]byte, n)
-	for i, r := range batch {
-		shop[i], plat[i], key[i], topic[i], dom[i], payload[i] = r.e.ShopID, string(r.e.Platform), r.e.EventKey, r.e.Topic, r.e.ShopDomain, r.e.Payload
+	for i, e := range batch {
+		shop[i], plat[i], key[i], topic[i], dom[i], payload[i] = e.ShopID, string(e.Platform), e.EventKey, e.Topic, e.ShopDomain, e.Payload
 	}
 	rows, err := b.pool.Query(ctx, `INSERT INTO inbox (shop_id, platform, event_key, topic, shop_domain, payload)
 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[])
@@ -152,11 +119,11 @@ ON CONFLICT (platform, shop_id, event_key) DO NOTHING RETURNING platform, shop_i
 	if err != nil {
 		// Fall back to one insert per delivery so one bad row cannot fail
 		// the others.
-		for _, r := range batch {
-			e, dup, err := b.insertOne(ctx, r.e)
-			r.done <- inboxRes{e, dup, err}
+		for i, e := range batch {
+			e, dup, err := b.insertOne(ctx, e)
+			out[i] = inboxRes{e, dup, err}
 		}
-		return
+		return out
 	}
 	// Enqueue the batch's new events as one task before anyone returns.
 	enqueued := false
@@ -176,19 +143,20 @@ ON CONFLICT (platform, shop_id, event_key) DO NOTHING RETURNING platform, shop_i
 		cancel()
 	}
 	claimed := map[k]bool{}
-	for _, r := range batch {
-		kk := k{string(r.e.Platform), r.e.ShopID, r.e.EventKey}
+	for i, req := range batch {
+		kk := k{string(req.Platform), req.ShopID, req.EventKey}
 		if e, ok := got[kk]; ok && !claimed[kk] {
 			claimed[kk] = true
-			out := r.e
-			out.ID, out.ReceivedAt, out.Status = e.ID, e.ReceivedAt, e.Status
-			out.Enqueued = enqueued && e.Status == InboxReceived
-			r.done <- inboxRes{e: out}
+			stored := req
+			stored.ID, stored.ReceivedAt, stored.Status = e.ID, e.ReceivedAt, e.Status
+			stored.Enqueued = enqueued && e.Status == InboxReceived
+			out[i] = inboxRes{e: stored}
 			continue
 		}
-		e, dup, err := b.insertOne(ctx, r.e) // already stored: returns the original as a duplicate
-		r.done <- inboxRes{e, dup, err}
+		e, dup, err := b.insertOne(ctx, req) // already stored: returns the original as a duplicate
+		out[i] = inboxRes{e, dup, err}
 	}
+	return out
 }
 
 func (b *Inbox) insertOne(ctx context.Context, e InboxEvent) (stored InboxEvent, duplicate bool, err error) {
@@ -222,7 +190,7 @@ func scanInbox(row pgx.Row) (InboxEvent, error) {
 	return e, err
 }
 
-var _ core.InboxBatchReader = (*Inbox)(nil)
+var _ core.EventInbox = (*Inbox)(nil)
 
 // GetMany loads several deliveries in one query (those that exist).
 func (b *Inbox) GetMany(ctx context.Context, refs []core.EventRef) ([]InboxEvent, error) {
@@ -350,17 +318,10 @@ ON CONFLICT (shop_id, name) DO UPDATE SET cursor_at = EXCLUDED.cursor_at, update
 	return err
 }
 
-// Close stops the group-commit goroutines after the HTTP server stopped;
-// an Insert that still arrives is written on its own.
-func (b *Inbox) Close() {
-	b.once.Do(func() {}) // a never-used inbox starts nothing
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.closed {
-		b.closed = true
-		close(b.reqs)
-	}
-}
+// Close waits until every delivery handed over is stored and stops the
+// group commits (call it after the HTTP server stopped); an Insert that
+// still arrives is written on its own.
+func (b *Inbox) Close() { b.inserts.Stop() }
 
 // PrunePayloads blanks the raw payloads (which carry personal data) of
 // deliveries processed or skipped before olderThan; the rows stay as the

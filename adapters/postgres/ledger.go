@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/internal/batch"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
@@ -26,32 +26,28 @@ import (
 // they are never a lock.
 //
 // Throughput: transactions that only credit owners (earnings) are
-// group-committed: concurrent Post calls are collected into one database
-// transaction of up to MaxBatch ledger transactions using set-based
-// statements. If a batch fails for any reason, each of its transactions is
-// retried on its own, so one bad transaction never fails its neighbours.
+// group-committed (internal/batch): concurrent Post calls are collected
+// into one database transaction of up to ledgerMaxBatch ledger
+// transactions using set-based statements. If a batch fails for any
+// reason, each of its transactions is retried on its own, so one bad
+// transaction never fails its neighbours.
 type LedgerStore struct {
-	pool    *pgxpool.Pool
-	now     func() time.Time
-	batches chan *postReq
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
-	mu      sync.RWMutex // guards closed against concurrent hand-overs
-	closed  bool
+	pool  *pgxpool.Pool
+	now   func() time.Time
+	posts *batch.Batcher[*postReq, postRes]
 
-	// MaxBatch bounds a group commit.
-	MaxBatch int
 	// OnCommit, when set, is called after every committed database
 	// transaction with the number of ledger transactions it wrote (for
-	// metrics).
+	// metrics). Set it before the first Post.
 	OnCommit func(n int)
 }
 
+// ledgerMaxBatch bounds a group commit of the ledger.
+const ledgerMaxBatch = 500
+
 type postReq struct {
-	ctx  context.Context
-	t    core.Transaction
-	done chan postRes
+	ctx context.Context
+	t   core.Transaction
 }
 
 type postRes struct {
@@ -59,31 +55,20 @@ type postRes struct {
 	err error
 }
 
-// NewLedgerStore returns a store with committers group-committing credits.
-// Close stops them.
+// NewLedgerStore returns a store with committers group-committing credits
+// (they start with the first credit). Close stops them.
 func NewLedgerStore(pool *pgxpool.Pool, committers int) *LedgerStore {
 	if committers <= 0 {
 		committers = 4
 	}
-	s := &LedgerStore{pool: pool, now: time.Now, batches: make(chan *postReq, 4096), stop: make(chan struct{}), MaxBatch: 500}
-	for i := 0; i < committers; i++ {
-		s.wg.Add(1)
-		go s.committer()
-	}
+	s := &LedgerStore{pool: pool, now: time.Now}
+	s.posts = batch.New(batch.Config[*postReq, postRes]{Commit: s.commitBatch, Committers: committers, MaxBatch: ledgerMaxBatch})
 	return s
 }
 
-// Close stops the committers after the queued transactions are written;
-// later Posts commit on their own.
-func (s *LedgerStore) Close() {
-	s.once.Do(func() {
-		s.mu.Lock()
-		s.closed = true
-		close(s.stop)
-		s.mu.Unlock()
-	})
-	s.wg.Wait()
-}
+// Close waits until every credit handed over is written and stops the
+// committers; later Posts commit on their own.
+func (s *LedgerStore) Close() { s.posts.Stop() }
 
 var _ core.Ledger = (*LedgerStore)(nil)
 
@@ -102,78 +87,35 @@ func (s *LedgerStore) Post(ctx context.Context, t core.Transaction) (core.Transa
 	if !creditOnly {
 		return s.postAlone(ctx, t)
 	}
-	req := &postReq{ctx: ctx, t: t, done: make(chan postRes, 1)}
-	// The read lock keeps Close from stopping the committers while this
-	// request is being handed over, so no request is left unserved.
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return s.postAlone(ctx, t)
+	// Once handed over, the outcome is waited for even if ctx ends: the
+	// batch has its own deadline, and a caller that gave up would not
+	// know whether its credit was written.
+	r, err := s.posts.Do(ctx, &postReq{ctx: ctx, t: t})
+	if err != nil {
+		return core.Transaction{}, err
 	}
-	select {
-	case s.batches <- req:
-		s.mu.RUnlock()
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return core.Transaction{}, ctx.Err()
-	}
-	select {
-	case r := <-req.done:
-		return r.t, r.err
-	case <-ctx.Done():
-		// The committer still finishes the batch; the outcome is decided by
-		// the database and a replay with the same key returns it.
-		return core.Transaction{}, ctx.Err()
-	}
+	return r.t, r.err
 }
 
-func (s *LedgerStore) committer() {
-	defer s.wg.Done()
-	for {
-		var first *postReq
-		select {
-		case first = <-s.batches:
-		case <-s.stop:
-			// drain what is queued, then stop
-			for {
-				select {
-				case r := <-s.batches:
-					s.commitBatch([]*postReq{r})
-				default:
-					return
-				}
-			}
-		}
-		batch := []*postReq{first}
-	fill:
-		for len(batch) < s.MaxBatch {
-			select {
-			case r := <-s.batches:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		s.commitBatch(batch)
-	}
-}
-
-func (s *LedgerStore) commitBatch(batch []*postReq) {
-	live := batch[:0:0]
-	for _, r := range batch {
+// commitBatch is the ledger's group commit (one result per request).
+func (s *LedgerStore) commitBatch(batch []*postReq) []postRes {
+	out := make([]postRes, len(batch))
+	live := make([]*postReq, 0, len(batch))
+	liveIdx := make([]int, 0, len(batch))
+	for i, r := range batch {
 		if r.ctx.Err() != nil {
-			r.done <- postRes{err: r.ctx.Err()}
+			out[i] = postRes{err: r.ctx.Err()}
 			continue
 		}
-		live = append(live, r)
+		live, liveIdx = append(live, r), append(liveIdx, i)
 	}
-	if len(live) == 0 {
-		return
-	}
-	if len(live) == 1 {
+	switch len(live) {
+	case 0:
+		return out
+	case 1:
 		t, err := s.postAlone(live[0].ctx, live[0].t)
-		live[0].done <- postRes{t, err}
-		return
+		out[liveIdx[0]] = postRes{t, err}
+		return out
 	}
 	ctx := context.WithoutCancel(live[0].ctx)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -186,18 +128,19 @@ func (s *LedgerStore) commitBatch(batch []*postReq) {
 	})
 	if err != nil {
 		// Isolate: one failing transaction must not fail the others.
-		for _, r := range live {
+		for j, r := range live {
 			t, err := s.postAlone(r.ctx, r.t)
-			r.done <- postRes{t, err}
+			out[liveIdx[j]] = postRes{t, err}
 		}
-		return
+		return out
 	}
 	if s.OnCommit != nil {
 		s.OnCommit(len(live))
 	}
-	for i, r := range live {
-		r.done <- results[i]
+	for j := range live {
+		out[liveIdx[j]] = results[j]
 	}
+	return out
 }
 
 // postAlone stores one transaction in its own database transaction,
@@ -521,7 +464,7 @@ RETURNING shop_id, idem_key, id`, shop, key, hash, kind, order, reason, rev, now
 		results[i] = postRes{t: fresh[j]}
 	}
 	for i, t := range txs {
-		if results[i].err == errReplayPending {
+		if errors.Is(results[i].err, errReplayPending) {
 			t, err := s.replay(ctx, tx, t)
 			results[i] = postRes{t: t, err: err}
 		}

@@ -26,6 +26,9 @@ func earnTx(shop int64, key string, o core.Owner, amount string) core.Transactio
 		}}
 }
 
+// holdsOf is the hold service on a store (the path every hold change takes).
+func holdsOf(s *postgres.LedgerStore) *core.Holds { return &core.Holds{Store: s} }
+
 func newStore(t *testing.T) (*postgres.LedgerStore, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.NewPool(t, 8)
@@ -196,23 +199,23 @@ func TestHoldLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp := time.Now().Add(time.Hour)
-	h, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("15.00"), CartKey: "cart-1", ExpiresAt: exp})
+	h, err := holdsOf(s).Place(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("15.00"), CartKey: "cart-1", ExpiresAt: exp})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantBalance(t, s, 1, c, "5.00", "15.00")
 	// Same cart, same amount: the same hold.
-	h2, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("15.00"), CartKey: "cart-1", ExpiresAt: exp})
+	h2, err := holdsOf(s).Place(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("15.00"), CartKey: "cart-1", ExpiresAt: exp})
 	if err != nil || h2.ID != h.ID {
 		t.Fatalf("re-quote same cart: %v id=%d want %d", err, h2.ID, h.ID)
 	}
 	later := exp.Add(30 * time.Minute)
-	h2b, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("15.00"), CartKey: "cart-1", ExpiresAt: later})
+	h2b, err := holdsOf(s).Place(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("15.00"), CartKey: "cart-1", ExpiresAt: later})
 	if err != nil || h2b.ID != h.ID || h2b.ExpiresAt.Before(later.Add(-time.Second)) {
 		t.Fatalf("re-quote must extend the expiry: %v %+v", err, h2b)
 	}
 	// Same cart, new amount: replaced, never stacked.
-	h3, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("12.00"), CartKey: "cart-1", ExpiresAt: exp})
+	h3, err := holdsOf(s).Place(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("12.00"), CartKey: "cart-1", ExpiresAt: exp})
 	if err != nil || h3.ID == h.ID {
 		t.Fatalf("re-quote new amount: %v", err)
 	}
@@ -222,11 +225,11 @@ func TestHoldLifecycle(t *testing.T) {
 		t.Fatalf("replaced hold status %s", old.Status)
 	}
 	// More than available is refused.
-	if _, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("8.01"), CartKey: "cart-2", ExpiresAt: exp}); core.ErrorCode(err) != core.EINSUFFICIENT {
+	if _, err := holdsOf(s).Place(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("8.01"), CartKey: "cart-2", ExpiresAt: exp}); core.ErrorCode(err) != core.EINSUFFICIENT {
 		t.Fatalf("overdraw hold: %v", err)
 	}
 	// Partial capture releases the rest.
-	got, err := s.CaptureHold(ctx, 1, h3.ID, dec("10.00"), core.Reason{OrderID: "1001", OrderNumber: "#1001"})
+	got, err := holdsOf(s).Capture(ctx, 1, h3.ID, dec("10.00"), core.Reason{OrderID: "1001", OrderNumber: "#1001"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,29 +238,32 @@ func TestHoldLifecycle(t *testing.T) {
 	}
 	wantBalance(t, s, 1, c, "10.00", "0")
 	// Same capture again is a no-op; another resolution is a conflict.
-	if _, err := s.CaptureHold(ctx, 1, h3.ID, dec("10.00"), core.Reason{OrderID: "1001"}); err != nil {
+	if _, err := holdsOf(s).Capture(ctx, 1, h3.ID, dec("10.00"), core.Reason{OrderID: "1001"}); err != nil {
 		t.Fatalf("replayed capture: %v", err)
 	}
-	if _, err := s.CaptureHold(ctx, 1, h3.ID, dec("11.00"), core.Reason{}); core.ErrorCode(err) != core.ECONFLICT {
+	if _, err := holdsOf(s).Capture(ctx, 1, h3.ID, dec("11.00"), core.Reason{}); core.ErrorCode(err) != core.ECONFLICT {
 		t.Fatalf("second capture: %v", err)
 	}
-	if _, err := s.VoidHold(ctx, 1, h3.ID, core.Reason{}, false); core.ErrorCode(err) != core.ECONFLICT {
+	if _, err := holdsOf(s).Void(ctx, 1, h3.ID, core.Reason{}); core.ErrorCode(err) != core.ECONFLICT {
 		t.Fatalf("void after capture: %v", err)
 	}
 	// Capture more than held is invalid.
-	h4, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("4.00"), ExpiresAt: time.Now().Add(-time.Second)})
+	h4, err := holdsOf(s).Place(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("4.00"), ExpiresAt: time.Now().Add(-time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CaptureHold(ctx, 1, h4.ID, dec("4.01"), core.Reason{}); core.ErrorCode(err) != core.EINVALID {
+	if _, err := holdsOf(s).Capture(ctx, 1, h4.ID, dec("4.01"), core.Reason{}); core.ErrorCode(err) != core.EINVALID {
 		t.Fatalf("over-capture: %v", err)
 	}
 	expired, err := s.ExpiredHolds(ctx, time.Now(), 10)
 	if err != nil || len(expired) != 1 || expired[0].ID != h4.ID {
 		t.Fatalf("expired holds: %v %+v", err, expired)
 	}
-	if _, err := s.VoidHold(ctx, 1, h4.ID, core.Reason{}, true); err != nil {
-		t.Fatal(err)
+	if n, err := holdsOf(s).Expire(ctx, time.Now(), 10); err != nil || n != 1 {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	if x, _ := s.GetHold(ctx, 1, h4.ID); x.Status != core.HoldExpired {
+		t.Fatalf("expired hold is %s", x.Status)
 	}
 	wantBalance(t, s, 1, c, "10.00", "0")
 	// Holds cannot be rewritten behind the ledger's back.
@@ -334,7 +340,7 @@ func TestConcurrentHoldsAndEarns(t *testing.T) {
 					earned = earned.Add(dec("1.00"))
 					mu.Unlock()
 				}
-				h, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("3.00"), ExpiresAt: time.Now().Add(time.Hour)})
+				h, err := holdsOf(s).Place(ctx, core.HoldRequest{ShopID: 1, Currency: "EUR", Owner: c, Amount: dec("3.00"), ExpiresAt: time.Now().Add(time.Hour)})
 				if core.ErrorCode(err) == core.EINSUFFICIENT {
 					continue
 				}
@@ -343,14 +349,14 @@ func TestConcurrentHoldsAndEarns(t *testing.T) {
 					return
 				}
 				if i%2 == 0 {
-					if _, err := s.CaptureHold(ctx, 1, h.ID, dec("1.50"), core.Reason{OrderID: fmt.Sprintf("%d-%d", w, i)}); err != nil {
+					if _, err := holdsOf(s).Capture(ctx, 1, h.ID, dec("1.50"), core.Reason{OrderID: fmt.Sprintf("%d-%d", w, i)}); err != nil {
 						errs <- err
 						return
 					}
 					mu.Lock()
 					captured = captured.Add(dec("1.50"))
 					mu.Unlock()
-				} else if _, err := s.VoidHold(ctx, 1, h.ID, core.Reason{}, false); err != nil {
+				} else if _, err := holdsOf(s).Void(ctx, 1, h.ID, core.Reason{}); err != nil {
 					errs <- err
 					return
 				}

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/internal/batch"
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 )
@@ -29,34 +29,26 @@ var _ core.OrderStore = OrderStore{}
 // transaction, retrying deadlocks. The lock, the order's state and its
 // ledger transactions are read in one round trip; snapshot and rate
 // writes are queued and sent with the next statement or before commit.
-func (s OrderStore) WithOrder(ctx context.Context, shopID int64, orderID string, fn func(core.OrderTx) error) error {
-	var err error
+// w.Done, when set, is marked processed in the same transaction.
+func (s OrderStore) WithOrder(ctx context.Context, w core.OrderWork) error {
+	r := &orderReq{ctx: ctx, shopID: w.ShopID, orderID: w.OrderID, mark: w.Done, fn: w.Fn}
 	if s.Batcher != nil {
-		err = s.Batcher.do(ctx, shopID, orderID, fn)
-	} else {
-		r := &orderReq{ctx: ctx, shopID: shopID, orderID: orderID, fn: fn}
-		err = s.L.inTx(ctx, func(tx pgx.Tx) error { return runBatch(ctx, s.L, tx, []*orderReq{r}) })
+		return s.Batcher.do(r)
 	}
-	if err == nil {
-		if m := core.InboxMarkFrom(ctx); m != nil {
-			m.Marked = true
-		}
-	}
-	return err
+	return s.L.inTx(ctx, func(tx pgx.Tx) error { return runBatch(ctx, s.L, tx, []*orderReq{r}) })
 }
 
-// OrderBatcher group-commits order processing: the orders that workers
-// hand over while a commit is under way are applied one after the other
-// in one database transaction (one BEGIN, one COMMIT, one WAL flush). If
+// OrderBatcher group-commits order processing (internal/batch): the
+// orders that workers hand over while a commit is under way are applied
+// one after the other in one database transaction (one BEGIN, one
+// COMMIT, one WAL flush). Two events of one order never share a batch:
+// the second must see the first's writes when its state is read. If
 // anything in a batch fails, each of its orders is applied again on its
 // own, so one bad order never fails the others; each order's work (fn) is
 // written to be re-run.
 type OrderBatcher struct {
 	l      *LedgerStore
-	reqs   chan *orderReq
-	max    int
-	mu     sync.RWMutex // a hand-over never races Close
-	closed bool
+	orders *batch.Batcher[*orderReq, error]
 }
 
 type orderReq struct {
@@ -64,111 +56,66 @@ type orderReq struct {
 	shopID  int64
 	orderID string
 	fn      func(core.OrderTx) error
-	done    chan error
+	mark    *core.EventRef // inbox event to mark processed with the order
 }
 
-// NewOrderBatcher starts committers goroutines; Close stops them.
+// NewOrderBatcher returns a batcher with committers concurrent commits of
+// at most maxBatch orders (they start with the first order); Close stops
+// them.
 func NewOrderBatcher(l *LedgerStore, committers, maxBatch int) *OrderBatcher {
-	b := &OrderBatcher{l: l, reqs: make(chan *orderReq, 1024), max: maxBatch}
-	for i := 0; i < committers; i++ {
-		go b.run()
-	}
+	b := &OrderBatcher{l: l}
+	b.orders = batch.New(batch.Config[*orderReq, error]{Commit: b.commit, Committers: committers, MaxBatch: maxBatch, Queue: 1024,
+		Distinct: func(r *orderReq) any { return orderKey{r.shopID, r.orderID} }})
 	return b
 }
 
-// Close stops the committers once queued orders are done; an order
-// handed over later (a task still finishing after shutdown) runs on its own.
-func (b *OrderBatcher) Close() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.closed {
-		b.closed = true
-		close(b.reqs)
-	}
-}
+// Close waits until every order handed over is applied and stops the
+// committers; an order handed over later (a task still finishing after
+// shutdown) runs on its own.
+func (b *OrderBatcher) Close() { b.orders.Stop() }
 
-func (b *OrderBatcher) do(ctx context.Context, shopID int64, orderID string, fn func(core.OrderTx) error) error {
-	r := &orderReq{ctx: ctx, shopID: shopID, orderID: orderID, fn: fn, done: make(chan error, 1)}
-	b.mu.RLock()
-	if b.closed {
-		b.mu.RUnlock()
-		return b.alone(r)
+func (b *OrderBatcher) do(r *orderReq) error {
+	res, err := b.orders.Do(r.ctx, r)
+	if err != nil {
+		return err
 	}
-	select {
-	case b.reqs <- r:
-		b.mu.RUnlock()
-	case <-ctx.Done():
-		b.mu.RUnlock()
-		return ctx.Err()
-	}
-	return <-r.done
+	return res
 }
 
 func (b *OrderBatcher) alone(r *orderReq) error {
 	return b.l.inTx(r.ctx, func(tx pgx.Tx) error { return runBatch(r.ctx, b.l, tx, []*orderReq{r}) })
 }
 
-func (b *OrderBatcher) run() {
-	var carry *orderReq // an order already in the previous batch waits for the next
-	for {
-		first := carry
-		carry = nil
-		if first == nil {
-			var ok bool
-			if first, ok = <-b.reqs; !ok {
-				return
-			}
-		}
-		batch := []*orderReq{first}
-		seen := map[orderKey]bool{{first.shopID, first.orderID}: true}
-	fill:
-		for len(batch) < b.max {
-			select {
-			case r, ok := <-b.reqs:
-				if !ok {
-					break fill
-				}
-				// Two events of one order never share a batch: the second
-				// must see the first's writes when its state is read.
-				if k := (orderKey{r.shopID, r.orderID}); seen[k] {
-					carry = r
-					break fill
-				} else {
-					seen[k] = true
-				}
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		if len(batch) == 1 {
-			first.done <- b.alone(first)
-			continue
-		}
-		// Lock order rows in one global order, so that two committers
-		// never wait on each other in a cycle.
-		slices.SortFunc(batch, func(x, y *orderReq) int {
-			if c := cmp.Compare(x.shopID, y.shopID); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.orderID, y.orderID)
-		})
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		err := pgx.BeginFunc(ctx, b.l.pool, func(tx pgx.Tx) error { return runBatch(ctx, b.l, tx, batch) })
-		cancel()
-		if err == nil {
-			if b.l.OnCommit != nil {
-				b.l.OnCommit(len(batch))
-			}
-			for _, r := range batch {
-				r.done <- nil
-			}
-			continue
-		}
-		for _, r := range batch {
-			r.done <- b.alone(r)
-		}
+// commit is the order store's group commit (one error per order).
+func (b *OrderBatcher) commit(reqs []*orderReq) []error {
+	out := make([]error, len(reqs))
+	if len(reqs) == 1 {
+		out[0] = b.alone(reqs[0])
+		return out
 	}
+	// Lock order rows in one global order, so that two committers never
+	// wait on each other in a cycle. Sort a copy: results go back in the
+	// order of reqs.
+	sorted := slices.Clone(reqs)
+	slices.SortFunc(sorted, func(x, y *orderReq) int {
+		if c := cmp.Compare(x.shopID, y.shopID); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.orderID, y.orderID)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	err := pgx.BeginFunc(ctx, b.l.pool, func(tx pgx.Tx) error { return runBatch(ctx, b.l, tx, sorted) })
+	cancel()
+	if err == nil {
+		if b.l.OnCommit != nil {
+			b.l.OnCommit(len(reqs))
+		}
+		return out
+	}
+	for i, r := range reqs {
+		out[i] = b.alone(r)
+	}
+	return out
 }
 
 type orderKey struct {
@@ -198,7 +145,7 @@ func runBatch(ctx context.Context, l *LedgerStore, tx pgx.Tx, batch []*orderReq)
 		if err := r.fn(orders[i]); err != nil {
 			return err
 		}
-		if m := core.InboxMarkFrom(r.ctx); m != nil {
+		if m := r.mark; m != nil {
 			markShop, markID = append(markShop, m.ShopID), append(markID, m.ID)
 		}
 	}
@@ -326,7 +273,8 @@ type heldCols struct {
 }
 
 // queueSets queues the batch's snapshot and rate writes as one statement
-// each (an order appears at most once per batch, see OrderBatcher.run).
+// each (an order appears at most once per batch: NewOrderBatcher keeps
+// two events of one order apart).
 func (bt *batchTx) queueSets() {
 	bt.queueTiers()
 	if n := len(bt.snaps.shop); n > 0 {

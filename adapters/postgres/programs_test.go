@@ -45,11 +45,11 @@ func TestExpiryFIFOPerLot(t *testing.T) {
 	clock.t = day("2025-04-10 12:00")
 	post(earnTx(7, "b", c, "5.00")) // lot B, 2025-04-10
 	clock.t = day("2025-06-01 12:00")
-	h, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 7, Currency: "EUR", Owner: c, Amount: dec("8.00"), ExpiresAt: clock.t.Add(time.Hour), Key: "hold:1"})
+	h, err := holdsOf(s).Place(ctx, core.HoldRequest{ShopID: 7, Currency: "EUR", Owner: c, Amount: dec("8.00"), ExpiresAt: clock.t.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CaptureHold(ctx, 7, h.ID, dec("8.00"), core.Reason{OrderID: "9"}); err != nil {
+	if _, err := holdsOf(s).Capture(ctx, 7, h.ID, dec("8.00"), core.Reason{OrderID: "9"}); err != nil {
 		t.Fatal(err)
 	}
 	expire := func(at string, want ...core.Owner) {
@@ -71,13 +71,13 @@ func TestExpiryFIFOPerLot(t *testing.T) {
 	wantBalance(t, s, 7, c, "5.00", "0")
 	// Credit held for a checkout waits: 3 of B's 5 are held when B is due.
 	clock.t = day("2026-04-10 11:00")
-	h2, err := s.PlaceHold(ctx, core.HoldRequest{ShopID: 7, Currency: "EUR", Owner: c, Amount: dec("3.00"), ExpiresAt: clock.t.Add(2 * time.Hour), Key: "hold:2"})
+	h2, err := holdsOf(s).Place(ctx, core.HoldRequest{ShopID: 7, Currency: "EUR", Owner: c, Amount: dec("3.00"), ExpiresAt: clock.t.Add(2 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	expire("2026-04-10 12:01", c)
 	wantBalance(t, s, 7, c, "0.00", "3.00")
-	if _, err := s.VoidHold(ctx, 7, h2.ID, core.Reason{}, true); err != nil {
+	if _, err := s.ResolveHold(ctx, 7, h2.ID, decimal.Zero, core.Reason{}, core.HoldExpired); err != nil {
 		t.Fatal(err)
 	}
 	expire("2026-04-10 13:30", c) // the released rest of B

@@ -28,7 +28,7 @@ func TestRedemptionTaxSplitRecorded(t *testing.T) {
 				Tax: decimal.NewNullDecimal(dec("1.90")), TaxSource: core.TaxComputed, PricesIncludeTax: &yes},
 			{Kind: core.RedemptionVoucher, Code: "CBV-UNKNOWN", Amount: dec("5.00")},
 		}}
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	type row struct {
@@ -66,12 +66,12 @@ func TestRedemptionTaxSplitRecorded(t *testing.T) {
 		t.Fatalf("balance %s, want 38.10", b)
 	}
 	// A replay changes nothing; a newer snapshot without the voucher drops it.
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	o.UpdatedAt = t0.Add(time.Hour)
 	o.Redemptions = o.Redemptions[:1]
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := rows(); len(got) != 1 || got["discount"].amount.String() != "11.9" {
@@ -80,7 +80,7 @@ func TestRedemptionTaxSplitRecorded(t *testing.T) {
 	// An older snapshot (stale) does not bring the voucher back.
 	o.UpdatedAt = t0.Add(-time.Hour)
 	o.Redemptions = append(o.Redemptions, core.Redemption{Kind: core.RedemptionVoucher, Code: "CBV-OLD", Amount: dec("1.00")})
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := rows(); len(got) != 1 {

@@ -89,7 +89,7 @@ func TestReferralRewardFirstOrderThenRefund(t *testing.T) {
 	e.wantAvail(t, partnerOwner("p-1"), "2.00")
 	e.wantAvail(t, custOf("501"), "5.00")
 	// The same refund again, as a refund event and as a late, older snapshot.
-	if _, err := e.earner.ApplyRefund(ctx, e.shop, "7001", refundAll(first, at).Refunds[0]); err != nil {
+	if _, err := e.earner.ApplyRefund(ctx, e.shop, "7001", refundAll(first, at).Refunds[0], nil); err != nil {
 		t.Fatal(err)
 	}
 	e.apply(t, first) // stale: older than the refunded snapshot
@@ -170,7 +170,7 @@ func TestReferralRewardOutOfOrderAndRace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := e.earner.ApplyOrder(context.Background(), e.shop, buy("9"+id, id, "", "ANNA", at))
+			_, err := e.earner.ApplyOrder(context.Background(), e.shop, buy("9"+id, id, "", "ANNA", at), nil)
 			errs <- err
 		}()
 	}

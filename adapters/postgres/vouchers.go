@@ -181,11 +181,7 @@ func (o *orderTx) VoucherByCode(ctx context.Context, code string) (core.Voucher,
 }
 
 func (o *orderTx) SettleVoucher(ctx context.Context, v core.Voucher, orderID string) error {
-	v.OrderID = orderID
-	if _, err := o.s.postInTx(ctx, o.tx, mustValid(voucherTx(v, "settle", core.ReasonVoucherSettle, "", []core.Posting{
-		{Currency: v.Currency, Owner: core.ProgramOwner, Bucket: core.ProgramVouchers, Amount: v.Amount.Neg()},
-		{Currency: v.Currency, Owner: core.ProgramOwner, Bucket: core.ProgramRedeemed, Amount: v.Amount},
-	}))); err != nil {
+	if _, err := o.s.postInTx(ctx, o.tx, mustValid(core.VoucherSettlement(v, orderID))); err != nil {
 		return err
 	}
 	_, err := o.tx.Exec(ctx, `UPDATE vouchers SET status = 'used', order_id = $3, resolved_at = now() WHERE shop_id = $1 AND id = $2`, o.shop, v.ID, orderID)

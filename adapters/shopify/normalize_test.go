@@ -362,7 +362,7 @@ func TestParseRefund(t *testing.T) {
 		}
 		wantDecimal(t, "line "+w.line, r.Lines[i].Amount, w.amount)
 	}
-	// 89.99 + 19.99 + 24.99 + 159.99 + 119.99 = 414.95
+	// The refunded lines add up: 89.99 + 19.99 + 24.99 + 159.99 + 119.99 = 414.95.
 	wantDecimal(t, "refund amount", r.Amount, "414.95")
 	if want := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC); !r.CreatedAt.Equal(want) {
 		t.Errorf("CreatedAt = %v", r.CreatedAt)

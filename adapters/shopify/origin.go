@@ -84,7 +84,7 @@ func CheckOrigin(topic, shopDomain string, body []byte) error {
 		if err != nil {
 			return err
 		}
-		if string(p.ShopDomain) != strings.ToLower(shopDomain) {
+		if !strings.EqualFold(string(p.ShopDomain), shopDomain) {
 			return mismatch("for another shop")
 		}
 	case IsCustomerTopic(topic):
@@ -107,7 +107,7 @@ func CheckOrigin(topic, shopDomain string, body []byte) error {
 		if err != nil {
 			return err
 		}
-		if u.MyshopifyDomain != "" && u.MyshopifyDomain != strings.ToLower(shopDomain) {
+		if u.MyshopifyDomain != "" && !strings.EqualFold(u.MyshopifyDomain, shopDomain) {
 			return mismatch("for another shop")
 		}
 	}

@@ -102,7 +102,7 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		if err != nil {
 			return core.Outcome{}, err
 		}
-		res, err := p.Earner.ApplyOrder(ctx, shop, o)
+		res, err := p.Earner.ApplyOrder(ctx, shop, o, &core.EventRef{ShopID: ev.ShopID, ID: ev.ID})
 		if err != nil {
 			return core.Outcome{}, err
 		}
@@ -111,22 +111,22 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 			return core.Outcome{}, err
 		}
 		if res.Stale && !sc {
-			return core.Outcome{Status: core.InboxSkipped, Note: "stale snapshot: refunds merged, state unchanged"}, nil
+			return core.Outcome{Status: core.InboxSkipped, Note: "stale snapshot: refunds merged, state unchanged", Marked: res.Marked}, nil
 		}
-		return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("%d posting(s)", len(res.Posted)+len(res.Redeemed))}, nil
+		return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("%d posting(s)", len(res.Posted)+len(res.Redeemed)), Marked: res.Marked}, nil
 	case ev.Topic == TopicRefundsCreate:
 		orderID, r, err := ParseRefund(ev.Payload)
 		if err != nil {
 			return core.Outcome{}, err
 		}
-		res, err := p.Earner.ApplyRefund(ctx, shop, orderID, r)
+		res, err := p.Earner.ApplyRefund(ctx, shop, orderID, r, &core.EventRef{ShopID: ev.ShopID, ID: ev.ID})
 		if err != nil {
 			return core.Outcome{}, err
 		}
 		if _, err := p.storeCredit(ctx, shop, ev); err != nil {
 			return core.Outcome{}, err
 		}
-		return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("refund %s: %d posting(s)", r.RefundID, len(res.Posted))}, nil
+		return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("refund %s: %d posting(s)", r.RefundID, len(res.Posted)), Marked: res.Marked}, nil
 	case IsCheckoutTopic(ev.Topic):
 		if p.OnCheckout == nil {
 			return core.Outcome{Status: core.InboxSkipped, Note: "checkout holds disabled"}, nil

@@ -466,7 +466,7 @@ func FuzzParseOrder(f *testing.F) {
 		f.Add(readTestdata(f, name))
 	}
 	if dir := sharedfixtures.Dir(); dir != "" {
-		if b, err := os.ReadFile(filepath.Join(dir, "fixtures/woocommerce/rest-api-docs/order-retrieve.json")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "fixtures", "woocommerce", "rest-api-docs", "order-retrieve.json")); err == nil {
 			f.Add(b)
 		}
 	}
@@ -509,7 +509,7 @@ func FuzzParseRefunds(f *testing.F) {
 	f.Add([]byte(`[{"id":1,"date_created_gmt":"2025-01-01T00:00:00","amount":"2.00","line_items":[{"id":5,"quantity":-1,"total":"-2.00","meta_data":[{"key":"_refunded_item_id","value":"3"}]}]}]`))
 	f.Add([]byte(`{"id":562,"amount":"27.00","line_items":[]}`))
 	if dir := sharedfixtures.Dir(); dir != "" {
-		if b, err := os.ReadFile(filepath.Join(dir, "fixtures/woocommerce/rest-api-docs/refunds-list.json")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "fixtures", "woocommerce", "rest-api-docs", "refunds-list.json")); err == nil {
 			f.Add(b)
 		}
 	}

@@ -38,6 +38,14 @@ type OrderSource interface {
 	GetOrder(ctx context.Context, id string) (json.RawMessage, error)
 }
 
+// ShopAPI is what the processor reads from a shop's REST API (Client
+// implements it): refunds of an order, and an order itself to confirm a
+// deletion.
+type ShopAPI interface {
+	RefundSource
+	OrderSource
+}
+
 // BodyKind is what a signed WooCommerce webhook body is, read from the
 // body alone: the X-WC-Webhook-Topic header is not covered by the
 // signature, so it never decides what a delivery does.
@@ -103,7 +111,7 @@ type Processor struct {
 	Earner *core.Earner
 	// Refunds returns a REST client for a shop, or an error when the shop
 	// has no REST credentials.
-	Refunds func(shop core.Shop) (RefundSource, error)
+	Refunds func(shop core.Shop) (ShopAPI, error)
 }
 
 var _ core.EventHandler = (*Processor)(nil)
@@ -125,12 +133,12 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 	}
 	switch ev.Topic {
 	case TopicOrderCreated, TopicOrderUpdated, TopicOrderRestored, TopicPolled:
-		return p.applyOrder(ctx, shop, ev.Payload)
+		return p.applyOrder(ctx, shop, ev.Payload, ev)
 	case TopicOrderDeleted:
 		if ClassifyBody(ev.Payload) == BodyOrder {
 			// A full order stored under a forged (unsigned) deletion label:
 			// it is a snapshot like any other.
-			return p.applyOrder(ctx, shop, ev.Payload)
+			return p.applyOrder(ctx, shop, ev.Payload, ev)
 		}
 		var body struct {
 			ID json.Number `json:"id"`
@@ -155,29 +163,30 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 func (p *Processor) applyDeletion(ctx context.Context, shop core.Shop, orderID string, ev core.InboxEvent) (core.Outcome, error) {
 	if p.Refunds != nil {
 		if src, err := p.Refunds(shop); err == nil {
-			if os, ok := src.(OrderSource); ok {
-				raw, err := os.GetOrder(ctx, orderID)
-				switch {
-				case IsNotFound(err):
-				case err != nil:
-					return core.Outcome{}, fmt.Errorf("woocommerce: confirm deletion of order %s: %w", orderID, err)
-				default:
-					out, err := p.applyOrder(ctx, shop, raw)
-					if err == nil {
-						out.Note = "deletion not confirmed by the shop; its current order applied: " + out.Note
-					}
-					return out, err
+			raw, err := src.GetOrder(ctx, orderID)
+			switch {
+			case IsNotFound(err):
+			case err != nil:
+				return core.Outcome{}, fmt.Errorf("woocommerce: confirm deletion of order %s: %w", orderID, err)
+			default:
+				out, err := p.applyOrder(ctx, shop, raw, ev)
+				if err == nil {
+					out.Note = "deletion not confirmed by the shop; its current order applied: " + out.Note
 				}
+				return out, err
 			}
 		}
 	}
-	if _, err := p.Earner.ApplyDeletion(ctx, shop, orderID, ev.ReceivedAt); err != nil {
+	res, err := p.Earner.ApplyDeletion(ctx, shop, orderID, ev.ReceivedAt, &core.EventRef{ShopID: ev.ShopID, ID: ev.ID})
+	if err != nil {
 		return core.Outcome{}, err
 	}
-	return core.Outcome{Status: core.InboxProcessed, Note: "order deleted: credit reversed"}, nil
+	return core.Outcome{Status: core.InboxProcessed, Note: "order deleted: credit reversed", Marked: res.Marked}, nil
 }
 
-func (p *Processor) applyOrder(ctx context.Context, shop core.Shop, body []byte) (core.Outcome, error) {
+// applyOrder applies the order in body; ev is the inbox event it came
+// from, marked processed with the order's postings.
+func (p *Processor) applyOrder(ctx context.Context, shop core.Shop, body []byte, ev core.InboxEvent) (core.Outcome, error) {
 	o, err := ParseOrder(body, Options(shop))
 	if errors.Is(err, ErrIgnoredStatus) {
 		return core.Outcome{Status: core.InboxSkipped, Note: "status " + o.Status + " is ignored"}, nil
@@ -188,14 +197,14 @@ func (p *Processor) applyOrder(ctx context.Context, shop core.Shop, body []byte)
 	if err := p.completeRefunds(ctx, shop, &o); err != nil {
 		return core.Outcome{}, err
 	}
-	res, err := p.Earner.ApplyOrder(ctx, shop, o)
+	res, err := p.Earner.ApplyOrder(ctx, shop, o, &core.EventRef{ShopID: ev.ShopID, ID: ev.ID})
 	if err != nil {
 		return core.Outcome{}, err
 	}
 	if res.Stale {
-		return core.Outcome{Status: core.InboxSkipped, Note: "stale snapshot: refunds merged, state unchanged"}, nil
+		return core.Outcome{Status: core.InboxSkipped, Note: "stale snapshot: refunds merged, state unchanged", Marked: res.Marked}, nil
 	}
-	return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("%d posting(s)", len(res.Posted)+len(res.Redeemed))}, nil
+	return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("%d posting(s)", len(res.Posted)+len(res.Redeemed)), Marked: res.Marked}, nil
 }
 
 // completeRefunds replaces line-less refunds (the order payload only lists

@@ -748,7 +748,7 @@ func runChaos(ctx context.Context, o chaosOpts, conc, rate int) (err error) {
 	if !auditOK {
 		ok = false
 	}
-	metricOK := !(flushMetric == 0 && flushWaiting > 0)
+	metricOK := flushMetric != 0 || flushWaiting <= 0
 	if !metricOK {
 		ok = false
 	}

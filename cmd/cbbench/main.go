@@ -80,8 +80,9 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cbbench:", err)
+		stop()
 		pprof.StopCPUProfile()
-		os.Exit(1)
+		os.Exit(1) //nolint:gocritic // what the defers do is done just above
 	}
 }
 
@@ -199,6 +200,7 @@ func runLedger(ctx context.Context, mode, url string, d time.Duration, conc int,
 		}
 	}
 	stopMaint := autovacuumStandIn(ctx, pool, 10*time.Second)
+	holds := &core.Holds{Store: store}
 	var seq atomic.Int64
 	rec, errs, elapsed := load(ctx, d, conc, 0, func(int) error {
 		i := seq.Add(1)
@@ -210,11 +212,11 @@ func runLedger(ctx context.Context, mode, url string, d time.Duration, conc int,
 					{Currency: "EUR", Owner: c, Bucket: core.BucketAvailable, Amount: one}}})
 			return err
 		}
-		h, err := store.PlaceHold(ctx, core.HoldRequest{ShopID: shop, Currency: "EUR", Owner: core.Owner{Kind: core.OwnerCustomer, ID: "hot"}, Amount: one, ExpiresAt: time.Now().Add(time.Hour)})
+		h, err := holds.Place(ctx, core.HoldRequest{ShopID: shop, Currency: "EUR", Owner: core.Owner{Kind: core.OwnerCustomer, ID: "hot"}, Amount: one, ExpiresAt: time.Now().Add(time.Hour)})
 		if err != nil {
 			return err
 		}
-		_, err = store.VoidHold(ctx, shop, h.ID, core.Reason{}, false)
+		_, err = holds.Void(ctx, shop, h.ID, core.Reason{})
 		return err
 	})
 	what := "earn transactions"

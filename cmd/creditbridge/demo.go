@@ -147,7 +147,7 @@ func sendShopify(base, topic, eventID string, body []byte, secret string) (int, 
 func runDemo(ctx context.Context, cfg configs.Config, a *app, base string, out io.Writer) error {
 	// The demo shop: created once, reused on later runs (webhooks are
 	// idempotent, so re-sending the same events changes nothing).
-	shop, err := a.shops.ShopByDomain(ctx, core.PlatformShopify, demoDomain)
+	shop, err := a.Shops.ShopByDomain(ctx, core.PlatformShopify, demoDomain)
 	if core.ErrorCode(err) == core.ENOTFOUND {
 		var created struct {
 			Shop       core.Shop `json:"shop"`
@@ -163,7 +163,7 @@ func runDemo(ctx context.Context, cfg configs.Config, a *app, base string, out i
 		return err
 	}
 	adminTok := "demo-shop-admin-token-0123456789"
-	if err := a.shops.SetAdminToken(ctx, shop.ID, adminTok); err != nil {
+	if err := a.Shops.SetAdminToken(ctx, shop.ID, adminTok); err != nil {
 		return err
 	}
 	api := demoClient{base, adminTok}
@@ -221,7 +221,7 @@ func runDemo(ctx context.Context, cfg configs.Config, a *app, base string, out i
 	// Wait for the worker.
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if lag, err := a.inbox.Lag(ctx); err == nil && lag == 0 {
+		if lag, err := a.Inbox.Lag(ctx); err == nil && lag == 0 {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)

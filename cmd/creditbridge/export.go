@@ -14,6 +14,7 @@ import (
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/configs"
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/internal/wire"
 )
 
 // exportCmd runs `creditbridge export datev|report`: it wires the stores
@@ -41,7 +42,7 @@ func exportCmd(ctx context.Context, cfg configs.Config, args []string, stdout, s
 	if kind == "report" && *format != "json" && *format != "csv" {
 		return 2, fmt.Errorf("--format must be json or csv")
 	}
-	box, err := newSealer(cfg)
+	box, err := wire.NewSealer(cfg)
 	if err != nil {
 		return 1, err
 	}
@@ -66,7 +67,7 @@ func exportCmd(ctx context.Context, cfg configs.Config, args []string, stdout, s
 	}
 	ledger := postgres.NewLedgerStore(pool, 1)
 	defer ledger.Close()
-	var w io.Writer = stdout
+	w := stdout
 	if *out != "" {
 		f, err := os.Create(*out)
 		if err != nil {

@@ -41,10 +41,10 @@ func TestWrongEncryptionKeyRefusesToStart(t *testing.T) {
 		t.Helper()
 		a, err := build(ctx, cfg(key, prev), log)
 		if err == nil {
-			if _, err := a.shops.ListShops(ctx, core.PlatformWooCommerce); err != nil {
+			if _, err := a.Shops.ListShops(ctx, core.PlatformWooCommerce); err != nil {
 				t.Fatalf("list shops: %v", err)
 			}
-			a.close()
+			a.Close()
 		}
 		return err
 	}
@@ -53,18 +53,18 @@ func TestWrongEncryptionKeyRefusesToStart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first start: %v", err)
 	}
-	if _, err := a.shops.CreateShop(ctx, core.Shop{Platform: core.PlatformWooCommerce, Domain: "https://key.example", Currency: "EUR",
+	if _, err := a.Shops.CreateShop(ctx, core.Shop{Platform: core.PlatformWooCommerce, Domain: "https://key.example", Currency: "EUR",
 		Secrets: core.ShopSecrets{WebhookSecret: "s"}}, "admin-token-0123456789abcdef"); err != nil {
 		t.Fatal(err)
 	}
-	a.close()
+	a.Close()
 	if err := start(keyB, ""); !errors.Is(err, postgres.ErrWrongKey) {
 		t.Fatalf("start with a wrong key: %v, want ErrWrongKey", err)
 	}
 	if err := start(keyB, keyA); err != nil {
 		t.Fatalf("start during a rotation: %v", err)
 	}
-	var out io.Writer = io.Discard
+	out := io.Discard
 	if err := reseal(ctx, cfg(keyB, keyA), log, out); err != nil {
 		t.Fatalf("reseal: %v", err)
 	}
@@ -96,11 +96,11 @@ func TestDatabaseWithoutCanaryChecksAShop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.shops.CreateShop(ctx, core.Shop{Platform: core.PlatformShopify, Domain: "canary.myshopify.com", Currency: "EUR",
+	if _, err := a.Shops.CreateShop(ctx, core.Shop{Platform: core.PlatformShopify, Domain: "canary.myshopify.com", Currency: "EUR",
 		Secrets: core.ShopSecrets{AccessToken: "t"}}, "admin-token-0123456789abcdef"); err != nil {
 		t.Fatal(err)
 	}
-	a.close()
+	a.Close()
 	if _, err := pool.Exec(ctx, `DELETE FROM key_canary`); err != nil {
 		t.Fatal(err)
 	}
@@ -126,16 +126,16 @@ func TestPendingMetricComesFromTheInbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
-	t.Cleanup(func() { _ = a.inspector.DeleteQueue(c.Queue, true) })
+	defer a.Close()
+	t.Cleanup(func() { _ = a.Inspector.DeleteQueue(c.Queue, true) })
 	for i := range 3 {
-		if _, _, err := a.inbox.Insert(ctx, core.InboxEvent{Platform: core.PlatformShopify, EventKey: "k" + strconv.Itoa(i), Topic: "orders/paid", ShopDomain: "x.myshopify.com", Payload: []byte("{}")}); err != nil {
+		if _, _, err := a.Inbox.Insert(ctx, core.InboxEvent{Platform: core.PlatformShopify, EventKey: "k" + strconv.Itoa(i), Topic: "orders/paid", ShopDomain: "x.myshopify.com", Payload: []byte("{}")}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Redis loses the queue.
-	_ = a.inspector.DeleteQueue(c.Queue, true)
-	if got := a.queueSize(); got != 3 {
+	_ = a.Inspector.DeleteQueue(c.Queue, true)
+	if got := a.QueueSize(); got != 3 {
 		t.Fatalf("pending gauge %v after the queue was lost, want the 3 waiting events", got)
 	}
 }

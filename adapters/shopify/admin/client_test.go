@@ -409,9 +409,9 @@ func TestGraphQLErrorsSurfaced(t *testing.T) {
 	t.Parallel()
 	b := setup(t, shopifyfake.Options{AllowInvalidQueries: true})
 	var out map[string]any
-	err := b.client.Do(context.Background(), `query { shop { nmae } }`, nil, &out)
+	err := b.client.Do(context.Background(), `query { shop { nmae } }`, nil, &out) //nolint:misspell // the misspelled field is the test
 	var gerr *admin.GraphQLError
-	if !errors.As(err, &gerr) || len(gerr.Errors) == 0 || !strings.Contains(gerr.Errors[0].Message, "nmae") {
+	if !errors.As(err, &gerr) || len(gerr.Errors) == 0 || !strings.Contains(gerr.Errors[0].Message, "nmae") { //nolint:misspell // the misspelled field is the test
 		t.Fatalf("err = %v, want GraphQLError naming the bad field", err)
 	}
 	if n := len(b.srv.Requests()); n != 1 {

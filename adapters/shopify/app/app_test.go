@@ -77,7 +77,7 @@ uri = "/webhooks/shopify"
 	if _, err := c.Endpoints(nil); err == nil {
 		t.Fatal("an http application_url was accepted")
 	}
-	if _, err := Parse([]byte("[webhooks]\napi_verison = \"2026-04\"\n")); err == nil {
+	if _, err := Parse([]byte("[webhooks]\napi_verison = \"2026-04\"\n")); err == nil { //nolint:misspell // the misspelled key is the test
 		t.Fatal("a misspelled key in [webhooks] was accepted")
 	}
 }
