@@ -33,7 +33,7 @@ func TestCollectionRuleEarns(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	o := order(t0, true, false)
 	o.PartnerRef = ""
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
@@ -57,7 +57,7 @@ func TestCollectionRuleEarns(t *testing.T) {
 	}
 	o2 := order(t0, true, false)
 	o2.OrderID, o2.PartnerRef = "5002", ""
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o2); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o2, nil); err != nil {
 		t.Fatal(err)
 	}
 	// + shirt 7.50 + mug at the default 5 % of 19.99 = 1.00.
@@ -65,7 +65,7 @@ func TestCollectionRuleEarns(t *testing.T) {
 		t.Fatalf("buyer has %s, want 18.00", got)
 	}
 	// The first order's frozen rate stays: replaying it changes nothing.
-	if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.balance(t, buyer); !got.Equal(dec("18.00")) {

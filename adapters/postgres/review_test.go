@@ -86,7 +86,7 @@ func TestSimulationMatchesBooking(t *testing.T) {
 
 	e := newEarnEnv(t)
 	for _, o := range reviewOrders(at) {
-		if _, err := e.earner.ApplyOrder(ctx, e.shop, o); err != nil {
+		if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -125,7 +125,7 @@ func TestSimulationMatchesBooking(t *testing.T) {
 	e2 := newEarnEnv(t)
 	e2.replaceRules(t, edited)
 	for _, o := range reviewOrders(at) {
-		if _, err := e2.earner.ApplyOrder(ctx, e2.shop, o); err != nil {
+		if _, err := e2.earner.ApplyOrder(ctx, e2.shop, o, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
