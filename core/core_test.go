@@ -88,7 +88,7 @@ func TestRuleResolution(t *testing.T) {
 		t.Error("partner2 has no rule but one resolved")
 	}
 	bad := []core.Rule{
-		{Target: "collection", TargetID: "x", Mode: core.ModeFixed, Value: d("1")},
+		{Target: "category", TargetID: "x", Mode: core.ModeFixed, Value: d("1")},
 		{Target: core.TargetSKU, Mode: core.ModeFixed, Value: d("1")},
 		{Target: core.TargetDefault, Mode: core.ModePercent, Value: d("101")},
 		{Target: core.TargetDefault, Mode: core.ModeFixed, Value: d("-1")},

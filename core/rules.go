@@ -1,7 +1,9 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -17,8 +19,17 @@ const (
 	TargetVariant RuleTarget = "variant"
 	TargetSKU     RuleTarget = "sku"
 	TargetProduct RuleTarget = "product"
-	TargetDefault RuleTarget = "default"
+	// TargetCollection is a Shopify collection or a WooCommerce product
+	// category (TargetID is its id); Rule.Products are its members.
+	TargetCollection RuleTarget = "collection"
+	TargetDefault    RuleTarget = "default"
 )
+
+// RuleTargets are the rule targets, from most to least specific.
+var RuleTargets = []RuleTarget{TargetVariant, TargetSKU, TargetProduct, TargetCollection, TargetDefault}
+
+// MaxCollectionProducts bounds the members of one collection rule.
+const MaxCollectionProducts = 50_000
 
 // RuleMode is how a rule computes credit.
 type RuleMode string
@@ -51,6 +62,11 @@ type Rule struct {
 	// Title is the product or variant name shown to merchants (display
 	// only; rules match by TargetID).
 	Title string `json:"title,omitempty"`
+	// Products are the product ids of a collection rule's collection (as
+	// last read from the platform); a line of one of them earns by the
+	// rule when no variant, SKU or product rule applies. nil on other
+	// rules, and on a collection rule whose members are left unchanged.
+	Products []string `json:"products,omitempty"`
 }
 
 // MaxRuleTitle bounds Rule.Title (in characters).
@@ -63,12 +79,23 @@ func (r *Rule) Validate() error {
 		if r.TargetID != "" {
 			return Errorf(EINVALID, "the default rule has no target_id")
 		}
-	case TargetVariant, TargetSKU, TargetProduct:
+	case TargetVariant, TargetSKU, TargetProduct, TargetCollection:
 		if strings.TrimSpace(r.TargetID) == "" || len(r.TargetID) > 200 {
 			return Errorf(EINVALID, "a %s rule needs a target_id", r.Target)
 		}
 	default:
-		return Errorf(EINVALID, "unknown rule target %q (variant, sku, product, default)", r.Target)
+		return Errorf(EINVALID, "unknown rule target %q (variant, sku, product, collection, default)", r.Target)
+	}
+	if r.Products != nil && r.Target != TargetCollection {
+		return Errorf(EINVALID, "only a collection rule has products")
+	}
+	if len(r.Products) > MaxCollectionProducts {
+		return Errorf(EINVALID, "a collection rule has at most %d products", MaxCollectionProducts)
+	}
+	for _, p := range r.Products {
+		if strings.TrimSpace(p) == "" || len(p) > 200 {
+			return Errorf(EINVALID, "products must be product ids")
+		}
 	}
 	if r.Beneficiary == "" {
 		r.Beneficiary = BeneficiaryBuyer
@@ -118,6 +145,9 @@ func (r Rule) Describe() string {
 // RuleSet is a shop's rules, indexed for resolution.
 type RuleSet struct {
 	byKey map[string]Rule
+	// byProduct lists the collection rules of each member product, oldest
+	// rule (lowest id) first.
+	byProduct map[string][]Rule
 }
 
 // NewRuleSet indexes rules.
@@ -125,22 +155,62 @@ func NewRuleSet(rules []Rule) RuleSet {
 	rs := RuleSet{byKey: make(map[string]Rule, len(rules))}
 	for _, r := range rules {
 		rs.byKey[ruleKey(r.Target, r.TargetID, r.Beneficiary)] = r
+		if r.Target == TargetCollection {
+			if rs.byProduct == nil {
+				rs.byProduct = map[string][]Rule{}
+			}
+			for _, p := range r.Products {
+				rs.byProduct[p] = append(rs.byProduct[p], r)
+			}
+		}
+	}
+	for _, l := range rs.byProduct {
+		slices.SortStableFunc(l, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	return rs
+}
+
+// collectionRule resolves the collection level for a product: an
+// exclusion of any of its collections (for any beneficiary) wins, else the
+// oldest collection rule for the beneficiary.
+func (rs RuleSet) collectionRule(productID, beneficiary string) (Rule, bool) {
+	if productID == "" {
+		return Rule{}, false
+	}
+	cands := rs.byProduct[productID]
+	for _, r := range cands {
+		if r.Mode == ModeExclude && (r.Beneficiary == beneficiary || r.Beneficiary == BeneficiaryBuyer) {
+			return r, true
+		}
+	}
+	for _, r := range cands {
+		if r.Beneficiary == beneficiary {
+			return r, true
+		}
+	}
+	return Rule{}, false
 }
 
 func ruleKey(t RuleTarget, id, ben string) string { return string(t) + "\x00" + id + "\x00" + ben }
 
 // Resolve returns the rule that applies to a line for a beneficiary: the
-// most specific target (variant, SKU, product, default) that has either an
-// exclusion (for any beneficiary) or a rule for this beneficiary.
+// most specific target (variant, SKU, product, collection, default) that
+// has either an exclusion (for any beneficiary) or a rule for this
+// beneficiary. Of a product's collections, an exclusion wins, then the
+// oldest rule.
 func (rs RuleSet) Resolve(l OrderLine, beneficiary string) (Rule, bool) {
 	levels := []struct {
 		t  RuleTarget
 		id string
-	}{{TargetVariant, l.VariantID}, {TargetSKU, l.SKU}, {TargetProduct, l.ProductID}, {TargetDefault, ""}}
+	}{{TargetVariant, l.VariantID}, {TargetSKU, l.SKU}, {TargetProduct, l.ProductID}, {TargetCollection, l.ProductID}, {TargetDefault, ""}}
 	for _, lv := range levels {
 		if lv.t != TargetDefault && lv.id == "" {
+			continue
+		}
+		if lv.t == TargetCollection {
+			if r, ok := rs.collectionRule(lv.id, beneficiary); ok {
+				return r, true
+			}
 			continue
 		}
 		for _, ben := range []string{beneficiary, BeneficiaryBuyer} {

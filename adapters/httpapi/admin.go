@@ -173,8 +173,12 @@ func (s *Server) putRule(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	ctx, cancel := reqCtx(c, 5*time.Second)
+	ctx, cancel := reqCtx(c, 30*time.Second)
 	defer cancel()
+	// A Shopify collection rule reads its products from the Admin API.
+	if err := s.fillCollection(ctx, shop, &r); err != nil {
+		return err
+	}
 	out, err := s.deps.Store.PutRule(ctx, shop.ID, r)
 	if err != nil {
 		return err

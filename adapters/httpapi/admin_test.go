@@ -48,7 +48,7 @@ func TestRulesCRUD(t *testing.T) {
 		body any
 		msg  string
 	}{
-		{map[string]any{"target": "brand", "mode": "percent", "value": "5"}, `unknown rule target "brand" (variant, sku, product, default)`},
+		{map[string]any{"target": "brand", "mode": "percent", "value": "5"}, `unknown rule target "brand" (variant, sku, product, collection, default)`},
 		{map[string]any{"target": "sku", "mode": "percent", "value": "5"}, "a sku rule needs a target_id"},
 		{map[string]any{"target": "default", "target_id": "x", "mode": "percent", "value": "5"}, "the default rule has no target_id"},
 		{map[string]any{"target": "default", "mode": "percent", "value": "101"}, "percentage must be between 0 and 100"},

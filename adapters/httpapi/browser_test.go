@@ -268,6 +268,7 @@ func TestBrowserPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.fake.SetCollection("841564295", "Sommertee", "632910392", "632910393", "632910394")
 	dir := postgres.NewDirectory(e.pool)
 	if _, err := dir.PutRule(ctx, shop.ID, core.Rule{Target: core.TargetDefault, Mode: core.ModePercent, Value: decimal.RequireFromString("2.5")}); err != nil {
 		t.Fatal(err)
@@ -449,6 +450,58 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 		b.waitText("#cb-rule-list", pick("Keine Regel passt", "No rule matches"))
 	}
 
+	// Import a CSV file: the preview shows each line's change and each
+	// error at its line and field; the corrected file imports.
+	if full {
+		dir := t.TempDir()
+		bad := filepath.Join(dir, "bad.csv")
+		good := filepath.Join(dir, "good.csv")
+		badCSV := "target;target_id;title;mode;value\nproduct;1001;Tee Nr. 01;fixed;0,75\ncollection;841564295;;percent;zehn\nsku;;;fixed;1\n"
+		if err := os.WriteFile(bad, []byte(badCSV), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(good, []byte(strings.NewReplacer("zehn", "10", "sku;;;fixed;1\n", "").Replace(badCSV)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b.run("import bad", chromedp.SetUploadFiles(chromedp.CSS(`#f-rules_file`), []string{bad}), chromedp.Click(chromedp.CSS(`#rule-file form button[type=submit]`)))
+		b.waitText("#cb-import-summary", pick("0 neu, 1 geändert, 0 unverändert, 2 mit Fehlern.", "0 new, 1 changed, 0 unchanged, 2 with errors."))
+		b.waitText("#cb-import", pick("value (Wert): keine Zahl", "value: not a number"))
+		b.waitText("#cb-import", pick("target_id (ID): fehlt", "target_id: required"))
+		b.check("admin-rules-import-errors")
+		b.run("import good", chromedp.SetUploadFiles(chromedp.CSS(`#f-rules_file`), []string{good}), chromedp.Click(chromedp.CSS(`#rule-file form button[type=submit]`)))
+		b.waitText("#cb-import-summary", pick("1 neu, 1 geändert, 0 unverändert, 0 mit Fehlern.", "1 new, 1 changed, 0 unchanged, 0 with errors."))
+		b.waitText("#cb-import", pick("vorher: 0,50", "before: €0.50"))
+		b.check("admin-rules-import-preview")
+		b.run("apply import", chromedp.Click(chromedp.CSS(`#cb-import .actions button`)))
+		b.waitToast(pick("2 Regeln importiert", "2 rules imported"))
+		b.run("search imported", setValue("#cb-rule-search", "Sommertee"))
+		b.waitText("#cb-rule-list", pick("Sommertee (Kollektion 841564295) · 3 Produkte", "Sommertee (Collection 841564295) · 3 products"))
+		// Back for the next language.
+		rules, err := e.srv.deps.Store.ListRules(context.Background(), shop.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rules {
+			switch {
+			case r.Target == core.TargetCollection:
+				if len(r.Products) != 3 {
+					t.Errorf("%s: imported collection rule %+v, want its 3 products", b.name, r)
+				}
+				if err := e.srv.deps.Store.DeleteRule(context.Background(), shop.ID, r.ID); err != nil {
+					t.Fatal(err)
+				}
+			case r.Target == core.TargetProduct && r.TargetID == "1001":
+				if !r.Value.Equal(decimal.RequireFromString("0.75")) {
+					t.Errorf("%s: imported product rule %+v, want 0.75", b.name, r)
+				}
+				r.Value = decimal.RequireFromString("0.50")
+				if _, err := e.srv.deps.Store.PutRule(context.Background(), shop.ID, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+
 	admin("settings")
 	hold := evalT[string](b, `document.getElementById("f-hold_minutes").value`)
 	days := evalT[string](b, `document.getElementById("f-voucher_days").value`)
@@ -511,6 +564,21 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 		b.waitText("#cb-customer", pick("−1,50\u00a0€", "−€1.50"))
 	}
 	b.check("admin-customer")
+
+	admin("review")
+	b.waitText("#cb-main", pick("Einlösequote", "Redemption rate"))
+	b.waitText("#review", pick("Verbindlichkeit zum Monatsende", "Liability at month end"))
+	now := time.Now().In(mustLoc(t, "Europe/Berlin"))
+	deMonths := []string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"}
+	b.waitText("#review", pick(deMonths[now.Month()-1], now.Month().String())+" "+now.Format("2006")) // this month, named
+	if full {
+		// What if: a higher percentage for all products, over the last 30 days.
+		b.run("simulate", setValue("#f-sim_rules", "target,mode,value\ndefault,percent,5\n"), chromedp.Click(chromedp.CSS(`#cb-sim-form button[type=submit]`)))
+		b.waitText("#cb-sim-summary", pick("0 Bestellungen", "0 orders"))
+		b.run("simulate bad", setValue("#f-sim_rules", "target,mode,value\ndefault,percent,viel\n"), chromedp.Click(chromedp.CSS(`#cb-sim-form button[type=submit]`)))
+		b.waitText("#f-sim_rules-error", pick("Zeile 2: value (Wert): keine Zahl", "Line 2: value: not a number"))
+	}
+	b.check("admin-review")
 
 	for _, v := range []string{"failed", "audit", "export"} {
 		admin(v)

@@ -75,6 +75,9 @@ type pluginRuleReq struct {
 	Mode        string `json:"mode"`
 	Value       string `json:"value"`
 	Title       string `json:"title"`
+	// Products are a category rule's products (ids), read by the plugin
+	// from WooCommerce; absent keeps the members stored.
+	Products []flexID `json:"products"`
 }
 
 func (s *Server) pluginPutRule(c *fiber.Ctx) error {
@@ -84,6 +87,12 @@ func (s *Server) pluginPutRule(c *fiber.Ctx) error {
 		return err
 	}
 	rule := core.Rule{Target: core.RuleTarget(r.Target), TargetID: string(r.TargetID), Beneficiary: r.Beneficiary, Mode: core.RuleMode(r.Mode), Title: r.Title}
+	if r.Products != nil {
+		rule.Products = make([]string, len(r.Products))
+		for i, p := range r.Products {
+			rule.Products[i] = string(p)
+		}
+	}
 	if rule.Mode != core.ModeExclude {
 		v, err := decimal.NewFromString(i18n.NormalizeDecimal(r.Value))
 		if err != nil || !plainDecimalRe.MatchString(i18n.NormalizeDecimal(r.Value)) {

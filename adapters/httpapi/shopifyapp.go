@@ -391,7 +391,7 @@ func (s *Server) shopifyDiscount(c *fiber.Ctx) error {
 // ---- embedded settings page ----
 
 // adminViews are the embedded admin's screens (adapters/httpapi/templates/admin.js).
-var adminViews = []string{"overview", "rules", "partners", "customers", "settings", "failed", "audit", "export"}
+var adminViews = []string{"overview", "rules", "partners", "customers", "settings", "review", "failed", "audit", "export"}
 
 //go:embed templates/admin.js
 var adminScript string

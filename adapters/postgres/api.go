@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,31 @@ func (a APIStore) ListRules(ctx context.Context, shopID int64) ([]core.Rule, err
 // PutRule creates or replaces a rule.
 func (a APIStore) PutRule(ctx context.Context, shopID int64, r core.Rule) (core.Rule, error) {
 	return a.Directory.PutRule(ctx, shopID, r)
+}
+
+// PutRules creates or replaces rules in one transaction.
+func (a APIStore) PutRules(ctx context.Context, shopID int64, rules []core.Rule) ([]core.Rule, error) {
+	return a.Directory.PutRules(ctx, shopID, rules)
+}
+
+// SetCollectionProducts replaces a collection's members.
+func (a APIStore) SetCollectionProducts(ctx context.Context, shopID int64, collectionID string, products []string) error {
+	return a.Directory.SetCollectionProducts(ctx, shopID, collectionID, products)
+}
+
+// RepeatPurchases implements core.ReviewSource.
+func (a APIStore) RepeatPurchases(ctx context.Context, shopID int64, currency string, from, to time.Time) (core.RepeatStats, core.RepeatStats, error) {
+	return a.Directory.RepeatPurchases(ctx, shopID, currency, from, to)
+}
+
+// TopPartners implements core.ReviewSource.
+func (a APIStore) TopPartners(ctx context.Context, shopID int64, currency string, from, to time.Time, limit int) ([]core.PartnerEarned, error) {
+	return a.Directory.TopPartners(ctx, shopID, currency, from, to, limit)
+}
+
+// SimulationOrders loads the orders a simulation replays.
+func (a APIStore) SimulationOrders(ctx context.Context, shop core.Shop, since time.Time) ([]core.SimOrder, error) {
+	return a.Directory.SimulationOrders(ctx, shop, since)
 }
 
 // DeleteRule removes a rule.

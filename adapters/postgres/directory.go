@@ -306,33 +306,94 @@ func (d *Directory) Rules(ctx context.Context, shopID int64) ([]core.Rule, error
 }
 
 func (d *Directory) loadRules(ctx context.Context, shopID int64) ([]core.Rule, error) {
-	rows, err := d.pool.Query(ctx, `SELECT id, target, target_id, beneficiary, mode, value, title FROM credit_rules WHERE shop_id = $1 ORDER BY id`, shopID)
+	rows, err := d.pool.Query(ctx, `SELECT id, target, target_id, beneficiary, mode, value, title,
+	CASE WHEN target = 'collection' THEN ARRAY(SELECT product_id FROM collection_products p
+		WHERE p.shop_id = r.shop_id AND p.collection_id = r.target_id ORDER BY product_id) END
+FROM credit_rules r WHERE shop_id = $1 ORDER BY id`, shopID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: rules: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Rule, error) {
 		var x core.Rule
 		var t, m string
-		err := r.Scan(&x.ID, &t, &x.TargetID, &x.Beneficiary, &m, &x.Value, &x.Title)
+		err := r.Scan(&x.ID, &t, &x.TargetID, &x.Beneficiary, &m, &x.Value, &x.Title, &x.Products)
 		x.Target, x.Mode = core.RuleTarget(t), core.RuleMode(m)
+		if x.Target == core.TargetCollection && x.Products == nil {
+			x.Products = []string{}
+		}
 		return x, err
 	})
 }
 
-// PutRule creates or replaces the rule for (target, target id, beneficiary).
+// PutRule creates or replaces the rule for (target, target id,
+// beneficiary); a collection rule with Products replaces the collection's
+// members.
 func (d *Directory) PutRule(ctx context.Context, shopID int64, r core.Rule) (core.Rule, error) {
-	if err := r.Validate(); err != nil {
+	out, err := d.PutRules(ctx, shopID, []core.Rule{r})
+	if err != nil {
 		return r, err
 	}
-	err := d.pool.QueryRow(ctx, `INSERT INTO credit_rules (shop_id, target, target_id, beneficiary, mode, value, title) VALUES ($1, $2, $3, $4, $5, $6, $7)
+	return out[0], nil
+}
+
+// PutRules creates or replaces rules in one transaction (all or none), as
+// PutRule does each.
+func (d *Directory) PutRules(ctx context.Context, shopID int64, rules []core.Rule) ([]core.Rule, error) {
+	out := make([]core.Rule, len(rules))
+	for i, r := range rules {
+		if err := r.Validate(); err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		for i := range out {
+			r := &out[i]
+			if err := tx.QueryRow(ctx, `INSERT INTO credit_rules (shop_id, target, target_id, beneficiary, mode, value, title) VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (shop_id, target, target_id, beneficiary) DO UPDATE SET mode = EXCLUDED.mode, value = EXCLUDED.value,
 	title = CASE WHEN EXCLUDED.title = '' THEN credit_rules.title ELSE EXCLUDED.title END, updated_at = now()
-RETURNING id, title`, shopID, string(r.Target), r.TargetID, r.Beneficiary, string(r.Mode), r.Value, r.Title).Scan(&r.ID, &r.Title)
-	if err != nil {
-		return r, fmt.Errorf("postgres: put rule: %w", err)
-	}
+RETURNING id, title`, shopID, string(r.Target), r.TargetID, r.Beneficiary, string(r.Mode), r.Value, r.Title).Scan(&r.ID, &r.Title); err != nil {
+				return fmt.Errorf("postgres: put rule: %w", err)
+			}
+			if r.Target == core.TargetCollection && r.Products != nil {
+				if err := setCollectionProducts(ctx, tx, shopID, r.TargetID, r.Products); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 	d.rules.Delete(shopID)
-	return r, nil
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SetCollectionProducts replaces the members of a collection (read from
+// the platform) for the collection rules of a shop.
+func (d *Directory) SetCollectionProducts(ctx context.Context, shopID int64, collectionID string, products []string) error {
+	if len(products) > core.MaxCollectionProducts {
+		return core.Errorf(core.EINVALID, "a collection rule has at most %d products", core.MaxCollectionProducts)
+	}
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		return setCollectionProducts(ctx, tx, shopID, collectionID, products)
+	})
+	d.rules.Delete(shopID)
+	return err
+}
+
+func setCollectionProducts(ctx context.Context, tx pgx.Tx, shopID int64, collectionID string, products []string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM collection_products WHERE shop_id = $1 AND collection_id = $2 AND NOT (product_id = ANY($3::text[]))`,
+		shopID, collectionID, products); err != nil {
+		return fmt.Errorf("postgres: collection products: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO collection_products (shop_id, collection_id, product_id)
+SELECT $1, $2, p FROM unnest($3::text[]) AS p
+ON CONFLICT (shop_id, collection_id, product_id) DO UPDATE SET updated_at = now()`, shopID, collectionID, products); err != nil {
+		return fmt.Errorf("postgres: collection products: %w", err)
+	}
+	return nil
 }
 
 // DeleteRule removes a rule (past earnings keep their frozen rates).

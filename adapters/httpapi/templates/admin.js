@@ -132,7 +132,7 @@
     var data = await r.json().catch(function () { return null; });
     if (!r.ok) {
       var e = new Error((data && data.error && data.error.message) || ("HTTP " + r.status));
-      e.code = data && data.error && data.error.code; e.status = r.status; throw e;
+      e.code = data && data.error && data.error.code; e.status = r.status; e.data = data; throw e;
     }
     return data;
   }
@@ -146,7 +146,7 @@
   // ---- views ----
   var main = document.getElementById("cb-main");
   var views = {};
-  var order = ["overview", "rules", "partners", "customers", "settings", "failed", "audit", "export"];
+  var order = ["overview", "rules", "partners", "customers", "settings", "review", "failed", "audit", "export"];
 
   function isoDay(d) { return d.toISOString().slice(0, 10); }
   views.overview = async function () {
@@ -188,17 +188,20 @@
   function ruleTarget(r) {
     if (r.target === "default") { return t("admin.rules.all_products"); }
     var kind = t("admin.rules.target." + r.target);
-    return (r.title ? r.title : kind + " " + r.target_id) + (r.title ? " (" + kind + " " + r.target_id + ")" : "");
+    var name = (r.title ? r.title : kind + " " + r.target_id) + (r.title ? " (" + kind + " " + r.target_id + ")" : "");
+    if (r.target === "collection" && r.products) { name += " · " + t("admin.rules.members", r.products.length); }
+    return name;
   }
   function ruleForm(onSaved) {
-    var target = el("select", {}, ["default", "product", "variant", "sku"].map(function (v) { return el("option", { value: v, text: t("admin.rules.target." + v) }); }));
+    var target = el("select", {}, ["default", "product", "variant", "sku", "collection"].map(function (v) { return el("option", { value: v, text: t("admin.rules.target." + v) }); }));
     var targetID = el("input", { autocomplete: "off", inputmode: "text" });
     var title = el("input", { type: "hidden", name: "title" });
     var picked = el("p", { "class": "help", id: "cb-picked" });
     var pick = button(t("admin.rules.pick"), async function () {
       if (!app || !app.resourcePicker) { toast(t("admin.rules.no_picker"), true); return; }
-      var variants = form.elements.target.value === "variant";
-      var sel = await app.resourcePicker({ type: "product", action: "select", multiple: false, filter: { variants: variants } });
+      var variants = form.elements.target.value === "variant", collection = form.elements.target.value === "collection";
+      var sel = await app.resourcePicker(collection ? { type: "collection", action: "select", multiple: false } :
+        { type: "product", action: "select", multiple: false, filter: { variants: variants } });
       if (!sel || !sel.length) { return; }
       var p = sel[0], id = p.id, name = p.title;
       if (variants && p.variants && p.variants.length) { id = p.variants[0].id; name = p.title + " – " + (p.variants[0].title || ""); }
@@ -219,7 +222,8 @@
     ]);
     function sync() {
       var tv = target.value, isDefault = tv === "default";
-      targetID.disabled = isDefault; pick.hidden = !(tv === "product" || tv === "variant");
+      targetID.disabled = isDefault; pick.hidden = !(tv === "product" || tv === "variant" || tv === "collection");
+      pick.textContent = t(tv === "collection" ? "admin.rules.pick_collection" : "admin.rules.pick");
       value.disabled = mode.value === "exclude";
     }
     target.addEventListener("change", sync); mode.addEventListener("change", sync); sync();
@@ -277,9 +281,84 @@
     return [
       card(t("admin.rules.title"), [el("p", { "class": "help", text: t("admin.rules.help") }),
         el("div", { "class": "field search" }, [el("label", { "for": "cb-rule-search", text: t("admin.rules.search") }), (search.id = "cb-rule-search", search)]), list], "rules"),
-      card(t("admin.rules.add"), [ruleForm(function () { reload().catch(fail); })], "rule-add")
+      card(t("admin.rules.add"), [ruleForm(function () { reload().catch(fail); })], "rule-add"),
+      card(t("admin.import.title"), ruleFile(function () { reload().catch(fail); }), "rule-file")
     ];
   };
+
+  // Rules as a CSV file: export, and import with a preview (dry run) whose
+  // lines show what changes and every error at its row and field.
+  async function callCSV(path, text) {
+    var token = await app.idToken();
+    var opts = { method: text === undefined ? "GET" : "POST", headers: { "Authorization": "Bearer " + token, "Accept-Language": lang } };
+    if (text !== undefined) { opts.headers["Content-Type"] = "text/csv"; opts.body = text; }
+    var r = await fetch(path, opts);
+    if (text === undefined) {
+      if (!r.ok) { var e0 = new Error("HTTP " + r.status); e0.status = r.status; throw e0; }
+      return r.text();
+    }
+    var data = await r.json().catch(function () { return null; });
+    if (!r.ok && !(data && data.lines)) {
+      var e = new Error((data && data.error && data.error.message) || ("HTTP " + r.status));
+      e.code = data && data.error && data.error.code; e.status = r.status; throw e;
+    }
+    return data;
+  }
+  function importError(er) {
+    var key = "admin.import.err." + er.code, args = er.args || [];
+    var msg = M[key] ? t.apply(null, [key].concat(args)) : er.message;
+    return (er.field ? t("admin.import.field." + er.field) + ": " : "") + msg;
+  }
+  function ruleFile(onImported) {
+    var file = el("input", { type: "file", accept: ".csv,text/csv" });
+    var out = el("div", { id: "cb-import", "aria-live": "polite" });
+    var text = "";
+    var exportBtn = button(t("admin.import.export"), async function () {
+      try {
+        var csv = await callCSV(base + "/rules.csv");
+        var a = el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })), download: "creditbridge-rules.csv" });
+        document.body.appendChild(a); a.click(); a.remove();
+        toast(t("admin.import.exported"));
+      } catch (e) { fail(e); }
+    }, { cls: "btn secondary" });
+    var form = el("form", { "class": "form-inline", novalidate: true }, [field("rules_file", t("admin.import.file"), file, t("admin.import.file_help")),
+      button(t("admin.import.preview"), null, { type: "submit", cls: "btn primary" })]);
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault(); clearErrors(form);
+      if (!file.files || !file.files.length) { setFieldError(form, "rules_file", t("admin.import.choose")); file.focus(); return; }
+      text = await file.files[0].text();
+      await preview();
+    });
+    async function preview() {
+      out.replaceChildren(el("p", { "class": "muted", text: t("admin.loading") }));
+      try { show(await callCSV(base + "/rules/import?dry_run=true", text)); }
+      catch (e) { out.replaceChildren(); setFieldError(form, "rules_file", apiError(e)); }
+    }
+    function show(p) {
+      var rows = (p.lines || []).map(function (l) {
+        var what = l.rule ? ruleTarget(l.rule) + " · " + beneficiaryLabel(l.rule.beneficiary) + " · " + ruleValue(l.rule) :
+          Object.keys(l.values || {}).filter(function (k) { return l.values[k] !== ""; }).map(function (k) { return k + "=" + l.values[k]; }).join(", ");
+        var before = l.action === "update" && l.previous ? t("admin.import.before", ruleValue(l.previous)) : "";
+        var errs = (l.errors || []).map(importError).join(" · ");
+        return [String(l.line), t("admin.import.action." + l.action), what + (before ? " (" + before + ")" : ""), errs ? el("span", { "class": "field-error", text: errs }) : ""];
+      });
+      var summary = t("admin.import.summary", p.create, p.update, p.unchanged, p.invalid);
+      var kids = [el("p", { "class": p.ok ? "ok" : "field-error", id: "cb-import-summary", text: summary + " " + (p.ok ? t("admin.import.ready") : t("admin.import.fix")) }),
+        table([{ label: t("admin.import.col.line"), num: true }, { label: t("admin.import.col.action") }, { label: t("admin.import.col.rule") }, { label: t("admin.import.col.errors") }], rows, t("admin.import.empty"))];
+      if (p.ok && p.create + p.update > 0) {
+        kids.push(el("div", { "class": "actions" }, [button(t("admin.import.apply", p.create + p.update), async function () {
+          try {
+            var r = await callCSV(base + "/rules/import", text);
+            if (!r.applied) { show(r); return; }
+            toast(t("admin.import.done", r.create + r.update)); out.replaceChildren(el("p", { "class": "ok", text: t("admin.import.done", r.create + r.update) }));
+            form.reset(); text = ""; onImported();
+          } catch (e) { fail(e); }
+        }, { cls: "btn primary" })]));
+      }
+      out.replaceChildren.apply(out, kids);
+    }
+    return [el("p", { "class": "help", text: t("admin.import.help") }), el("div", { "class": "actions" }, [exportBtn]), form, out];
+  }
 
   // Partners: the sponsor tree, search, move, deactivate.
   var partnerState = { q: "", status: "", cursors: [""] };
@@ -558,9 +637,72 @@
     });
   };
 
+  // Program review: months, rates, top partners, and the "what if"
+  // simulation of edited rules over past orders (nothing is booked).
+  function pct(r) { return r == null ? "–" : num((parseFloat(r) * 100).toFixed(1)) + "\u00a0%"; }
+  views.review = async function () {
+    var r = await call("GET", base + "/review?months=12");
+    var cur = r.currency;
+    var months = table([{ label: t("admin.review.col.month") }, { label: t("admin.review.col.issued"), num: true }, { label: t("admin.review.col.redeemed"), num: true },
+      { label: t("admin.review.col.expired"), num: true }, { label: t("admin.review.col.breakage"), num: true }, { label: t("admin.review.col.liability"), num: true }],
+      r.months.slice().reverse().map(function (m) {
+        return [monthName(m.month), money(cur, m.issued), money(cur, m.redeemed), money(cur, m.expired), pct(m.breakage_rate), money(cur, m.liability_end)];
+      }), t("admin.review.none"));
+    function stat(label, value, sub) {
+      return el("div", { "class": "stat" }, [el("dt", { text: label }), el("dd", { text: value }), sub ? el("dd", { "class": "help", text: sub }) : null]);
+    }
+    var rates = el("dl", { "class": "stats", id: "cb-review-rates" }, [
+      stat(t("admin.review.redemption_rate"), pct(r.redemption_rate)),
+      stat(t("admin.review.repeat_with"), pct(r.repeat_with_credit.rate), t("admin.review.customers", r.repeat_with_credit.repeat, r.repeat_with_credit.customers)),
+      stat(t("admin.review.repeat_without"), pct(r.repeat_without_credit.rate), t("admin.review.customers", r.repeat_without_credit.repeat, r.repeat_without_credit.customers))]);
+    var partners = table([{ label: t("admin.review.col.partner") }, { label: t("admin.review.col.earned"), num: true }],
+      r.top_partners.map(function (p) { return [p.name ? p.name + " (" + p.partner_id + ")" : p.partner_id, money(cur, p.earned)]; }), t("admin.review.no_partners"));
+    var csvBtn = button(t("admin.review.csv"), async function () {
+      try {
+        var text = await callCSV(base + "/review.csv?months=12");
+        var a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: "creditbridge-review.csv" });
+        document.body.appendChild(a); a.click(); a.remove(); toast(t("admin.export.done"));
+      } catch (e) { fail(e); }
+    }, { cls: "btn secondary" });
+    // What if: the rules as CSV, edited here, replayed over the last days.
+    var days = el("input", { inputmode: "numeric", autocomplete: "off", value: "30" });
+    var rules = el("textarea", { rows: "8", spellcheck: "false", "class": "mono" });
+    rules.value = await callCSV(base + "/rules.csv");
+    var out = el("div", { id: "cb-sim", "aria-live": "polite" });
+    var form = el("form", { novalidate: true, id: "cb-sim-form" }, [field("sim_days", t("admin.review.days"), days, t("admin.review.days_help")),
+      field("sim_rules", t("admin.review.rules"), rules, t("admin.review.rules_help")),
+      el("div", { "class": "actions" }, [button(t("admin.review.simulate"), null, { type: "submit", cls: "btn primary" })])]);
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault(); clearErrors(form);
+      if (!/^[0-9]+$/.test(days.value.trim()) || +days.value < 1 || +days.value > 366) { setFieldError(form, "sim_days", t("admin.err.whole", 1, 366)); days.focus(); return; }
+      out.replaceChildren(el("p", { "class": "muted", text: t("admin.loading") }));
+      try {
+        var s = await call("POST", base + "/review/simulate", { days: parseInt(days.value, 10), csv: rules.value });
+        var sc = s.currency;
+        out.replaceChildren(el("p", { id: "cb-sim-summary", text: t("admin.review.sim_summary", s.orders, money(sc, s.current), money(sc, s.simulated), money(sc, s.difference)) }),
+          table([{ label: t("admin.review.col.who") }, { label: t("admin.review.col.current"), num: true }, { label: t("admin.review.col.simulated"), num: true }, { label: t("admin.review.col.difference"), num: true }],
+            s.by_beneficiary.map(function (l) { return [beneficiaryLabel(l.beneficiary), money(sc, l.current), money(sc, l.simulated), money(sc, l.difference)]; }), t("admin.review.sim_none")),
+          el("p", { "class": "help", text: t("admin.review.sim_note") }));
+      } catch (e) {
+        out.replaceChildren();
+        var bad = e.data && e.data.lines;
+        if (bad && bad.length) {
+          setFieldError(form, "sim_rules", bad.map(function (l) { return t("admin.review.line", l.line) + " " + (l.errors || []).map(importError).join(" · "); }).join("; "));
+        } else { setFieldError(form, /line|rule|target|mode|value/.test(e.message) ? "sim_rules" : "sim_days", apiError(e)); }
+      }
+    });
+    return [card(t("admin.review.title"), [el("p", { "class": "help", text: t("admin.review.help", r.from, r.to) }), rates, months, el("div", { "class": "actions" }, [csvBtn])], "review"),
+      card(t("admin.review.partners"), [partners], "review-partners"),
+      card(t("admin.review.whatif"), [el("p", { "class": "help", text: t("admin.review.whatif_help") }), form, out], "review-sim")];
+  };
+  function monthName(ym) {
+    var p = ym.split("-");
+    return new Date(Date.UTC(+p[0], +p[1] - 1, 15)).toLocaleDateString(lang === "de" ? "de-DE" : "en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+  }
+
   // ---- router ----
-  var prefix = location.pathname.replace(/\/(overview|rules|partners|customers|settings|failed|audit|export)\/?$/, "").replace(/\/$/, "");
-  function viewFromPath() { var m = location.pathname.match(/\/(overview|rules|partners|customers|settings|failed|audit|export)\/?$/); return m ? m[1] : "overview"; }
+  var prefix = location.pathname.replace(/\/(overview|rules|partners|customers|settings|review|failed|audit|export)\/?$/, "").replace(/\/$/, "");
+  function viewFromPath() { var m = location.pathname.match(/\/(overview|rules|partners|customers|settings|review|failed|audit|export)\/?$/); return m ? m[1] : "overview"; }
   var nav = document.getElementById("cb-nav");
   order.forEach(function (v) {
     var a = el("a", { href: prefix + "/" + v + location.search, "data-view": v, text: t("admin.nav." + v) });

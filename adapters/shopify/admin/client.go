@@ -28,9 +28,10 @@ const DefaultAPIVersion = "2026-04"
 // DefaultScopes are the OAuth scopes the bridge asks for (the same as
 // shopify.app.toml's access_scopes; adapters/shopify/app tests it):
 // orders and checkouts (webhooks), customers and their credit metafield,
-// discounts (voucher codes, the automatic discount) and store credit.
+// discounts (voucher codes, the automatic discount), store credit, and
+// products (the members of a collection credit rule).
 const DefaultScopes = "read_orders,read_customers,write_customers,read_discounts,write_discounts," +
-	"read_store_credit_accounts,read_store_credit_account_transactions,write_store_credit_account_transactions"
+	"read_store_credit_accounts,read_store_credit_account_transactions,write_store_credit_account_transactions,read_products"
 
 const (
 	maxAttempts        = 4

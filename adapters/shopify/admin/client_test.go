@@ -423,3 +423,27 @@ func TestGraphQLErrorsSurfaced(t *testing.T) {
 		t.Fatalf("err = %v, want GraphQLError for a bad variable", err)
 	}
 }
+
+// TestCollectionProducts reads a collection's products page by page (the
+// fake pages by two) as numeric ids; an unknown collection is ENOTFOUND.
+func TestCollectionProducts(t *testing.T) {
+	t.Parallel()
+	b := setup(t, shopifyfake.Options{})
+	b.srv.SetCollection("841564295", "Sommertee", "632910392", "632910393", "632910394", "632910395", "632910396")
+	c, err := b.client.CollectionProducts(context.Background(), "841564295")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Title != "Sommertee" || strings.Join(c.ProductIDs, ",") != "632910392,632910393,632910394,632910395,632910396" {
+		t.Errorf("collection = %+v", c)
+	}
+	if n := len(b.srv.Requests()); n != 3 {
+		t.Errorf("%d requests for 5 products, want 3 pages", n)
+	}
+	if _, err := b.client.CollectionProducts(context.Background(), "gid://shopify/Collection/1"); core.ErrorCode(err) != core.ENOTFOUND {
+		t.Errorf("unknown collection: %v", err)
+	}
+	if _, err := b.client.CollectionProducts(context.Background(), "gid://shopify/Product/1"); core.ErrorCode(err) != core.EINVALID {
+		t.Errorf("not a collection id: %v", err)
+	}
+}

@@ -154,6 +154,7 @@ var Operations = []Operation{
 	{Name: "storeCreditAccountDebit", Query: StoreCreditAccountDebitMutation},
 	{Name: "order", Query: OrderTransactionsQuery, Idempotent: true},
 	{Name: "shop", Query: ShopQuery, Idempotent: true},
+	{Name: "collection", Query: CollectionProductsQuery, Idempotent: true},
 }
 
 func idempotentQuery(q string) bool {

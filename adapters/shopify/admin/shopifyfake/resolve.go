@@ -45,6 +45,8 @@ func (s *Server) resolveRoot(name string, args map[string]any) any {
 		return s.storeCreditAccountDebit(str(args["id"]), obj(args["debitInput"]))
 	case "order":
 		return s.order(str(args["id"]))
+	case "collection":
+		return s.collection(str(args["id"]), str(args["_after"]))
 	}
 	s.tb.Errorf("shopifyfake: root field %s is valid but not implemented by the fake", name)
 	return nil

@@ -121,6 +121,7 @@ type Server struct {
 	nextID        int64
 	storeCredit   map[string]map[string]*storeCreditAccount // customer gid -> currency -> account
 	orders        map[string]*fakeOrder                     // order gid -> order
+	collections   map[string]*fakeCollection                // collection gid -> collection
 }
 
 // New starts a fake shop for the duration of tb. It loads the Admin
@@ -418,7 +419,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	tok := "shpat_" + randHex(12)
 	s.tokens[tok] = true
 	resp := map[string]any{"access_token": tok, "scope": "read_orders,read_customers,write_customers,read_discounts,write_discounts," +
-		"read_store_credit_accounts,read_store_credit_account_transactions,write_store_credit_account_transactions"}
+		"read_store_credit_accounts,read_store_credit_account_transactions,write_store_credit_account_transactions,read_products"}
 	if expiring {
 		rt := "shprt_" + randHex(12)
 		s.refreshTokens[rt] = true
@@ -580,7 +581,16 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			s.tb.Errorf("shopifyfake: fragments at the root are not supported")
 			continue
 		}
-		val := s.resolveRoot(f.Name, f.ArgumentMap(vars))
+		args := f.ArgumentMap(vars)
+		if f.Name == "collection" {
+			// The products page is an argument of the nested field.
+			for _, sub := range f.SelectionSet {
+				if pf, ok := sub.(*ast.Field); ok && pf.Name == "products" {
+					args["_after"] = pf.ArgumentMap(vars)["after"]
+				}
+			}
+		}
+		val := s.resolveRoot(f.Name, args)
 		data[f.Alias] = s.project(schema, f, val)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "extensions": s.costExtension(cost, &cost)})

@@ -41,6 +41,7 @@ require_once __DIR__ . '/includes/class-creditbridge-activities.php';
 require_once __DIR__ . '/includes/class-creditbridge-health.php';
 require_once __DIR__ . '/includes/class-creditbridge-admin.php';
 require_once __DIR__ . '/includes/class-creditbridge-rules-admin.php';
+require_once __DIR__ . '/includes/class-creditbridge-rules-file.php';
 require_once __DIR__ . '/includes/class-creditbridge-plugin.php';
 
 add_action( 'before_woocommerce_init', array( 'Creditbridge_Plugin', 'declare_compatibility' ) );

@@ -379,6 +379,29 @@ class Creditbridge_Client {
 	}
 
 	/**
+	 * Sends a signed call and returns the answer's body as text (the rules
+	 * CSV export).
+	 *
+	 * @param string $method HTTP method.
+	 * @param string $path   Path.
+	 * @param int[]  $expect Accepted status codes.
+	 * @return string|WP_Error
+	 */
+	public function request_text( $method, $path, array $expect ) {
+		list( $url, $args )        = $this->build_request( $method, $path, array(), null );
+		$args['headers']['Accept'] = 'text/csv';
+		$response                  = wp_remote_request( $url, $args );
+		if ( is_wp_error( $response ) ) {
+			return new WP_Error( 'creditbridge_http', 'bridge unreachable: ' . $response->get_error_message() );
+		}
+		$code = (int) wp_remote_retrieve_response_code( $response );
+		if ( ! in_array( $code, $expect, true ) ) {
+			return new WP_Error( 'creditbridge_status', sprintf( 'bridge answered HTTP %d on %s %s', $code, strtoupper( $method ), $path ), array( 'status' => $code ) );
+		}
+		return (string) wp_remote_retrieve_body( $response );
+	}
+
+	/**
 	 * Validates and normalizes a quote answer.
 	 *
 	 * @param array  $res      Decoded JSON.

@@ -43,6 +43,7 @@ final class Creditbridge_Plugin {
 		if ( is_admin() ) {
 			( new Creditbridge_Admin() )->hooks();
 			( new Creditbridge_Rules_Admin() )->hooks();
+			( new Creditbridge_Rules_File() )->hooks();
 		}
 	}
 

@@ -95,12 +95,18 @@ class Creditbridge_Rules_Admin {
 	 */
 	public static function rule_from_form( array $in ) {
 		$target = isset( $in['target'] ) ? sanitize_text_field( $in['target'] ) : '';
-		if ( ! in_array( $target, array( 'default', 'product', 'variant', 'sku' ), true ) ) {
+		if ( ! in_array( $target, array( 'default', 'product', 'variant', 'sku', 'collection' ), true ) ) {
 			return new WP_Error( 'creditbridge_rule', __( 'Choose what the rule applies to.', 'creditbridge' ), array( 'field' => 'target' ) );
 		}
 		$target_id = 'default' === $target ? '' : ( isset( $in['target_id'] ) ? sanitize_text_field( $in['target_id'] ) : '' );
+		if ( 'collection' === $target && isset( $in['category'] ) && '' !== (string) $in['category'] ) {
+			$target_id = sanitize_text_field( (string) $in['category'] );
+		}
 		if ( 'default' !== $target && '' === $target_id ) {
 			return new WP_Error( 'creditbridge_rule', __( 'Choose a product or enter a SKU.', 'creditbridge' ), array( 'field' => 'target_id' ) );
+		}
+		if ( 'collection' === $target && ! ctype_digit( $target_id ) ) {
+			return new WP_Error( 'creditbridge_rule', __( 'Choose a product category.', 'creditbridge' ), array( 'field' => 'target_id' ) );
 		}
 		if ( ( 'product' === $target || 'variant' === $target ) && ! ctype_digit( $target_id ) ) {
 			return new WP_Error( 'creditbridge_rule', __( 'Product and variation IDs are numbers. Search for the product to find it.', 'creditbridge' ), array( 'field' => 'target_id' ) );
@@ -191,6 +197,16 @@ class Creditbridge_Rules_Admin {
 		if ( 'sku' === $target ) {
 			/* translators: %s: SKU */
 			return sprintf( __( 'SKU %s', 'creditbridge' ), $id );
+		}
+		if ( 'collection' === $target ) {
+			$name = isset( $rule['title'] ) ? (string) $rule['title'] : '';
+			if ( '' === $name && function_exists( 'get_term' ) && ctype_digit( $id ) ) {
+				$term = get_term( (int) $id, 'product_cat' );
+				$name = $term && ! is_wp_error( $term ) ? (string) $term->name : '';
+			}
+			$count = isset( $rule['products'] ) && is_array( $rule['products'] ) ? count( $rule['products'] ) : 0;
+			/* translators: 1: category name, 2: category id, 3: number of products */
+			return sprintf( __( 'Category %1$s (ID %2$s, %3$d products)', 'creditbridge' ), '' === $name ? $id : $name, $id, $count );
 		}
 		$name = isset( $rule['title'] ) ? (string) $rule['title'] : '';
 		if ( '' === $name && function_exists( 'wc_get_product' ) && ctype_digit( $id ) ) {
@@ -296,7 +312,7 @@ class Creditbridge_Rules_Admin {
 	 * @param string $action Action.
 	 * @return string
 	 */
-	private static function nonce( $action ) {
+	public static function nonce( $action ) {
 		return function_exists( 'wp_nonce_field' ) ? wp_nonce_field( $action, '_wpnonce', true, false ) : '';
 	}
 
@@ -332,7 +348,7 @@ class Creditbridge_Rules_Admin {
 		$rules = isset( $res['rules'] ) && is_array( $res['rules'] ) ? $res['rules'] : array();
 		$page  = self::page_of( $rules, $search, $paged );
 
-		echo '<p>' . esc_html__( 'The most specific rule wins: variation, then product, then SKU, then the rule for all products. Excluded products earn nothing.', 'creditbridge' ) . '</p>';
+		echo '<p>' . esc_html__( 'The most specific rule wins: variation, then SKU, then product, then product category, then the rule for all products. Excluded products earn nothing.', 'creditbridge' ) . '</p>';
 		echo '<form method="get" role="search"><input type="hidden" name="page" value="' . esc_attr( self::PAGE ) . '" />';
 		echo '<p class="search-box"><label for="creditbridge-rule-search">' . esc_html__( 'Search rules', 'creditbridge' ) . '</label> ';
 		echo '<input type="search" id="creditbridge-rule-search" name="s" value="' . esc_attr( $search ) . '" /> ';
@@ -363,8 +379,9 @@ class Creditbridge_Rules_Admin {
 		$targets = array(
 			'product' => __( 'Product', 'creditbridge' ),
 			'variant' => __( 'Variation', 'creditbridge' ),
-			'sku'     => __( 'SKU', 'creditbridge' ),
-			'default' => __( 'All products', 'creditbridge' ),
+			'sku'        => __( 'SKU', 'creditbridge' ),
+			'collection' => __( 'Product category', 'creditbridge' ),
+			'default'    => __( 'All products', 'creditbridge' ),
 		);
 		foreach ( $targets as $v => $label ) {
 			echo '<option value="' . esc_attr( $v ) . '"' . ( ( $found ? 'product' : 'default' ) === $v ? ' selected' : '' ) . '>' . esc_html( $label ) . '</option>';
@@ -382,6 +399,14 @@ class Creditbridge_Rules_Admin {
 			echo '<p class="description" id="creditbridge-target-id-help">' . esc_html__( 'Search for a product above, or type a SKU or an ID. Leave empty for all products.', 'creditbridge' ) . '</p>';
 		}
 		echo '</td></tr>';
+		$cats = Creditbridge_Rules_File::categories();
+		if ( $cats ) {
+			echo '<tr><th scope="row"><label for="creditbridge-category">' . esc_html__( 'Product category', 'creditbridge' ) . '</label></th><td><select id="creditbridge-category" name="rule[category]" aria-describedby="creditbridge-category-help"><option value="">' . esc_html__( '(none)', 'creditbridge' ) . '</option>';
+			foreach ( $cats as $id => $name ) {
+				echo '<option value="' . esc_attr( (string) $id ) . '">' . esc_html( $name ) . '</option>';
+			}
+			echo '</select><p class="description" id="creditbridge-category-help">' . esc_html__( 'For "Applies to: Product category". Its products earn by the rule unless a product, variation or SKU rule applies.', 'creditbridge' ) . '</p></td></tr>';
+		}
 		echo '<tr><th scope="row"><label for="creditbridge-beneficiary">' . esc_html__( 'Who earns', 'creditbridge' ) . '</label></th><td><select id="creditbridge-beneficiary" name="rule[beneficiary]">';
 		foreach ( array( 'buyer', 'partner1', 'partner2', 'partner3', 'partner4', 'partner5' ) as $b ) {
 			echo '<option value="' . esc_attr( $b ) . '">' . esc_html( self::beneficiary_label( $b ) ) . '</option>';
@@ -398,6 +423,8 @@ class Creditbridge_Rules_Admin {
 		echo '</tbody></table>';
 		submit_button( __( 'Save rule', 'creditbridge' ) );
 		echo '</form>';
+		$preview = get_transient( Creditbridge_Rules_File::preview_key() );
+		echo Creditbridge_Rules_File::section_html( is_array( $preview ) ? $preview : null, array( __CLASS__, 'nonce' ) ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped in section_html.
 		echo '<h2>' . esc_html__( 'Checkout', 'creditbridge' ) . '</h2>';
 		echo '<form method="post" action="' . esc_url( admin_url( 'options.php' ) ) . '">';
 		settings_fields( 'creditbridge_checkout' );
@@ -424,6 +451,13 @@ class Creditbridge_Rules_Admin {
 		$rule = self::rule_from_form( $in );
 		if ( is_wp_error( $rule ) ) {
 			$this->redirect_with( 'error', $rule->get_error_message() );
+		}
+		if ( 'collection' === $rule['target'] ) {
+			$rule['products'] = Creditbridge_Rules_File::category_products( (int) $rule['target_id'] );
+			if ( '' === $rule['title'] && function_exists( 'get_term' ) ) {
+				$term          = get_term( (int) $rule['target_id'], 'product_cat' );
+				$rule['title'] = $term && ! is_wp_error( $term ) ? (string) $term->name : '';
+			}
 		}
 		if ( '' === $rule['title'] && ( 'product' === $rule['target'] || 'variant' === $rule['target'] ) && function_exists( 'wc_get_product' ) ) {
 			$product = wc_get_product( (int) $rule['target_id'] );
@@ -455,6 +489,29 @@ class Creditbridge_Rules_Admin {
 			$this->redirect_with( 'error', __( 'The bridge did not delete the rule. Please try again.', 'creditbridge' ) );
 		}
 		$this->redirect_with( 'success', __( 'Rule deleted.', 'creditbridge' ) );
+	}
+
+	/**
+	 * Stores a one-time notice (none when type is empty) and goes back to
+	 * the page, at anchor.
+	 *
+	 * @param string $type    success|error|''.
+	 * @param string $message Message.
+	 * @param string $anchor  Fragment such as #creditbridge-rules-file.
+	 */
+	public static function notice_and_back( $type, $message, $anchor = '' ) {
+		if ( '' !== $type ) {
+			set_transient(
+				self::notice_key(),
+				array(
+					'type'    => $type,
+					'message' => $message,
+				),
+				300
+			);
+		}
+		wp_safe_redirect( self::page_url() . $anchor );
+		exit;
 	}
 
 	/**
