@@ -364,3 +364,9 @@ type CustomerMatch struct {
 // NoteShopInactive is the outcome note of an order, refund or checkout
 // event of an uninstalled (inactive) shop: acknowledged, nothing booked.
 const NoteShopInactive = "shop uninstalled: orders are no longer credited (reinstall the app, then send the order again)"
+
+// NormalizeDomain lower-cases a shop domain or site URL and strips the
+// trailing slash: the one spelling shops are stored and looked up by.
+func NormalizeDomain(d string) string {
+	return strings.TrimRight(strings.ToLower(strings.TrimSpace(d)), "/")
+}

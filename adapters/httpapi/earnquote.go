@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/i18n"
-	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
@@ -54,7 +53,7 @@ func (s *Server) earnQuote(c *fiber.Ctx) error {
 	if platform != core.PlatformShopify && platform != core.PlatformWooCommerce {
 		return core.Errorf(core.EINVALID, "platform must be shopify or woocommerce")
 	}
-	domain := postgres.NormalizeDomain(c.Query("shop"))
+	domain := core.NormalizeDomain(c.Query("shop"))
 	if domain == "" || len(domain) > 255 {
 		return core.Errorf(core.EINVALID, "shop is required")
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/cache"
@@ -36,10 +35,8 @@ func NewShopStore(pool *pgxpool.Pool, sealer core.Sealer) *ShopStore {
 var _ core.ShopStore = (*ShopStore)(nil)
 
 // NormalizeDomain lower-cases a shop domain or site URL and strips the
-// trailing slash.
-func NormalizeDomain(d string) string {
-	return strings.TrimRight(strings.ToLower(strings.TrimSpace(d)), "/")
-}
+// trailing slash (core.NormalizeDomain).
+func NormalizeDomain(d string) string { return core.NormalizeDomain(d) }
 
 func tokenHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
