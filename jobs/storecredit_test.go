@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -275,6 +276,63 @@ func TestStoreCreditFromOrderWebhook(t *testing.T) {
 	if called {
 		t.Fatal("a shop in mode function booked store credit")
 	}
+}
+
+// TestStoreCreditFailureLeavesTheEventToRetry: when booking an order's
+// store credit fails (the Admin API is down), the order's transaction must
+// not have marked the inbox event processed, or the retry would find it
+// done and the store credit would wait for the reconcile job; once the
+// booking succeeds the dispatcher marks it (Outcome.Marked is false).
+func TestStoreCreditFailureLeavesTheEventToRetry(t *testing.T) {
+	t.Parallel()
+	e := newStoreCreditEnv(t, core.ShopSettings{})
+	ctx := context.Background()
+	in := postgres.NewInbox(e.pool)
+	t.Cleanup(in.Close)
+	c := core.Owner{Kind: core.OwnerCustomer, ID: "c:611"}
+	e.post(t, "earn-1", c, "25.00")
+	if err := e.h.Sync(ctx, e.shop.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(payload.OrderJSON(payload.Order{ID: 7011, Number: 1011, CustomerID: 611, Currency: "EUR", Financial: "paid",
+		UpdatedAt: time.Now().Add(-time.Minute), Lines: []payload.Line{{ID: 1, ProductID: 2, VariantID: 3, Title: "Tea", Quantity: 1, Price: "40.00"}}}), &body); err != nil {
+		t.Fatal(err)
+	}
+	body["payment_gateway_names"] = []string{"shopify_store_credit"}
+	raw, _ := json.Marshal(body)
+	ev, _, err := in.Insert(ctx, core.InboxEvent{ShopID: e.shop.ID, Platform: core.PlatformShopify, EventKey: "sc-fail-1", Topic: shopify.TopicOrdersPaid, Payload: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fake.PayWithStoreCredit("gid://shopify/Order/7011", "gid://shopify/Customer/611", "EUR", decimal.RequireFromString("15.00"))
+	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: e.dir, Ledger: e.ledger}
+	down := true
+	proc := &shopify.Processor{Earner: earner, OnStoreCredit: func(ctx context.Context, shop core.Shop, o shopify.StoreCreditOrder) error {
+		if down {
+			return errors.New("admin api unavailable")
+		}
+		return e.booker.BookOrder(ctx, shop, o.OrderID, o.OrderNumber)
+	}}
+	if _, err := proc.Handle(ctx, e.shop, ev); err == nil {
+		t.Fatal("a failed store credit booking reported success")
+	}
+	got, err := in.Get(ctx, e.shop.ID, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != core.InboxReceived {
+		t.Fatalf("event %s after a failed store credit booking, want %s (to be retried)", got.Status, core.InboxReceived)
+	}
+	down = false
+	out, err := proc.Handle(ctx, e.shop, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Marked {
+		t.Fatal("the order transaction marked the event although store credit was still to be booked")
+	}
+	e.want(t, "order paid with store credit after the retry", c, "10.00", "10.00", "10.00")
 }
 
 // TestStoreCreditDrainedAfterModeSwitch: a shop that leaves mode

@@ -102,7 +102,7 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		if err != nil {
 			return core.Outcome{}, err
 		}
-		res, err := p.Earner.ApplyOrder(ctx, shop, o, &core.EventRef{ShopID: ev.ShopID, ID: ev.ID})
+		res, err := p.Earner.ApplyOrder(ctx, shop, o, p.markWithOrder(shop, ev))
 		if err != nil {
 			return core.Outcome{}, err
 		}
@@ -119,7 +119,7 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		if err != nil {
 			return core.Outcome{}, err
 		}
-		res, err := p.Earner.ApplyRefund(ctx, shop, orderID, r, &core.EventRef{ShopID: ev.ShopID, ID: ev.ID})
+		res, err := p.Earner.ApplyRefund(ctx, shop, orderID, r, p.markWithOrder(shop, ev))
 		if err != nil {
 			return core.Outcome{}, err
 		}
@@ -201,6 +201,26 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		return core.Outcome{Status: core.InboxProcessed, Note: "shop data deleted"}, p.Compliance.PurgeShop(ctx, shop)
 	}
 	return core.Outcome{}, core.Errorf(core.EINVALID, "unknown Shopify topic %q", ev.Topic)
+}
+
+// markWithOrder is the event the order's transaction marks processed. When
+// store credit is still to be booked after that transaction, it is none:
+// the dispatcher marks the event only once the store credit booking
+// succeeded too, so a failing Admin API call leaves the event to be
+// retried instead of marked done with its store credit unbooked.
+func (p *Processor) markWithOrder(shop core.Shop, ev core.InboxEvent) *core.EventRef {
+	if p.storeCreditDue(shop, ev) {
+		return nil
+	}
+	return &core.EventRef{ShopID: ev.ShopID, ID: ev.ID}
+}
+
+func (p *Processor) storeCreditDue(shop core.Shop, ev core.InboxEvent) bool {
+	if p.OnStoreCredit == nil || shop.Settings.Mode() != core.RedemptionStoreCredit {
+		return false
+	}
+	_, ok := StoreCreditIn(ev.Topic, ev.Payload)
+	return ok
 }
 
 // storeCredit books the store credit an order moved when the shop mirrors
