@@ -240,6 +240,18 @@ func (s *ShopStore) ListShops(ctx context.Context, p core.Platform) ([]core.Shop
 	return out, rows.Err()
 }
 
+// purgedTables are the tables PurgeShop deletes a shop's rows from, in an
+// order their references allow. Every table with a shop_id column must be
+// here (TestPurgeShopLeavesNoRow checks it).
+var purgedTables = []string{"ledger_entries", "ledger_postings", "ledger_holds", "ledger_balances", "vouchers", "activity_events",
+	"referral_rewards", "second_purchase_offers", "notification_deliveries", "notifications", "program_cursors", "ledger_transactions",
+	"order_rates", "order_refunds", "orders", "inbox", "owner_links", "partner_moves", "referral_bindings", "customers", "partners",
+	"credit_rules", "poll_cursors", "earn_year_caps", "earn_withheld", "order_redemptions", "store_credit_mirror", "checkout_labels",
+	"collection_products", "tier_activity", "memberships", "customer_tiers", "tier_changes", "data_requests", "shop_health"}
+
+// PurgedTables returns the tables PurgeShop empties of a shop's rows.
+func PurgedTables() []string { return append([]string(nil), purgedTables...) }
+
 // PurgeShop deletes everything of a shop, ledger included (GDPR
 // shop/redact). The append-only triggers allow it only for this shop in
 // this transaction.
@@ -248,11 +260,7 @@ func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('creditbridge.purge_shop', $1, true)`, fmt.Sprint(shopID)); err != nil {
 			return err
 		}
-		for _, t := range []string{"ledger_entries", "ledger_postings", "ledger_holds", "ledger_balances", "vouchers", "activity_events",
-			"referral_rewards", "second_purchase_offers", "notification_deliveries", "notifications", "program_cursors", "ledger_transactions",
-			"order_rates", "order_refunds", "orders", "inbox", "customers", "partners", "credit_rules", "poll_cursors",
-			"earn_year_caps", "earn_withheld", "order_redemptions", "store_credit_mirror", "checkout_labels", "collection_products",
-			"tier_activity", "memberships", "customer_tiers", "tier_changes"} {
+		for _, t := range purgedTables {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE shop_id = $1`, shopID); err != nil {
 				return fmt.Errorf("postgres: purge %s: %w", t, err)
 			}
