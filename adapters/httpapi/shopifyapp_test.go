@@ -79,7 +79,7 @@ func newSappEnv(t *testing.T, vouchers core.VoucherService) *sappEnv {
 	e.app, e.srv = New(Config{ShopifyClientID: fake.ClientID(), ShopifySecrets: []string{fake.ClientSecret(), sappPrevSecret}, PublicURL: sappPublicURL,
 		ShopifyApp: ShopifyAppConfig{HTTPClient: fake.HTTPClient()}},
 		Deps{Log: log, Store: postgres.APIStore{ShopStore: e.shops, Directory: dir, Inbox: inbox, Ledger: e.ledger}, Inbox: inbox, Ledger: e.ledger,
-			Vouchers: vouchers, Tiers: postgres.TierStore{L: e.ledger}})
+			Vouchers: vouchers, Tiers: postgres.TierStore{L: e.ledger}, Accounting: e.ledger, Exports: e.ledger})
 	return e
 }
 

@@ -22,6 +22,18 @@ type ShopStore struct {
 	// Unreadable, when set, is told about each shop ListShops skips
 	// because its secrets cannot be opened.
 	Unreadable func(shopID int64, err error)
+	// changed are told the id of every shop this store updated or
+	// deleted, after the write: the shop caches built on this store drop
+	// their entry, so a change made in this process (app/uninstalled in
+	// the worker, settings saved through the API) applies at once; other
+	// processes see it within their cache's TTL. Set while wiring only.
+	changed []func(shopID int64)
+}
+
+func (s *ShopStore) notifyChanged(id int64) {
+	for _, f := range s.changed {
+		f(id)
+	}
 }
 
 // errSecrets marks a shop whose sealed secrets cannot be opened.
@@ -180,6 +192,7 @@ SELECT count(*) FROM s`, sh.ID, sh.Name, sh.Currency, sh.Active, settings, seale
 	if n == 0 {
 		return core.Errorf(core.ENOTFOUND, "shop not found")
 	}
+	s.notifyChanged(sh.ID)
 	return nil
 }
 
@@ -205,12 +218,16 @@ SELECT count(*) FROM s`, sh.ID, sh.Name, sh.Active, settings, sh.Settings.Checko
 	if n == 0 {
 		return core.Errorf(core.ENOTFOUND, "shop not found")
 	}
+	s.notifyChanged(sh.ID)
 	return nil
 }
 
 // SetAdminToken replaces a shop's admin token.
 func (s *ShopStore) SetAdminToken(ctx context.Context, shopID int64, token string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE shops SET admin_token_hash = $2, updated_at = now() WHERE id = $1`, shopID, tokenHash(token))
+	if err == nil {
+		s.notifyChanged(shopID)
+	}
 	return err
 }
 
@@ -256,6 +273,7 @@ func PurgedTables() []string { return append([]string(nil), purgedTables...) }
 // shop/redact). The append-only triggers allow it only for this shop in
 // this transaction.
 func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
+	defer s.notifyChanged(shopID)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('creditbridge.purge_shop', $1, true)`, fmt.Sprint(shopID)); err != nil {
 			return err
@@ -272,8 +290,9 @@ func (s *ShopStore) PurgeShop(ctx context.Context, shopID int64) error {
 
 // ShopCache is the shop store with ShopByID answered from memory for up
 // to TTL: the worker resolves the shop of every event, and a shop changes
-// rarely. Updates made through the cache drop its entry at once; changes
-// made elsewhere (another process) are seen within TTL.
+// rarely. Changes made through the underlying store in this process drop
+// its entry at once; changes made elsewhere (another process) are seen
+// within TTL.
 type ShopCache struct {
 	*ShopStore
 	m *cache.Cache[int64, core.Shop]
@@ -282,9 +301,12 @@ type ShopCache struct {
 // maxCachedShops bounds the shop caches.
 const maxCachedShops = 10_000
 
-// NewShopCache wraps s.
+// NewShopCache wraps s. The cache drops a shop's entry whenever s changes
+// it, through the cache or not; call it while wiring, before s is shared.
 func NewShopCache(s *ShopStore, ttl time.Duration) *ShopCache {
-	return &ShopCache{ShopStore: s, m: cache.New[int64, core.Shop](maxCachedShops, ttl)}
+	c := &ShopCache{ShopStore: s, m: cache.New[int64, core.Shop](maxCachedShops, ttl)}
+	s.changed = append(s.changed, c.forget)
+	return c
 }
 
 // ShopByID returns the cached shop if it is fresh enough.
