@@ -20,14 +20,25 @@ func TestShopCache(t *testing.T) {
 	if err != nil || s1.ID != e.shop.ID {
 		t.Fatalf("%v %+v", err, s1)
 	}
-	// Changed elsewhere: the cache keeps its copy within the TTL.
+	// Changed elsewhere (another process: its own store on the same
+	// database): the cache keeps its copy within the TTL.
+	elsewhere := postgres.NewShopStore(e.pool, nil)
 	other := e.shop
 	other.Settings.PendingDays = 9
-	if err := e.shops.UpdateSettings(ctx, other); err != nil {
+	if err := elsewhere.UpdateSettings(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := c.ShopByID(ctx, e.shop.ID); s.Settings.PendingDays != s1.Settings.PendingDays {
 		t.Fatalf("within the TTL: pending days %d, want the cached %d", s.Settings.PendingDays, s1.Settings.PendingDays)
+	}
+	// Changed in this process through the store the cache wraps (the
+	// worker's app/uninstalled, settings saved through the API): seen at once.
+	other.Settings.PendingDays = 10
+	if err := e.shops.UpdateSettings(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := c.ShopByID(ctx, e.shop.ID); s.Settings.PendingDays != 10 {
+		t.Fatalf("after an update through the wrapped store: pending days %d, want 10", s.Settings.PendingDays)
 	}
 	// Changed through the cache: seen at once.
 	other.Settings.PendingDays = 11
@@ -41,7 +52,7 @@ func TestShopCache(t *testing.T) {
 	c = postgres.NewShopCache(e.shops, time.Millisecond)
 	_, _ = c.ShopByID(ctx, e.shop.ID)
 	other.Settings.PendingDays = 12
-	if err := e.shops.UpdateSettings(ctx, other); err != nil {
+	if err := elsewhere.UpdateSettings(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond)
