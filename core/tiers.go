@@ -69,8 +69,9 @@ type MembershipSettings struct {
 	// SKUs and ProductIDs identify the membership article.
 	SKUs       []string `json:"skus,omitempty"`
 	ProductIDs []string `json:"product_ids,omitempty"`
-	// Months the membership lasts from the order's creation (default 12);
-	// a membership bought while one runs starts when that one ends.
+	// Months the membership lasts from the order's creation (default 12),
+	// per unit bought (a quantity of 2 lasts twice as long); a membership
+	// bought while one runs starts when that one ends.
 	Months int `json:"months,omitempty"`
 	// Rules only members get.
 	Rules []MemberRule `json:"rules,omitempty"`
@@ -213,6 +214,24 @@ func (t TierSettings) Period() string {
 		return PeriodMonth
 	}
 	return t.TierPeriod
+}
+
+// MaxMembershipLineMonths bounds the membership one line buys (100 years).
+const MaxMembershipLineMonths = 1200
+
+// LineMonths returns how long the membership bought on a line of quantity
+// units lasts: quantity × the period (a line of 2 buys two periods), at
+// most MaxMembershipLineMonths. It is frozen with the line's first paid
+// snapshot (the memberships row keeps its end).
+func (m MembershipSettings) LineMonths(quantity int64) int {
+	months := int64(m.MembershipMonths())
+	if quantity < 1 {
+		quantity = 1
+	}
+	if quantity > MaxMembershipLineMonths/months {
+		return MaxMembershipLineMonths
+	}
+	return int(quantity * months)
 }
 
 // MembershipMonths returns how long a membership lasts.
@@ -490,7 +509,7 @@ func TierActivityOf(s ShopSettings, st OrderState, buyer Owner, now time.Time) (
 	if m := s.Membership; m != nil {
 		for _, l := range o.Lines {
 			if m.IsMembershipLine(l) && l.Quantity > 0 {
-				ml := MembershipLine{LineID: l.LineID, Tier: m.Tier, Months: m.MembershipMonths(), Active: earning && refunded[l.LineID] == 0}
+				ml := MembershipLine{LineID: l.LineID, Tier: m.Tier, Months: m.LineMonths(l.Quantity), Active: earning && refunded[l.LineID] == 0}
 				if !ml.Active {
 					ml.EndedAt = membershipEnd(st, l.LineID, now)
 				}

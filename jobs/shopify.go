@@ -304,6 +304,10 @@ type MetafieldHandler struct {
 	Log   *slog.Logger
 	// Now stamps the metafield's updated_at (default time.Now).
 	Now func() time.Time
+	// Tiers, when set, gives customers in a tier their tier's checkout
+	// caps (Tier.MaxPercent, Tier.MaxAmount) in the metafield, as checkout
+	// quotes do (core.Redeemer.Tiers).
+	Tiers core.TierReader
 }
 
 // ProcessTask decodes the payload and syncs the metafield.
@@ -369,12 +373,31 @@ func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID strin
 			largest = decimal.Max(largest, x.Amount)
 		}
 	}
+	if shop, err = WithTierPerks(ctx, h.Tiers, shop, owner, now()); err != nil {
+		return err
+	}
 	mf := CreditMetafieldFor(shop, b, largest, now())
 	cl, err := h.Admin.AdminClient(ctx, shop)
 	if err != nil {
 		return err
 	}
 	return cl.SetCustomerCreditMetafield(ctx, "gid://shopify/Customer/"+custID, mf)
+}
+
+// WithTierPerks returns the shop with the owner's tier perks in its
+// checkout caps (core.ShopSettings.WithTierPerks): a customer in a tier
+// with max_percent / max_amount gets those caps instead of the shop's.
+// Without a reader, tiers or a customer owner it returns shop unchanged.
+func WithTierPerks(ctx context.Context, r core.TierReader, shop core.Shop, owner core.Owner, now time.Time) (core.Shop, error) {
+	if r == nil || !shop.Settings.TiersEnabled() || owner.Kind != core.OwnerCustomer {
+		return shop, nil
+	}
+	st, err := core.CustomerTier(ctx, r, shop, owner, now)
+	if err != nil {
+		return shop, err
+	}
+	shop.Settings = shop.Settings.WithTierPerks(st.Tier)
+	return shop, nil
 }
 
 // CreditMetafieldFor builds the metafield value of a balance: the credit
@@ -389,7 +412,8 @@ func (h *MetafieldHandler) Sync(ctx context.Context, shopID int64, ownerID strin
 // the double-spend window: two checkouts open at once can together apply
 // at most one hold more than the customer has; the order that takes more
 // than it holds records that excess as an overdraft (core.Redeemer).
-// A max_percent of 0 allows no credit, so it is sent as amount 0. Labels
+// A max_percent of 0 allows no credit, so it is sent as amount 0, and so
+// is credit below the shop's min_redeem_balance. Labels
 // are the shop's checkout labels in German and English (the shop store
 // records each one it saves, so orders naming credit by it are recognised
 // after a rename).
@@ -397,6 +421,9 @@ func CreditMetafieldFor(shop core.Shop, b core.Balance, largestHold decimal.Deci
 	cur := shop.Currency
 	avail := decimal.Max(b.Available, decimal.Zero).Add(decimal.Max(decimal.Min(largestHold, b.Held), decimal.Zero))
 	st := shop.Settings
+	if st.BelowRedeemMinimum(avail) {
+		avail = decimal.Zero // min_redeem_balance not reached: nothing to spend yet, as quotes answer
+	}
 	var maxPercent string
 	if st.MaxPercent.Valid {
 		if p := st.MaxPercent.Decimal.Round(2); p.IsPositive() {

@@ -103,6 +103,9 @@ type StoreCreditHandler struct {
 	// StoreCreditGrace.
 	Now   func() time.Time
 	Grace time.Duration
+	// Tiers, when set, applies customers' tier perks: a tier's max_amount
+	// replaces the shop's as the most mirrored at once (StoreCreditTarget).
+	Tiers core.TierReader
 }
 
 func (h *StoreCreditHandler) now() time.Time {
@@ -203,11 +206,13 @@ func (h *StoreCreditHandler) push(ctx context.Context, cl *admin.Client, shop co
 	if err != nil {
 		return decimal.Zero, err
 	}
-	target := decimal.Max(b.Available, decimal.Zero)
-	if shop.Settings.Mode() != core.RedemptionStoreCredit {
-		// Switched to another mode: take back what was mirrored, or the
-		// customer could spend it as store credit and again as a discount.
-		target = decimal.Zero
+	target := decimal.Zero // switched to another mode: take back what was mirrored, or the customer could spend it as store credit and again as a discount
+	if shop.Settings.Mode() == core.RedemptionStoreCredit {
+		perks, err := WithTierPerks(ctx, h.Tiers, shop, core.Owner{Kind: core.OwnerCustomer, ID: ownerID}, h.now())
+		if err != nil {
+			return decimal.Zero, err
+		}
+		target = StoreCreditTarget(perks.Settings, b)
 	}
 	delta := target.Sub(m.Mirrored)
 	if delta.IsNegative() {
@@ -243,6 +248,25 @@ func (h *StoreCreditHandler) push(ctx context.Context, cl *admin.Client, shop co
 		return decimal.Zero, err // maybe applied: settled on the next run
 	}
 	return delta, h.Mirrors.FinishPush(ctx, shop.ID, ownerID, cur, delta)
+}
+
+// StoreCreditTarget is what a customer's Shopify store credit should
+// hold: the available credit (never below zero), at most the checkout cap
+// max_amount when one applies (the shop's, or the customer's tier perk:
+// pass settings from WithTierPerks). Store credit is a payment method
+// with no per-order limit in Shopify, so the cap bounds what is mirrored
+// at once; after an order spent it, the next sync tops it up again.
+// Below the shop's min_redeem_balance nothing is mirrored. max_percent
+// cannot be enforced on a payment and is not applied here.
+func StoreCreditTarget(s core.ShopSettings, b core.Balance) decimal.Decimal {
+	target := decimal.Max(b.Available, decimal.Zero)
+	if s.BelowRedeemMinimum(target) {
+		return decimal.Zero // min_redeem_balance not reached: nothing to spend yet
+	}
+	if s.MaxAmount.Valid {
+		target = decimal.Min(target, decimal.Max(s.MaxAmount.Decimal, decimal.Zero))
+	}
+	return target
 }
 
 // Reconcile compares, for every customer of every Shopify shop in mode

@@ -30,6 +30,11 @@ type TierReview struct {
 	Queue  string
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Notify, when set, is told about customers whose tier changed in a
+	// shop whose tiers carry checkout perks (max_percent, max_amount), so
+	// the Shopify credit metafield or store credit mirror takes the new
+	// caps at once rather than at the next balance change.
+	Notify core.BalanceNotifier
 }
 
 // Run reviews every shop with tiers and returns how many tiers changed.
@@ -45,6 +50,13 @@ func (x *TierReview) Run(ctx context.Context) (int, error) {
 		}
 		changes, refs, err := x.Store.ReviewTiers(ctx, s, now)
 		n += len(changes)
+		if x.Notify != nil && len(changes) > 0 && HasTierPerks(s.Settings.TierSettings) {
+			owners := make([]core.Owner, len(changes))
+			for i, c := range changes {
+				owners[i] = c.Owner
+			}
+			x.Notify(ctx, s, owners)
+		}
 		if err != nil {
 			return err
 		}
@@ -54,4 +66,14 @@ func (x *TierReview) Run(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// HasTierPerks reports whether any tier changes the checkout caps.
+func HasTierPerks(t core.TierSettings) bool {
+	for _, x := range t.Tiers {
+		if x.MaxPercent.Valid || x.MaxAmount.Valid {
+			return true
+		}
+	}
+	return false
 }

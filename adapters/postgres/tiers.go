@@ -22,10 +22,20 @@ type TierStore struct {
 
 var _ core.TierReader = TierStore{}
 
-const tierFactsSQL = `SELECT coalesce(sum(a.spend), 0), coalesce(sum(a.credit), 0),
-	(SELECT max(m.ends_at) FROM memberships m WHERE m.shop_id = $1 AND m.owner_id = $2 AND m.starts_at <= $4 AND m.ends_at > $4
+// tierOwnersCTE expands owner $2 into every owner whose tier activity is
+// theirs: the owner their credit moved to (a claimed guest counts as the
+// registered customer), and every guest owner linked to that customer
+// (owner_links). Claiming is thus idempotent and a later refund of a guest
+// order, which updates the guest's row, counts against the customer.
+const tierOwnersCTE = `WITH t AS (SELECT coalesce((SELECT l.to_id FROM owner_links l WHERE l.shop_id = $1 AND l.from_kind = 'customer' AND l.from_id = $2
+		AND l.to_kind = 'customer'), $2::text) AS id),
+o AS (SELECT id FROM t UNION SELECT l.from_id FROM owner_links l, t WHERE l.shop_id = $1 AND l.from_kind = 'customer' AND l.to_kind = 'customer' AND l.to_id = t.id)
+`
+
+const tierFactsSQL = tierOwnersCTE + `SELECT coalesce(sum(a.spend), 0), coalesce(sum(a.credit), 0),
+	(SELECT max(m.ends_at) FROM memberships m WHERE m.shop_id = $1 AND m.owner_id IN (SELECT id FROM o) AND m.starts_at <= $4 AND m.ends_at > $4
 	   AND (m.ended_at IS NULL OR m.ended_at > $4))
-FROM tier_activity a WHERE a.shop_id = $1 AND a.owner_id = $2 AND a.placed_at >= $3 AND a.placed_at < $4 AND a.order_id <> $5`
+FROM tier_activity a WHERE a.shop_id = $1 AND a.owner_id IN (SELECT id FROM o) AND a.placed_at >= $3 AND a.placed_at < $4 AND a.order_id <> $5`
 
 // TierFacts returns a customer's tier facts at at (core.TierReader): the
 // spend and credit of orders placed in the qualifying window before at
@@ -120,9 +130,14 @@ func (s TierStore) ReviewTiers(ctx context.Context, shop core.Shop, now time.Tim
 		return nil, nil, fmt.Errorf("postgres: tier cursor: %w", err)
 	}
 	from := time.Unix(since, 0).Add(-tierMargin)
-	rows, err := s.L.pool.Query(ctx, `SELECT owner_id FROM tier_activity WHERE shop_id = $1 AND updated_at >= $2
-UNION SELECT owner_id FROM memberships WHERE shop_id = $1 AND updated_at >= $2
-UNION SELECT owner_id FROM customer_tiers WHERE shop_id = $1 AND tier <> '' AND review_at <= $3`, shop.ID, from, now.UTC())
+	// A claimed guest's activity is its customer's (tierOwnersCTE), and a
+	// claim itself may change the customer's tier.
+	rows, err := s.L.pool.Query(ctx, `SELECT DISTINCT coalesce(l.to_id, x.owner_id) FROM (
+	SELECT owner_id FROM tier_activity WHERE shop_id = $1 AND updated_at >= $2
+	UNION SELECT owner_id FROM memberships WHERE shop_id = $1 AND updated_at >= $2
+	UNION SELECT owner_id FROM customer_tiers WHERE shop_id = $1 AND tier <> '' AND review_at <= $3
+	UNION SELECT to_id FROM owner_links WHERE shop_id = $1 AND from_kind = 'customer' AND to_kind = 'customer' AND linked_at >= $2) x
+LEFT JOIN owner_links l ON l.shop_id = $1 AND l.from_kind = 'customer' AND l.to_kind = 'customer' AND l.from_id = x.owner_id`, shop.ID, from, now.UTC())
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: tier candidates: %w", err)
 	}
@@ -183,12 +198,14 @@ func (s TierStore) review(ctx context.Context, shop core.Shop, owners []string, 
 			return err
 		}
 		facts := map[string]core.TierFacts{}
+		// Each customer with the guests it claimed (tierOwnersCTE).
 		rows, err = tx.Query(ctx, `SELECT u.id,
-	(SELECT coalesce(sum(spend), 0) FROM tier_activity a WHERE a.shop_id = $1 AND a.owner_id = u.id AND a.placed_at >= $3 AND a.placed_at < $4),
-	(SELECT coalesce(sum(credit), 0) FROM tier_activity a WHERE a.shop_id = $1 AND a.owner_id = u.id AND a.placed_at >= $3 AND a.placed_at < $4),
-	(SELECT max(m.ends_at) FROM memberships m WHERE m.shop_id = $1 AND m.owner_id = u.id AND m.starts_at <= $4 AND m.ends_at > $4
+	(SELECT coalesce(sum(spend), 0) FROM tier_activity a WHERE a.shop_id = $1 AND a.owner_id = ANY(u.ids) AND a.placed_at >= $3 AND a.placed_at < $4),
+	(SELECT coalesce(sum(credit), 0) FROM tier_activity a WHERE a.shop_id = $1 AND a.owner_id = ANY(u.ids) AND a.placed_at >= $3 AND a.placed_at < $4),
+	(SELECT max(m.ends_at) FROM memberships m WHERE m.shop_id = $1 AND m.owner_id = ANY(u.ids) AND m.starts_at <= $4 AND m.ends_at > $4
 	   AND (m.ended_at IS NULL OR m.ended_at > $4))
-FROM unnest($2::text[]) AS u(id)`, shop.ID, owners, from.UTC(), now.UTC())
+FROM (SELECT v.id, v.id || ARRAY(SELECT l.from_id FROM owner_links l WHERE l.shop_id = $1 AND l.from_kind = 'customer' AND l.to_kind = 'customer'
+	AND l.to_id = v.id) AS ids FROM unnest($2::text[]) AS v(id)) u`, shop.ID, owners, from.UTC(), now.UTC())
 		if err != nil {
 			return err
 		}

@@ -217,6 +217,7 @@ func Build(ctx context.Context, cfg configs.Config, log *slog.Logger, opt Option
 	a.Tiers = postgres.TierStore{L: a.Ledger}
 	a.Earner.Tiers = a.Tiers
 	a.Redeemer.Tiers = a.Tiers
+	a.StoreCredit.Tiers = a.Tiers
 	a.Notify = &postgres.NotifyStore{L: a.Ledger}
 	if cfg.SMTPHost != "" {
 		if a.Mail, err = mail.New(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
@@ -376,7 +377,7 @@ func (a *App) StartWorker() (*asynq.Server, error) {
 	mux := jobs.NewMux(&jobs.EventHandler{Dispatcher: a.Dispatcher})
 	// Shopify app: credit metafield sync (mode function), store credit
 	// sync (mode store_credit).
-	jobs.RegisterShopify(mux, &jobs.MetafieldHandler{Shops: a.Shops, Ledger: a.Ledger, Holds: a.Ledger, Admin: a.Shopify, Log: a.Log})
+	jobs.RegisterShopify(mux, &jobs.MetafieldHandler{Shops: a.Shops, Ledger: a.Ledger, Holds: a.Ledger, Admin: a.Shopify, Log: a.Log, Tiers: a.Tiers})
 	jobs.RegisterStoreCredit(mux, a.StoreCredit)
 	// Notifications: signed webhooks and e-mail (jobs/notify.go).
 	jobs.RegisterNotify(mux, &jobs.Deliverer{Shops: a.Shops, Store: a.Notify, Mail: a.Mail, Contacts: a.Directory.CustomerContact,
@@ -440,6 +441,10 @@ func (a *App) StartPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 	run("second-purchase-expiry", 5*time.Minute, func(ctx context.Context) error { _, err := offers.Run(ctx); return err })
 	creditExpiry := &jobs.CreditExpiry{Shops: a.Shops, Ledger: a.Ledger, Notify: a.Earner.Notify, Log: a.Log}
 	run("credit-expiry", time.Hour, func(ctx context.Context) error { _, err := creditExpiry.Run(ctx); return err })
+	// Tier changes become tier.changed notifications; customers whose
+	// tier perks changed get their Shopify credit synced with the new caps.
+	tierReview := &jobs.TierReview{Shops: a.Shops, Store: a.Tiers, Client: a.Asynq, Queue: a.Config.Queue, Notify: a.Earner.Notify, Log: a.Log}
+	run("tier-review", time.Minute, func(ctx context.Context) error { _, err := tierReview.Run(ctx); return err })
 	run("woocommerce-poller", a.Config.PollInterval, func(ctx context.Context) error {
 		shops, err := a.Shops.ListShops(ctx, core.PlatformWooCommerce)
 		if err != nil {
