@@ -118,6 +118,10 @@ type ReferralSettings struct {
 	Binding bool `json:"binding,omitempty"`
 	// Signup: approval (default), open or closed (see the Signup* modes).
 	Signup string `json:"signup,omitempty"`
+	// HouseholdCheck (off by default) also refuses a referral whose
+	// order's billing or shipping address matches an address known for a
+	// partner of its chain (household.go).
+	HouseholdCheck bool `json:"household_check,omitempty"`
 	// Bring-a-friend rewards and their abuse limits (referral.go).
 	ReferralRewardSettings
 }

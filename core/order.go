@@ -50,6 +50,15 @@ type Order struct {
 	Redemptions []Redemption
 	// PartnerRef is the referral attribution (partner id or code) if any.
 	PartnerRef string
+	// Addresses are the order's billing and shipping addresses, normalized
+	// (NormalizeAddress), for the household self-referral check
+	// (ReferralSettings.HouseholdCheck). Never stored with the snapshot:
+	// only their keyed hashes are kept (AddressHash).
+	Addresses []string `json:"-"`
+	// CustomerAddresses are the buyer's addresses from their customer
+	// record (Shopify's customer.default_address), normalized: known as
+	// the buyer's household for later referrals, not checked themselves.
+	CustomerAddresses []string `json:"-"`
 	// CartKey links the order to the checkout that placed a hold: Shopify
 	// checkout_token / cart_token, WooCommerce session key.
 	CartKey   string

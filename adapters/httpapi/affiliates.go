@@ -13,6 +13,7 @@ package httpapi
 //	GET   /api/v1/shops/:shop/partners/:partner/downline    admin; direct downline, paginated
 //	POST  /api/v1/shops/:shop/customers/:customer/claim-guest  admin; {email}: the guest's credit moves to the customer
 //	GET   /api/v1/shops/:shop/referral-rewards              admin; bring-a-friend rewards and refusals, ?status=&cursor=&limit=
+//	GET   /api/v1/shops/:shop/referral-refusals             admin; self-referrals refused (customer, email, household), ?cursor=&limit=
 //	GET   /api/v1/me/referral, POST /api/v1/me/referral     customer token; share code / self-signup
 //	GET   /api/v1/plugin/customers/:customer/referral, POST …  signed (WooCommerce plugin)
 
@@ -20,6 +21,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/creditbridge/creditbridge/adapters/i18n"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -40,6 +42,7 @@ func affiliateRoutes(s *Server, _ *fiber.App, api fiber.Router) {
 	api.Get("/shops/:shop/partners/:partner/downline", s.partnerDownline)
 	api.Post("/shops/:shop/customers/:customer/claim-guest", s.claimGuest)
 	api.Get("/shops/:shop/referral-rewards", s.listReferralRewards)
+	api.Get("/shops/:shop/referral-refusals", s.listReferralRefusals)
 	api.Get("/me/referral", s.meReferral)
 	api.Post("/me/referral", s.meReferralSignup)
 	api.Get("/plugin/customers/:customer/referral", s.pluginAuth, s.pluginReferral)
@@ -453,4 +456,46 @@ func (s *Server) listReferralRewards(c *fiber.Ctx) error {
 		out[i] = m
 	}
 	return c.JSON(fiber.Map{"rewards": out, "next_cursor": page.Next})
+}
+
+// listReferralRefusals lists the shop's self-referrals, newest first: the
+// orders that credited no partner because the buyer is a partner of the
+// chain (reason customer, email or household), with the reason's text in
+// the shop's language ("text") and in both ("text_de", "text_en").
+func (s *Server) listReferralRefusals(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	var before int64
+	if v := c.Query("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return core.Errorf(core.EINVALID, "cursor must be a cursor from an earlier page")
+		}
+		before = n
+	}
+	limit := 50
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return core.Errorf(core.EINVALID, "limit must be 1..200")
+		}
+		limit = n
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	list, next, err := s.deps.Store.ReferralRefusals(ctx, shop.ID, before, limit)
+	if err != nil {
+		return err
+	}
+	de, en := i18n.New(i18n.Match("de", ""), shop.Settings.TimeZone), i18n.New(i18n.Match("en", ""), shop.Settings.TimeZone)
+	loc := localeFor(c, shop, "")
+	out := make([]fiber.Map, len(list))
+	for i, r := range list {
+		key := "admin.referral.self." + r.Reason
+		out[i] = fiber.Map{"order_id": r.OrderID, "order_number": r.OrderNumber, "buyer": r.Buyer, "partner": r.Partner, "reason": r.Reason,
+			"created_at": r.CreatedAt, "text": loc.T(key), "text_de": de.T(key), "text_en": en.T(key)}
+	}
+	return c.JSON(fiber.Map{"refusals": out, "next_cursor": next})
 }

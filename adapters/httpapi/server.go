@@ -33,6 +33,7 @@ type Store interface {
 	core.PartnerStore
 	ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error)
 	core.ReferralRewardStore
+	core.ReferralRefusalStore
 	// GuestOwnerFor returns the guest owner of an e-mail if that guest ever
 	// earned (guest claims).
 	GuestOwnerFor(ctx context.Context, shop core.Shop, email string) (core.Owner, bool, error)

@@ -62,6 +62,12 @@ func (a APIStore) DeleteRule(ctx context.Context, shopID, id int64) error {
 // Affiliates returns the partner store (the sponsor tree and links).
 func (a APIStore) Affiliates() Affiliates { return Affiliates{Dir: a.Directory, Ledger: a.Ledger} }
 
+// ReferralRefusals lists recorded self-referrals (same customer, same
+// e-mail, same household), newest first.
+func (a APIStore) ReferralRefusals(ctx context.Context, shopID int64, before int64, limit int) ([]core.ReferralRefusal, string, error) {
+	return a.Directory.ReferralRefusals(ctx, shopID, before, limit)
+}
+
 // ReferralRewards lists recorded referral rewards and refusals (see
 // ReferralStore).
 func (a APIStore) ReferralRewards(ctx context.Context, shopID int64, q core.ReferralQuery) (core.ReferralRewardPage, error) {

@@ -171,6 +171,14 @@ func (d *Directory) RedactCustomer(ctx context.Context, shop core.Shop, c core.C
 			return err
 		}
 		n = int(tag.RowsAffected())
+		// Address hashes of the household check and the self-referrals
+		// recorded for this customer.
+		if _, err := tx.Exec(ctx, `DELETE FROM household_addresses WHERE shop_id = $1 AND owner_id = ANY($2)`, shop.ID, data.OwnerIDs); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM referral_refusals WHERE shop_id = $1 AND buyer_owner = ANY($2)`, shop.ID, data.OwnerIDs); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `UPDATE orders SET snapshot = snapshot - 'Customer' || jsonb_build_object('Customer', jsonb_build_object('PlatformID', '', 'Email', '')) WHERE shop_id = $1 AND buyer_owner = ANY($2) AND snapshot IS NOT NULL`, shop.ID, data.OwnerIDs)
 		if err != nil {
 			return err
@@ -190,12 +198,30 @@ AND payload::text <> '' AND EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = inb
 // Linked partners earn to their customer account; a level held by a
 // partner that is not active is an empty owner. A chain that contains the
 // buyer (same customer account or same e-mail) is a self-referral and
-// credits nobody. With binding, the first referral of a buyer binds it
+// credits nobody; so does, with the shop's household check on, an order
+// whose billing or shipping address is known for a partner of the chain
+// (household.go). Each such refusal is recorded with its reason
+// (ReferralRefusals). With binding, the first referral of a buyer binds it
 // (the earliest order wins, whatever order the webhooks arrive in).
 func (d *Directory) PartnerChain(ctx context.Context, shop core.Shop, o core.Order, buyer core.Owner) ([]core.Owner, error) {
+	return d.partnerChain(ctx, shop, o, buyer, true)
+}
+
+// partnerChain is PartnerChain; record false (the earnings simulation)
+// records neither addresses nor refusals.
+func (d *Directory) partnerChain(ctx context.Context, shop core.Shop, o core.Order, buyer core.Owner, record bool) ([]core.Owner, error) {
 	levels := min(shop.Settings.PartnerLevels, core.MaxPartnerLevels)
 	ref := strings.TrimSpace(o.PartnerRef)
 	bind := shop.Settings.Referral.Binding && buyer.Kind != ""
+	ord := o
+	household := shop.Settings.Referral.HouseholdCheck && buyer.Kind != ""
+	if household && record {
+		// Every order's addresses, referred or not: a partner's own orders
+		// are how their household becomes known.
+		if err := d.recordAddresses(ctx, shop, o, buyer); err != nil {
+			return nil, err
+		}
+	}
 	if levels <= 0 || (ref == "" && !bind) {
 		return nil, nil
 	}
@@ -243,6 +269,7 @@ ORDER BY c.depth LIMIT $4`, shop.ID, bound, ref, levels)
 	}
 	defer rows.Close()
 	var out []core.Owner
+	var members, memberPartners []string // chain partners' customer owners, for the household check
 	first := ""
 	for rows.Next() {
 		var id, status, owner string
@@ -258,7 +285,15 @@ ORDER BY c.depth LIMIT $4`, shop.ID, bound, ref, levels)
 			o = core.Owner{Kind: core.OwnerCustomer, ID: owner}
 		}
 		if buyer.Kind != "" && (o == buyer || (buyerHash != nil && eh != nil && bytes.Equal(eh, buyerHash))) {
-			return nil, nil // self-referral: refused
+			reason := core.SelfReferralEmail
+			if o == buyer {
+				reason = core.SelfReferralCustomer
+			}
+			rows.Close()
+			return nil, d.recordRefusal(ctx, shop, ord, buyer, id, reason, record) // self-referral: refused
+		}
+		if owner != "" {
+			members, memberPartners = append(members, owner), append(memberPartners, id)
 		}
 		if core.PartnerStatus(status) != core.PartnerActive {
 			o = core.Owner{}
@@ -267,6 +302,15 @@ ORDER BY c.depth LIMIT $4`, shop.ID, bound, ref, levels)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if household && len(members) > 0 {
+		i, err := d.householdMatch(ctx, shop, ord, members)
+		if err != nil {
+			return nil, err
+		}
+		if i >= 0 {
+			return nil, d.recordRefusal(ctx, shop, ord, buyer, memberPartners[i], core.SelfReferralHousehold, record)
+		}
 	}
 	if bind && bound == "" && first != "" {
 		if _, err := d.pool.Exec(ctx, `INSERT INTO referral_bindings (shop_id, buyer_owner, partner_id, order_id, ordered_at) VALUES ($1, $2, $3, $4, $5)

@@ -120,7 +120,7 @@ ORDER BY `+orderCreatedAt+`, o.order_id LIMIT $3`, shop.ID, since, MaxSimulation
 			so.Partners[n-1] = r.Owner
 		}
 		if levels > len(so.Partners) {
-			chain, err := d.PartnerChain(ctx, shop, so.State.Order, so.Buyer)
+			chain, err := d.partnerChain(ctx, shop, so.State.Order, so.Buyer, false)
 			if err != nil {
 				return nil, err
 			}

@@ -264,7 +264,8 @@ var purgedTables = []string{"ledger_entries", "ledger_postings", "ledger_holds",
 	"referral_rewards", "second_purchase_offers", "notification_deliveries", "notifications", "program_cursors", "ledger_transactions",
 	"order_rates", "order_refunds", "orders", "inbox", "owner_links", "partner_moves", "referral_bindings", "customers", "partners",
 	"credit_rules", "poll_cursors", "earn_year_caps", "earn_withheld", "order_redemptions", "store_credit_mirror", "checkout_labels",
-	"collection_products", "tier_activity", "memberships", "customer_tiers", "tier_changes", "data_requests", "shop_health"}
+	"collection_products", "tier_activity", "memberships", "customer_tiers", "tier_changes", "data_requests", "shop_health",
+	"household_addresses", "referral_refusals"}
 
 // PurgedTables returns the tables PurgeShop empties of a shop's rows.
 func PurgedTables() []string { return append([]string(nil), purgedTables...) }

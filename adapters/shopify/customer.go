@@ -43,3 +43,21 @@ func ParseCustomerCreated(body []byte) (CustomerCreated, error) {
 	}
 	return out, nil
 }
+
+// ParseCustomerAddresses returns the normalized addresses of a
+// customers/create or customers/update body (default_address and
+// addresses[]), for the household self-referral check.
+func ParseCustomerAddresses(body []byte) ([]string, error) {
+	var p struct {
+		DefaultAddress *addressPayload  `json:"default_address"`
+		Addresses      []addressPayload `json:"addresses"`
+	}
+	if err := decodeJSON("customer", body, &p); err != nil {
+		return nil, err
+	}
+	out := p.DefaultAddress.add(nil)
+	for i := range p.Addresses {
+		out = p.Addresses[i].add(out)
+	}
+	return out, nil
+}

@@ -143,8 +143,23 @@ type noteAttribute struct {
 }
 
 type customerPayload struct {
-	ID    jsonID   `json:"id"`
-	Email jsonText `json:"email"`
+	ID             jsonID          `json:"id"`
+	Email          jsonText        `json:"email"`
+	DefaultAddress *addressPayload `json:"default_address"`
+}
+
+// addressPayload is what the household check reads of an address.
+type addressPayload struct {
+	Address1    jsonText `json:"address1"`
+	Zip         jsonText `json:"zip"`
+	CountryCode jsonText `json:"country_code"`
+}
+
+func (a *addressPayload) add(list []string) []string {
+	if a == nil {
+		return list
+	}
+	return core.AddAddress(list, string(a.Address1), string(a.Zip), string(a.CountryCode))
 }
 
 type orderPayload struct {
@@ -153,6 +168,8 @@ type orderPayload struct {
 	Email           jsonText          `json:"email"`
 	ContactEmail    jsonText          `json:"contact_email"`
 	Customer        *customerPayload  `json:"customer"`
+	BillingAddress  *addressPayload   `json:"billing_address"`
+	ShippingAddress *addressPayload   `json:"shipping_address"`
 	Currency        jsonText          `json:"currency"`
 	FinancialStatus jsonText          `json:"financial_status"`
 	CancelledAt     jsonText          `json:"cancelled_at"`
@@ -270,7 +287,9 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 	}
 	if p.Customer != nil {
 		o.Customer.PlatformID = string(p.Customer.ID)
+		o.CustomerAddresses = p.Customer.DefaultAddress.add(nil)
 	}
+	o.Addresses = p.ShippingAddress.add(p.BillingAddress.add(nil))
 	var customerEmail jsonText
 	if p.Customer != nil {
 		customerEmail = p.Customer.Email

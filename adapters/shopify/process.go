@@ -65,6 +65,16 @@ type Processor struct {
 	// Activities pays the "account_created" activity reward on
 	// customers/create (when the shop configures it); nil skips it.
 	Activities *core.Activities
+	// Households keeps a customer record's addresses for the household
+	// self-referral check (customers/create and customers/update, in
+	// shops with the check on); nil skips it.
+	Households HouseholdRecorder
+}
+
+// HouseholdRecorder keeps the addresses of a customer record
+// (postgres.Directory).
+type HouseholdRecorder interface {
+	RecordCustomerAddresses(ctx context.Context, shop core.Shop, platformID string, addresses []string) error
 }
 
 // CustomerRegistrar records customers (postgres.Directory).
@@ -156,6 +166,19 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 					return core.Outcome{}, err
 				}
 				note = "account_created " + string(a.Status)
+			}
+		}
+		if p.Households != nil && shop.Settings.Referral.HouseholdCheck {
+			c, err := ParseCustomer(ev.Payload)
+			if err != nil {
+				return core.Outcome{}, err
+			}
+			addrs, err := ParseCustomerAddresses(ev.Payload)
+			if err != nil {
+				return core.Outcome{}, err
+			}
+			if err := p.Households.RecordCustomerAddresses(ctx, shop, c.ID, addrs); err != nil {
+				return core.Outcome{}, err
 			}
 		}
 		claimed, err := p.claimGuest(ctx, shop, ev.Payload)

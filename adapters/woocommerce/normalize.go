@@ -88,6 +88,7 @@ type wcOrder struct {
 	PricesIncludeTax bool            `json:"prices_include_tax"`
 	CustomerID       json.Number     `json:"customer_id"`
 	Billing          *wcBilling      `json:"billing"`
+	Shipping         *wcBilling      `json:"shipping"`
 	MetaData         []wcMeta        `json:"meta_data"`
 	LineItems        []wcLine        `json:"line_items"`
 	CouponLines      []wcCouponLine  `json:"coupon_lines"`
@@ -96,6 +97,18 @@ type wcOrder struct {
 
 type wcBilling struct {
 	Email flexString `json:"email"`
+	// Read for the household self-referral check only (hashed, never
+	// stored as such).
+	Address1 flexString `json:"address_1"`
+	Postcode flexString `json:"postcode"`
+	Country  flexString `json:"country"`
+}
+
+func (a *wcBilling) add(list []string) []string {
+	if a == nil {
+		return list
+	}
+	return core.AddAddress(list, string(a.Address1), string(a.Postcode), string(a.Country))
 }
 
 type wcMeta struct {
@@ -232,6 +245,7 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 	if w.Billing != nil {
 		o.Customer.Email = core.NormalizeEmail(string(w.Billing.Email))
 	}
+	o.Addresses = w.Shipping.add(w.Billing.add(nil))
 	o.Paid = slices.Contains(opt.PaidStatuses, w.Status) || w.Status == StatusRefunded
 	o.Cancelled = slices.Contains(cancelledStatuses, w.Status)
 	o.FullyRefunded = w.Status == StatusRefunded

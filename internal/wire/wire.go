@@ -238,7 +238,7 @@ func Build(ctx context.Context, cfg configs.Config, log *slog.Logger, opt Option
 		MaxAttempts: cfg.EventMaxAttempts,
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: a.Earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.Redeemer),
-				Installed: a.Shopify.Installed, ClaimGuest: a.claimGuest, Customers: a.Directory, Activities: a.Activities,
+				Installed: a.Shopify.Installed, ClaimGuest: a.claimGuest, Customers: a.Directory, Activities: a.Activities, Households: a.Directory,
 				OnStoreCredit: func(ctx context.Context, shop core.Shop, o shopify.StoreCreditOrder) error {
 					return scBooker.BookOrder(ctx, shop, o.OrderID, o.OrderNumber)
 				}},

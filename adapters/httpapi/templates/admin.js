@@ -506,6 +506,7 @@
     { key: "referral.welcome_amount", type: "money", nullable: true, empty: "admin.set.none", group: "referral" },
     { key: "referral.max_rewards_per_month", type: "int", min: 0, max: 100000, def: 0, group: "referral" },
     { key: "referral.reward_min_order_net", type: "money", nullable: true, empty: "admin.set.none", group: "referral" },
+    { key: "referral.household_check", type: "bool", group: "referral" },
     { key: "earn_base", type: "select", options: ["", "gross"], group: "earning" },
     { key: "rounding", type: "select", options: ["", "half_even"], group: "earning" },
     { key: "earn_cap_order_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "earning" },
