@@ -240,6 +240,30 @@ func (e *plugEnv) mustRegister(token, site, ck, cs string, status int) registrat
 	return r
 }
 
+// wooShop registers a shop served by a fake WooCommerce REST API that
+// accepts the consumer key ck and secret cs.
+func (e *plugEnv) wooShop(ck, cs string) (*wcfake.Server, registration) {
+	e.t.Helper()
+	wc := wcfake.New(e.t, ck, cs)
+	return wc, e.mustRegister(plugOperator, wc.URL, ck, cs, http.StatusCreated)
+}
+
+// adminOf returns a caller of reg's admin API (with its admin token) that
+// fails the test unless the answer has status; out, when not nil,
+// receives the decoded answer.
+func (e *plugEnv) adminOf(reg registration) func(method, path, body string, status int, out any) {
+	return func(method, path, body string, status int, out any) {
+		e.t.Helper()
+		r := e.do(method, "/api/v1/shops/"+reg.ShopID+path, []byte(body), "Authorization", "Bearer "+reg.AdminToken)
+		if r.Status != status {
+			e.t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
+		}
+		if out != nil {
+			r.decode(e.t, out)
+		}
+	}
+}
+
 // signedAt sends a plugin request signed with secret at ts.
 func (e *plugEnv) signedAt(shopID, secret string, ts int64, method, pathQuery string, body []byte) plugResp {
 	e.t.Helper()
