@@ -88,8 +88,6 @@ func (s *LedgerStore) readTierFacts(reqs []tierReq) ([]core.TierFacts, error) {
 	return out, rows.Err()
 }
 
-var _ core.TierTx = (*orderTx)(nil)
-
 type tierCols struct {
 	shop          []int64
 	order, owner  []string
