@@ -18,6 +18,9 @@ package plugin_test
 //	                                      add a rule for all products (2,5 %)
 //	REALWP_CATEGORY=15                    optional, with REALWP_REGISTER: a 5 % rule for
 //	                                      this product category too
+//	REALWP_TIER=Silber                    optional: the customer's tier My Account must show
+//	REALWP_ORDER=1                        optional: place the order (cash on delivery must
+//	                                      be on) at 1280 px, classic or block checkout
 //
 // Screenshots go to $CREDITBRIDGE_SCREENSHOTS (default
 // $TMPDIR/creditbridge-screenshots/realwp). axe-core comes from
@@ -307,9 +310,31 @@ func realWPStorefront(b *wpBrowser, cred string) {
 		b.run("checkout page", chromedp.Navigate(b.base+checkoutPath(b)), chromedp.Sleep(500*time.Millisecond))
 		b.waitText(earnSel, earn)
 		b.check("checkout", ".creditbridge-earn, .creditbridge-block-earn, .creditbridge-balance, .creditbridge-block-notice")
+		if os.Getenv("REALWP_ORDER") != "" && strings.HasPrefix(b.name, "1280") {
+			if wpEval[bool](b, `!!document.querySelector("#place_order")`) { // classic
+				b.run("classic order", chromedp.Evaluate[chromedp.Void](`(function(){var r=document.querySelector("#payment_method_cod");if(r){r.click();}})()`),
+					chromedp.Sleep(2*time.Second), chromedp.Click(chromedp.CSS("#place_order")))
+			} else {
+				b.run("block order", chromedp.Click(chromedp.CSS(".wc-block-components-checkout-place-order-button")))
+			}
+			for deadline := time.Now().Add(60 * time.Second); !strings.Contains(wpEval[string](b, `location.href`), "order-received"); {
+				if time.Now().After(deadline) {
+					b.shot("FAILED-order")
+					b.t.Fatalf("%s: the order was not placed; the page is %s", b.name, wpEval[string](b, `location.href`))
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+			b.run("order received", chromedp.WaitVisible(chromedp.CSS(".woocommerce-order, .wc-block-order-confirmation-status, .woocommerce-thankyou-order-received")))
+			b.shot("order-received")
+			b.t.Logf("%s: order placed: %s", b.name, wpEval[string](b, `location.href`))
+		}
 	}
 	b.run("my account", chromedp.Navigate(b.base+"/my-account/store-credit/"), chromedp.WaitVisible(chromedp.CSS("table.creditbridge-balance")))
 	b.waitText(".woocommerce-MyAccount-content", b.pick("Buchungen", "Statement"))
+	if want := os.Getenv("REALWP_TIER"); want != "" { // the customer's tier and the next one, e.g. "Silber"
+		b.waitText(".creditbridge-tier-name", want)
+		b.waitText(".creditbridge-tier", b.pick("Noch ", " more to reach "))
+	}
 	b.check("my-account", ".woocommerce-MyAccount-content")
 }
 
