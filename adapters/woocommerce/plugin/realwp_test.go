@@ -41,6 +41,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -155,9 +157,12 @@ func (b *wpBrowser) check(name, scope string) {
 func (b *wpBrowser) login(cred string) {
 	b.t.Helper()
 	user, pass, _ := strings.Cut(cred, ":")
-	b.run("login "+user, chromedp.Navigate(b.base+"/wp-login.php?action=logout"), chromedp.Sleep(200*time.Millisecond))
-	// A logout link asks for confirmation; clearing cookies is simpler.
-	b.run("clear cookies", chromedp.Evaluate[chromedp.Void](`document.cookie.split(";").forEach(function(c){document.cookie=c.replace(/=.*/,"=;expires=Thu, 01 Jan 1970 00:00:00 GMT;path=/");})`))
+	// Logging out asks for confirmation; clearing the cookies (the auth
+	// cookies are HttpOnly) is simpler.
+	b.run("clear cookies", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	}))
 	b.run("login form "+user, chromedp.Navigate(b.base+"/wp-login.php"), chromedp.WaitVisible(chromedp.CSS("#user_login")),
 		chromedp.SetValue(chromedp.CSS("#user_login"), user), chromedp.SetValue(chromedp.CSS("#user_pass"), pass),
 		chromedp.Click(chromedp.CSS("#wp-submit")), chromedp.Sleep(500*time.Millisecond))
