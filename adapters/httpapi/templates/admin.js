@@ -511,6 +511,8 @@
     { key: "earn_cap_order_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "earning" },
     { key: "earn_cap_order_amount", type: "money", nullable: true, group: "earning" },
     { key: "earn_cap_year_amount", type: "money", nullable: true, group: "earning" },
+    { key: "tax.prices_include_tax", type: "bool", group: "earning" },
+    { key: "tax.rate", type: "decimal", min: 0, max: 100, nullable: true, empty: "admin.set.none", group: "earning" },
     { key: "redeem_base", type: "select", options: ["", "net"], group: "checkout", platform: "woocommerce" },
     { key: "locale", type: "select", options: ["", "de", "en"], group: "texts" },
     { key: "discount_labels.de", type: "text", max: 60, group: "texts", placeholder: "Guthaben", platform: "shopify" },
