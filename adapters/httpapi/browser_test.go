@@ -696,6 +696,9 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 			b.run("move", chromedp.SendKeys(chromedp.CSS("#f-move_partner"), "ben"), chromedp.SendKeys(chromedp.CSS("#f-move_to"), "carl"),
 				chromedp.Click(chromedp.CSS(`#partner-move button[type=submit]`)))
 			b.waitToast(pick("Partner verschoben", "Partner moved"))
+			if left := evalT[string](b, `document.getElementById("f-move_partner").value + document.getElementById("f-move_to").value`); left != "" {
+				t.Errorf("%s: the move form still shows %q after the move", b.name, left)
+			}
 			var sponsor string
 			if err := e.pool.QueryRow(context.Background(), `SELECT coalesce(sponsor_id, '') FROM partners WHERE shop_id = $1 AND partner_id = 'ben'`, shop.ID).Scan(&sponsor); err != nil || sponsor != "carl" {
 				t.Fatalf("%s: ben's sponsor is %q (%v), want carl", b.name, sponsor, err)

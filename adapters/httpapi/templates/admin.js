@@ -378,7 +378,7 @@
       if (!who.value.trim()) { setFieldError(move, "move_partner", t("admin.err.partner")); who.focus(); return; }
       try {
         await call("PATCH", base + "/partners/" + encodeURIComponent(who.value.trim()), { sponsor_id: to.value.trim() });
-        toast(t("admin.partners.moved")); drawPartners(list);
+        toast(t("admin.partners.moved")); who.value = ""; to.value = ""; drawPartners(list);
       } catch (e) { setFieldError(move, e.status === 404 || /partner/.test(e.message) && !/sponsor/.test(e.message) ? "move_partner" : "move_to", apiError(e)); }
     });
     await drawPartners(list);
