@@ -23,6 +23,12 @@ FUZZTIME ?= 10s
 TESTFLAGS ?=
 # Image name for `make docker`.
 IMAGE ?= creditbridge:dev
+# `make vulncheck`: govulncheck, and the Go vulnerability database built
+# from the golang.org/x/vulndb module (its data/osv), so no access to the
+# database's web host is needed; VULNDB=latest takes the newest snapshot.
+GOVULNCHECK_VERSION ?= v1.10.0
+VULNDB ?= latest
+VULNDB_DIR ?= $(CURDIR)/bin/vulndb
 # golangci-lint, pinned; `make tools` installs it into TOOLBIN (GOBIN) once.
 GOLANGCI_LINT_VERSION ?= v2.15.0
 TOOLBIN ?= $(shell $(GO) env GOPATH)/bin
@@ -78,6 +84,15 @@ lint: tools ## gofmt lists no file, go vet and golangci-lint (.golangci.yml: lay
 	if [ -n "$$out" ]; then echo "gofmt -l lists files that need gofmt -w:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	"$(GOLANGCI_LINT)" run ./...
+
+.PHONY: vulncheck
+vulncheck: ## known vulnerabilities (govulncheck; its database built from the golang.org/x/vulndb module, offline)
+	@src=$$(cd "$$(mktemp -d)" && $(GO) mod download -json golang.org/x/vulndb@$(VULNDB) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	if [ ! -d "$$src/data/osv" ]; then echo "golang.org/x/vulndb@$(VULNDB) has no data/osv" >&2; exit 2; fi; \
+	rm -rf "$(VULNDB_DIR)"; \
+	$(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB) -vulns "$$src/data/osv" -out "$(VULNDB_DIR)"; \
+	echo "vulnerability database: golang.org/x/vulndb@$(VULNDB) ($$(ls "$$src/data/osv" | wc -l) entries)"
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) -db file://$(VULNDB_DIR) ./...
 
 .PHONY: fuzz
 fuzz: services ## run each Fuzz target of every package for FUZZTIME (default 10s)

@@ -29,13 +29,22 @@ type OrderTx interface {
 	// (stores that batch orders post credit-only ones through
 	// DeferredPoster instead).
 	PostAll(ctx context.Context, ts []Transaction) ([]Transaction, error)
+
+	// The capabilities below are part of every order transaction, so the
+	// compiler (not a type assertion at run time) makes sure a store has
+	// them: a store whose transaction lacks one does not build.
+	DeferredPoster
+	YearCapTx
+	RedemptionTx
+	HoldTx
+	VoucherTx
 }
 
-// DeferredPoster is an OrderTx that can post an order's credit-only
-// transactions together with those of other orders sharing its database
-// transaction (set-based, one statement per table for all of them).
-// PostDeferred reports false, having posted nothing, when it cannot defer
-// ts; when it does, done receives the posted transactions (as PostAll
+// DeferredPoster posts an order's credit-only transactions together with
+// those of other orders sharing its database transaction (set-based, one
+// statement per table for all of them). PostDeferred reports false,
+// having posted nothing, when it cannot defer ts (a store that never
+// batches orders always reports false); when it does, done receives the posted transactions (as PostAll
 // returns them) before the database transaction commits, and every later
 // read or write through the OrderTx sees them applied.
 type DeferredPoster interface {
@@ -241,7 +250,7 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order, done *Event
 	return res, nil
 }
 
-// YearCapTx is an OrderTx that keeps the owners' yearly earning budgets
+// YearCapTx keeps the owners' yearly earning budgets
 // (ShopSettings.EarnCapYearAmount) in the order's database transaction.
 type YearCapTx interface {
 	// TakeYearBudget takes up to want from the owner's budget for year
@@ -256,12 +265,8 @@ func capRates(ctx context.Context, tx OrderTx, shop Shop, st OrderState, fresh [
 	if !shop.Settings.EarnCapYearAmount.Valid || len(fresh) == 0 {
 		return nil
 	}
-	yt, ok := tx.(YearCapTx)
-	if !ok {
-		return Errorf(EINTERNAL, "order store cannot keep yearly earning caps")
-	}
 	return ApplyYearCap(shop.Settings, st.Order, fresh, func(o Owner, want, limit decimal.Decimal) (decimal.Decimal, error) {
-		return yt.TakeYearBudget(ctx, st.Order.Currency, o, CapYear(shop.Settings, st.Order), want, limit)
+		return tx.TakeYearBudget(ctx, st.Order.Currency, o, CapYear(shop.Settings, st.Order), want, limit)
 	})
 }
 
@@ -377,11 +382,9 @@ func (e *Earner) converge(ctx context.Context, tx OrderTx, shop Shop, st OrderSt
 				}
 			}
 		}
-		deferred := false
-		if dp, ok := tx.(DeferredPoster); ok {
-			if deferred, err = dp.PostDeferred(ctx, plan, record); err != nil {
-				return fmt.Errorf("order %s: post: %w", st.Order.OrderID, err)
-			}
+		deferred, err := tx.PostDeferred(ctx, plan, record)
+		if err != nil {
+			return fmt.Errorf("order %s: post: %w", st.Order.OrderID, err)
 		}
 		if !deferred {
 			out, err := tx.PostAll(ctx, plan)

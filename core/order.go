@@ -166,7 +166,7 @@ const (
 	TaxComputed     = "computed" // derived from the platform's per-line tax rates (Shopify)
 )
 
-// RedemptionTx is an OrderTx that records the tax split of the credit an
+// RedemptionTx records the tax split of the credit an
 // order redeemed, for the accounting export (the newest snapshot's
 // redemptions replace the order's earlier ones).
 type RedemptionTx interface {

@@ -127,35 +127,27 @@ func (r *Redeemer) now() time.Time {
 // settleOrder executes PlanSettlement in the order's transaction: it
 // records the redemptions' tax split, reads the order's hold and vouchers
 // (locked) and, on demand, balances, then resolves the hold, posts the
-// redemption and settles and converges the vouchers. A store without
-// HoldTx settles nothing.
+// redemption and settles and converges the vouchers.
 func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st OrderState, posted []Transaction) ([]Transaction, error) {
 	o := st.Order
-	if rt, ok := tx.(RedemptionTx); ok {
-		if err := rt.SaveRedemptions(ctx, o.Currency, o.Redemptions); err != nil {
-			return nil, err
-		}
-	}
-	ht, ok := tx.(HoldTx)
-	if !ok {
-		return nil, nil
+	if err := tx.SaveRedemptions(ctx, o.Currency, o.Redemptions); err != nil {
+		return nil, err
 	}
 	in := SettlementInput{ShopID: shop.ID, Settings: shop.Settings, State: st, Buyer: st.buyer, Posted: posted}
 	_, holdID := DiscountCredit(o)
-	h, found, err := ht.FindHold(ctx, holdID, o.CartKey)
+	h, found, err := tx.FindHold(ctx, holdID, o.CartKey)
 	if err != nil {
 		return nil, err
 	}
 	if found {
 		in.Hold = &h
 	}
-	vt, vouchers := tx.(VoucherTx)
-	if vouchers && SettlesVouchers(o) {
+	if SettlesVouchers(o) {
 		for _, rd := range o.Redemptions {
 			if rd.Kind != RedemptionVoucher {
 				continue
 			}
-			v, found, err := vt.VoucherByCode(ctx, rd.Code)
+			v, found, err := tx.VoucherByCode(ctx, rd.Code)
 			if err != nil {
 				return nil, err
 			}
@@ -180,7 +172,7 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 		return nil, ferr
 	}
 	if plan.Hold != nil {
-		if h, err = ht.ResolveHold(ctx, plan.Hold.Hold, plan.Hold.Amount, plan.Hold.Reason, plan.Hold.Status); err != nil {
+		if h, err = tx.ResolveHold(ctx, plan.Hold.Hold, plan.Hold.Amount, plan.Hold.Reason, plan.Hold.Status); err != nil {
 			return nil, err
 		}
 	}
@@ -197,7 +189,7 @@ func (r *Redeemer) settleOrder(ctx context.Context, tx OrderTx, shop Shop, st Or
 	}
 	for _, a := range plan.Vouchers {
 		if a.Settle {
-			if err := vt.SettleVoucher(ctx, a.Voucher, o.OrderID); err != nil {
+			if err := tx.SettleVoucher(ctx, a.Voucher, o.OrderID); err != nil {
 				return nil, err
 			}
 		}

@@ -191,9 +191,14 @@ func (s *Server) deleteRule(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	return s.deleteShopRule(c, shop)
+}
+
+// deleteShopRule deletes the shop's rule :id (admin API and plugin).
+func (s *Server) deleteShopRule(c *fiber.Ctx, shop core.Shop) error {
+	id, err := ruleID(c)
 	if err != nil {
-		return core.Errorf(core.EINVALID, "rule id must be an integer")
+		return err
 	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()
@@ -202,6 +207,18 @@ func (s *Server) deleteRule(c *fiber.Ctx) error {
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
+
+// pathID is the route's integer :id; what names it in the error.
+func pathID(c *fiber.Ctx, what string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return 0, core.Errorf(core.EINVALID, "%s id must be an integer", what)
+	}
+	return id, nil
+}
+
+// ruleID is the route's rule id (:id).
+func ruleID(c *fiber.Ctx) (int64, error) { return pathID(c, "rule") }
 
 func currencyOf(c *fiber.Ctx, shop core.Shop) (string, error) {
 	cur := c.Query("currency")
@@ -545,9 +562,9 @@ func (s *Server) retryDeadLetter(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := pathID(c, "dead letter")
 	if err != nil {
-		return core.Errorf(core.EINVALID, "dead letter id must be an integer")
+		return err
 	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()

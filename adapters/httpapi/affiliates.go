@@ -54,6 +54,31 @@ func partnerParam(c *fiber.Ctx) (string, error) {
 	return utils.CopyString(id), nil
 }
 
+// scopedPartner is the shop the caller may act on (scopedShop) and the
+// route's partner id.
+func (s *Server) scopedPartner(c *fiber.Ctx) (core.Shop, string, error) {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return shop, "", err
+	}
+	id, err := partnerParam(c)
+	return shop, id, err
+}
+
+// queryLimit is the page size asked for by ?limit= (1..200), 0 when not
+// given.
+func queryLimit(c *fiber.Ctx) (int, error) {
+	v := c.Query("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 200 {
+		return 0, core.Errorf(core.EINVALID, "limit must be 1..200")
+	}
+	return n, nil
+}
+
 func partnerQuery(c *fiber.Ctx) (core.PartnerQuery, error) {
 	q := core.PartnerQuery{Search: utils.CopyString(c.Query("q")), SponsorID: utils.CopyString(c.Query("sponsor")),
 		Status: core.PartnerStatus(utils.CopyString(c.Query("status"))), After: utils.CopyString(c.Query("cursor"))}
@@ -65,14 +90,9 @@ func partnerQuery(c *fiber.Ctx) (core.PartnerQuery, error) {
 	default:
 		return q, core.Errorf(core.EINVALID, "status must be active, pending or inactive")
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			return q, core.Errorf(core.EINVALID, "limit must be 1..200")
-		}
-		q.Limit = n
-	}
-	return q, nil
+	var err error
+	q.Limit, err = queryLimit(c)
+	return q, err
 }
 
 func (s *Server) listPartners(c *fiber.Ctx) error {
@@ -94,11 +114,7 @@ func (s *Server) listPartners(c *fiber.Ctx) error {
 }
 
 func (s *Server) partnerDownline(c *fiber.Ctx) error {
-	shop, err := s.scopedShop(c)
-	if err != nil {
-		return err
-	}
-	id, err := partnerParam(c)
+	shop, id, err := s.scopedPartner(c)
 	if err != nil {
 		return err
 	}
@@ -147,11 +163,7 @@ func (s *Server) partnerView(c *fiber.Ctx, shop core.Shop, p core.Partner) error
 }
 
 func (s *Server) getPartner(c *fiber.Ctx) error {
-	shop, err := s.scopedShop(c)
-	if err != nil {
-		return err
-	}
-	id, err := partnerParam(c)
+	shop, id, err := s.scopedPartner(c)
 	if err != nil {
 		return err
 	}
@@ -185,11 +197,7 @@ func (s *Server) savePartner(c *fiber.Ctx, shop core.Shop, p core.Partner, statu
 // putPartner creates or replaces a partner: absent fields are cleared,
 // except the code (kept, or generated) and the customer link (permanent).
 func (s *Server) putPartner(c *fiber.Ctx) error {
-	shop, err := s.scopedShop(c)
-	if err != nil {
-		return err
-	}
-	id, err := partnerParam(c)
+	shop, id, err := s.scopedPartner(c)
 	if err != nil {
 		return err
 	}
@@ -204,11 +212,7 @@ func (s *Server) putPartner(c *fiber.Ctx) error {
 // patchPartner changes the fields it is sent: "sponsor_id": "" makes the
 // partner a root; moving a partner changes only future earnings.
 func (s *Server) patchPartner(c *fiber.Ctx) error {
-	shop, err := s.scopedShop(c)
-	if err != nil {
-		return err
-	}
-	id, err := partnerParam(c)
+	shop, id, err := s.scopedPartner(c)
 	if err != nil {
 		return err
 	}
@@ -419,12 +423,8 @@ func (s *Server) listReferralRewards(c *fiber.Ctx) error {
 		}
 		q.Before = n
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			return core.Errorf(core.EINVALID, "limit must be 1..200")
-		}
-		q.Limit = n
+	if q.Limit, err = queryLimit(c); err != nil {
+		return err
 	}
 	ctx, cancel := reqCtx(c, 5*time.Second)
 	defer cancel()

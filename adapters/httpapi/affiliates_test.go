@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/woocommerce"
-	"github.com/creditbridge/creditbridge/adapters/woocommerce/wcfake"
 )
 
 // referredOrder is buildOrder's order placed by customer (WooCommerce
@@ -44,20 +43,9 @@ func referredOrder(t *testing.T, s orderSpec, customer, email, ref string) []byt
 func TestAffiliateAccountsEndToEnd(t *testing.T) {
 	t.Parallel()
 	e := newPlugEnv(t)
-	shopWC := wcfake.New(t, "ck_aff", "cs_aff")
-	reg := e.mustRegister(plugOperator, shopWC.URL, "ck_aff", "cs_aff", http.StatusCreated)
+	shopWC, reg := e.wooShop("ck_aff", "cs_aff")
 	shopID := reg.id(t)
-	adminPath := "/api/v1/shops/" + reg.ShopID
-	admin := func(method, path, body string, status int, out any) {
-		t.Helper()
-		r := e.do(method, adminPath+path, []byte(body), "Authorization", "Bearer "+reg.AdminToken)
-		if r.Status != status {
-			t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
-		}
-		if out != nil {
-			r.decode(t, out)
-		}
-	}
+	admin := e.adminOf(reg)
 	for _, rule := range []string{
 		`{"target":"default","mode":"percent","value":"10"}`,
 		`{"target":"default","beneficiary":"partner1","mode":"percent","value":"5"}`,

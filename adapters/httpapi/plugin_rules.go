@@ -14,7 +14,6 @@ package httpapi
 
 import (
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/i18n"
@@ -110,17 +109,7 @@ func (s *Server) pluginPutRule(c *fiber.Ctx) error {
 }
 
 func (s *Server) pluginDeleteRule(c *fiber.Ctx) error {
-	shop := getPrincipal(c).shop
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil {
-		return core.Errorf(core.EINVALID, "rule id must be an integer")
-	}
-	ctx, cancel := reqCtx(c, 5*time.Second)
-	defer cancel()
-	if err := s.deps.Store.DeleteRule(ctx, shop.ID, id); err != nil {
-		return err
-	}
-	return c.SendStatus(fiber.StatusNoContent)
+	return s.deleteShopRule(c, getPrincipal(c).shop)
 }
 
 // plainDecimalRe accepts what core.ParseAmount accepts (no exponents).

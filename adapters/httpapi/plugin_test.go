@@ -1,7 +1,7 @@
 package httpapi
 
 // Tests of the WooCommerce companion plugin's bridge API on the real stack
-// (wired like cmd/creditbridge/app.go): PostgreSQL on a fresh schema,
+// (wired by internal/wire, as cmd/creditbridge is): PostgreSQL on a fresh schema,
 // Redis with an asynq queue unique to the test and a running worker, the
 // fiber app on a real listener, and wcfake as the shop's REST API. Nothing
 // is mocked.
@@ -30,12 +30,11 @@ import (
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/adapters/postgres/pgtest"
 	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
-	"github.com/creditbridge/creditbridge/adapters/secretbox"
+	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce"
 	"github.com/creditbridge/creditbridge/adapters/woocommerce/wcfake"
+	"github.com/creditbridge/creditbridge/configs"
 	"github.com/creditbridge/creditbridge/core"
-	"github.com/creditbridge/creditbridge/jobs"
-	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -84,12 +83,6 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	t.Cleanup(func() { tl.mu.Lock(); tl.done = true; tl.mu.Unlock() })
 	log := slog.New(slog.NewTextHandler(tl, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e := &plugEnv{t: t, pool: pgtest.NewPool(t, 24)}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	box, err := secretbox.New(key, nil)
-	if err != nil {
-		t.Fatalf("secretbox: %v", err)
-	}
 	redisURL := os.Getenv("TEST_REDIS_URL")
 	if redisURL == "" {
 		redisURL = "redis://127.0.0.1:6379/0"
@@ -98,52 +91,25 @@ func newPlugEnv(t *testing.T) *plugEnv {
 	if err != nil {
 		t.Fatalf("redis (set TEST_REDIS_URL): %v", err)
 	}
-	queue := "cbplugin-" + plugHex(8)
-	aclient := asynq.NewClientFromRedisClient(rdb)
-	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	t.Cleanup(func() {
-		_ = inspector.DeleteQueue(queue, true)
-		_ = aclient.Close()
-		_ = inspector.Close()
-		_ = rdb.Close()
-	})
-	e.ledger = postgres.NewLedgerStore(e.pool, 2)
-	t.Cleanup(e.ledger.Close)
-	e.shops = postgres.NewShopStore(e.pool, box)
-	dir := postgres.NewDirectory(e.pool)
-	inbox := postgres.NewInbox(e.pool)
-	t.Cleanup(inbox.Close)
-	enqueuer := &jobs.Enqueuer{Client: aclient, Queue: queue}
-	redeemer := &core.Redeemer{Ledger: e.ledger}
-	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: dir, Ledger: e.ledger, Redeemer: redeemer,
-		AfterOrder: core.OrderFollowers{postgres.SecondPurchaseStore{L: e.ledger}, postgres.ReferralStore{L: e.ledger, Dir: dir}}}
-	wooClient := func(s core.Shop) (*woocommerce.Client, error) {
-		return woocommerce.NewClient(s.Domain, s.Secrets.ConsumerKey, s.Secrets.ConsumerSecret)
-	}
-	e.vouchers = &core.Vouchers{Store: postgres.VoucherStore{L: e.ledger}, Email: dir.CustomerEmail, Rand: func() string { return plugHex(5) },
-		Issuers: map[core.Platform]core.CodeIssuer{
-			core.PlatformWooCommerce: woocommerce.VoucherIssuer{Client: func(s core.Shop) (woocommerce.CouponAPI, error) { return wooClient(s) }},
-		}}
-	m := metrics.New(nil, nil)
-	e.metrics = m
-	dispatcher := &core.Dispatcher{Inbox: inbox, Shops: e.shops, Log: log, Observe: m.ObserveEvent,
-		Handlers: map[core.Platform]core.EventHandler{
-			core.PlatformWooCommerce: &woocommerce.Processor{Earner: earner, Refunds: func(s core.Shop) (woocommerce.ShopAPI, error) { return wooClient(s) }},
-		}}
+	t.Cleanup(func() { _ = rdb.Close() })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	e.base = "http://" + ln.Addr().String()
-	app, _ := New(Config{AdminToken: plugOperator, PublicURL: e.base},
-		Deps{Log: log, Metrics: m, Store: postgres.APIStore{ShopStore: e.shops, Directory: dir, Inbox: inbox, Ledger: e.ledger},
-			Inbox: inbox, Enqueuer: enqueuer, Ledger: e.ledger, Redeemer: redeemer, Vouchers: e.vouchers, Health: inbox,
-			Activities: &core.Activities{Store: postgres.ActivityStore{L: e.ledger}}})
+	// The production wiring (internal/wire), on this test's schema, Redis
+	// queue and listener.
+	w := wireForTest(t, WireOptions{Log: log, Pool: e.pool, Redis: rdb, Config: configs.Config{EncryptionKey: plugHex(32), AdminToken: plugOperator,
+		PublicURL: e.base, Queue: "cbplugin-" + plugHex(8), ShopifyAPIVersion: admin.DefaultAPIVersion, ShopifyScopes: admin.DefaultScopes,
+		BodyLimit: 1 << 20, CustomerTokenTTL: 15 * time.Minute, FailedPerIPMinute: 600, LedgerCommitters: 2, WorkerConcurrency: 4,
+		ShutdownTimeout: 6 * time.Second}})
+	e.ledger, e.shops, e.vouchers, e.metrics = w.Ledger, w.Shops, w.Vouchers, w.Metrics
+	app := w.App
 	served := make(chan struct{})
 	go func() { defer close(served); _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second); <-served })
-	worker := jobs.NewServer(rdb, queue, 4, 3*time.Second, log)
-	if err := worker.Start(jobs.NewMux(&jobs.EventHandler{Dispatcher: dispatcher})); err != nil {
+	worker, err := w.StartWorker()
+	if err != nil {
 		t.Fatalf("asynq worker: %v", err)
 	}
 	t.Cleanup(func() { worker.Stop(); worker.Shutdown() })
@@ -238,6 +204,30 @@ func (e *plugEnv) mustRegister(token, site, ck, cs string, status int) registrat
 		e.t.Fatalf("registration answered %+v", r)
 	}
 	return r
+}
+
+// wooShop registers a shop served by a fake WooCommerce REST API that
+// accepts the consumer key ck and secret cs.
+func (e *plugEnv) wooShop(ck, cs string) (*wcfake.Server, registration) {
+	e.t.Helper()
+	wc := wcfake.New(e.t, ck, cs)
+	return wc, e.mustRegister(plugOperator, wc.URL, ck, cs, http.StatusCreated)
+}
+
+// adminOf returns a caller of reg's admin API (with its admin token) that
+// fails the test unless the answer has status; out, when not nil,
+// receives the decoded answer.
+func (e *plugEnv) adminOf(reg registration) func(method, path, body string, status int, out any) {
+	return func(method, path, body string, status int, out any) {
+		e.t.Helper()
+		r := e.do(method, "/api/v1/shops/"+reg.ShopID+path, []byte(body), "Authorization", "Bearer "+reg.AdminToken)
+		if r.Status != status {
+			e.t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
+		}
+		if out != nil {
+			r.decode(e.t, out)
+		}
+	}
 }
 
 // signedAt sends a plugin request signed with secret at ts.

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditbridge/creditbridge/adapters/woocommerce/wcfake"
 	"github.com/creditbridge/creditbridge/core"
 )
 
@@ -32,20 +31,9 @@ type referralList struct {
 func TestWooBringAFriendEndToEnd(t *testing.T) {
 	t.Parallel()
 	e := newPlugEnv(t)
-	wc := wcfake.New(t, "ck_baf", "cs_baf")
-	reg := e.mustRegister(plugOperator, wc.URL, "ck_baf", "cs_baf", http.StatusCreated)
+	wc, reg := e.wooShop("ck_baf", "cs_baf")
 	shopID := reg.id(t)
-	adminPath := "/api/v1/shops/" + reg.ShopID
-	admin := func(method, path, body string, status int, out any) {
-		t.Helper()
-		r := e.do(method, adminPath+path, []byte(body), "Authorization", "Bearer "+reg.AdminToken)
-		if r.Status != status {
-			t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
-		}
-		if out != nil {
-			r.decode(t, out)
-		}
-	}
+	admin := e.adminOf(reg)
 	admin("PUT", "/rules", `{"target":"default","mode":"percent","value":"10"}`, http.StatusOK, nil)
 	admin("PUT", "/rules", `{"target":"default","beneficiary":"partner1","mode":"percent","value":"5"}`, http.StatusOK, nil)
 	admin("PATCH", "/settings", `{"partner_levels":1,"referral":{"binding":true,"reward_amount":"10.001"}}`, http.StatusBadRequest, nil)
@@ -128,10 +116,9 @@ func TestWooBringAFriendEndToEnd(t *testing.T) {
 func TestWooGuestClaimEndToEnd(t *testing.T) {
 	t.Parallel()
 	e := newPlugEnv(t)
-	wc := wcfake.New(t, "ck_gc", "cs_gc")
-	reg := e.mustRegister(plugOperator, wc.URL, "ck_gc", "cs_gc", http.StatusCreated)
+	wc, reg := e.wooShop("ck_gc", "cs_gc")
 	shopID := reg.id(t)
-	e.do("PUT", "/api/v1/shops/"+reg.ShopID+"/rules", []byte(`{"target":"default","mode":"percent","value":"10"}`), "Authorization", "Bearer "+reg.AdminToken).want(t, http.StatusOK)
+	e.adminOf(reg)("PUT", "/rules", `{"target":"default","mode":"percent","value":"10"}`, http.StatusOK, nil)
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	guestOrder := orderSpec{ID: 2201, Status: "processing", Modified: t0, CartKey: plugHex(16), Lines: []string{"100.00"}, PricesInclTax: true}
 	e.webhook(reg, referredOrder(t, guestOrder, "0", "Guest.Buyer@example.com", ""))

@@ -31,11 +31,10 @@ func TestReviewAndSimulation(t *testing.T) {
 	if _, err := dir.PutRule(ctx, shop.ID, core.Rule{Target: core.TargetDefault, Mode: core.ModePercent, Value: decimal.RequireFromString("2.5")}); err != nil {
 		t.Fatal(err)
 	}
-	earner := &core.Earner{Orders: postgres.OrderStore{L: e.ledger}, Directory: dir, Ledger: e.ledger}
 	at := time.Now().UTC().Add(-2 * time.Hour)
 	o := core.Order{Platform: core.PlatformShopify, OrderID: "9001", OrderNumber: "#9001", Currency: "EUR", Paid: true, CreatedAt: at, UpdatedAt: at,
 		Customer: core.CustomerRef{PlatformID: "42"}, Lines: []core.OrderLine{{LineID: "1", ProductID: "5", Quantity: 2, NetTotal: decimal.RequireFromString("80.00")}}}
-	if _, err := earner.ApplyOrder(ctx, shop, o, nil); err != nil {
+	if _, err := e.earner.ApplyOrder(ctx, shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	base := "/api/v1/shops/" + strconv.FormatInt(shop.ID, 10)

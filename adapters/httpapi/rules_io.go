@@ -175,9 +175,9 @@ func (s *Server) refreshCollection(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := ruleID(c)
 	if err != nil {
-		return core.Errorf(core.EINVALID, "rule id must be an integer")
+		return err
 	}
 	ctx, cancel := reqCtx(c, 60*time.Second)
 	defer cancel()

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,10 +20,11 @@ import (
 
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/adapters/postgres/pgtest"
-	"github.com/creditbridge/creditbridge/adapters/secretbox"
+	cbredis "github.com/creditbridge/creditbridge/adapters/redis"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin"
 	"github.com/creditbridge/creditbridge/adapters/shopify/admin/shopifyfake"
+	"github.com/creditbridge/creditbridge/configs"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -43,6 +46,7 @@ type sappEnv struct {
 	pool   *pgxpool.Pool
 	shops  *postgres.ShopStore
 	ledger *postgres.LedgerStore
+	earner *core.Earner
 }
 
 type sappVouchers struct {
@@ -64,22 +68,30 @@ func newSappEnv(t *testing.T, vouchers core.VoucherService) *sappEnv {
 		{ID: sappFunctionID, Title: "creditbridge-discount", APIType: "discount", Handle: admin.FunctionHandle},
 	}})
 	pool := pgtest.NewPool(t, 8)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	box, err := secretbox.New(key, nil)
-	if err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	redisURL := os.Getenv("TEST_REDIS_URL")
+	if redisURL == "" {
+		redisURL = "redis://127.0.0.1:6379/0"
 	}
-	e := &sappEnv{t: t, fake: fake, pool: pool, shops: postgres.NewShopStore(pool, box), ledger: postgres.NewLedgerStore(pool, 2)}
-	t.Cleanup(e.ledger.Close)
-	dir := postgres.NewDirectory(pool)
-	inbox := postgres.NewInbox(pool)
-	t.Cleanup(inbox.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.app, e.srv = New(Config{ShopifyClientID: fake.ClientID(), ShopifySecrets: []string{fake.ClientSecret(), sappPrevSecret}, PublicURL: sappPublicURL,
-		ShopifyApp: ShopifyAppConfig{HTTPClient: fake.HTTPClient()}},
-		Deps{Log: log, Store: postgres.APIStore{ShopStore: e.shops, Directory: dir, Inbox: inbox, Ledger: e.ledger}, Inbox: inbox, Ledger: e.ledger,
-			Vouchers: vouchers, Tiers: postgres.TierStore{L: e.ledger}, Accounting: e.ledger, Exports: e.ledger})
+	rdb, err := cbredis.Open(ctx, redisURL)
+	if err != nil {
+		t.Fatalf("redis (set TEST_REDIS_URL): %v", err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	key, queue := make([]byte, 32), make([]byte, 8)
+	_, _ = rand.Read(key)
+	_, _ = rand.Read(queue)
+	// The production wiring (internal/wire) on this test's schema and
+	// Redis queue, answered through app.Test; no worker runs.
+	w := wireForTest(t, WireOptions{Log: slog.New(slog.DiscardHandler), Pool: pool, Redis: rdb, ShopifyHTTPClient: fake.HTTPClient(),
+		Config: configs.Config{EncryptionKey: hex.EncodeToString(key), ShopifyClientID: fake.ClientID(), ShopifySecret: fake.ClientSecret(),
+			ShopifySecretPrev: sappPrevSecret, ShopifyAPIVersion: admin.DefaultAPIVersion, ShopifyScopes: admin.DefaultScopes, PublicURL: sappPublicURL,
+			Queue: "cbsapp-" + hex.EncodeToString(queue), BodyLimit: 1 << 20, CustomerTokenTTL: 15 * time.Minute, FailedPerIPMinute: 600,
+			LedgerCommitters: 2, WorkerConcurrency: 4, ShutdownTimeout: 6 * time.Second}})
+	e := &sappEnv{t: t, app: w.App, srv: w.Server, fake: fake, pool: pool, shops: w.Shops, ledger: w.Ledger, earner: w.Earner}
+	// The tests record the vouchers the pages issue (nil: none).
+	e.srv.deps.Vouchers = vouchers
 	return e
 }
 

@@ -382,7 +382,9 @@ func (o *orderTx) flush(ctx context.Context) error { return o.bt.flush(ctx) }
 
 func (o *orderTx) queue(sql string, args ...any) { o.bt.queue(sql, args...) }
 
-var _ core.HoldTx = (*orderTx)(nil)
+// The order transaction has every capability core.OrderTx requires
+// (holds, vouchers, redemptions, yearly caps, deferred posting).
+var _ core.OrderTx = (*orderTx)(nil)
 
 const orderStateCols = `o.snapshot, o.buyer_owner,
 	(SELECT coalesce(json_agg(json_build_object('RefundID', r.refund_id, 'LinesKnown', r.lines_known, 'Amount', r.amount::text, 'Lines', r.lines, 'CreatedAt', r.created_at)), '[]')

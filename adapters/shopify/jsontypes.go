@@ -114,6 +114,18 @@ func (d *jsonDecimal) UnmarshalJSON(b []byte) error {
 // attribute values are numbers); objects and arrays are refused.
 type jsonText string
 
+// seenText is a jsonText that records whether its key was present (a
+// null included).
+type seenText struct {
+	jsonText
+	seen bool
+}
+
+func (t *seenText) UnmarshalJSON(b []byte) error {
+	t.seen = true
+	return t.jsonText.UnmarshalJSON(b)
+}
+
 func (t *jsonText) UnmarshalJSON(b []byte) error {
 	s, null, err := scalarText(b)
 	if err != nil {

@@ -1,6 +1,7 @@
 package shopify
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -154,7 +155,7 @@ type orderPayload struct {
 	ContactEmail    jsonText          `json:"contact_email"`
 	Customer        *customerPayload  `json:"customer"`
 	Currency        jsonText          `json:"currency"`
-	FinancialStatus jsonText          `json:"financial_status"`
+	FinancialStatus seenText          `json:"financial_status"`
 	CancelledAt     jsonText          `json:"cancelled_at"`
 	Test            bool              `json:"test"`
 	TaxesIncluded   bool              `json:"taxes_included"`
@@ -171,6 +172,18 @@ type orderPayload struct {
 	DiscountApplications []discountApplicationPayload `json:"discount_applications"`
 	DiscountCodes        []discountCodePayload        `json:"discount_codes"`
 	NoteAttributes       []noteAttribute              `json:"note_attributes"`
+	// What only the origin check reads (orderShape), decoded in the same
+	// pass as the order.
+	OrderStatusURL  json.RawMessage `json:"order_status_url"`
+	OrderID         json.RawMessage `json:"order_id"`
+	ShopDomain      json.RawMessage `json:"shop_domain"`
+	MyshopifyDomain json.RawMessage `json:"myshopify_domain"`
+}
+
+// shape is what the body's top level says of its kind and shop.
+func (p *orderPayload) shape() orderShape {
+	return orderShape{lineItems: p.LineItems != nil, financial: p.FinancialStatus.seen, orderID: hasValue(p.OrderID),
+		shopDomain: hasValue(p.ShopDomain), myshopify: len(p.MyshopifyDomain) > 0, statusURL: looseString(p.OrderStatusURL)}
 }
 
 // money picks shop-currency amounts out of Shopify payloads and checks
@@ -238,9 +251,36 @@ func (m *money) errorf(format string, args ...any) *core.Error {
 // negative quantities and amounts with more decimals than the currency
 // allows return an EINVALID *core.Error; ParseOrder never panics.
 func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
+	return parseOrder(body, opt, nil)
+}
+
+// ParseOrderDelivery is ParseOrder for a delivery of topic to the shop
+// shopDomain: the decode that parses the body also checks its origin
+// (CheckOrigin's order rules), so the worker reads an order body once.
+// A body that is not an order, or an order of another shop, is
+// EUNAUTHORIZED, whatever else is wrong with it.
+func ParseOrderDelivery(topic, shopDomain string, body []byte, opt ParseOptions) (core.Order, error) {
+	return parseOrder(body, opt, &delivery{topic: topic, shop: shopDomain})
+}
+
+// delivery names the topic and shop a body was delivered for.
+type delivery struct{ topic, shop string }
+
+func parseOrder(body []byte, opt ParseOptions, d *delivery) (core.Order, error) {
 	var p orderPayload
 	if err := decodeJSON("order", body, &p); err != nil {
+		if d != nil {
+			// A body the parser cannot read may still show whose it is.
+			if oerr := CheckOrigin(d.topic, d.shop, body); oerr != nil {
+				return core.Order{}, oerr
+			}
+		}
 		return core.Order{}, err
+	}
+	if d != nil {
+		if err := p.shape().check(d.topic, d.shop); err != nil {
+			return core.Order{}, err
+		}
 	}
 	m := &money{kind: "order"}
 	if p.ID == "" {
@@ -252,7 +292,7 @@ func ParseOrder(body []byte, opt ParseOptions) (core.Order, error) {
 	}
 	m.currency = cur
 
-	status := strings.TrimSpace(string(p.FinancialStatus))
+	status := strings.TrimSpace(string(p.FinancialStatus.jsonText))
 	cancelled := p.CancelledAt != "" || strings.EqualFold(status, "voided")
 	o := core.Order{
 		Platform:    core.PlatformShopify,

@@ -28,6 +28,8 @@ import (
 // before anything is deleted or deactivated (Processor.Installed).
 //
 // The error is EUNAUTHORIZED: the delivery is not what it claims to be.
+// The worker checks order bodies in the one decode that parses them
+// (ParseOrderDelivery), with the same rules (orderShape).
 func CheckOrigin(topic, shopDomain string, body []byte) error {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
@@ -39,21 +41,11 @@ func CheckOrigin(topic, shopDomain string, body []byte) error {
 	}
 	_, hasMyshopify := top["myshopify_domain"]
 	_, hasFinancial := top["financial_status"]
-	mismatch := func(what string) error {
-		return core.Errorf(core.EUNAUTHORIZED, "shopify %s delivery: the signed body is %s, not a %s body of shop %s", topic, what, topic, shopDomain)
-	}
+	mismatch := func(what string) error { return originMismatch(topic, shopDomain, what) }
 	switch {
 	case IsOrderTopic(topic):
-		if !has("line_items") || !hasFinancial || has("order_id") || has("shop_domain") || hasMyshopify {
-			return mismatch("not an order")
-		}
-		var o struct {
-			StatusURL string `json:"order_status_url"`
-		}
-		_ = json.Unmarshal(body, &o)
-		if u, err := url.Parse(o.StatusURL); err == nil && strings.HasSuffix(strings.ToLower(u.Host), ".myshopify.com") && !strings.EqualFold(u.Host, shopDomain) {
-			return mismatch("an order of another shop")
-		}
+		return orderShape{lineItems: has("line_items"), financial: hasFinancial, orderID: has("order_id"), shopDomain: has("shop_domain"),
+			myshopify: hasMyshopify, statusURL: looseString(top["order_status_url"])}.check(topic, shopDomain)
 	case topic == TopicRefundsCreate:
 		if !has("order_id") || !has("refund_line_items") && !has("transactions") || has("line_items") || has("shop_domain") {
 			return mismatch("not a refund")
@@ -131,4 +123,43 @@ func CheckOrigin(topic, shopDomain string, body []byte) error {
 // worker (Processor.Handle), off the webhook's 5 s answer path.
 func CheckOriginAtIngest(topic string) bool {
 	return IsComplianceTopic(topic) || topic == TopicAppUninstalled
+}
+
+func originMismatch(topic, shopDomain, what string) error {
+	return core.Errorf(core.EUNAUTHORIZED, "shopify %s delivery: the signed body is %s, not a %s body of shop %s", topic, what, topic, shopDomain)
+}
+
+// orderShape is what the top level of an order body says of its kind and
+// shop: which keys it has (a key whose value is null counts as absent,
+// except financial_status and myshopify_domain, whose presence counts)
+// and its order_status_url (empty unless a string).
+type orderShape struct {
+	lineItems, financial, orderID, shopDomain, myshopify bool
+	statusURL                                            string
+}
+
+// check applies the order rules of CheckOrigin: an order body has
+// line_items and financial_status, none of a refund's, a compliance
+// request's or a shop's keys, and an order_status_url on a
+// *.myshopify.com host names the shop it is delivered for.
+func (s orderShape) check(topic, shopDomain string) error {
+	if !s.lineItems || !s.financial || s.orderID || s.shopDomain || s.myshopify {
+		return originMismatch(topic, shopDomain, "not an order")
+	}
+	if u, err := url.Parse(s.statusURL); err == nil && strings.HasSuffix(strings.ToLower(u.Host), ".myshopify.com") && !strings.EqualFold(u.Host, shopDomain) {
+		return originMismatch(topic, shopDomain, "an order of another shop")
+	}
+	return nil
+}
+
+// hasValue reports whether a key was present with a value other than null.
+func hasValue(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
+
+// looseString is raw's string value, or "" when it is absent or no string.
+func looseString(raw json.RawMessage) string {
+	var s string
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &s)
+	}
+	return s
 }

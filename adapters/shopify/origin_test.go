@@ -137,3 +137,47 @@ func TestDestructiveTopicsAskShopifyFirst(t *testing.T) {
 		t.Fatalf("inactive shop: err %v asked %v calls %v", err, asked, rec.calls)
 	}
 }
+
+// The worker checks an order body's origin in the decode that parses it
+// (ParseOrderDelivery): its verdict is CheckOrigin's for every body, an
+// unreadable one included.
+func TestParseOrderDeliveryChecksOriginLikeCheckOrigin(t *testing.T) {
+	bodies := map[string][]byte{}
+	for topic, b := range originBodies(t) {
+		bodies[topic] = b
+	}
+	for name, b := range map[string]string{
+		"null keys":            `{"id":1,"currency":"EUR","line_items":[],"financial_status":null,"order_id":null,"shop_domain":null}`,
+		"null line items":      `{"id":1,"currency":"EUR","line_items":null,"financial_status":"paid"}`,
+		"no financial status":  `{"id":1,"currency":"EUR","line_items":[]}`,
+		"myshopify null":       `{"id":1,"currency":"EUR","line_items":[],"financial_status":"paid","myshopify_domain":null}`,
+		"status url no string": `{"id":1,"currency":"EUR","line_items":[],"financial_status":"paid","order_status_url":7}`,
+		"other shop's url":     `{"id":1,"currency":"EUR","line_items":[],"financial_status":"paid","order_status_url":"https://shop-b.myshopify.com/1/orders/x"}`,
+		"unreadable, other":    `{"id":1,"line_items":[{"id":"x"}],"financial_status":"paid","order_status_url":"https://shop-b.myshopify.com/1/orders/x"}`,
+		"unreadable, own":      `{"id":1,"line_items":[{"id":"x"}],"financial_status":"paid","order_status_url":"https://shop-a.myshopify.com/1/orders/x"}`,
+		"not an object":        `[1]`,
+		"null":                 `null`,
+	} {
+		bodies[name] = []byte(b)
+	}
+	for _, shop := range []string{originShop, "shop-b.myshopify.com"} {
+		for name, body := range bodies {
+			for _, topic := range []string{shopify.TopicOrdersPaid, shopify.TopicOrdersCreate} {
+				want := shopify.CheckOrigin(topic, shop, body)
+				o, err := shopify.ParseOrderDelivery(topic, shop, body, shopify.DefaultParseOptions())
+				if (core.ErrorCode(want) == core.EUNAUTHORIZED) != (core.ErrorCode(err) == core.EUNAUTHORIZED) {
+					t.Errorf("%s delivered as %s to %s: ParseOrderDelivery %v, CheckOrigin %v", name, topic, shop, err, want)
+				}
+				if want == nil {
+					po, perr := shopify.ParseOrder(body, shopify.DefaultParseOptions())
+					if core.ErrorCode(perr) != core.ErrorCode(err) || perr == nil && po.OrderID != o.OrderID {
+						t.Errorf("%s: ParseOrderDelivery %v, ParseOrder %v", name, err, perr)
+					}
+				}
+			}
+		}
+	}
+	if o, err := shopify.ParseOrderDelivery(shopify.TopicOrdersPaid, originShop, bodies[shopify.TopicOrdersPaid], shopify.DefaultParseOptions()); err != nil || o.OrderID == "" {
+		t.Fatalf("shop A's own order: %+v %v", o, err)
+	}
+}

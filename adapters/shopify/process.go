@@ -91,7 +91,17 @@ func Options(shop core.Shop) ParseOptions {
 
 // Handle applies one stored event.
 func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEvent) (core.Outcome, error) {
-	if KnownTopic(ev.Topic) {
+	// An order body's origin is checked by the decode that parses it; its
+	// verdict comes first, as CheckOrigin's does for the other topics.
+	var o core.Order
+	var perr error
+	switch {
+	case IsOrderTopic(ev.Topic):
+		o, perr = ParseOrderDelivery(ev.Topic, shop.Domain, ev.Payload, Options(shop))
+		if core.ErrorCode(perr) == core.EUNAUTHORIZED {
+			return core.Outcome{}, perr
+		}
+	case KnownTopic(ev.Topic):
 		if err := CheckOrigin(ev.Topic, shop.Domain, ev.Payload); err != nil {
 			return core.Outcome{}, err
 		}
@@ -103,9 +113,8 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 	}
 	switch {
 	case IsOrderTopic(ev.Topic):
-		o, err := ParseOrder(ev.Payload, Options(shop))
-		if err != nil {
-			return core.Outcome{}, err
+		if perr != nil {
+			return core.Outcome{}, perr
 		}
 		res, err := p.Earner.ApplyOrder(ctx, shop, o, p.markWithOrder(shop, ev))
 		if err != nil {

@@ -38,12 +38,7 @@ type orderTx struct {
 	order string
 }
 
-var (
-	_ core.OrderTx      = (*orderTx)(nil)
-	_ core.HoldTx       = (*orderTx)(nil)
-	_ core.VoucherTx    = (*orderTx)(nil)
-	_ core.RedemptionTx = (*orderTx)(nil)
-)
+var _ core.OrderTx = (*orderTx)(nil)
 
 func (o *orderTx) State(ctx context.Context) (core.OrderState, error) {
 	st := core.OrderState{Refunds: map[string]core.Refund{}, Rates: append([]core.FrozenRate(nil), o.rec.rates...), Buyer: o.rec.buyer}
@@ -166,4 +161,16 @@ func (o *orderTx) SettleVoucher(ctx context.Context, v core.Voucher, orderID str
 func (o *orderTx) SaveRedemptions(ctx context.Context, currency string, rs []core.Redemption) error {
 	o.rec.reds = append([]core.Redemption(nil), rs...)
 	return nil
+}
+
+// PostDeferred defers nothing: the fake applies orders one at a time, so
+// PostAll posts them.
+func (o *orderTx) PostDeferred(ctx context.Context, ts []core.Transaction, done func([]core.Transaction)) (bool, error) {
+	return false, nil
+}
+
+// TakeYearBudget fails: the fake keeps no yearly earning budgets (orders
+// of a shop with a yearly earning cap need the PostgreSQL store).
+func (o *orderTx) TakeYearBudget(ctx context.Context, currency string, owner core.Owner, year int, want, limit decimal.Decimal) (decimal.Decimal, error) {
+	return decimal.Zero, core.Errorf(core.EINTERNAL, "order store cannot keep yearly earning caps")
 }
