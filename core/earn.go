@@ -38,6 +38,8 @@ type OrderTx interface {
 	RedemptionTx
 	HoldTx
 	VoucherTx
+	WithheldTx
+	TierTx
 }
 
 // DeferredPoster posts an order's credit-only transactions together with
@@ -271,16 +273,13 @@ func capRates(ctx context.Context, tx OrderTx, shop Shop, st OrderState, fresh [
 }
 
 // saveWithheld stores what the caps of fresh rates kept from being booked,
-// so the statement can say why (stores without WithheldTx keep nothing).
+// so the statement can say why.
 func saveWithheld(ctx context.Context, tx OrderTx, o Order, fresh []FrozenRate) error {
 	ws := WithheldCredit(o, fresh)
 	if len(ws) == 0 {
 		return nil
 	}
-	if wt, ok := tx.(WithheldTx); ok {
-		return wt.SaveWithheld(ctx, ws)
-	}
-	return nil
+	return tx.SaveWithheld(ctx, ws)
 }
 
 func dropAnonymous(rs []FrozenRate) []FrozenRate {
@@ -410,10 +409,6 @@ func (e *Earner) saveTierActivity(ctx context.Context, tx OrderTx, shop Shop, st
 	if !shop.Settings.TiersEnabled() || st.buyer.Kind != OwnerCustomer {
 		return nil
 	}
-	tt, ok := tx.(TierTx)
-	if !ok {
-		return nil
-	}
 	a, err := TierActivityOf(shop.Settings, st, st.buyer, e.now())
 	if err != nil {
 		return err
@@ -421,7 +416,7 @@ func (e *Earner) saveTierActivity(ctx context.Context, tx OrderTx, shop Shop, st
 	if st.Order.Currency != shop.Currency { // thresholds are in the shop's currency
 		a.Spend, a.Credit = decimal.Zero, decimal.Zero
 	}
-	return tt.SaveTierActivity(ctx, a)
+	return tx.SaveTierActivity(ctx, a)
 }
 
 // settleOverdrafts pays back overdrafts of owners that just received

@@ -447,7 +447,7 @@ func membershipEnd(st OrderState, lineID string, now time.Time) time.Time {
 	return at
 }
 
-// TierTx is an OrderTx that records tier activity with the order.
+// TierTx, part of every OrderTx, records tier activity with the order.
 type TierTx interface {
 	SaveTierActivity(ctx context.Context, a TierActivity) error
 }

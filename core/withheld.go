@@ -40,7 +40,7 @@ func WithheldCredit(o Order, fresh []FrozenRate) []Withheld {
 	return out
 }
 
-// WithheldTx is an OrderTx that stores withheld credit with the rates it
+// WithheldTx, part of every OrderTx, stores withheld credit with the rates it
 // was frozen with (insert-only: a rate is frozen once).
 type WithheldTx interface {
 	SaveWithheld(ctx context.Context, ws []Withheld) error

@@ -15,6 +15,8 @@ package httpapi
 //	POST /api/v1/plugin/customers/:customer/token         signed
 //	GET  /api/v1/plugin/health                            signed; the shop's connection health
 //
+// Quote and health answers carry discount_labels (see pluginLabels).
+//
 // Plugin bodies are decoded leniently (unknown fields are ignored) so an
 // older bridge keeps serving a newer plugin; money is still accepted only
 // as JSON strings.
@@ -305,13 +307,29 @@ func quoteView(shop core.Shop, cur string, q core.Quote) fiber.Map {
 		base = core.RedeemNet
 	}
 	out := fiber.Map{"hold_id": "", "amount": core.StringFixedFor(cur, decimal.Zero), "currency": cur,
-		"available": core.StringFixedFor(cur, q.Available), "coupon_code": "", "expires_at": "", "redeem_base": string(base)}
+		"available": core.StringFixedFor(cur, q.Available), "coupon_code": "", "expires_at": "", "redeem_base": string(base),
+		"discount_labels": pluginLabels(shop)}
 	if q.Hold != nil && q.Amount.IsPositive() {
 		id := strconv.FormatInt(q.Hold.ID, 10)
 		out["hold_id"] = id
 		out["amount"] = core.StringFixedFor(cur, q.Amount)
 		out["coupon_code"] = CreditCouponPrefix + id
 		out["expires_at"] = q.Hold.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return out
+}
+
+// pluginLabels are the checkout names of credit the shop set per language
+// (settings discount_labels.de / .en), always an object (empty when none
+// is set): the plugin shows them before its own single name and the
+// translated default. Only what the shop set, never the defaults, so the
+// plugin's own name still applies to a language without a label.
+func pluginLabels(shop core.Shop) map[string]string {
+	out := make(map[string]string, len(core.CheckoutLanguages))
+	for _, lang := range core.CheckoutLanguages {
+		if l := strings.TrimSpace(shop.Settings.DiscountLabels[lang]); l != "" {
+			out[lang] = l
+		}
 	}
 	return out
 }
@@ -520,7 +538,8 @@ func (s *Server) pluginHealth(c *fiber.Ctx) error {
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	out := fiber.Map{"last_webhook_at": ts(h.LastWebhookAt), "last_poll_at": ts(h.LastPollAt), "last_poll_ok": h.LastPollOK, "last_failure": nil}
+	out := fiber.Map{"last_webhook_at": ts(h.LastWebhookAt), "last_poll_at": ts(h.LastPollAt), "last_poll_ok": h.LastPollOK, "last_failure": nil,
+		"discount_labels": pluginLabels(shop)}
 	if f := h.LastFailure; f != nil {
 		out["last_failure"] = fiber.Map{"at": ts(f.At), "source": f.Source, "reason": f.Reason}
 	}

@@ -7,6 +7,8 @@ package httpapi
 //	PUT    /api/v1/plugin/rules          create or replace a rule (value may use a decimal comma)
 //	DELETE /api/v1/plugin/rules/:id      delete a rule
 //	GET    /api/v1/plugin/customers/:customer/vouchers   a customer's voucher codes (My Account)
+//	PUT    /api/v1/plugin/collections/:collection/products  a category's products, sent by the plugin when
+//	                                     products or categories change and daily (idempotent: it replaces the set)
 //
 // The plugin's secret belongs to the merchant's own WordPress site, which
 // already decides what customers get at checkout, so it may manage the
@@ -14,11 +16,14 @@ package httpapi
 
 import (
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/creditbridge/creditbridge/adapters/i18n"
 	"github.com/creditbridge/creditbridge/core"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/shopspring/decimal"
 )
 
@@ -29,6 +34,57 @@ func pluginRuleRoutes(s *Server, _ *fiber.App, api fiber.Router) {
 	api.Put("/plugin/rules", s.pluginAuth, s.pluginPutRule)
 	api.Delete("/plugin/rules/:id", s.pluginAuth, s.pluginDeleteRule)
 	api.Get("/plugin/customers/:customer/vouchers", s.pluginAuth, s.pluginVouchers)
+	api.Put("/plugin/collections/:collection/products", s.pluginAuth, s.pluginCollectionProducts)
+}
+
+// pluginCollectionProducts replaces the members of a product category
+// that a collection rule of the shop targets. The plugin sends them when
+// a product is saved, trashed or moved between categories, and from a
+// daily WP-cron run; the same set sent twice changes nothing. A category
+// without a collection rule is 404 (the plugin then forgets it).
+func (s *Server) pluginCollectionProducts(c *fiber.Ctx) error {
+	shop := getPrincipal(c).shop
+	id := utils.CopyString(c.Params("collection"))
+	if strings.TrimSpace(id) == "" || len(id) > 200 {
+		return core.Errorf(core.EINVALID, "collection must be a category id")
+	}
+	var body struct {
+		Products []flexID `json:"products"`
+	}
+	if err := decodeLenient(c, &body); err != nil {
+		return err
+	}
+	if body.Products == nil {
+		return core.Errorf(core.EINVALID, "products is required (an empty list empties the category)")
+	}
+	rule := core.Rule{Target: core.TargetCollection, TargetID: id, Mode: core.ModeExclude, Products: make([]string, 0, len(body.Products))}
+	seen := make(map[string]bool, len(body.Products))
+	for _, p := range body.Products {
+		if !seen[string(p)] { // one row per product (a repeat would fail the upsert)
+			seen[string(p)] = true
+			rule.Products = append(rule.Products, string(p))
+		}
+	}
+	if err := rule.Validate(); err != nil {
+		return err
+	}
+	w, ok := s.deps.Store.(rulesWriter)
+	if !ok {
+		return core.Errorf(core.EINTERNAL, "collection rules are not available")
+	}
+	ctx, cancel := reqCtx(c, 30*time.Second)
+	defer cancel()
+	rules, err := s.deps.Store.ListRules(ctx, shop.ID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(rules, func(r core.Rule) bool { return r.Target == core.TargetCollection && r.TargetID == id }) {
+		return core.Errorf(core.ENOTFOUND, "no collection rule for category %s", id)
+	}
+	if err := w.SetCollectionProducts(ctx, shop.ID, id, rule.Products); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"collection": id, "products": len(rule.Products)})
 }
 
 // pluginVouchers lists a customer's voucher codes, newest first (My

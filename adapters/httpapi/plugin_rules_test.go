@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -57,3 +58,78 @@ func TestPluginRules(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPluginCollectionProducts: the plugin sends a category's products
+// when they change; the same set twice changes nothing, repeats are
+// stored once, a category without a collection rule is 404, and another
+// shop's category is not touched.
+func TestPluginCollectionProducts(t *testing.T) {
+	t.Parallel()
+	e := newPlugEnv(t)
+	a := e.mustRegister(plugOperator, "https://cat-"+plugHex(3)+".example", "ck", "cs", http.StatusCreated)
+	b := e.mustRegister(plugOperator, "https://cat-"+plugHex(3)+".example", "ck", "cs", http.StatusCreated)
+	e.signed(a, "PUT", "/api/v1/plugin/rules", map[string]any{"target": "collection", "target_id": "15", "mode": "percent", "value": "5",
+		"title": "Tee", "products": []string{"1"}}).want(t, http.StatusOK)
+	members := func(r registration) []string {
+		t.Helper()
+		var list struct {
+			Rules []struct {
+				TargetID string   `json:"target_id"`
+				Value    string   `json:"value"`
+				Products []string `json:"products"`
+			} `json:"rules"`
+		}
+		e.signed(r, "GET", "/api/v1/plugin/rules", nil).want(t, http.StatusOK).decode(t, &list)
+		for _, x := range list.Rules {
+			if x.TargetID == "15" {
+				if x.Value != "5" {
+					t.Fatalf("the rule's value changed: %+v", x)
+				}
+				return x.Products
+			}
+		}
+		return nil
+	}
+	for range 2 { // idempotent
+		e.signed(a, "PUT", "/api/v1/plugin/collections/15/products", map[string]any{"products": []any{7, "9", 7}}).want(t, http.StatusOK)
+		if got := members(a); strings.Join(got, ",") != "7,9" && strings.Join(got, ",") != "9,7" {
+			t.Fatalf("members = %v, want 7 and 9", got)
+		}
+	}
+	e.signed(a, "PUT", "/api/v1/plugin/collections/15/products", map[string]any{"products": []any{}}).want(t, http.StatusOK)
+	if got := members(a); len(got) != 0 {
+		t.Fatalf("members after emptying = %v", got)
+	}
+	e.signed(a, "PUT", "/api/v1/plugin/collections/16/products", map[string]any{"products": []any{1}}).want(t, http.StatusNotFound)
+	e.signed(b, "PUT", "/api/v1/plugin/collections/15/products", map[string]any{"products": []any{1}}).want(t, http.StatusNotFound)
+	e.signed(a, "PUT", "/api/v1/plugin/collections/15/products", map[string]any{}).want(t, http.StatusBadRequest)
+	e.signed(a, "PUT", "/api/v1/plugin/collections/15/products", map[string]any{"products": []any{""}}).want(t, http.StatusBadRequest)
+	e.do("PUT", "/api/v1/plugin/collections/15/products", []byte(`{"products":[]}`)).want(t, http.StatusUnauthorized)
+}
+
+// TestPluginDiscountLabels: quote and health answers carry the checkout
+// names the shop set per language, and nothing else (no defaults), so the
+// plugin's own name applies to a language without one.
+func TestPluginDiscountLabels(t *testing.T) {
+	t.Parallel()
+	e := newPlugEnv(t)
+	r := e.mustRegister(plugOperator, "https://labels-"+plugHex(3)+".example", "ck", "cs", http.StatusCreated)
+	type labels struct {
+		Labels map[string]string `json:"discount_labels"`
+	}
+	get := func() (labels, labels) {
+		t.Helper()
+		var q, h labels
+		e.signed(r, "POST", "/api/v1/plugin/quote", quoteBody("77", "cart-labels", "10.00")).want(t, http.StatusOK).decode(t, &q)
+		e.signed(r, "GET", "/api/v1/plugin/health", nil).want(t, http.StatusOK).decode(t, &h)
+		return q, h
+	}
+	if q, h := get(); q.Labels == nil || len(q.Labels) != 0 || h.Labels == nil || len(h.Labels) != 0 {
+		t.Fatalf("labels without settings: quote %+v, health %+v (want an empty object)", q, h)
+	}
+	e.do("PATCH", "/api/v1/shops/"+r.ShopID+"/settings", []byte(`{"discount_label":"Shopify only","discount_labels":{"de":"Treuebonus","en":" "}}`),
+		"Authorization", "Bearer "+r.AdminToken, "Content-Type", "application/json").want(t, http.StatusOK)
+	if q, h := get(); len(q.Labels) != 1 || q.Labels["de"] != "Treuebonus" || len(h.Labels) != 1 || h.Labels["de"] != "Treuebonus" {
+		t.Fatalf("labels: quote %+v, health %+v", q, h)
+	}
+}

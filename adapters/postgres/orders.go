@@ -517,8 +517,6 @@ func (o *orderTx) SaveWithheld(ctx context.Context, ws []core.Withheld) error {
 	return nil
 }
 
-var _ core.WithheldTx = (*orderTx)(nil)
-
 func (o *orderTx) Transactions(ctx context.Context) ([]core.Transaction, error) {
 	if o.txsValid {
 		return o.txs, nil

@@ -44,8 +44,6 @@ func (s TierStore) TierFacts(ctx context.Context, shop core.Shop, owner core.Own
 	return f, nil
 }
 
-var _ core.TierTx = (*orderTx)(nil)
-
 type tierCols struct {
 	shop          []int64
 	order, owner  []string

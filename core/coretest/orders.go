@@ -174,3 +174,17 @@ func (o *orderTx) PostDeferred(ctx context.Context, ts []core.Transaction, done 
 func (o *orderTx) TakeYearBudget(ctx context.Context, currency string, owner core.Owner, year int, want, limit decimal.Decimal) (decimal.Decimal, error) {
 	return decimal.Zero, core.Errorf(core.EINTERNAL, "order store cannot keep yearly earning caps")
 }
+
+// SaveWithheld keeps what caps withheld with the order, insert-only like
+// the PostgreSQL store.
+func (o *orderTx) SaveWithheld(ctx context.Context, ws []core.Withheld) error {
+	o.rec.held = append(o.rec.held, ws...)
+	return nil
+}
+
+// SaveTierActivity keeps the order's newest tier activity (the fake has no
+// tier reads: tests of tiers need the PostgreSQL store).
+func (o *orderTx) SaveTierActivity(ctx context.Context, a core.TierActivity) error {
+	o.rec.tier = append(o.rec.tier[:0], a)
+	return nil
+}

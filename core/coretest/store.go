@@ -59,6 +59,8 @@ type orderRec struct {
 	refunds map[string]core.Refund
 	rates   []core.FrozenRate
 	reds    []core.Redemption
+	held    []core.Withheld
+	tier    []core.TierActivity
 }
 
 // New returns an empty store whose clock is time.Now.

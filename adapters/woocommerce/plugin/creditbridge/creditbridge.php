@@ -33,6 +33,8 @@ require_once __DIR__ . '/includes/class-creditbridge-webhooks.php';
 require_once __DIR__ . '/includes/class-creditbridge-checks.php';
 require_once __DIR__ . '/includes/class-creditbridge-registration.php';
 require_once __DIR__ . '/includes/class-creditbridge-cart.php';
+require_once __DIR__ . '/includes/class-creditbridge-earn.php';
+require_once __DIR__ . '/includes/class-creditbridge-category-sync.php';
 require_once __DIR__ . '/includes/class-creditbridge-blocks.php';
 require_once __DIR__ . '/includes/class-creditbridge-account.php';
 require_once __DIR__ . '/includes/class-creditbridge-referral.php';

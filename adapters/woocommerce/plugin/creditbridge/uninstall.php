@@ -29,3 +29,11 @@ foreach ( Creditbridge_Settings::all_options() as $creditbridge_option ) {
 delete_option( 'creditbridge_referral_days' );
 delete_option( 'creditbridge_referral_field' );
 delete_transient( 'creditbridge_bridge_backoff' );
+delete_transient( 'creditbridge_earn_backoff' );
+delete_transient( 'creditbridge_category_rules' );
+delete_transient( 'creditbridge_category_backoff' );
+delete_option( 'creditbridge_category_sent' );
+if ( function_exists( 'wp_clear_scheduled_hook' ) ) {
+	wp_clear_scheduled_hook( 'creditbridge_category_sync' );
+	wp_clear_scheduled_hook( 'creditbridge_category_sync_retry' );
+}

@@ -14,6 +14,7 @@ define( 'ABSPATH', __DIR__ . '/' );
 define( 'ARRAY_A', 'ARRAY_A' );
 define( 'EP_ROOT', 64 );
 define( 'EP_PAGES', 4096 );
+define( 'HOUR_IN_SECONDS', 3600 );
 
 /** Resets all stub state. */
 function cbt_reset() {
@@ -38,6 +39,8 @@ function cbt_reset() {
 		'users'      => array(),
 		'notices'    => array(),
 		'redirects'  => array(),
+		'locale'     => 'en_US',
+		'scheduled'  => array(),
 	);
 	$GLOBALS['wpdb'] = new Cbt_Wpdb();
 }
@@ -561,4 +564,38 @@ function wp_verify_nonce( $nonce, $action = -1 ) {
 }
 function wp_nonce_field( $action = -1, $name = '_wpnonce' ) {
 	echo '<input type="hidden" name="' . esc_attr( $name ) . '" value="nonce-' . esc_attr( $action ) . '">';
+}
+
+// Locale (determine_locale(): the visitor's language where WordPress knows it).
+function determine_locale() {
+	return $GLOBALS['cbt']['locale'];
+}
+
+// WP-Cron recurring events: hook => array( timestamp, recurrence ).
+function wp_next_scheduled( $hook, $args = array() ) {
+	if ( isset( $GLOBALS['cbt']['scheduled'][ $hook ] ) ) {
+		return $GLOBALS['cbt']['scheduled'][ $hook ][0];
+	}
+	foreach ( $GLOBALS['cbt']['cron'] as $e ) {
+		if ( $e[1] === $hook ) {
+			return $e[0];
+		}
+	}
+	return false;
+}
+function wp_schedule_event( $timestamp, $recurrence, $hook, $args = array() ) {
+	$GLOBALS['cbt']['scheduled'][ $hook ] = array( $timestamp, $recurrence );
+	return true;
+}
+function wp_clear_scheduled_hook( $hook, $args = array() ) {
+	unset( $GLOBALS['cbt']['scheduled'][ $hook ] );
+	$GLOBALS['cbt']['cron'] = array_values(
+		array_filter(
+			$GLOBALS['cbt']['cron'],
+			function ( $e ) use ( $hook ) {
+				return $e[1] !== $hook;
+			}
+		)
+	);
+	return 0;
 }

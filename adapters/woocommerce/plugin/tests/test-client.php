@@ -52,13 +52,14 @@ test(
 		cbt_assert_signed( $log[0] );
 		assert_same(
 			array(
-				'hold_id'     => '123',
-				'amount'      => '10.00',
-				'currency'    => 'EUR',
-				'available'   => '25.00',
-				'coupon_code' => 'cb-123',
-				'expires_at'  => 1700001800,
-				'redeem_base' => 'gross',
+				'hold_id'         => '123',
+				'amount'          => '10.00',
+				'currency'        => 'EUR',
+				'available'       => '25.00',
+				'coupon_code'     => 'cb-123',
+				'expires_at'      => 1700001800,
+				'redeem_base'     => 'gross',
+				'discount_labels' => null,
 			),
 			$q
 		);
@@ -161,7 +162,7 @@ test(
 		cbt_queue_http( 200, '{"entries":[{"id":"e1","created_at":"2024-01-02T03:04:05Z","kind":"earn","description":"Order #1001 · Blue shirt","order_number":"#1001","delta":"5.00","available_after":"25.00"},"junk"],"next_cursor":"c2"}' );
 		$s   = cbt_client()->statement( '12', 'EUR', 20, '' );
 		$log = $GLOBALS['cbt']['http_log'][0];
-		assert_same( 'https://bridge.example.com/api/v1/plugin/customers/12/statement?currency=EUR&limit=20&cursor=', $log['url'] );
+		assert_same( 'https://bridge.example.com/api/v1/plugin/customers/12/statement?currency=EUR&limit=20&cursor=&locale=en_US', $log['url'], 'descriptions in the reader\'s language' );
 		cbt_assert_signed( $log );
 		assert_same( 1, count( $s['entries'] ) );
 		assert_same( 'Order #1001 · Blue shirt', $s['entries'][0]['description'] );
@@ -170,7 +171,7 @@ test(
 
 		cbt_queue_http( 200, '{"entries":[],"next_cursor":""}' );
 		cbt_client()->statement( '12', 'EUR', 20, 'abc=' );
-		assert_same( 'https://bridge.example.com/api/v1/plugin/customers/12/statement?currency=EUR&limit=20&cursor=abc%3D', $GLOBALS['cbt']['http_log'][1]['url'] );
+		assert_same( 'https://bridge.example.com/api/v1/plugin/customers/12/statement?currency=EUR&limit=20&cursor=abc%3D&locale=en_US', $GLOBALS['cbt']['http_log'][1]['url'] );
 	}
 );
 

@@ -219,6 +219,10 @@ class Creditbridge_Account {
 		}
 		echo '</tbody></table>';
 
+		if ( ! is_wp_error( $statement ) && ! empty( $statement['tier'] ) ) {
+			echo self::tier_html( $statement['tier'], $currency, Creditbridge_Settings::locale() ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped in tier_html.
+		}
+
 		$this->render_voucher_form( $balance );
 
 		echo '<h3>' . esc_html__( 'Statement', 'creditbridge' ) . '</h3>';
@@ -299,6 +303,36 @@ class Creditbridge_Account {
 		}
 		$html .= '</nav>';
 		return $html;
+	}
+
+	/**
+	 * The customer's tier and what is missing to the next one, as the
+	 * storefront statement shows it (escaped HTML, '' when the shop has no
+	 * tiers or the customer has none and there is no next one).
+	 *
+	 * @param array  $tier     From Creditbridge_Client::parse_tier.
+	 * @param string $currency ISO 4217.
+	 * @param string $locale   Reader's locale (amount format).
+	 * @return string
+	 */
+	public static function tier_html( array $tier, $currency, $locale ) {
+		$name = isset( $tier['tier'] ) ? (string) $tier['tier'] : '';
+		$next = isset( $tier['next_tier'] ) ? (string) $tier['next_tier'] : '';
+		if ( '' === $name && '' === $next ) {
+			return '';
+		}
+		$html  = '<section class="creditbridge-tier" aria-labelledby="creditbridge-tier-title">';
+		$html .= '<h3 id="creditbridge-tier-title">' . esc_html__( 'Your tier', 'creditbridge' ) . '</h3><p>';
+		$html .= '' !== $name ? '<strong class="creditbridge-tier-name">' . esc_html( $name ) . '</strong>' : esc_html__( 'No tier yet', 'creditbridge' );
+		if ( '' !== $name && ! empty( $tier['member'] ) && ! empty( $tier['member_until'] ) ) {
+			/* translators: %s: date */
+			$html .= '<br /><small>' . esc_html( sprintf( __( 'Membership until %s', 'creditbridge' ), self::date_of( $tier['member_until'] ) ) ) . '</small>';
+		}
+		if ( '' !== $next && isset( $tier['missing'] ) && '' !== (string) $tier['missing'] ) {
+			/* translators: 1: amount still missing, such as 12,50 €; 2: name of the next tier */
+			$html .= '<br /><span class="creditbridge-tier-next">' . esc_html( sprintf( __( '%1$s more to reach %2$s', 'creditbridge' ), Creditbridge_Money::format( $tier['missing'], $currency, $locale ), $next ) ) . '</span>';
+		}
+		return $html . '</p></section>';
 	}
 
 	/**

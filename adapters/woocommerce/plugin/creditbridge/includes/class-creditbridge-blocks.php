@@ -1,8 +1,10 @@
 <?php
 /**
- * Block cart and checkout: exposes the credit state in the Store API cart
- * response (extensions.creditbridge) and renders it with a small inline
- * script in the order summary (ExperimentalOrderMeta slot).
+ * Block cart and checkout: exposes the credit state and what the order
+ * earns in the Store API cart response (extensions.creditbridge, through
+ * WooCommerce's ExtendSchema: woocommerce_store_api_register_endpoint_data)
+ * and renders both with a small inline script in the order summary
+ * (ExperimentalOrderMeta slot).
  *
  * The coupon itself needs nothing here: block checkout shows it as a
  * discount like any coupon.
@@ -28,12 +30,21 @@ class Creditbridge_Blocks {
 	private $cart;
 
 	/**
+	 * Earn line (source of earn and earn_text).
+	 *
+	 * @var Creditbridge_Earn
+	 */
+	private $earn;
+
+	/**
 	 * Constructor.
 	 *
-	 * @param Creditbridge_Cart $cart Cart integration.
+	 * @param Creditbridge_Cart      $cart Cart integration.
+	 * @param Creditbridge_Earn|null $earn Earn line.
 	 */
-	public function __construct( Creditbridge_Cart $cart ) {
+	public function __construct( Creditbridge_Cart $cart, $earn = null ) {
 		$this->cart = $cart;
+		$this->earn = $earn ? $earn : new Creditbridge_Earn();
 	}
 
 	/**
@@ -70,25 +81,32 @@ class Creditbridge_Blocks {
 	 */
 	public function data() {
 		$info = $this->cart->display_info();
+		$earn = $this->earn->cart_earn();
+		$out  = array(
+			'show'           => false,
+			'message'        => '',
+			'applied'        => '',
+			'available'      => '',
+			'remaining'      => '',
+			'currency'       => '',
+			'use_credit_url' => '',
+			'earn'           => (string) $earn['amount'],
+			'earn_text'      => (string) $earn['text'],
+		);
 		if ( null === $info ) {
-			return array(
-				'show'           => false,
-				'message'        => '',
-				'applied'        => '',
-				'available'      => '',
-				'remaining'      => '',
-				'currency'       => '',
-				'use_credit_url' => '',
-			);
+			return $out;
 		}
-		return array(
-			'show'           => true,
-			'message'        => (string) $info['message'],
-			'applied'        => (string) $info['applied'],
-			'available'      => (string) $info['available'],
-			'remaining'      => (string) $info['remaining'],
-			'currency'       => (string) $info['currency'],
-			'use_credit_url' => (string) $info['use_credit_url'],
+		return array_merge(
+			$out,
+			array(
+				'show'           => true,
+				'message'        => (string) $info['message'],
+				'applied'        => (string) $info['applied'],
+				'available'      => (string) $info['available'],
+				'remaining'      => (string) $info['remaining'],
+				'currency'       => (string) $info['currency'],
+				'use_credit_url' => (string) $info['use_credit_url'],
+			)
 		);
 	}
 
@@ -116,14 +134,17 @@ class Creditbridge_Blocks {
 			'remaining'      => $str + array( 'description' => __( 'Credit left after this order (decimal string).', 'creditbridge' ) ),
 			'currency'       => $str + array( 'description' => __( 'Currency of the amounts.', 'creditbridge' ) ),
 			'use_credit_url' => $str + array( 'description' => __( 'Link that re-enables credit after the customer removed it.', 'creditbridge' ) ),
+			'earn'           => $str + array( 'description' => __( 'Store credit this order earns (decimal string, empty when unknown).', 'creditbridge' ) ),
+			'earn_text'      => $str + array( 'description' => __( 'Sentence telling the customer what this order earns.', 'creditbridge' ) ),
 		);
 	}
 
 	/**
-	 * Enqueues the inline script on pages with the cart or checkout block.
+	 * Enqueues the inline script on pages with the cart or checkout block
+	 * (guests too: they see what the order earns).
 	 */
 	public function enqueue() {
-		if ( ! Creditbridge_Settings::is_registered() || ! is_user_logged_in() ) {
+		if ( ! Creditbridge_Settings::is_registered() ) {
 			return;
 		}
 		if ( ! function_exists( 'has_block' ) || ! ( has_block( 'woocommerce/cart' ) || has_block( 'woocommerce/checkout' ) ) ) {
@@ -136,7 +157,8 @@ class Creditbridge_Blocks {
 
 	/**
 	 * The script: a fill of the order summary's ExperimentalOrderMeta slot
-	 * showing extensions.creditbridge.message.
+	 * showing extensions.creditbridge.message (credit applied or
+	 * available) and earn_text (what the order earns).
 	 *
 	 * @return string
 	 */
@@ -145,7 +167,21 @@ class Creditbridge_Blocks {
 		$link  = wp_json_encode( __( 'Use my store credit', 'creditbridge' ) );
 		return <<<JS
 ( function ( wp, wc ) {
-	if ( ! wp || ! wp.plugins || ! wp.element || ! wc || ! wc.blocksCheckout || ! wc.blocksCheckout.ExperimentalOrderMeta ) {
+	if ( ! wc || ! wc.blocksCheckout ) {
+		return;
+	}
+	// The credit coupon shows under its name, not its code (cb-<hold>);
+	// WooCommerce's documented checkout filter for coupon labels.
+	if ( wc.blocksCheckout.registerCheckoutFilters ) {
+		wc.blocksCheckout.registerCheckoutFilters( 'creditbridge', {
+			coupons: function ( coupons ) {
+				return ( coupons || [] ).map( function ( c ) {
+					return c && /^cb-[a-z0-9_-]{1,64}$/i.test( c.code || '' ) ? Object.assign( {}, c, { label: {$title} } ) : c;
+				} );
+			}
+		} );
+	}
+	if ( ! wp || ! wp.plugins || ! wp.element || ! wc.blocksCheckout.ExperimentalOrderMeta ) {
 		return;
 	}
 	var el = wp.element.createElement;
@@ -161,10 +197,17 @@ class Creditbridge_Blocks {
 		}
 		return el( 'div', { className: 'creditbridge-block-notice wc-block-components-totals-item' }, children );
 	}
+	function Earn( props ) {
+		var data = props && props.extensions ? props.extensions.creditbridge : null;
+		if ( ! data || ! data.earn_text ) {
+			return null;
+		}
+		return el( 'div', { className: 'creditbridge-block-earn wc-block-components-totals-item' }, data.earn_text );
+	}
 	wp.plugins.registerPlugin( 'creditbridge', {
 		scope: 'woocommerce-checkout',
 		render: function () {
-			return el( Slot, null, el( Notice, null ) );
+			return el( Slot, null, el( Notice, null ), el( Earn, null ) );
 		}
 	} );
 } )( window.wp, window.wc );

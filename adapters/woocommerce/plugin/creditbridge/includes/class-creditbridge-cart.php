@@ -220,6 +220,8 @@ class Creditbridge_Cart {
 			set_transient( self::BACKOFF_TRANSIENT, 1, self::BACKOFF );
 			return null;
 		}
+		Creditbridge_Settings::store_labels( $quote['discount_labels'] );
+		unset( $quote['discount_labels'] );
 		return $quote;
 	}
 

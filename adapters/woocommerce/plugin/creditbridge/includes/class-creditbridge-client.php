@@ -185,7 +185,47 @@ class Creditbridge_Client {
 			'next_cursor' => self::str( $res, 'next_cursor' ),
 			'prev_cursor' => self::str( $res, 'prev_cursor' ),
 			'earn_hints'  => $hints,
+			'tier'        => isset( $res['tier'] ) && is_array( $res['tier'] ) ? self::parse_tier( $res['tier'], $currency ) : null,
 		);
+	}
+
+	/**
+	 * The customer's tier from a statement (first page of a shop with
+	 * tiers): its name ('' in none), the next tier and the amount missing
+	 * to it (at the currency's scale, '' when there is no next tier), and
+	 * the end of a membership (RFC 3339 or '').
+	 *
+	 * @param array  $t        statement.tier from the bridge.
+	 * @param string $currency ISO 4217.
+	 * @return array{tier:string,next_tier:string,missing:string,member:bool,member_until:string}
+	 */
+	public static function parse_tier( array $t, $currency ) {
+		$next    = substr( self::str( $t, 'next_tier' ), 0, 100 );
+		$missing = Creditbridge_Money::normalize( self::amount_str( $t, 'missing' ), $currency );
+		if ( '' === $next || null === $missing ) {
+			$next    = '';
+			$missing = '';
+		}
+		return array(
+			'tier'         => substr( self::str( $t, 'tier' ), 0, 100 ),
+			'next_tier'    => $next,
+			'missing'      => $missing,
+			'member'       => isset( $t['member'] ) && true === $t['member'],
+			'member_until' => self::str( $t, 'member_until' ),
+		);
+	}
+
+	/**
+	 * Replaces the products of a product category that a collection rule
+	 * targets (ids of parent products). The bridge answers 404 when no
+	 * rule targets the category.
+	 *
+	 * @param string   $category_id Category term id.
+	 * @param string[] $product_ids Product ids.
+	 * @return array|WP_Error
+	 */
+	public function collection_products( $category_id, array $product_ids ) {
+		return $this->request( 'PUT', '/api/v1/plugin/collections/' . rawurlencode( (string) $category_id ) . '/products', array(), array( 'products' => array_values( array_map( 'strval', $product_ids ) ) ), array( 200 ) );
 	}
 
 	/**
@@ -302,6 +342,7 @@ class Creditbridge_Client {
 				'reason' => substr( self::str( $f, 'reason' ), 0, 500 ),
 			);
 		}
+		Creditbridge_Settings::store_labels( isset( $res['discount_labels'] ) ? $res['discount_labels'] : null );
 		return array(
 			'last_webhook_at' => self::str( $res, 'last_webhook_at' ),
 			'last_poll_at'    => self::str( $res, 'last_poll_at' ),
@@ -426,15 +467,17 @@ class Creditbridge_Client {
 		}
 		$expires = strtotime( self::str( $res, 'expires_at' ) );
 		return array(
-			'hold_id'     => $hold_id,
-			'amount'      => $amount,
-			'currency'    => $cur,
-			'available'   => $available,
-			'coupon_code' => $minor > 0 ? $code : '',
-			'expires_at'  => false === $expires ? 0 : (int) $expires,
+			'hold_id'         => $hold_id,
+			'amount'          => $amount,
+			'currency'        => $cur,
+			'available'       => $available,
+			'coupon_code'     => $minor > 0 ? $code : '',
+			'expires_at'      => false === $expires ? 0 : (int) $expires,
 			// How credit reduces a cart whose prices exclude tax (see
 			// Creditbridge_Coupon::face_value); gross unless the bridge says net.
-			'redeem_base' => 'net' === self::str( $res, 'redeem_base' ) ? 'net' : 'gross',
+			'redeem_base'     => 'net' === self::str( $res, 'redeem_base' ) ? 'net' : 'gross',
+			// The shop's checkout names per language (null: not sent).
+			'discount_labels' => isset( $res['discount_labels'] ) && is_array( $res['discount_labels'] ) ? $res['discount_labels'] : null,
 		);
 	}
 

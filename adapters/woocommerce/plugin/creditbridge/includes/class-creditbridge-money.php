@@ -228,6 +228,84 @@ final class Creditbridge_Money {
 	}
 
 	/**
+	 * Currency symbols of the bridge's formatter (adapters/i18n symbols);
+	 * other currencies show their code.
+	 *
+	 * @var array<string,string>
+	 */
+	private static $symbols = array(
+		'EUR' => '€',
+		'USD' => '$',
+		'GBP' => '£',
+		'JPY' => '¥',
+		'CHF' => 'CHF',
+		'CAD' => 'CA$',
+		'AUD' => 'A$',
+		'SEK' => 'kr',
+		'NOK' => 'kr',
+		'DKK' => 'kr',
+		'PLN' => 'zł',
+		'CZK' => 'Kč',
+	);
+
+	/**
+	 * Formats an exact amount for a reader's language, as the bridge does
+	 * (i18n.Locale.Money): "1.234,56 €" in German, "€1,234.56" in English,
+	 * "CHF 12.50" for a symbol made of letters. Plain text with no-break
+	 * spaces; the amount is never read as a float.
+	 *
+	 * @param string $amount   Decimal string ("1234.56", "-3").
+	 * @param string $currency ISO 4217 code.
+	 * @param string $locale   WordPress locale (de_DE, de_CH_informal, en_US, ...).
+	 * @return string
+	 */
+	public static function format( $amount, $currency, $locale ) {
+		$currency = strtoupper( (string) $currency );
+		$fixed    = self::normalize( (string) $amount, $currency );
+		if ( null === $fixed ) {
+			return (string) $amount . ' ' . $currency;
+		}
+		$neg     = '-' === $fixed[0];
+		$fixed   = ltrim( $fixed, '-' );
+		$parts   = explode( '.', $fixed, 2 );
+		$german  = 0 === strpos( strtolower( (string) $locale ), 'de' );
+		$thou    = $german ? '.' : ',';
+		$dec     = $german ? ',' : '.';
+		$int     = strrev( implode( $thou, str_split( strrev( $parts[0] ), 3 ) ) );
+		$num     = $int . ( isset( $parts[1] ) ? $dec . $parts[1] : '' );
+		$sym     = isset( self::$symbols[ $currency ] ) ? self::$symbols[ $currency ] : $currency;
+		$sign    = $neg ? "\u{2212}" : '';
+		$nbsp    = "\u{a0}";
+		if ( $german ) {
+			return $sign . $num . $nbsp . $sym;
+		}
+		if ( false === strpos( $sym, '$' ) && preg_match( '/[a-z]/i', $sym ) ) {
+			return $sign . $sym . $nbsp . $num;
+		}
+		return $sign . $sym . $num;
+	}
+
+	/**
+	 * Minor units of an amount WooCommerce computed as a float or numeric
+	 * string (cart line totals, prices without tax), rounded half away
+	 * from zero at the currency's decimals. The float is printed with four
+	 * spare digits first, so binary noise (19.989999999) never decides.
+	 *
+	 * @param mixed $value    Float, int or numeric string.
+	 * @param int   $decimals Currency decimals.
+	 * @return int|null
+	 */
+	public static function number_to_minor( $value, $decimals ) {
+		if ( is_float( $value ) ) {
+			if ( ! is_finite( $value ) ) {
+				return null;
+			}
+			$value = sprintf( '%.' . ( (int) $decimals + 4 ) . 'F', $value );
+		}
+		return self::price_to_minor( is_int( $value ) ? (string) $value : $value, $decimals );
+	}
+
+	/**
 	 * Builds minor units from validated parts.
 	 *
 	 * @param string $sign     '' or '-'.

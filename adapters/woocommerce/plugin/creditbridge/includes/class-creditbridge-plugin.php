@@ -35,7 +35,10 @@ final class Creditbridge_Plugin {
 		add_filter( 'woocommerce_rest_is_request_to_rest_api', array( __CLASS__, 'rest_route_is_wc_api' ) );
 		$cart = new Creditbridge_Cart();
 		$cart->hooks();
-		( new Creditbridge_Blocks( $cart ) )->hooks();
+		$earn = new Creditbridge_Earn();
+		$earn->hooks();
+		( new Creditbridge_Blocks( $cart, $earn ) )->hooks();
+		( new Creditbridge_Category_Sync() )->hooks();
 		( new Creditbridge_Account() )->hooks();
 		( new Creditbridge_Referral() )->hooks();
 		( new Creditbridge_Guest_Claim() )->hooks();
@@ -90,6 +93,7 @@ final class Creditbridge_Plugin {
 	 * Deactivation: drop the endpoint's rewrite rules.
 	 */
 	public static function deactivate() {
+		Creditbridge_Category_Sync::unschedule();
 		flush_rewrite_rules();
 	}
 

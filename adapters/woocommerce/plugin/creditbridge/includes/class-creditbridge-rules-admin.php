@@ -37,7 +37,7 @@ class Creditbridge_Rules_Admin {
 	public function register_settings() {
 		register_setting(
 			'creditbridge_checkout',
-			'creditbridge_discount_label',
+			Creditbridge_Settings::OPT_LABEL,
 			array(
 				'type'              => 'string',
 				'default'           => '',
@@ -53,8 +53,34 @@ class Creditbridge_Rules_Admin {
 	 * @return string
 	 */
 	public static function sanitize_label( $raw ) {
-		$label = sanitize_text_field( is_string( $raw ) ? $raw : '' );
-		return function_exists( 'mb_substr' ) ? mb_substr( $label, 0, 60 ) : substr( $label, 0, 60 );
+		return Creditbridge_Settings::clean_label( $raw );
+	}
+
+	/**
+	 * The names per language the shop set on the bridge (settings
+	 * discount_labels.de / .en), which come before the name above
+	 * (escaped HTML).
+	 *
+	 * @param mixed $labels Stored names.
+	 * @return string
+	 */
+	public static function labels_html( $labels ) {
+		$labels = is_array( $labels ) ? $labels : array();
+		$names  = array(
+			'de' => __( 'German', 'creditbridge' ),
+			'en' => __( 'English and every other language', 'creditbridge' ),
+		);
+		$items  = '';
+		foreach ( $names as $lang => $name ) {
+			if ( isset( $labels[ $lang ] ) && is_string( $labels[ $lang ] ) && '' !== $labels[ $lang ] ) {
+				$items .= '<li>' . esc_html( $name ) . ': <strong>' . esc_html( $labels[ $lang ] ) . '</strong></li>';
+			}
+		}
+		$html = '<p class="description">' . esc_html__( 'Names per language set in the bridge\'s shop settings (discount_labels.de, discount_labels.en) come first; this name is used for a language without one.', 'creditbridge' ) . '</p>';
+		if ( '' !== $items ) {
+			$html .= '<ul class="creditbridge-labels">' . $items . '</ul>';
+		}
+		return $html;
 	}
 
 	/**
@@ -299,7 +325,8 @@ class Creditbridge_Rules_Admin {
 			$html .= '<input type="hidden" name="rule_id" value="' . esc_attr( (string) ( isset( $rule['id'] ) ? $rule['id'] : '' ) ) . '" />';
 			$html .= self::nonce( self::DELETE );
 			/* translators: %s: what the rule applies to */
-			$html .= '<button type="submit" class="button button-link-delete" aria-label="' . esc_attr( sprintf( __( 'Delete rule for %s', 'creditbridge' ), $label ) ) . '">' . esc_html__( 'Delete', 'creditbridge' ) . '</button>';
+			// WordPress's red (#d63638) on a button's grey is below 4.5:1 (axe on WordPress 6.8); its darker red passes.
+			$html .= '<button type="submit" class="button button-link-delete" style="color:#b32d2e;border-color:#b32d2e" aria-label="' . esc_attr( sprintf( __( 'Delete rule for %s', 'creditbridge' ), $label ) ) . '">' . esc_html__( 'Delete', 'creditbridge' ) . '</button>';
 			$html .= '</form></td></tr>';
 		}
 		$html .= '</tbody></table>';
@@ -431,6 +458,7 @@ class Creditbridge_Rules_Admin {
 		echo '<table class="form-table" role="presentation"><tbody><tr><th scope="row"><label for="creditbridge-discount-label">' . esc_html__( 'Name of the credit in cart and checkout', 'creditbridge' ) . '</label></th><td>';
 		echo '<input type="text" id="creditbridge-discount-label" name="creditbridge_discount_label" class="regular-text" maxlength="60" value="' . esc_attr( (string) get_option( 'creditbridge_discount_label', '' ) ) . '" aria-describedby="creditbridge-discount-label-help" />';
 		echo '<p class="description" id="creditbridge-discount-label-help">' . esc_html__( 'Empty: "Store credit" in the customer\'s language. Credit is recognised by its coupon code, never by this name.', 'creditbridge' ) . '</p>';
+		echo Creditbridge_Rules_Admin::labels_html( get_option( Creditbridge_Settings::OPT_LABELS, array() ) ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped in labels_html.
 		echo '</td></tr></tbody></table>';
 		submit_button( __( 'Save name', 'creditbridge' ) );
 		echo '</form>';
@@ -466,6 +494,7 @@ class Creditbridge_Rules_Admin {
 			}
 		}
 		$res = Creditbridge_Client::from_options()->request( 'PUT', '/api/v1/plugin/rules', array(), $rule, array( 200 ) );
+		Creditbridge_Category_Sync::forget_rules();
 		if ( is_wp_error( $res ) ) {
 			$this->redirect_with( 'error', __( 'The bridge did not save the rule. Check the value and try again.', 'creditbridge' ) );
 		}
@@ -485,6 +514,7 @@ class Creditbridge_Rules_Admin {
 			$this->redirect_with( 'error', __( 'That rule does not exist.', 'creditbridge' ) );
 		}
 		$res = Creditbridge_Client::from_options()->request( 'DELETE', '/api/v1/plugin/rules/' . $id, array(), null, array( 204 ) );
+		Creditbridge_Category_Sync::forget_rules();
 		if ( is_wp_error( $res ) ) {
 			$this->redirect_with( 'error', __( 'The bridge did not delete the rule. Please try again.', 'creditbridge' ) );
 		}

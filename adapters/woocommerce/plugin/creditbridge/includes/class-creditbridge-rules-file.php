@@ -363,6 +363,7 @@ class Creditbridge_Rules_File {
 	 * @return int Categories sent.
 	 */
 	public static function push_categories( array $res ) {
+		Creditbridge_Category_Sync::forget_rules();
 		$sent   = 0;
 		$client = Creditbridge_Client::from_options();
 		foreach ( isset( $res['lines'] ) && is_array( $res['lines'] ) ? $res['lines'] : array() as $l ) {

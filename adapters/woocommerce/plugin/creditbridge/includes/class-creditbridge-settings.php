@@ -26,6 +26,8 @@ final class Creditbridge_Settings {
 	const OPT_REGISTERED_AT  = 'creditbridge_registered_at';
 	const OPT_CLOCK_SKEW     = 'creditbridge_clock_skew';
 	const OPT_CHECKS         = 'creditbridge_checks';
+	const OPT_LABEL          = 'creditbridge_discount_label';
+	const OPT_LABELS         = 'creditbridge_discount_labels';
 
 	/**
 	 * Every option the plugin writes (uninstall removes them all).
@@ -43,6 +45,8 @@ final class Creditbridge_Settings {
 			self::OPT_REGISTERED_AT,
 			self::OPT_CLOCK_SKEW,
 			self::OPT_CHECKS,
+			self::OPT_LABEL,
+			self::OPT_LABELS,
 		);
 	}
 
@@ -154,15 +158,89 @@ final class Creditbridge_Settings {
 	}
 
 	/**
-	 * What customers see for credit applied at checkout: the label set on
-	 * WooCommerce > Credit rules, else "Store credit" in their language.
-	 * Redemptions are recognised by the coupon code (cb-<hold>), never by
-	 * this label.
+	 * What customers see for credit applied at checkout, in their
+	 * language: the shop's name for that language on the bridge (settings
+	 * discount_labels.de / discount_labels.en; English serves every
+	 * language but German, as on Shopify), else the name set on
+	 * WooCommerce > Credit rules, else "Store credit" translated.
+	 * Redemptions are recognised by the coupon code (cb-<hold>, cbv- for
+	 * vouchers), never by this label.
+	 *
+	 * @param string|null $locale WordPress locale; null: the current one.
+	 * @return string
+	 */
+	public static function discount_label( $locale = null ) {
+		$lang   = self::language( $locale );
+		$labels = get_option( self::OPT_LABELS, array() );
+		if ( is_array( $labels ) && isset( $labels[ $lang ] ) && is_string( $labels[ $lang ] ) && '' !== trim( $labels[ $lang ] ) ) {
+			return trim( $labels[ $lang ] );
+		}
+		$label = trim( (string) get_option( self::OPT_LABEL, '' ) );
+		return '' === $label ? __( 'Store credit', 'creditbridge' ) : $label;
+	}
+
+	/**
+	 * The checkout language of a locale: de for German ones, else en.
+	 *
+	 * @param string|null $locale WordPress locale; null: the current one.
+	 * @return string
+	 */
+	public static function language( $locale = null ) {
+		if ( null === $locale ) {
+			$locale = self::locale();
+		}
+		return 0 === strpos( strtolower( (string) $locale ), 'de' ) ? 'de' : 'en';
+	}
+
+	/**
+	 * The locale of the current request (the visitor's language where
+	 * WordPress knows it).
 	 *
 	 * @return string
 	 */
-	public static function discount_label() {
-		$label = trim( (string) get_option( 'creditbridge_discount_label', '' ) );
-		return '' === $label ? __( 'Store credit', 'creditbridge' ) : $label;
+	public static function locale() {
+		if ( function_exists( 'determine_locale' ) ) {
+			return (string) determine_locale();
+		}
+		return function_exists( 'get_locale' ) ? (string) get_locale() : 'en_US';
+	}
+
+	/**
+	 * Stores the per-language names the bridge sent (quote and health
+	 * answers). Only de and en, plain text of at most 60 characters; the
+	 * option is written only when the names changed. null (an older
+	 * bridge that sends none) keeps what is stored.
+	 *
+	 * @param mixed $labels discount_labels from the bridge.
+	 * @return array<string,string>|null What is stored now, null when kept.
+	 */
+	public static function store_labels( $labels ) {
+		if ( ! is_array( $labels ) ) {
+			return null;
+		}
+		$clean = array();
+		foreach ( array( 'de', 'en' ) as $lang ) {
+			if ( isset( $labels[ $lang ] ) && is_string( $labels[ $lang ] ) ) {
+				$l = self::clean_label( $labels[ $lang ] );
+				if ( '' !== $l ) {
+					$clean[ $lang ] = $l;
+				}
+			}
+		}
+		if ( get_option( self::OPT_LABELS, array() ) !== $clean ) {
+			update_option( self::OPT_LABELS, $clean, true );
+		}
+		return $clean;
+	}
+
+	/**
+	 * A checkout name as plain text of at most 60 characters.
+	 *
+	 * @param mixed $raw Input.
+	 * @return string
+	 */
+	public static function clean_label( $raw ) {
+		$label = sanitize_text_field( is_string( $raw ) ? $raw : '' );
+		return function_exists( 'mb_substr' ) ? mb_substr( $label, 0, 60 ) : substr( $label, 0, 60 );
 	}
 }

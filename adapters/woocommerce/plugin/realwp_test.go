@@ -1,0 +1,330 @@
+package plugin_test
+
+// TestRealWordPress drives a running WordPress + WooCommerce with this
+// plugin active and registered (nothing is downloaded or installed here):
+// the plugin's admin screens and the storefront lines in Debian's
+// chromium, headless, at 1280 and 390 px, with an axe-core check of the
+// plugin's own markup (serious or critical violations fail; those of
+// WordPress, WooCommerce or the theme elsewhere on the page are logged).
+//
+//	REALWP_URL=http://127.0.0.1:8090      the site (unset: the test skips)
+//	REALWP_LANG=de|en                     the site's language (default de)
+//	REALWP_ADMIN=user:password            an administrator (admin screens)
+//	REALWP_CUSTOMER=user:password         a customer (cart, checkout, My Account)
+//	REALWP_PRODUCT=/product/teekanne/     a simple product that earns credit
+//	REALWP_VARIABLE=/product/sencha/      optional: a variable product
+//	REALWP_REGISTER="URL KEY"             optional: first register the plugin with the
+//	                                      bridge at URL (API key KEY) on the settings page and
+//	                                      add a rule for all products (2,5 %)
+//	REALWP_CATEGORY=15                    optional, with REALWP_REGISTER: a 5 % rule for
+//	                                      this product category too
+//
+// Screenshots go to $CREDITBRIDGE_SCREENSHOTS (default
+// $TMPDIR/creditbridge-screenshots/realwp). axe-core comes from
+// adapters/httpapi/testdata/browser (npm ci there). The test adds the
+// product to the customer's cart; it places no order and changes no
+// setting (a rule with an invalid value is refused by the form), unless
+// REALWP_REGISTER asks for the registration and rules.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+type wpBrowser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	axe  string
+	dir  string
+	name string
+	de   bool
+}
+
+func (b *wpBrowser) pick(de, en string) string {
+	if b.de {
+		return de
+	}
+	return en
+}
+
+func (b *wpBrowser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.shot("FAILED-" + strings.ReplaceAll(what, " ", "-"))
+		b.t.Fatalf("%s %s: %v", b.name, what, err)
+	}
+}
+
+func (b *wpBrowser) shot(name string) {
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	// The viewport is tall already: a full-page screenshot resizes it,
+	// and the block checkout re-lays itself out on a resize, so what it
+	// caught was not what a visitor sees.
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, b.name+"-"+name+".png"), buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func wpEval[T any](b *wpBrowser, js string, opts ...chromedp.EvaluateOption) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, opts...))
+	if err != nil {
+		b.shot("FAILED-eval")
+		b.t.Fatalf("%s: evaluate %.60s: %v", b.name, js, err)
+	}
+	return v
+}
+
+// waitText waits until an element matching sel contains want.
+func (b *wpBrowser) waitText(sel, want string) string {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// Only what a person sees: hidden copies (a collapsed summary) do not count.
+		s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function(){var a=document.querySelectorAll(`+strconv.Quote(sel)+
+			`);return Array.prototype.filter.call(a,function(e){return e.getClientRects().length>0&&getComputedStyle(e).visibility!=="hidden";}).map(function(e){return e.innerText;}).join("\n");})()`))
+		if strings.Contains(s, want) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			b.shot("FAILED-wait")
+			b.t.Fatalf("%s: %s never showed %q; it shows %q", b.name, sel, want, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// check screenshots the page and runs axe-core: violations inside scope
+// (the plugin's markup) fail, others are logged.
+func (b *wpBrowser) check(name, scope string) {
+	b.t.Helper()
+	b.shot(name)
+	src, err := os.ReadFile(b.axe)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.run("axe "+name, chromedp.Evaluate[chromedp.Void](string(src)))
+	res := wpEval[string](b, `axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
+  var scope = `+strconv.Quote(scope)+`;
+  return JSON.stringify(r.violations.filter(function (v) { return v.impact === "serious" || v.impact === "critical"; }).map(function (v) {
+    var ours = v.nodes.filter(function (n) { try { var e = document.querySelector(n.target[0]); return !!(e && scope && e.closest(scope)); } catch (x) { return false; } });
+    return {ours: ours.length > 0, text: v.id + " (" + v.impact + "): " + v.help + " at " + (ours.length ? ours : v.nodes).slice(0, 3).map(function (n) { return n.target.join(" "); }).join(", ")};
+  }));
+})`, chromedp.EvalAwaitPromise)
+	var found []struct {
+		Ours bool   `json:"ours"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(res), &found); err != nil {
+		b.t.Fatalf("axe result %q: %v", res, err)
+	}
+	for _, v := range found {
+		if v.Ours {
+			b.t.Errorf("%s %s: accessibility: %s", b.name, name, v.Text)
+		} else {
+			b.t.Logf("%s %s: accessibility outside the plugin (WordPress, WooCommerce or theme): %s", b.name, name, v.Text)
+		}
+	}
+}
+
+// login signs in through wp-login.php.
+func (b *wpBrowser) login(cred string) {
+	b.t.Helper()
+	user, pass, _ := strings.Cut(cred, ":")
+	b.run("login "+user, chromedp.Navigate(b.base+"/wp-login.php?action=logout"), chromedp.Sleep(200*time.Millisecond))
+	// A logout link asks for confirmation; clearing cookies is simpler.
+	b.run("clear cookies", chromedp.Evaluate[chromedp.Void](`document.cookie.split(";").forEach(function(c){document.cookie=c.replace(/=.*/,"=;expires=Thu, 01 Jan 1970 00:00:00 GMT;path=/");})`))
+	b.run("login form "+user, chromedp.Navigate(b.base+"/wp-login.php"), chromedp.WaitVisible(chromedp.CSS("#user_login")),
+		chromedp.SetValue(chromedp.CSS("#user_login"), user), chromedp.SetValue(chromedp.CSS("#user_pass"), pass),
+		chromedp.Click(chromedp.CSS("#wp-submit")), chromedp.Sleep(500*time.Millisecond))
+	if strings.Contains(wpEval[string](b, `location.pathname`), "wp-login.php") {
+		b.shot("FAILED-login")
+		b.t.Fatalf("%s: login as %s failed", b.name, user)
+	}
+}
+
+func TestRealWordPress(t *testing.T) {
+	base := strings.TrimRight(os.Getenv("REALWP_URL"), "/")
+	if base == "" {
+		t.Skip("REALWP_URL is not set: this test drives a running WordPress + WooCommerce with the plugin active and registered (see the comment at the top of realwp_test.go); it never installs one")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	for _, n := range []string{"chromium", "chromium-browser"} {
+		if chromium != "" {
+			break
+		}
+		if p, err := exec.LookPath(n); err == nil {
+			chromium = p
+		}
+	}
+	if chromium == "" {
+		t.Fatal("REALWP_URL is set but chromium is not installed (apt-get install -y chromium, or set CHROMIUM)")
+	}
+	axe := filepath.Join("..", "..", "httpapi", "testdata", "browser", "node_modules", "axe-core", "axe.min.js")
+	if _, err := os.Stat(axe); err != nil {
+		t.Fatal("REALWP_URL is set but axe-core is not installed (npm ci --prefix adapters/httpapi/testdata/browser)")
+	}
+	dir := os.Getenv("CREDITBRIDGE_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "creditbridge-screenshots")
+	}
+	dir = filepath.Join(dir, "realwp")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lang := os.Getenv("REALWP_LANG")
+	if lang == "" {
+		lang = "de"
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
+	defer cancelA()
+	register := os.Getenv("REALWP_REGISTER")
+	for _, width := range []int64{1280, 390} {
+		bctx, cancel := chromedp.NewContext(actx)
+		b := &wpBrowser{t: t, ctx: bctx, base: base, axe: axe, dir: dir, name: fmt.Sprintf("%d-%s", width, lang), de: lang == "de"}
+		if err := chromedp.Do(bctx); err != nil {
+			t.Fatalf("start chromium: %v", err)
+		}
+		var vp []chromedp.EmulateViewportOption
+		if width < 600 {
+			vp = append(vp, chromedp.EmulateMobile)
+		}
+		b.run("viewport", chromedp.EmulateViewport(width, 1800, vp...))
+		if cred := os.Getenv("REALWP_ADMIN"); cred != "" {
+			realWPAdmin(b, cred, register)
+			register = "" // once
+		}
+		if cred := os.Getenv("REALWP_CUSTOMER"); cred != "" {
+			realWPStorefront(b, cred)
+		}
+		cancel()
+	}
+}
+
+// realWPAdmin: the settings page (registered, health box) and the rules
+// page (list, categories, names per language, a refused rule).
+func realWPAdmin(b *wpBrowser, cred, register string) {
+	b.login(cred)
+	if register != "" {
+		url, key, _ := strings.Cut(register, " ")
+		b.run("register", chromedp.Navigate(b.base+"/wp-admin/admin.php?page=creditbridge"), chromedp.WaitVisible(chromedp.CSS("#creditbridge_bridge_url")),
+			chromedp.SetValue(chromedp.CSS("#creditbridge_bridge_url"), url), chromedp.SetValue(chromedp.CSS("#creditbridge_api_key"), key))
+		b.check("admin-settings-form", ".wrap")
+		b.run("register submit", chromedp.Click(chromedp.CSS(".wrap form [type=submit]")), chromedp.Sleep(time.Second), chromedp.WaitVisible(chromedp.CSS(".wrap h1")))
+		b.waitText(".wrap", b.pick("registriert als Shop", "registered as shop"))
+		rules := []string{"default  percent 2,5"}
+		if cat := os.Getenv("REALWP_CATEGORY"); cat != "" {
+			rules = append(rules, "collection "+cat+" percent 5")
+		}
+		for _, r := range rules {
+			f := strings.Split(r, " ")
+			b.run("rule "+r, chromedp.Navigate(b.base+"/wp-admin/admin.php?page=creditbridge-rules"), chromedp.WaitVisible(chromedp.CSS("#creditbridge-value")),
+				chromedp.SetValue(chromedp.CSS("#creditbridge-target"), f[0]), chromedp.SetValue(chromedp.CSS("#creditbridge-mode"), f[2]),
+				chromedp.SetValue(chromedp.CSS("#creditbridge-value"), f[3]))
+			if f[1] != "" {
+				b.run("category", chromedp.SetValue(chromedp.CSS("#creditbridge-category"), f[1]))
+			}
+			b.run("save rule", chromedp.Click(chromedp.Search(`//form[.//*[@id="creditbridge-value"]]//*[@type="submit"]`)), chromedp.Sleep(time.Second),
+				chromedp.WaitVisible(chromedp.CSS(".wrap h1")))
+			b.waitText(".notice", b.pick("Regel gespeichert.", "Rule saved."))
+		}
+	}
+	b.run("settings", chromedp.Navigate(b.base+"/wp-admin/admin.php?page=creditbridge"), chromedp.WaitVisible(chromedp.CSS(".wrap h1")))
+	b.waitText(".wrap", b.pick("registriert als Shop", "registered as shop"))
+	b.check("admin-settings", ".wrap")
+	b.run("rules", chromedp.Navigate(b.base+"/wp-admin/admin.php?page=creditbridge-rules"), chromedp.WaitVisible(chromedp.CSS(".wrap h1")))
+	b.waitText(".wrap", b.pick("Produktkategorie", "Product category"))
+	b.waitText(".wrap", "discount_labels.de")
+	b.check("admin-rules", ".wrap")
+	// A value that is not a number is refused with a message; nothing is stored.
+	b.run("bad rule", chromedp.SetValue(chromedp.CSS("#creditbridge-target"), "default"), chromedp.SetValue(chromedp.CSS("#creditbridge-mode"), "percent"),
+		chromedp.SetValue(chromedp.CSS("#creditbridge-value"), "zehn"),
+		chromedp.Evaluate[chromedp.Void](`HTMLFormElement.prototype.submit.call(document.querySelector("#creditbridge-value").form)`), chromedp.Sleep(500*time.Millisecond),
+		chromedp.WaitVisible(chromedp.CSS(".wrap h1")))
+	b.waitText(".notice", b.pick("Zahl", "number"))
+	b.check("admin-rules-error", ".wrap")
+}
+
+// realWPStorefront: the earn line on the product page, in the cart and
+// at checkout (classic or block, whichever the site uses), and My Account.
+func realWPStorefront(b *wpBrowser, cred string) {
+	b.login(cred)
+	earn := b.pick("erhältst du", "You earn")
+	earnSel := ".creditbridge-earn, .creditbridge-block-earn"
+	if p := os.Getenv("REALWP_VARIABLE"); p != "" {
+		b.run("variable product", chromedp.Navigate(b.base+p), chromedp.WaitVisible(chromedp.CSS("form.variations_form")))
+		// Choose a variation once WooCommerce's variation script is listening.
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			shown := wpEval[string](b, `(function(){var s=document.querySelector("form.variations_form select");s.selectedIndex=1;
+  if(window.jQuery){jQuery(s).trigger("change");}else{s.dispatchEvent(new Event("change",{bubbles:true}));}
+  var v=document.querySelector(".woocommerce-variation");return v?v.innerText:"";})()`)
+			if strings.Contains(shown, earn) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		b.waitText(".woocommerce-variation", earn)
+		b.check("product-variable", ".creditbridge-earn")
+	}
+	p := os.Getenv("REALWP_PRODUCT")
+	if p == "" {
+		b.t.Log("REALWP_PRODUCT is not set: product, cart and checkout skipped")
+	} else {
+		b.run("product", chromedp.Navigate(b.base+p), chromedp.WaitVisible(chromedp.CSS("form.cart")))
+		line := b.waitText(".creditbridge-earn", earn)
+		if b.de && !strings.Contains(line, "\u00a0€") {
+			b.t.Errorf("%s: the product line %q is not in the German format", b.name, line)
+		}
+		b.check("product", ".creditbridge-earn")
+		b.run("add to cart", chromedp.Click(chromedp.CSS("form.cart button[type=submit]")), chromedp.Sleep(time.Second))
+		b.run("cart page", chromedp.Navigate(b.base+cartPath(b)), chromedp.Sleep(500*time.Millisecond))
+		b.waitText(earnSel, earn)
+		b.check("cart", ".creditbridge-earn, .creditbridge-block-earn, .creditbridge-balance, .creditbridge-block-notice")
+		b.run("checkout page", chromedp.Navigate(b.base+checkoutPath(b)), chromedp.Sleep(500*time.Millisecond))
+		b.waitText(earnSel, earn)
+		b.check("checkout", ".creditbridge-earn, .creditbridge-block-earn, .creditbridge-balance, .creditbridge-block-notice")
+	}
+	b.run("my account", chromedp.Navigate(b.base+"/my-account/store-credit/"), chromedp.WaitVisible(chromedp.CSS("table.creditbridge-balance")))
+	b.waitText(".woocommerce-MyAccount-content", b.pick("Buchungen", "Statement"))
+	b.check("my-account", ".woocommerce-MyAccount-content")
+}
+
+// cartPath and checkoutPath: REALWP_CART / REALWP_CHECKOUT, else
+// WooCommerce's default pages.
+func cartPath(_ *wpBrowser) string {
+	if p := os.Getenv("REALWP_CART"); p != "" {
+		return p
+	}
+	return "/cart/"
+}
+
+func checkoutPath(_ *wpBrowser) string {
+	if p := os.Getenv("REALWP_CHECKOUT"); p != "" {
+		return p
+	}
+	return "/checkout/"
+}
