@@ -11,6 +11,7 @@ import (
 
 	"github.com/creditbridge/creditbridge/adapters/cache"
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/internal/batch"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -26,6 +27,9 @@ type Directory struct {
 
 	rules *cache.Cache[int64, []core.Rule] // shop id -> rules, for RulesTTL
 	known *cache.Cache[string, struct{}]   // "shop/owner/emailhash" recorded
+	// chains reads the partner chains of concurrent orders with one
+	// statement (see chainLinks).
+	chains *batch.Combiner[chainReq, []chainLink]
 }
 
 // Bounds of the directory's caches: memory stays bounded whatever the
@@ -42,8 +46,10 @@ const RulesTTL = 5 * time.Second
 
 // NewDirectory returns a Directory.
 func NewDirectory(pool *pgxpool.Pool) *Directory {
-	return &Directory{pool: pool, rules: cache.New[int64, []core.Rule](maxCachedRuleSets, RulesTTL),
+	d := &Directory{pool: pool, rules: cache.New[int64, []core.Rule](maxCachedRuleSets, RulesTTL),
 		known: cache.New[string, struct{}](maxKnownCustomers, knownCustomerTTL)}
+	d.chains = &batch.Combiner[chainReq, []chainLink]{Run: d.chainLinks, MaxBatch: 500, MaxRunning: 2}
+	return d
 }
 
 var _ core.Directory = (*Directory)(nil)
@@ -228,45 +234,27 @@ ORDER BY ordered_at, bound_at LIMIT 1`, shop.ID, keys).Scan(&bound, &boundAt, &b
 			bound = ""
 		}
 	}
-	rows, err := d.pool.Query(ctx, `WITH RECURSIVE chain(partner_id, sponsor_id, status, customer_owner, depth, path) AS (
-	SELECT * FROM (SELECT partner_id, sponsor_id, status, customer_owner, 1, ARRAY[partner_id] FROM partners
-		WHERE shop_id = $1 AND (($2 <> '' AND partner_id = $2) OR ($2 = '' AND (upper(code) = upper($3) OR partner_id = $3)))
-		ORDER BY (partner_id = $2) DESC, coalesce(upper(code) = upper($3), false) DESC LIMIT 1) a
-	UNION ALL
-	SELECT p.partner_id, p.sponsor_id, p.status, p.customer_owner, c.depth + 1, c.path || p.partner_id FROM partners p JOIN chain c ON p.shop_id = $1 AND p.partner_id = c.sponsor_id
-	WHERE c.depth < $4 AND NOT p.partner_id = ANY(c.path))
-SELECT c.partner_id, c.status, coalesce(c.customer_owner, ''), cu.email_hash FROM chain c
-LEFT JOIN customers cu ON cu.shop_id = $1 AND cu.owner_id = c.customer_owner
-ORDER BY c.depth LIMIT $4`, shop.ID, bound, ref, levels)
+	links, err := d.chains.Do(chainReq{shop: shop.ID, bound: bound, ref: ref, levels: levels})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: partner chain: %w", err)
 	}
-	defer rows.Close()
 	var out []core.Owner
 	first := ""
-	for rows.Next() {
-		var id, status, owner string
-		var eh []byte
-		if err := rows.Scan(&id, &status, &owner, &eh); err != nil {
-			return nil, err
-		}
+	for _, l := range links {
 		if first == "" {
-			first = id
+			first = l.id
 		}
-		o := core.Owner{Kind: core.OwnerPartner, ID: id}
-		if owner != "" {
-			o = core.Owner{Kind: core.OwnerCustomer, ID: owner}
+		o := core.Owner{Kind: core.OwnerPartner, ID: l.id}
+		if l.owner != "" {
+			o = core.Owner{Kind: core.OwnerCustomer, ID: l.owner}
 		}
-		if buyer.Kind != "" && (o == buyer || (buyerHash != nil && eh != nil && bytes.Equal(eh, buyerHash))) {
+		if buyer.Kind != "" && (o == buyer || (buyerHash != nil && l.emailHash != nil && bytes.Equal(l.emailHash, buyerHash))) {
 			return nil, nil // self-referral: refused
 		}
-		if core.PartnerStatus(status) != core.PartnerActive {
+		if core.PartnerStatus(l.status) != core.PartnerActive {
 			o = core.Owner{}
 		}
 		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	if bind && bound == "" && first != "" {
 		if _, err := d.pool.Exec(ctx, `INSERT INTO referral_bindings (shop_id, buyer_owner, partner_id, order_id, ordered_at) VALUES ($1, $2, $3, $4, $5)
@@ -276,6 +264,77 @@ WHERE EXCLUDED.ordered_at < referral_bindings.ordered_at`, shop.ID, buyer.ID, fi
 		}
 	}
 	return out, nil
+}
+
+// chainReq asks for the partner chain that starts at the partner bound
+// (by id) or, without one, at the partner whose code (case insensitive)
+// or id is ref.
+type chainReq struct {
+	shop       int64
+	bound, ref string
+	levels     int
+}
+
+// chainLink is one level of a partner chain.
+type chainLink struct {
+	id, status, owner string
+	emailHash         []byte // of the linked customer
+}
+
+// chainLinksSQL walks the partner chains of many requests at once, each
+// from its first partner up its sponsors (at most its levels, stopping at
+// a cycle). The first partner is the bound one, else the one whose code
+// (preferred) or id is the referral: each is one index probe.
+const chainLinksSQL = `WITH RECURSIVE chain(n, shop_id, partner_id, sponsor_id, status, customer_owner, depth, lim, path) AS (
+	SELECT u.n, u.s, a.partner_id, a.sponsor_id, a.status, a.customer_owner, 1, u.lim, ARRAY[a.partner_id]
+	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS u(s, bound, ref, lim, n)
+	CROSS JOIN LATERAL (SELECT * FROM (
+		SELECT partner_id, sponsor_id, status, customer_owner, 1 AS pick FROM partners WHERE u.bound <> '' AND shop_id = u.s AND partner_id = u.bound
+		UNION ALL
+		SELECT partner_id, sponsor_id, status, customer_owner, 2 FROM partners WHERE u.bound = '' AND shop_id = u.s AND upper(code) = upper(u.ref) AND code IS NOT NULL
+		UNION ALL
+		SELECT partner_id, sponsor_id, status, customer_owner, 3 FROM partners WHERE u.bound = '' AND shop_id = u.s AND partner_id = u.ref) c
+		ORDER BY pick LIMIT 1) a
+	WHERE u.lim > 0
+	UNION ALL
+	SELECT c.n, c.shop_id, p.partner_id, p.sponsor_id, p.status, p.customer_owner, c.depth + 1, c.lim, c.path || p.partner_id
+	FROM chain c JOIN partners p ON p.shop_id = c.shop_id AND p.partner_id = c.sponsor_id
+	WHERE c.depth < c.lim AND NOT p.partner_id = ANY(c.path))
+SELECT c.n, c.partner_id, c.status, coalesce(c.customer_owner, ''), cu.email_hash FROM chain c
+LEFT JOIN customers cu ON cu.shop_id = c.shop_id AND cu.owner_id = c.customer_owner
+ORDER BY c.n, c.depth`
+
+// chainLinks reads the chains of a batch of requests with one statement
+// (the orders of a webhook batch are applied concurrently: each would
+// otherwise send its own recursive query).
+func (d *Directory) chainLinks(reqs []chainReq) ([][]chainLink, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	shops := make([]int64, len(reqs))
+	bound := make([]string, len(reqs))
+	refs := make([]string, len(reqs))
+	lims := make([]int32, len(reqs))
+	for i, r := range reqs {
+		shops[i], bound[i], refs[i], lims[i] = r.shop, r.bound, r.ref, int32(r.levels)
+	}
+	rows, err := d.pool.Query(ctx, chainLinksSQL, shops, bound, refs, lims)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([][]chainLink, len(reqs))
+	for rows.Next() {
+		var n int64
+		var l chainLink
+		if err := rows.Scan(&n, &l.id, &l.status, &l.owner, &l.emailHash); err != nil {
+			return nil, err
+		}
+		if n < 1 || int(n) > len(reqs) {
+			return nil, fmt.Errorf("partner chain row for request %d of %d", n, len(reqs))
+		}
+		out[n-1] = append(out[n-1], l)
+	}
+	return out, rows.Err()
 }
 
 // UpsertPartner creates or updates a partner that is not linked to a

@@ -35,6 +35,9 @@ type LedgerStore struct {
 	pool  *pgxpool.Pool
 	now   func() time.Time
 	posts *batch.Batcher[*postReq, postRes]
+	// tierFacts reads the tier facts of concurrent orders with one
+	// statement (TierStore.TierFacts).
+	tierFacts *batch.Combiner[tierReq, core.TierFacts]
 
 	// OnCommit, when set, is called after every committed database
 	// transaction with the number of ledger transactions it wrote (for
@@ -63,6 +66,7 @@ func NewLedgerStore(pool *pgxpool.Pool, committers int) *LedgerStore {
 	}
 	s := &LedgerStore{pool: pool, now: time.Now}
 	s.posts = batch.New(batch.Config[*postReq, postRes]{Commit: s.commitBatch, Committers: committers, MaxBatch: ledgerMaxBatch})
+	s.tierFacts = &batch.Combiner[tierReq, core.TierFacts]{Run: s.readTierFacts, MaxBatch: 500, MaxRunning: 2}
 	return s
 }
 

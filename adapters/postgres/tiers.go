@@ -22,26 +22,70 @@ type TierStore struct {
 
 var _ core.TierReader = TierStore{}
 
-const tierFactsSQL = `SELECT coalesce(sum(a.spend), 0), coalesce(sum(a.credit), 0),
-	(SELECT max(m.ends_at) FROM memberships m WHERE m.shop_id = $1 AND m.owner_id = $2 AND m.starts_at <= $4 AND m.ends_at > $4
-	   AND (m.ended_at IS NULL OR m.ended_at > $4))
-FROM tier_activity a WHERE a.shop_id = $1 AND a.owner_id = $2 AND a.placed_at >= $3 AND a.placed_at < $4 AND a.order_id <> $5`
+// tierFactsSQL reads the tier facts of many (customer, time) requests
+// with one statement: per request the spend and credit of the orders
+// placed in its qualifying window (one order left out) and the membership
+// running at its time.
+const tierFactsSQL = `SELECT u.n, a.spend, a.credit,
+	(SELECT max(m.ends_at) FROM memberships m WHERE m.shop_id = u.s AND m.owner_id = u.o AND m.starts_at <= u.t AND m.ends_at > u.t
+	   AND (m.ended_at IS NULL OR m.ended_at > u.t))
+FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS u(s, o, f, t, x, n)
+CROSS JOIN LATERAL (SELECT coalesce(sum(spend), 0) AS spend, coalesce(sum(credit), 0) AS credit FROM tier_activity
+	WHERE shop_id = u.s AND owner_id = u.o AND placed_at >= u.f AND placed_at < u.t AND order_id <> u.x) a`
+
+// tierReq asks for a customer's tier facts at a time.
+type tierReq struct {
+	shop         int64
+	owner        string
+	from, at     time.Time
+	excludeOrder string
+}
 
 // TierFacts returns a customer's tier facts at at (core.TierReader): the
 // spend and credit of orders placed in the qualifying window before at
-// (excludeOrder not counted) and the membership running at at.
+// (excludeOrder not counted) and the membership running at at. The
+// reads of concurrent orders share one statement.
 func (s TierStore) TierFacts(ctx context.Context, shop core.Shop, owner core.Owner, at time.Time, excludeOrder string) (core.TierFacts, error) {
-	var f core.TierFacts
 	from := shop.Settings.QualifyingWindow(at, shop.Settings.Location())
-	var until *time.Time
-	err := s.L.pool.QueryRow(ctx, tierFactsSQL, shop.ID, owner.ID, from.UTC(), at.UTC(), excludeOrder).Scan(&f.Spend, &f.Credit, &until)
+	f, err := s.L.tierFacts.Do(tierReq{shop: shop.ID, owner: owner.ID, from: from.UTC(), at: at.UTC(), excludeOrder: excludeOrder})
 	if err != nil {
 		return f, fmt.Errorf("postgres: tier facts: %w", err)
 	}
-	if until != nil {
-		f.Member, f.MemberUntil = true, until.UTC()
-	}
 	return f, nil
+}
+
+// readTierFacts runs tierFactsSQL for a batch of requests.
+func (s *LedgerStore) readTierFacts(reqs []tierReq) ([]core.TierFacts, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	shops := make([]int64, len(reqs))
+	owners, excl := make([]string, len(reqs)), make([]string, len(reqs))
+	from, at := make([]time.Time, len(reqs)), make([]time.Time, len(reqs))
+	for i, r := range reqs {
+		shops[i], owners[i], from[i], at[i], excl[i] = r.shop, r.owner, r.from, r.at, r.excludeOrder
+	}
+	rows, err := s.pool.Query(ctx, tierFactsSQL, shops, owners, from, at, excl)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]core.TierFacts, len(reqs))
+	for rows.Next() {
+		var n int64
+		var f core.TierFacts
+		var until *time.Time
+		if err := rows.Scan(&n, &f.Spend, &f.Credit, &until); err != nil {
+			return nil, err
+		}
+		if n < 1 || int(n) > len(reqs) {
+			return nil, fmt.Errorf("tier facts row for request %d of %d", n, len(reqs))
+		}
+		if until != nil {
+			f.Member, f.MemberUntil = true, until.UTC()
+		}
+		out[n-1] = f
+	}
+	return out, rows.Err()
 }
 
 type tierCols struct {

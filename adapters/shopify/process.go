@@ -116,12 +116,12 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		if perr != nil {
 			return core.Outcome{}, perr
 		}
-		res, err := p.Earner.ApplyOrder(ctx, shop, o, p.markWithOrder(shop, ev))
+		scOrder, sc := p.storeCreditIn(shop, ev)
+		res, err := p.Earner.ApplyOrder(ctx, shop, o, p.markWithOrder(sc, ev))
 		if err != nil {
 			return core.Outcome{}, err
 		}
-		sc, err := p.storeCredit(ctx, shop, ev)
-		if err != nil {
+		if err := p.bookStoreCredit(ctx, shop, scOrder, sc); err != nil {
 			return core.Outcome{}, err
 		}
 		if res.Stale && !sc {
@@ -133,11 +133,12 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 		if err != nil {
 			return core.Outcome{}, err
 		}
-		res, err := p.Earner.ApplyRefund(ctx, shop, orderID, r, p.markWithOrder(shop, ev))
+		scOrder, sc := p.storeCreditIn(shop, ev)
+		res, err := p.Earner.ApplyRefund(ctx, shop, orderID, r, p.markWithOrder(sc, ev))
 		if err != nil {
 			return core.Outcome{}, err
 		}
-		if _, err := p.storeCredit(ctx, shop, ev); err != nil {
+		if err := p.bookStoreCredit(ctx, shop, scOrder, sc); err != nil {
 			return core.Outcome{}, err
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: fmt.Sprintf("refund %s: %d posting(s)", r.RefundID, len(res.Posted)), Marked: res.Marked}, nil
@@ -230,38 +231,36 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 }
 
 // markWithOrder is the event the order's transaction marks processed. When
-// store credit is still to be booked after that transaction, it is none:
-// the dispatcher marks the event only once the store credit booking
+// store credit is still to be booked after that transaction (sc), it is
+// none: the dispatcher marks the event only once the store credit booking
 // succeeded too, so a failing Admin API call leaves the event to be
 // retried instead of marked done with its store credit unbooked.
-func (p *Processor) markWithOrder(shop core.Shop, ev core.InboxEvent) *core.EventRef {
-	if p.storeCreditDue(shop, ev) {
+func (p *Processor) markWithOrder(sc bool, ev core.InboxEvent) *core.EventRef {
+	if sc {
 		return nil
 	}
 	return &core.EventRef{ShopID: ev.ShopID, ID: ev.ID}
 }
 
-func (p *Processor) storeCreditDue(shop core.Shop, ev core.InboxEvent) bool {
+// storeCreditIn reports whether the event's body shows store credit to
+// book (the shop mirrors store credit and the payload shows some), and
+// for which order. The body is read for it only in store credit mode, and
+// once per event.
+func (p *Processor) storeCreditIn(shop core.Shop, ev core.InboxEvent) (StoreCreditOrder, bool) {
 	if p.OnStoreCredit == nil || shop.Settings.Mode() != core.RedemptionStoreCredit {
-		return false
+		return StoreCreditOrder{}, false
 	}
-	_, ok := StoreCreditIn(ev.Topic, ev.Payload)
-	return ok
+	return StoreCreditIn(ev.Topic, ev.Payload)
 }
 
-// storeCredit books the store credit an order moved when the shop mirrors
-// store credit and the payload shows some; it reports whether it did.
-// A failure (the Admin API unreachable) fails the event, which is retried:
-// booking converges, so the retry posts nothing twice.
-func (p *Processor) storeCredit(ctx context.Context, shop core.Shop, ev core.InboxEvent) (bool, error) {
-	if p.OnStoreCredit == nil || shop.Settings.Mode() != core.RedemptionStoreCredit {
-		return false, nil
+// bookStoreCredit books the store credit an order moved when sc (see
+// storeCreditIn). A failure (the Admin API unreachable) fails the event,
+// which is retried: booking converges, so the retry posts nothing twice.
+func (p *Processor) bookStoreCredit(ctx context.Context, shop core.Shop, o StoreCreditOrder, sc bool) error {
+	if !sc {
+		return nil
 	}
-	o, ok := StoreCreditIn(ev.Topic, ev.Payload)
-	if !ok {
-		return false, nil
-	}
-	return true, p.OnStoreCredit(ctx, shop, o)
+	return p.OnStoreCredit(ctx, shop, o)
 }
 
 // stillInstalled asks Shopify whether the app is still installed. A shop

@@ -211,3 +211,89 @@ func TestUnusedBatcherStartsNothing(t *testing.T) {
 	}
 	b.Stop()
 }
+
+func TestCombinerEveryRequestGetsItsOwnResult(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var sizes []int
+	var running, most atomic.Int64
+	c := &batch.Combiner[int, int]{MaxBatch: 7, MaxRunning: 2, Run: func(b []int) ([]int, error) {
+		if n := running.Add(1); n > most.Load() {
+			most.Store(n)
+		}
+		defer running.Add(-1)
+		runtime.Gosched()
+		mu.Lock()
+		sizes = append(sizes, len(b))
+		mu.Unlock()
+		out := make([]int, len(b))
+		for i, v := range b {
+			out[i] = v * 10
+		}
+		return out, nil
+	}}
+	var wg sync.WaitGroup
+	var wrong atomic.Int64
+	for i := range 2000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if got, err := c.Do(i); err != nil || got != i*10 {
+				wrong.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := wrong.Load(); n != 0 {
+		t.Fatalf("%d requests got another request's result or an error", n)
+	}
+	total := 0
+	for _, s := range sizes {
+		if s > 7 || s == 0 {
+			t.Fatalf("a batch of %d requests, MaxBatch is 7", s)
+		}
+		total += s
+	}
+	if total != 2000 {
+		t.Fatalf("%d requests run, want 2000", total)
+	}
+	if most.Load() > 2 {
+		t.Fatalf("%d runs at once, MaxRunning is 2", most.Load())
+	}
+	t.Logf("2000 requests in %d runs", len(sizes))
+}
+
+func TestCombinerErrorReachesEveryCallerOfTheBatch(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	gate := make(chan struct{})
+	first := true
+	c := &batch.Combiner[int, int]{Run: func(b []int) ([]int, error) {
+		if first {
+			first = false
+			<-gate // the others queue up behind this run
+			return []int{1}, nil
+		}
+		return nil, boom
+	}}
+	done := make(chan error, 10)
+	go func() { _, err := c.Do(0); done <- err }()
+	for !c.Busy() {
+		runtime.Gosched()
+	}
+	for i := 1; i <= 5; i++ {
+		go func() { _, err := c.Do(i); done <- err }()
+	}
+	for c.Waiting() < 5 {
+		runtime.Gosched()
+	}
+	close(gate)
+	if err := <-done; err != nil {
+		t.Fatalf("first request: %v", err)
+	}
+	for range 5 {
+		if err := <-done; !errors.Is(err, boom) {
+			t.Fatalf("got %v, want the batch's error", err)
+		}
+	}
+}

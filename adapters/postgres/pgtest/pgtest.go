@@ -36,6 +36,13 @@ func URL() string {
 // It fails the test when PostgreSQL is unreachable.
 func NewPool(tb testing.TB, maxConns int32) *pgxpool.Pool {
 	tb.Helper()
+	return NewPoolWith(tb, maxConns, nil)
+}
+
+// NewPoolWith is NewPool with a chance to change the pool's configuration
+// (a tracer, say) before it connects.
+func NewPoolWith(tb testing.TB, maxConns int32, configure func(*pgxpool.Config)) *pgxpool.Pool {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var rnd [6]byte
@@ -60,6 +67,9 @@ func NewPool(tb testing.TB, maxConns int32) *pgxpool.Pool {
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		pgxdecimal.Register(c.TypeMap())
 		return nil
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -18,6 +18,9 @@ package plugin_test
 //	                                      add a rule for all products (2,5 %)
 //	REALWP_CATEGORY=15                    optional, with REALWP_REGISTER: a 5 % rule for
 //	                                      this product category too
+//	REALWP_TIER=Silber                    optional: the customer's tier My Account must show
+//	REALWP_ORDER=1                        optional: place the order (cash on delivery must
+//	                                      be on) at 1280 px, classic or block checkout
 //
 // Screenshots go to $CREDITBRIDGE_SCREENSHOTS (default
 // $TMPDIR/creditbridge-screenshots/realwp). axe-core comes from
@@ -38,6 +41,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -152,9 +157,12 @@ func (b *wpBrowser) check(name, scope string) {
 func (b *wpBrowser) login(cred string) {
 	b.t.Helper()
 	user, pass, _ := strings.Cut(cred, ":")
-	b.run("login "+user, chromedp.Navigate(b.base+"/wp-login.php?action=logout"), chromedp.Sleep(200*time.Millisecond))
-	// A logout link asks for confirmation; clearing cookies is simpler.
-	b.run("clear cookies", chromedp.Evaluate[chromedp.Void](`document.cookie.split(";").forEach(function(c){document.cookie=c.replace(/=.*/,"=;expires=Thu, 01 Jan 1970 00:00:00 GMT;path=/");})`))
+	// Logging out asks for confirmation; clearing the cookies (the auth
+	// cookies are HttpOnly) is simpler.
+	b.run("clear cookies", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	}))
 	b.run("login form "+user, chromedp.Navigate(b.base+"/wp-login.php"), chromedp.WaitVisible(chromedp.CSS("#user_login")),
 		chromedp.SetValue(chromedp.CSS("#user_login"), user), chromedp.SetValue(chromedp.CSS("#user_pass"), pass),
 		chromedp.Click(chromedp.CSS("#wp-submit")), chromedp.Sleep(500*time.Millisecond))
@@ -307,9 +315,31 @@ func realWPStorefront(b *wpBrowser, cred string) {
 		b.run("checkout page", chromedp.Navigate(b.base+checkoutPath(b)), chromedp.Sleep(500*time.Millisecond))
 		b.waitText(earnSel, earn)
 		b.check("checkout", ".creditbridge-earn, .creditbridge-block-earn, .creditbridge-balance, .creditbridge-block-notice")
+		if os.Getenv("REALWP_ORDER") != "" && strings.HasPrefix(b.name, "1280") {
+			if wpEval[bool](b, `!!document.querySelector("#place_order")`) { // classic
+				b.run("classic order", chromedp.Evaluate[chromedp.Void](`(function(){var r=document.querySelector("#payment_method_cod");if(r){r.click();}})()`),
+					chromedp.Sleep(2*time.Second), chromedp.Click(chromedp.CSS("#place_order")))
+			} else {
+				b.run("block order", chromedp.Click(chromedp.CSS(".wc-block-components-checkout-place-order-button")))
+			}
+			for deadline := time.Now().Add(60 * time.Second); !strings.Contains(wpEval[string](b, `location.href`), "order-received"); {
+				if time.Now().After(deadline) {
+					b.shot("FAILED-order")
+					b.t.Fatalf("%s: the order was not placed; the page is %s", b.name, wpEval[string](b, `location.href`))
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+			b.run("order received", chromedp.WaitVisible(chromedp.CSS(".woocommerce-order, .wc-block-order-confirmation-status, .woocommerce-thankyou-order-received")))
+			b.shot("order-received")
+			b.t.Logf("%s: order placed: %s", b.name, wpEval[string](b, `location.href`))
+		}
 	}
 	b.run("my account", chromedp.Navigate(b.base+"/my-account/store-credit/"), chromedp.WaitVisible(chromedp.CSS("table.creditbridge-balance")))
 	b.waitText(".woocommerce-MyAccount-content", b.pick("Buchungen", "Statement"))
+	if want := os.Getenv("REALWP_TIER"); want != "" { // the customer's tier and the next one, e.g. "Silber"
+		b.waitText(".creditbridge-tier-name", want)
+		b.waitText(".creditbridge-tier", b.pick("Noch ", " more to reach "))
+	}
 	b.check("my-account", ".woocommerce-MyAccount-content")
 }
 

@@ -309,7 +309,8 @@ final class Creditbridge_Referral {
 		woocommerce_register_additional_checkout_field(
 			array(
 				'id'                => self::BLOCK_FIELD_ID,
-				'label'             => __( 'Referral code (optional)', 'creditbridge' ),
+				// WooCommerce adds "(optional)" to a field that is not required.
+				'label'             => __( 'Referral code', 'creditbridge' ),
 				'location'          => 'order',
 				'type'              => 'text',
 				'required'          => false,

@@ -232,7 +232,7 @@ class Creditbridge_Rules_Admin {
 			}
 			$count = isset( $rule['products'] ) && is_array( $rule['products'] ) ? count( $rule['products'] ) : 0;
 			/* translators: 1: category name, 2: category id, 3: number of products */
-			return sprintf( __( 'Category %1$s (ID %2$s, %3$d products)', 'creditbridge' ), '' === $name ? $id : $name, $id, $count );
+			return sprintf( _n( 'Category %1$s (ID %2$s, %3$d product)', 'Category %1$s (ID %2$s, %3$d products)', $count, 'creditbridge' ), '' === $name ? $id : $name, $id, $count );
 		}
 		$name = isset( $rule['title'] ) ? (string) $rule['title'] : '';
 		if ( '' === $name && function_exists( 'wc_get_product' ) && ctype_digit( $id ) ) {
