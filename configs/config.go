@@ -38,8 +38,11 @@ type Config struct {
 	SweepAfter        time.Duration
 	// EventMaxAttempts is the retry budget of an event that keeps failing
 	// with a transient error: the attempt that reaches it dead-letters it.
-	EventMaxAttempts   int
-	PollInterval       time.Duration
+	EventMaxAttempts int
+	PollInterval     time.Duration
+	// CollectionRefresh is how often the products of Shopify collection
+	// rules are read again from the Admin API.
+	CollectionRefresh  time.Duration
 	ShutdownTimeout    time.Duration
 	CustomerTokenTTL   time.Duration
 	LedgerCommitters   int
@@ -83,6 +86,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		SweepAfter:         p.dur("INBOX_SWEEP_AFTER", 2*time.Minute),
 		EventMaxAttempts:   p.int("EVENT_MAX_ATTEMPTS", 25, 2, 100),
 		PollInterval:       p.dur("WOOCOMMERCE_POLL_INTERVAL", 5*time.Minute),
+		CollectionRefresh:  p.dur("COLLECTION_REFRESH_INTERVAL", 6*time.Hour),
 		ShutdownTimeout:    p.dur("SHUTDOWN_TIMEOUT", 20*time.Second),
 		CustomerTokenTTL:   p.dur("CUSTOMER_TOKEN_TTL", 15*time.Minute),
 		LedgerCommitters:   p.int("LEDGER_COMMITTERS", 4, 1, 64),
@@ -165,6 +169,9 @@ func (c Config) validate() []string {
 				errs = append(errs, name+" is the sample value from configs/example.env: generate one with openssl rand -base64 32")
 			}
 		}
+	}
+	if c.CollectionRefresh < time.Minute {
+		errs = append(errs, "COLLECTION_REFRESH_INTERVAL must be at least 1m (each run reads every collection rule from Shopify's Admin API)")
 	}
 	if c.Queue == "" || strings.ContainsAny(c.Queue, "{}: ") {
 		errs = append(errs, "QUEUE_NAME must be non-empty without braces, colons or spaces")

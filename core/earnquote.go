@@ -3,7 +3,9 @@ package core
 import "github.com/shopspring/decimal"
 
 // QuoteEarnings is the credit a buyer would earn for lines with the shop's
-// rules and settings (the storefront's "you earn X with this order"): the
+// rules and settings (the storefront's "you earn X with this order"); each
+// line's NetTotal and Tax are split from the price shown as the order's
+// tax lines will split it (TaxSetup.SplitShown, see QuoteLine). The
 // rates are frozen as the earner freezes a paid order's first snapshot
 // (FreezeRatesWith, the per-article and per-order caps) and rounded per
 // line as booking rounds them. Yearly caps, campaigns by date and partners
@@ -22,4 +24,21 @@ func QuoteEarnings(settings ShopSettings, rules RuleSet, currency string, lines 
 		sum = sum.Add(c)
 	}
 	return sum, nil
+}
+
+// QuoteLine is an order line for QuoteEarnings from the unit price a
+// storefront shows (with or without VAT, as the shop's tax setup says):
+// the line total shown is split into net and tax as booking will see them.
+func QuoteLine(settings ShopSettings, currency, productID, variantID, sku string, quantity int64, shownUnitPrice decimal.Decimal) (OrderLine, error) {
+	return QuoteLineTotal(settings, currency, productID, variantID, sku, quantity, shownUnitPrice.Mul(decimal.NewFromInt(quantity)))
+}
+
+// QuoteLineTotal is QuoteLine for a line total shown (after discounts on
+// the whole cart, which booking allocates to the lines).
+func QuoteLineTotal(settings ShopSettings, currency, productID, variantID, sku string, quantity int64, shownTotal decimal.Decimal) (OrderLine, error) {
+	net, tax, err := settings.Tax.SplitShown(currency, productID, shownTotal)
+	if err != nil {
+		return OrderLine{}, err
+	}
+	return OrderLine{ProductID: productID, VariantID: variantID, SKU: sku, Quantity: quantity, NetTotal: net, Tax: tax}, nil
 }

@@ -145,87 +145,222 @@ type SimResult struct {
 	ByOwner       map[Owner]decimal.Decimal `json:"-"`
 }
 
-// SimulateEarnings replays orders under rules and settings without
-// booking anything: for each order it freezes rates as the earner would
-// for a first snapshot (FreezeRatesWith, the per-order cap, the yearly
-// cap from a budget that starts empty, owners without identity dropped)
-// and lets PlanEarnings compute the transactions booking would post; the
-// simulated credit is what those transactions issue. Current is the
-// credit the stored rates give (DesiredCredit), i.e. what was booked.
-// Orders in another currency are skipped.
-func SimulateEarnings(settings ShopSettings, rules RuleSet, currency string, orders []SimOrder) (SimResult, error) {
-	res := SimResult{Currency: currency, ByOwner: map[Owner]decimal.Decimal{}}
-	lines := map[string]*SimLine{}
-	line := func(b string) *SimLine {
-		l, ok := lines[b]
-		if !ok {
-			l = &SimLine{Beneficiary: b}
-			lines[b] = l
-		}
-		return l
+// YearBudgets holds what each owner used of its yearly earning budget,
+// per calendar year (core.CapYear).
+type YearBudgets map[Owner]map[int]decimal.Decimal
+
+func (y YearBudgets) add(o Owner, year int, amt decimal.Decimal) {
+	if y[o] == nil {
+		y[o] = map[int]decimal.Decimal{}
 	}
-	sorted := append([]SimOrder(nil), orders...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].State.Order.CreatedAt.Before(sorted[j].State.Order.CreatedAt) })
-	yearUsed := map[Owner]map[int]decimal.Decimal{}
-	for _, so := range sorted {
-		st := so.State
-		if st.Order.Currency != currency {
+	y[o][year] = y[o][year].Add(amt)
+}
+
+// SimulationSource streams the orders a simulation replays and reads the
+// yearly earning budgets owners used (adapters/postgres.Directory).
+type SimulationSource interface {
+	// EachSimulationOrder calls fn for every stored order created at or
+	// after since, oldest first (by creation, then order id), one at a
+	// time, with its owners resolved.
+	EachSimulationOrder(ctx context.Context, shop Shop, since time.Time, fn func(SimOrder) error) error
+	// YearBudgetsUsed returns what each of owners used of its yearly
+	// earning budget in currency in each of years, as booked.
+	YearBudgetsUsed(ctx context.Context, shopID int64, currency string, owners []Owner, years []int) (YearBudgets, error)
+}
+
+// Simulate is the "what if" simulation of the orders created since since
+// under rules (shop's settings): it streams the orders twice, so any
+// number of them fits in memory bounded by the owners involved. With a
+// yearly cap, the first pass finds what the replayed orders took from each
+// owner's budget as booked (YearBudgetTaken), so each owner starts from
+// its real budget before the window: what it used that year as booked,
+// less what the replayed orders took (never below zero). The second pass
+// replays them (Simulation).
+func Simulate(ctx context.Context, src SimulationSource, shop Shop, rules RuleSet, since time.Time) (SimResult, error) {
+	settings, currency := shop.Settings, shop.Currency
+	var start YearBudgets
+	if settings.EarnCapYearAmount.Valid {
+		taken := YearBudgets{}
+		years := map[int]bool{}
+		err := src.EachSimulationOrder(ctx, shop, since, func(so SimOrder) error {
+			if so.State.Order.Currency != currency {
+				return nil
+			}
+			year := CapYear(settings, so.State.Order)
+			years[year] = true
+			for _, o := range append([]Owner{so.Buyer}, so.Partners...) {
+				if o.Kind != "" {
+					taken.add(o, year, decimal.Zero)
+				}
+			}
+			for o, amt := range YearBudgetTaken(so.State) {
+				taken.add(o, year, amt)
+			}
+			return nil
+		})
+		if err != nil {
+			return SimResult{}, err
+		}
+		owners := make([]Owner, 0, len(taken))
+		for o := range taken {
+			owners = append(owners, o)
+		}
+		ys := make([]int, 0, len(years))
+		for y := range years {
+			ys = append(ys, y)
+		}
+		sort.Ints(ys)
+		used, err := src.YearBudgetsUsed(ctx, shop.ID, currency, owners, ys)
+		if err != nil {
+			return SimResult{}, err
+		}
+		start = YearBudgets{}
+		for o, byYear := range used {
+			for y, u := range byYear {
+				if before := u.Sub(taken[o][y]); before.IsPositive() {
+					start.add(o, y, before)
+				}
+			}
+		}
+	}
+	sim := NewSimulation(settings, rules, currency, start)
+	if err := src.EachSimulationOrder(ctx, shop, since, sim.Add); err != nil {
+		return SimResult{}, err
+	}
+	return sim.Result(), nil
+}
+
+// YearBudgetTaken is what an order's stored rates took from each owner's
+// yearly budget when they were frozen: the credit of all the units each
+// rate was frozen for, after its caps (refunds never give budget back).
+func YearBudgetTaken(st OrderState) map[Owner]decimal.Decimal {
+	out := map[Owner]decimal.Decimal{}
+	for _, r := range st.Rates {
+		if r.Owner.Kind == "" {
 			continue
 		}
-		res.Orders++
-		cur, err := DesiredCredit(st)
-		if err != nil {
-			return res, err
-		}
-		for _, r := range st.Rates {
-			amt := cur[r.Key()]
-			line(r.Beneficiary).Current = line(r.Beneficiary).Current.Add(amt)
-			res.Current = res.Current.Add(amt)
-		}
-		sim := st
-		sim.Rates = nil
-		if st.Order.Paid && !st.Order.Cancelled {
-			fresh := dropAnonymous(FreezeRatesWith(settings, st.Order, nil, rules, so.Buyer, so.Partners))
-			ApplyOrderCap(settings, st.Order, nil, fresh)
-			year := CapYear(settings, st.Order)
-			err := ApplyYearCap(settings, st.Order, fresh, func(o Owner, want, limit decimal.Decimal) (decimal.Decimal, error) {
-				if yearUsed[o] == nil {
-					yearUsed[o] = map[int]decimal.Decimal{}
-				}
-				used := yearUsed[o][year]
-				granted := decimal.Min(want, decimal.Max(limit.Sub(used), decimal.Zero))
-				yearUsed[o][year] = used.Add(granted)
-				return granted, nil
-			})
-			if err != nil {
-				return res, err
-			}
-			sim.Rates = fresh
-		}
-		txs, err := PlanEarnings(sim, nil, func(Owner) OwnerFunds { return OwnerFunds{} }, settings.PendingDays > 0)
-		if err != nil {
-			return res, err
-		}
-		for _, t := range txs {
-			for _, p := range t.Postings {
-				if p.Owner.Kind == OwnerProgram || p.Currency != currency {
-					continue
-				}
-				line(t.Reason.Beneficiary).Simulated = line(t.Reason.Beneficiary).Simulated.Add(p.Amount)
-				res.Simulated = res.Simulated.Add(p.Amount)
-				res.ByOwner[p.Owner] = res.ByOwner[p.Owner].Add(p.Amount)
-			}
+		out[r.Owner] = out[r.Owner].Add(fullCredit(st.Order, r))
+	}
+	return out
+}
+
+// SimulateEarnings replays orders (in any order; they are sorted by
+// creation) with every yearly budget starting empty. See Simulation.
+func SimulateEarnings(settings ShopSettings, rules RuleSet, currency string, orders []SimOrder) (SimResult, error) {
+	sorted := append([]SimOrder(nil), orders...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].State.Order.CreatedAt.Before(sorted[j].State.Order.CreatedAt) })
+	sim := NewSimulation(settings, rules, currency, nil)
+	for _, so := range sorted {
+		if err := sim.Add(so); err != nil {
+			return SimResult{}, err
 		}
 	}
+	return sim.Result(), nil
+}
+
+// Simulation replays orders under rules and settings without booking
+// anything, one order at a time, oldest first: for each order it freezes
+// rates as the earner would for a first snapshot (FreezeRatesWith, the
+// per-order cap, the yearly cap from each owner's budget, owners without
+// identity dropped) and lets PlanEarnings compute the transactions
+// booking would post; the simulated credit is what those transactions
+// issue. Current is the credit the stored rates give (DesiredCredit),
+// i.e. what was booked. Orders in another currency are skipped. It keeps
+// sums per beneficiary and per owner, never the orders.
+type Simulation struct {
+	settings ShopSettings
+	rules    RuleSet
+	currency string
+	yearUsed YearBudgets
+	res      SimResult
+	lines    map[string]*SimLine
+}
+
+// NewSimulation starts a simulation; yearUsed is what each owner had
+// used of its yearly budget before the first order (nil: nothing). It is
+// not changed.
+func NewSimulation(settings ShopSettings, rules RuleSet, currency string, yearUsed YearBudgets) *Simulation {
+	used := YearBudgets{}
+	for o, byYear := range yearUsed {
+		for y, u := range byYear {
+			used.add(o, y, u)
+		}
+	}
+	return &Simulation{settings: settings, rules: rules, currency: currency, yearUsed: used,
+		res: SimResult{Currency: currency, ByOwner: map[Owner]decimal.Decimal{}}, lines: map[string]*SimLine{}}
+}
+
+func (s *Simulation) line(b string) *SimLine {
+	l, ok := s.lines[b]
+	if !ok {
+		l = &SimLine{Beneficiary: b}
+		s.lines[b] = l
+	}
+	return l
+}
+
+// Add replays one order (orders must come oldest first).
+func (s *Simulation) Add(so SimOrder) error {
+	st := so.State
+	if st.Order.Currency != s.currency {
+		return nil
+	}
+	s.res.Orders++
+	cur, err := DesiredCredit(st)
+	if err != nil {
+		return err
+	}
+	for _, r := range st.Rates {
+		amt := cur[r.Key()]
+		s.line(r.Beneficiary).Current = s.line(r.Beneficiary).Current.Add(amt)
+		s.res.Current = s.res.Current.Add(amt)
+	}
+	sim := st
+	sim.Rates = nil
+	if st.Order.Paid && !st.Order.Cancelled {
+		fresh := dropAnonymous(FreezeRatesWith(s.settings, st.Order, nil, s.rules, so.Buyer, so.Partners))
+		ApplyOrderCap(s.settings, st.Order, nil, fresh)
+		year := CapYear(s.settings, st.Order)
+		err := ApplyYearCap(s.settings, st.Order, fresh, func(o Owner, want, limit decimal.Decimal) (decimal.Decimal, error) {
+			used := s.yearUsed[o][year]
+			granted := decimal.Min(want, decimal.Max(limit.Sub(used), decimal.Zero))
+			s.yearUsed.add(o, year, granted)
+			return granted, nil
+		})
+		if err != nil {
+			return err
+		}
+		sim.Rates = fresh
+	}
+	txs, err := PlanEarnings(sim, nil, func(Owner) OwnerFunds { return OwnerFunds{} }, s.settings.PendingDays > 0)
+	if err != nil {
+		return err
+	}
+	for _, t := range txs {
+		for _, p := range t.Postings {
+			if p.Owner.Kind == OwnerProgram || p.Currency != s.currency {
+				continue
+			}
+			s.line(t.Reason.Beneficiary).Simulated = s.line(t.Reason.Beneficiary).Simulated.Add(p.Amount)
+			s.res.Simulated = s.res.Simulated.Add(p.Amount)
+			s.res.ByOwner[p.Owner] = s.res.ByOwner[p.Owner].Add(p.Amount)
+		}
+	}
+	return nil
+}
+
+// Result returns the sums so far.
+func (s *Simulation) Result() SimResult {
+	res := s.res
 	res.Difference = res.Simulated.Sub(res.Current)
-	keys := make([]string, 0, len(lines))
-	for k := range lines {
+	keys := make([]string, 0, len(s.lines))
+	for k := range s.lines {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	res.ByBeneficiary = []SimLine{}
 	for _, k := range keys {
-		res.ByBeneficiary = append(res.ByBeneficiary, *lines[k])
+		res.ByBeneficiary = append(res.ByBeneficiary, *s.lines[k])
 	}
-	return res, nil
+	return res
 }

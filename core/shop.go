@@ -86,6 +86,9 @@ type ShopSettings struct {
 	// Tax-inclusive shops always reduce the gross total.
 	RedeemBase RedeemBase `json:"redeem_base,omitempty"`
 
+	// Tax is the shop's tax setup for the storefront quote of earnings.
+	Tax TaxSetup `json:"tax,omitzero"`
+
 	// Accounting configures the exports for the tax advisor (DATEV).
 	Accounting AccountingSettings `json:"accounting,omitzero"`
 	// Locale is the language of the shop's pages ("de", "en", "de-DE";
@@ -301,6 +304,9 @@ func (s ShopSettings) Validate() error {
 		if err := validLabel("discount_labels."+lang, l); err != nil {
 			return err
 		}
+	}
+	if err := s.Tax.Validate(); err != nil {
+		return err
 	}
 	if err := s.Accounting.Validate(); err != nil {
 		return err

@@ -91,26 +91,50 @@ window.shopify = {
   }
 };`
 
-// storefront emulates Shopify's app proxy for /apps/credit/*: it signs
-// the request for the bridge with the logged-in customer (cookie set by
-// /login) and renders the Liquid answer inside a theme page.
-func storefront(t *testing.T, bridge, shop, secret string) string {
+// storefront emulates the parts of a Shopify storefront creditbridge
+// plugs into: the app proxy for /apps/credit/* (it signs the request for
+// the bridge with the logged-in customer, cookie set by /login, renders a
+// Liquid answer inside a theme page and passes anything else, such as the
+// JSON of /earn and /account, through as Shopify does); the customer's
+// account page with the theme extension's account block; a cart page
+// with the extension's app embed ("you earn X with this order") and the
+// cart JSON it reads (/cart.js); and Shopify's shareable discount link
+// (/discount/CODE?redirect=/cart), which applies a code to the cart. The
+// extension's scripts are served from the repository
+// (adapters/shopify/app/extensions/creditbridge-earn/assets). Cart and
+// discounts are the emulator's (Shopify's own); code maps a discount
+// code to its amount in cents.
+func storefront(t *testing.T, bridge, shop, secret string, code func(string) (int64, bool)) string {
 	t.Helper()
 	mux := http.NewServeMux()
+	lang := func(r *http.Request) string {
+		if c, err := r.Cookie("lang"); err == nil && c.Value != "" {
+			return c.Value
+		}
+		return "en"
+	}
+	theme := func(w http.ResponseWriter, r *http.Request, status int, title, body string) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<!DOCTYPE html><html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>%s – Teeladen</title></head>
+<body style="font:16px/1.5 system-ui,sans-serif;margin:0"><header style="padding:1rem;background:#1f3b2d;color:#fff"><a href="/" style="color:#fff">Teeladen</a></header><main>%s</main></body></html>`, lang(r), title, body)
+	}
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "customer", Value: r.URL.Query().Get("customer"), Path: "/"})
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: r.URL.Query().Get("lang"), Path: "/"})
-		http.Redirect(w, r, "/apps/credit/statement", http.StatusFound)
+		http.SetCookie(w, &http.Cookie{Name: "discount", Value: "", Path: "/", MaxAge: -1})
+		to := r.URL.Query().Get("to")
+		if !strings.HasPrefix(to, "/") {
+			to = "/apps/credit/statement"
+		}
+		http.Redirect(w, r, to, http.StatusFound)
 	})
 	mux.HandleFunc("/apps/credit/", func(w http.ResponseWriter, r *http.Request) {
 		vals := r.URL.Query()
 		vals.Set("shop", shop)
 		vals.Set("path_prefix", "/apps/credit")
 		vals.Set("timestamp", strconv.FormatInt(time.Now().Unix(), 10))
-		lang := "en"
-		if c, err := r.Cookie("lang"); err == nil && c.Value != "" {
-			lang = c.Value
-		}
+		vals.Del("logged_in_customer_id")
 		if c, err := r.Cookie("customer"); err == nil && c.Value != "" {
 			vals.Set("logged_in_customer_id", c.Value)
 		}
@@ -118,7 +142,7 @@ func storefront(t *testing.T, bridge, shop, secret string) string {
 		vals.Set("signature", shopify.SignAppProxy(vals, secret))
 		req, _ := http.NewRequestWithContext(r.Context(), r.Method, bridge+"/proxy/"+strings.TrimPrefix(r.URL.Path, "/apps/credit/")+"?"+vals.Encode(), r.Body)
 		req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
-		req.Header.Set("Accept-Language", lang)
+		req.Header.Set("Accept-Language", lang(r))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -126,10 +150,87 @@ func storefront(t *testing.T, bridge, shop, secret string) string {
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(resp.StatusCode)
-		fmt.Fprintf(w, `<!DOCTYPE html><html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Teeladen</title></head>
-<body style="font:16px/1.5 system-ui,sans-serif;margin:0"><header style="padding:1rem;background:#1f3b2d;color:#fff"><a href="/" style="color:#fff">Teeladen</a></header><main>%s</main></body></html>`, lang, body)
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/liquid") {
+			w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+			w.WriteHeader(resp.StatusCode)
+			_, _ = w.Write(body)
+			return
+		}
+		theme(w, r, resp.StatusCode, "Guthaben", string(body))
+	})
+	assets := filepath.Join("..", "shopify", "app", "extensions", "creditbridge-earn", "assets")
+	mux.HandleFunc("/ext/", func(w http.ResponseWriter, r *http.Request) {
+		b, err := os.ReadFile(filepath.Join(assets, filepath.Base(r.URL.Path)))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = w.Write(b)
+	})
+	// The account page: the theme renders the account block for a
+	// logged-in customer (blocks/account-credit.liquid).
+	mux.HandleFunc("/account", func(w http.ResponseWriter, r *http.Request) {
+		heading := map[string]string{"de": "Mein Konto", "en": "My account"}[lang(r)]
+		theme(w, r, http.StatusOK, heading, `<div style="max-width:48rem;margin:2rem auto;padding:0 1rem"><h1>`+heading+`</h1>
+<section class="cb-account" data-cb-account data-proxy="/apps/credit" aria-live="polite"></section></div><script src="/ext/account.js" defer></script>`)
+	})
+	// The cart: 2 × Teekanne Classic at 12.00 and any code applied by a
+	// discount link, with the app embed (blocks/earn-embed.liquid).
+	const items = 2400
+	applied := func(r *http.Request) (string, int64) {
+		c, err := r.Cookie("discount")
+		if err != nil || c.Value == "" {
+			return "", 0
+		}
+		off, ok := code(c.Value)
+		if !ok {
+			return "", 0
+		}
+		return c.Value, min(off, items)
+	}
+	mux.HandleFunc("/discount/", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "discount", Value: strings.TrimPrefix(r.URL.Path, "/discount/"), Path: "/"})
+		to := r.URL.Query().Get("redirect")
+		if !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") {
+			to = "/"
+		}
+		http.Redirect(w, r, to, http.StatusFound)
+	})
+	mux.HandleFunc("/cart.js", func(w http.ResponseWriter, r *http.Request) {
+		cart := map[string]any{"items": []map[string]any{{"product_id": 632910392, "variant_id": 808950810, "sku": "TEE-1L", "quantity": 2,
+			"final_price": 1200, "final_line_price": items, "title": "Teekanne Classic"}}, "items_subtotal_price": items}
+		if c, off := applied(r); c != "" {
+			cart["cart_level_discount_applications"] = []map[string]any{{"type": "discount_code", "title": c, "total_allocated_amount": off}}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(cart)
+	})
+	mux.HandleFunc("/cart", func(w http.ResponseWriter, r *http.Request) {
+		de := lang(r) == "de"
+		euro := func(cents int64) string {
+			s := fmt.Sprintf("%d.%02d", cents/100, cents%100)
+			if de {
+				return strings.Replace(s, ".", ",", 1) + " €"
+			}
+			return "€" + s
+		}
+		tr := func(deText, enText string) string {
+			if de {
+				return deText
+			}
+			return enText
+		}
+		c, off := applied(r)
+		rows := `<tr><td>Teekanne Classic × 2</td><td style="text-align:right">` + euro(items) + `</td></tr>`
+		if c != "" {
+			rows += `<tr><td>` + tr("Rabattcode ", "Discount code ") + c + `</td><td style="text-align:right">−` + euro(off) + `</td></tr>`
+		}
+		rows += `<tr><th scope="row" style="text-align:left">` + tr("Gesamt", "Total") + `</th><td style="text-align:right"><strong id="cart-total">` + euro(items-off) + `</strong></td></tr>`
+		theme(w, r, http.StatusOK, tr("Warenkorb", "Cart"), `<div style="max-width:48rem;margin:2rem auto;padding:0 1rem"><h1>`+tr("Warenkorb", "Cart")+`</h1>
+<form action="/cart" method="post"><table style="width:100%;border-collapse:collapse"><tbody>`+rows+`</tbody></table>
+<button type="submit" name="checkout">`+tr("Zur Kasse", "Check out")+`</button></form></div>
+<script>window.CreditbridgeEarnConfig = {"proxy": "/apps/credit", "cartPage": true};</script><script src="/ext/earn.js" defer></script>`)
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -334,7 +435,7 @@ VALUES ($1, '1002', '1', 'buyer', 'order', 'EUR', $2, $3, '#1002', 3.00)`, shop.
 	go func() { _ = e.app.Listener(ln) }()
 	t.Cleanup(func() { _ = e.app.ShutdownWithTimeout(5 * time.Second) })
 	bridge := "http://" + ln.Addr().String()
-	store := storefront(t, bridge, e.fake.ShopDomain(), e.fake.ClientSecret())
+	store := storefront(t, bridge, e.fake.ShopDomain(), e.fake.ClientSecret(), vouchers.amountOf)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-dev-shm-usage", true))
@@ -595,6 +696,9 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 			b.run("move", chromedp.SendKeys(chromedp.CSS("#f-move_partner"), "ben"), chromedp.SendKeys(chromedp.CSS("#f-move_to"), "carl"),
 				chromedp.Click(chromedp.CSS(`#partner-move button[type=submit]`)))
 			b.waitToast(pick("Partner verschoben", "Partner moved"))
+			if left := evalT[string](b, `document.getElementById("f-move_partner").value + document.getElementById("f-move_to").value`); left != "" {
+				t.Errorf("%s: the move form still shows %q after the move", b.name, left)
+			}
 			var sponsor string
 			if err := e.pool.QueryRow(context.Background(), `SELECT coalesce(sponsor_id, '') FROM partners WHERE shop_id = $1 AND partner_id = 'ben'`, shop.ID).Scan(&sponsor); err != nil || sponsor != "carl" {
 				t.Fatalf("%s: ben's sponsor is %q (%v), want carl", b.name, sponsor, err)
@@ -650,10 +754,32 @@ func storefrontFlows(b *browser, store, lang string, full bool, vouchers *limite
 			chromedp.SendKeys(chromedp.CSS("#cb-amount"), "10,50"), chromedp.Submit(chromedp.CSS("#cb-amount")))
 		b.waitText(".creditbridge-statement", pick("Dein Gutscheincode über 10,50\u00a0€", "Your voucher code for €10.50"))
 		b.check("store-voucher")
-		if got := vouchers.issued[len(vouchers.issued)-1]; !got.Equal(decimal.RequireFromString("10.5")) {
+		if got := vouchers.lastIssued(); !got.Equal(decimal.RequireFromString("10.5")) {
 			t.Errorf("%s: voucher of %s, want 10.5", b.name, got)
 		}
+		// Apply the credit in the cart: the voucher page's link (Shopify's
+		// discount link) applies the code and opens the cart, whose earn
+		// line (the theme extension's app embed) counts the code as
+		// booking will: 2.5 % of 24.00 − 10.50.
+		b.run("apply in cart", chromedp.Click(chromedp.Search(`//a[contains(., "`+pick("Jetzt im Warenkorb einlösen", "Use it in your cart now")+`")]`)),
+			chromedp.WaitVisible(chromedp.CSS("#cart-total")))
+		b.waitText("#cart-total", pick("13,50\u00a0€", "€13.50"))
+		b.waitText("main", pick("Mit dieser Bestellung erhältst du 0,34\u00a0€ Guthaben.", "You earn €0.34 in store credit with this order."))
+		b.check("store-cart-credit")
 	}
+	// The cart without a code: the earn line of the app embed.
+	b.run("cart", chromedp.Navigate(store+"/login?customer=42&lang="+lang+"&to=/cart"), chromedp.WaitVisible(chromedp.CSS("#cart-total")))
+	b.waitText("main", pick("Mit dieser Bestellung erhältst du 0,60\u00a0€ Guthaben.", "You earn €0.60 in store credit with this order."))
+	b.check("store-cart")
+	// The account page block (theme extension): balance, pending credit
+	// with its day, tier, the link to every booking.
+	b.run("account", chromedp.Navigate(store+"/account"), chromedp.WaitVisible(chromedp.CSS(".cb-account")))
+	b.waitText(".cb-account", pick("Jetzt verfügbar", "Available now"))
+	b.waitText(".cb-account", pick("1.234,56\u00a0€ · verfügbar ab", "€1,234.56 · available from"))
+	b.waitText(".cb-account", pick("Alle Buchungen und Gutscheincodes", "All bookings and voucher codes"))
+	b.check("store-account")
+	b.run("account to statement", chromedp.Click(chromedp.Search(`//a[contains(., "`+pick("Alle Buchungen", "All bookings")+`")]`)),
+		chromedp.WaitVisible(chromedp.CSS(".creditbridge-statement")))
 	// Pages both ways.
 	b.run("pages", chromedp.Navigate(store+"/login?customer=43&lang="+lang), chromedp.WaitVisible(chromedp.CSS(".creditbridge-statement")))
 	b.run("older", chromedp.Click(chromedp.Search(`//a[contains(., "`+pick("Ältere Buchungen", "Older bookings")+`")]`)))

@@ -4,10 +4,12 @@ package httpapi
 // this order" (Shopify theme block / app embed, WooCommerce product page,
 // cart and checkout):
 //
-//	GET /api/v1/public/earn?platform=shopify&shop=example.myshopify.com&line=PRODUCT:VARIANT:SKU:QTY:PRICE[&line=…]
+//	GET /api/v1/public/earn?platform=shopify&shop=example.myshopify.com&line=PRODUCT:VARIANT:SKU:QTY:PRICE[:TOTAL][&line=…]
 //
 // PRICE is the unit price as the storefront shows it (a decimal point or
-// comma). No credentials: the answer is what the shop's public rules give
+// comma); the shop's tax setup (settings "tax": prices include tax, the
+// standard rate, rates per product) says how much of it is VAT, so the
+// quote earns on the same net as booking (core.QuoteLine). No credentials: the answer is what the shop's public rules give
 // anyone, so it is cacheable (Cache-Control: public, max-age=60) and CORS
 // is open. At most 100 lines; unknown shops are 404 (and count towards the
 // failed-request limit per IP).
@@ -81,7 +83,7 @@ func (s *Server) quoteFor(c *fiber.Ctx, shop core.Shop) error {
 	defer cancel()
 	lines := make([]core.OrderLine, 0, len(raw))
 	for i, b := range raw {
-		l, err := quoteLine(string(b), shop.Currency)
+		l, err := quoteLine(string(b), shop)
 		if err != nil {
 			return core.Errorf(core.EINVALID, "line %d: %s", i+1, core.ErrorMessage(err))
 		}
@@ -103,11 +105,16 @@ func (s *Server) quoteFor(c *fiber.Ctx, shop core.Shop) error {
 		"formatted": loc.Money(shop.Currency, core.StringFixedFor(shop.Currency, amount)), "text": loc.T("earn.quote", loc.Money(shop.Currency, core.StringFixedFor(shop.Currency, amount)))})
 }
 
-// quoteLine parses PRODUCT:VARIANT:SKU:QTY:PRICE.
-func quoteLine(s, currency string) (core.OrderLine, error) {
+// quoteLine parses PRODUCT:VARIANT:SKU:QTY:PRICE[:TOTAL], PRICE as the
+// storefront shows it and TOTAL the line's total after discounts on the
+// whole cart (a code or voucher: what booking's discount allocations take
+// off the line; absent: QTY × PRICE): the net and tax come from the
+// shop's tax setup as booking will see them (core.QuoteLine).
+func quoteLine(s string, shop core.Shop) (core.OrderLine, error) {
+	currency := shop.Currency
 	p := strings.Split(s, ":")
-	if len(p) != 5 {
-		return core.OrderLine{}, core.Errorf(core.EINVALID, "a line is PRODUCT:VARIANT:SKU:QUANTITY:PRICE")
+	if len(p) != 5 && len(p) != 6 {
+		return core.OrderLine{}, core.Errorf(core.EINVALID, "a line is PRODUCT:VARIANT:SKU:QUANTITY:PRICE[:TOTAL]")
 	}
 	for _, f := range p[:3] {
 		if len(f) > 200 {
@@ -122,5 +129,13 @@ func quoteLine(s, currency string) (core.OrderLine, error) {
 	if err != nil || price.IsNegative() {
 		return core.OrderLine{}, core.Errorf(core.EINVALID, "price must be an amount such as 12.50 or 12,50")
 	}
-	return core.OrderLine{ProductID: p[0], VariantID: p[1], SKU: p[2], Quantity: qty, NetTotal: price.Mul(decimal.NewFromInt(qty))}, nil
+	if len(p) == 6 {
+		total, err := core.ParseAmount(currency, i18n.NormalizeDecimal(p[5]))
+		full := price.Mul(decimal.NewFromInt(qty))
+		if err != nil || total.IsNegative() || total.GreaterThan(full) {
+			return core.OrderLine{}, core.Errorf(core.EINVALID, "total must be an amount from 0 to quantity × price")
+		}
+		return core.QuoteLineTotal(shop.Settings, currency, p[0], p[1], p[2], qty, total)
+	}
+	return core.QuoteLine(shop.Settings, currency, p[0], p[1], p[2], qty, price)
 }

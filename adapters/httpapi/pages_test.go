@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 // limitedVouchers issues vouchers up to an available amount, as the real
 // service does (EINSUFFICIENT beyond it).
 type limitedVouchers struct {
+	mu sync.Mutex // the browser test's storefront reads codes while the bridge issues them
 	sappVouchers
 	available decimal.Decimal
 }
@@ -27,7 +29,27 @@ func (v *limitedVouchers) Issue(ctx context.Context, shop core.Shop, owner core.
 	if amt.GreaterThan(v.available) {
 		return core.Voucher{}, core.Errorf(core.EINSUFFICIENT, "insufficient credit")
 	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	return v.sappVouchers.Issue(ctx, shop, owner, cur, amt, key)
+}
+
+// amountOf is the amount in cents of a code Issue gave out (CB-TEST-n).
+func (v *limitedVouchers) amountOf(code string) (int64, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n, err := strconv.Atoi(strings.TrimPrefix(code, "CB-TEST-"))
+	if err != nil || n < 1 || n > len(v.issued) {
+		return 0, false
+	}
+	return v.issued[n-1].Shift(2).IntPart(), true
+}
+
+// lastIssued is the amount of the newest voucher.
+func (v *limitedVouchers) lastIssued() decimal.Decimal {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.issued[len(v.issued)-1]
 }
 
 func (e *sappEnv) post(shop core.Shop, key string, reason core.Reason, postings ...core.Posting) {

@@ -11,7 +11,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"strconv"
 	"strings"
@@ -29,7 +28,7 @@ func init() { extraRouteFuncs = append(extraRouteFuncs, reviewRoutes) }
 // replays (postgres.APIStore).
 type reviewStore interface {
 	core.ReviewSource
-	SimulationOrders(ctx context.Context, shop core.Shop, since time.Time) ([]core.SimOrder, error)
+	core.SimulationSource
 }
 
 func reviewRoutes(s *Server, _ *fiber.App, api fiber.Router) {
@@ -173,11 +172,9 @@ func (s *Server) simulate(c *fiber.Ctx) error {
 			}
 		}
 	}
-	orders, err := src.SimulationOrders(ctx, shop, time.Now().AddDate(0, 0, -req.Days))
-	if err != nil {
-		return err
-	}
-	res, err := core.SimulateEarnings(shop.Settings, core.NewRuleSet(rules), shop.Currency, orders)
+	// Streamed, each owner's yearly budget starting from what booking had
+	// used before the period (core.Simulate).
+	res, err := core.Simulate(ctx, src, shop, core.NewRuleSet(rules), time.Now().AddDate(0, 0, -req.Days))
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,8 @@ func TestShopifyAppTOMLReachesRoutes(t *testing.T) {
 			t.Errorf("shopify.app.toml yields no %s", k)
 		}
 	}
-	for _, tp := range append(append([]string{}, shopifyOrderTopics...), shopify.TopicAppUninstalled) {
+	for _, tp := range append(append([]string{}, shopifyOrderTopics...), shopify.TopicAppUninstalled, shopify.TopicCollectionsUpdate,
+		shopify.TopicCustomersCreate, shopify.TopicCustomersUpdate) {
 		if !subscribed(cfg, tp, false) {
 			t.Errorf("topic %s is not subscribed", tp)
 		}
@@ -143,6 +144,8 @@ func (e *sappEnv) request(t *testing.T, ep app.Endpoint, secret string) *http.Re
 			body = []byte(`{"shop_id":1,"shop_domain":"` + domain + `","customer":{"id":1},"orders_requested":[],"data_request":{"id":1}}`)
 		case shopify.TopicAppUninstalled:
 			body = []byte(`{"id":1,"name":"Test","domain":null,"myshopify_domain":"` + domain + `"}`)
+		case shopify.TopicCollectionsUpdate:
+			body = []byte(`{"id":841564295,"handle":"sommertee","title":"Sommertee","admin_graphql_api_id":"gid://shopify/Collection/841564295"}`)
 		}
 		if f, ok := webhookFixture[ep.Topic]; ok {
 			if dir := sharedfixtures.Dir(); dir != "" {

@@ -16,6 +16,8 @@ package httpapi
 //	GET  /proxy, /proxy/statement         customer statement (app proxy; also under
 //	                                      /shopify/proxy, the app_proxy url in shopify.app.toml)
 //	POST /proxy/vouchers                  turn credit into a voucher (app proxy)
+//	GET  /proxy/account                   the customer's balance as JSON for the
+//	                                      theme's account page block (app proxy)
 //	POST /api/v1/shops/:shop/shopify/discount  (re)create the automatic credit discount
 //
 // Every call to Shopify happens outside database transactions, and no
@@ -99,6 +101,7 @@ func shopifyAppRoutes(s *Server, app *fiber.App, api fiber.Router) {
 		app.Get(p, s.proxyStatement)
 		app.Get(p+"/statement", s.proxyStatement)
 		app.Post(p+"/vouchers", s.proxyVoucher)
+		app.Get(p+"/account", s.proxyAccount)
 	}
 	// The /shops group's adminAuth middleware already covers this path.
 	api.Post("/shops/:shop/shopify/discount", s.shopifyDiscount)
@@ -587,6 +590,59 @@ func (s *Server) proxyStatement(c *fiber.Ctx) error {
 	return sendLiquidPage(c, fiber.StatusOK, "proxy_statement.html", d)
 }
 
+// proxyAccount answers the account page block of the theme extension
+// (creditbridge-earn blocks/account-credit.liquid, assets/account.js):
+// the logged-in customer's balance (available, pending with the day it
+// becomes available, reserved), tier, usable voucher codes, or how to
+// earn while empty, worded in the shop's language as JSON, and where the
+// full statement is. Customer data: never cached.
+func (s *Server) proxyAccount(c *fiber.Ctx) error {
+	pr, err := s.verifyProxy(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	l := localeFor(c, pr.shop, "")
+	out := fiber.Map{"title": l.T("stmt.title"), "statement_url": pr.prefix + "/statement", "statement_text": l.T("stmt.all_bookings")}
+	if !pr.loggedIn {
+		out["logged_in"], out["text"], out["login_text"] = false, l.T("stmt.login"), l.T("stmt.login_link")
+		out["login_url"] = "/account/login?return_url=" + url.QueryEscape("/account")
+		return c.JSON(out)
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	cs, err := s.customerStatement(ctx, l, pr.shop, pr.owner, 0, 0, 25)
+	if err != nil {
+		return err
+	}
+	lines := []fiber.Map{{"label": l.T("stmt.available"), "amount": cs.Available}}
+	if cs.HasPending {
+		p := fiber.Map{"label": l.T("stmt.pending"), "amount": cs.Pending}
+		if cs.PendingFrom != "" {
+			p["note"] = l.T("stmt.available_from", cs.PendingFrom)
+		}
+		lines = append(lines, p)
+	}
+	if cs.HasHeld {
+		lines = append(lines, fiber.Map{"label": l.T("stmt.held"), "amount": cs.Held})
+	}
+	out["logged_in"], out["lines"] = true, lines
+	if cs.Tier != "" {
+		out["tier"], out["tier_next"] = l.T("stmt.tier", cs.Tier), cs.TierNext
+	}
+	vouchers := []fiber.Map{}
+	for _, v := range cs.Vouchers {
+		if v.Usable && len(vouchers) < 5 {
+			vouchers = append(vouchers, fiber.Map{"text": l.T("stmt.voucher_line", v.Code, v.Amount, v.Expires)})
+		}
+	}
+	out["vouchers"], out["vouchers_title"] = vouchers, l.T("stmt.vouchers")
+	if len(cs.EarnHints) > 0 {
+		out["earn_hints"], out["earn_title"] = cs.EarnHints, l.T("stmt.earn_how")
+	}
+	return c.JSON(out)
+}
+
 // proxyPageData is the storefront statement page's data.
 type proxyPageData struct {
 	L                          *i18n.Locale
@@ -680,6 +736,9 @@ func (s *Server) proxyVoucher(c *fiber.Ctx) error {
 	if err != nil {
 		return s.proxyFailure(c, pr, err)
 	}
+	// Shopify's shareable discount link applies the code to the buyer's
+	// cart and opens it (https://{shop}/discount/CODE?redirect=/cart).
 	return sendLiquidPage(c, fiber.StatusCreated, "proxy_voucher.html", map[string]any{"L": l, "Code": v.Code,
-		"Amount": money(l, cur, v.Amount), "Expires": l.Date(v.ExpiresAt), "Back": pr.prefix + "/statement"})
+		"Amount": money(l, cur, v.Amount), "Expires": l.Date(v.ExpiresAt), "Back": pr.prefix + "/statement",
+		"Apply": "/discount/" + url.PathEscape(v.Code) + "?redirect=%2Fcart"})
 }

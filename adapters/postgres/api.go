@@ -49,9 +49,14 @@ func (a APIStore) TopPartners(ctx context.Context, shopID int64, currency string
 	return a.Directory.TopPartners(ctx, shopID, currency, from, to, limit)
 }
 
-// SimulationOrders loads the orders a simulation replays.
-func (a APIStore) SimulationOrders(ctx context.Context, shop core.Shop, since time.Time) ([]core.SimOrder, error) {
-	return a.Directory.SimulationOrders(ctx, shop, since)
+// EachSimulationOrder streams the orders a simulation replays.
+func (a APIStore) EachSimulationOrder(ctx context.Context, shop core.Shop, since time.Time, fn func(core.SimOrder) error) error {
+	return a.Directory.EachSimulationOrder(ctx, shop, since, fn)
+}
+
+// YearBudgetsUsed reads owners' used yearly earning budgets.
+func (a APIStore) YearBudgetsUsed(ctx context.Context, shopID int64, currency string, owners []core.Owner, years []int) (core.YearBudgets, error) {
+	return a.Directory.YearBudgetsUsed(ctx, shopID, currency, owners, years)
 }
 
 // DeleteRule removes a rule.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/creditbridge/creditbridge/core"
 )
@@ -64,75 +65,143 @@ LIMIT $5`, shopID, currency, from, to, limit)
 	})
 }
 
-// MaxSimulationOrders bounds the orders one simulation replays.
-const MaxSimulationOrders = 20_000
+// simulationFetch is how many orders a simulation holds at a time: it
+// reads them through a cursor, a page at a time.
+const simulationFetch = 500
 
-// SimulationOrders loads the orders created since since (snapshot,
-// refunds, frozen rates), oldest first, with the owners that earned on
-// them: the buyer, and per sponsor level the partner of the stored rate,
-// else the partner the order's attribution names today.
+var _ core.SimulationSource = (*Directory)(nil)
+
+// SimulationOrders loads every order created since since (see
+// EachSimulationOrder) into memory: for tests and small periods.
 func (d *Directory) SimulationOrders(ctx context.Context, shop core.Shop, since time.Time) ([]core.SimOrder, error) {
-	rows, err := d.pool.Query(ctx, `SELECT `+orderStateCols+`
-FROM orders o WHERE o.shop_id = $1 AND o.snapshot IS NOT NULL AND `+orderCreatedAt+` >= $2
-ORDER BY `+orderCreatedAt+`, o.order_id LIMIT $3`, shop.ID, since, MaxSimulationOrders+1)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: simulation orders: %w", err)
-	}
 	var out []core.SimOrder
-	for rows.Next() {
-		var snap, refunds, rates []byte
-		var buyer *string
-		if err := rows.Scan(&snap, &buyer, &refunds, &rates); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("postgres: simulation orders: %w", err)
-		}
-		st, err := parseOrderState(snap, buyer, refunds, rates)
+	err := d.EachSimulationOrder(ctx, shop, since, func(so core.SimOrder) error {
+		out = append(out, so)
+		return nil
+	})
+	return out, err
+}
+
+// EachSimulationOrder implements core.SimulationSource: the orders created
+// since since (snapshot, refunds, frozen rates), oldest first, read through
+// a cursor simulationFetch at a time in one read-only snapshot, each with
+// the owners that earned or would earn on it: the buyer, and per sponsor
+// level the partner of the stored rate, else the partner the order's
+// attribution names today.
+func (d *Directory) EachSimulationOrder(ctx context.Context, shop core.Shop, since time.Time, fn func(core.SimOrder) error) error {
+	tx, err := d.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("postgres: simulation orders: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	// DECLARE takes no bind parameters: the shop id is an integer and the
+	// time is formatted here, so the literals are safe.
+	if _, err := tx.Exec(ctx, `DECLARE cb_simulation NO SCROLL CURSOR FOR SELECT `+orderStateCols+`
+FROM orders o WHERE o.shop_id = `+strconv.FormatInt(shop.ID, 10)+` AND o.snapshot IS NOT NULL
+AND `+orderCreatedAt+` >= '`+since.UTC().Format(time.RFC3339Nano)+`'::timestamptz
+ORDER BY `+orderCreatedAt+`, o.order_id`); err != nil {
+		return fmt.Errorf("postgres: simulation orders: %w", err)
+	}
+	for {
+		rows, err := tx.Query(ctx, `FETCH `+strconv.Itoa(simulationFetch)+` FROM cb_simulation`)
 		if err != nil {
-			rows.Close()
-			return nil, err
+			return fmt.Errorf("postgres: simulation orders: %w", err)
 		}
-		out = append(out, core.SimOrder{State: st, Buyer: st.Buyer})
+		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.SimOrder, error) {
+			var snap, refunds, rates []byte
+			var buyer *string
+			if err := r.Scan(&snap, &buyer, &refunds, &rates); err != nil {
+				return core.SimOrder{}, err
+			}
+			st, err := parseOrderState(snap, buyer, refunds, rates)
+			return core.SimOrder{State: st, Buyer: st.Buyer}, err
+		})
+		if err != nil {
+			return fmt.Errorf("postgres: simulation orders: %w", err)
+		}
+		for i := range page {
+			if err := d.simulationOwners(ctx, shop, &page[i]); err != nil {
+				return err
+			}
+			if err := fn(page[i]); err != nil {
+				return err
+			}
+		}
+		if len(page) < simulationFetch {
+			return nil
+		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: simulation orders: %w", err)
-	}
-	if len(out) > MaxSimulationOrders {
-		return nil, core.Errorf(core.EINVALID, "more than %d orders in the period: choose fewer days", MaxSimulationOrders)
-	}
+}
+
+// simulationOwners fills the buyer and partners of an order to replay.
+func (d *Directory) simulationOwners(ctx context.Context, shop core.Shop, so *core.SimOrder) error {
 	levels := min(shop.Settings.PartnerLevels, core.MaxPartnerLevels)
-	for i := range out {
-		so := &out[i]
-		for _, r := range so.State.Rates {
-			if r.Beneficiary == core.BeneficiaryBuyer {
-				if so.Buyer.Kind == "" {
-					so.Buyer = r.Owner
-				}
-				continue
+	for _, r := range so.State.Rates {
+		if r.Beneficiary == core.BeneficiaryBuyer {
+			if so.Buyer.Kind == "" {
+				so.Buyer = r.Owner
 			}
-			n, err := strconv.Atoi(strings.TrimPrefix(r.Beneficiary, "partner"))
-			if err != nil || n < 1 || n > core.MaxPartnerLevels {
-				continue
-			}
-			for len(so.Partners) < n {
-				so.Partners = append(so.Partners, core.Owner{})
-			}
-			so.Partners[n-1] = r.Owner
+			continue
 		}
-		if levels > len(so.Partners) {
-			chain, err := d.partnerChain(ctx, shop, so.State.Order, so.Buyer, false)
-			if err != nil {
-				return nil, err
-			}
-			for j, p := range chain {
-				if j < len(so.Partners) {
-					if so.Partners[j].Kind == "" {
-						so.Partners[j] = p
-					}
-					continue
+		n, err := strconv.Atoi(strings.TrimPrefix(r.Beneficiary, "partner"))
+		if err != nil || n < 1 || n > core.MaxPartnerLevels {
+			continue
+		}
+		for len(so.Partners) < n {
+			so.Partners = append(so.Partners, core.Owner{})
+		}
+		so.Partners[n-1] = r.Owner
+	}
+	if levels > len(so.Partners) {
+		chain, err := d.partnerChain(ctx, shop, so.State.Order, so.Buyer, false)
+		if err != nil {
+			return err
+		}
+		for j, p := range chain {
+			if j < len(so.Partners) {
+				if so.Partners[j].Kind == "" {
+					so.Partners[j] = p
 				}
-				so.Partners = append(so.Partners, p)
+				continue
 			}
+			so.Partners = append(so.Partners, p)
+		}
+	}
+	return nil
+}
+
+// YearBudgetsUsed implements core.SimulationSource from earn_year_caps
+// (what booking took from each owner's yearly budget), 1000 owners a
+// query.
+func (d *Directory) YearBudgetsUsed(ctx context.Context, shopID int64, currency string, owners []core.Owner, years []int) (core.YearBudgets, error) {
+	out := core.YearBudgets{}
+	if len(years) == 0 {
+		return out, nil
+	}
+	for from := 0; from < len(owners); from += 1000 {
+		chunk := owners[from:min(from+1000, len(owners))]
+		kinds, ids := make([]string, len(chunk)), make([]string, len(chunk))
+		for i, o := range chunk {
+			kinds[i], ids[i] = string(o.Kind), o.ID
+		}
+		rows, err := d.pool.Query(ctx, `SELECT c.owner_kind, c.owner_id, c.year, c.used
+FROM earn_year_caps c JOIN unnest($4::text[], $5::text[]) AS w (kind, id) ON c.owner_kind = w.kind AND c.owner_id = w.id
+WHERE c.shop_id = $1 AND c.currency = $2 AND c.year = ANY($3::int[])`, shopID, currency, years, kinds, ids)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: yearly budgets: %w", err)
+		}
+		var kind, id string
+		var year int
+		var used decimal.Decimal
+		if _, err := pgx.ForEachRow(rows, []any{&kind, &id, &year, &used}, func() error {
+			o := core.Owner{Kind: core.OwnerKind(kind), ID: id}
+			if out[o] == nil {
+				out[o] = map[int]decimal.Decimal{}
+			}
+			out[o][year] = used
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("postgres: yearly budgets: %w", err)
 		}
 	}
 	return out, nil

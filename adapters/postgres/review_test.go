@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -164,5 +165,176 @@ func TestSimulationMatchesBooking(t *testing.T) {
 	}
 	if len(rev.TopPartners) != 2 || rev.TopPartners[0].PartnerID != "p-1" || !rev.TopPartners[0].Earned.Equal(want[p1]) || !rev.TopPartners[1].Earned.Equal(want[p2]) {
 		t.Errorf("top partners %+v, booked p-1 %s p-top %s", rev.TopPartners, want[p1], want[p2])
+	}
+}
+
+// setYearCap gives the env's shop a yearly earning cap per owner.
+func (e *earnEnv) setYearCap(t *testing.T, amount string) {
+	t.Helper()
+	e.shop.Settings.EarnCapYearAmount = decimal.NewNullDecimal(dec(amount))
+	if err := e.shops.UpdateSettings(context.Background(), e.shop); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSimulationStartsFromYearToDateBudget extends
+// TestSimulationMatchesBooking to a shop with a yearly cap: an order
+// before the simulated period used most of the buyer's and partners'
+// budgets, so the period's orders are cut. The simulation (streamed, core.Simulate)
+// starts each owner from the budget booking had used before the period
+// and finds exactly what the period's orders booked, under the rules they
+// were booked with and under edited rules (booked in a second shop whose
+// earlier order was booked under the first rules); an empty budget
+// (SimulateEarnings) would find more.
+func TestSimulationStartsFromYearToDateBudget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	feb := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
+	mar := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:77"}
+	p1 := core.Owner{Kind: core.OwnerPartner, ID: "p-1"}
+	p2 := core.Owner{Kind: core.OwnerPartner, ID: "p-top"}
+	owners := []core.Owner{buyer, p1, p2}
+	early := order(feb, true, false)
+	early.OrderID, early.OrderNumber, early.CreatedAt = "4001", "#0901", feb
+	edited := []core.Rule{
+		{Target: core.TargetDefault, Mode: core.ModePercent, Value: dec("10")},
+		{Target: core.TargetDefault, Beneficiary: "partner1", Mode: core.ModePercent, Value: dec("3")},
+		{Target: core.TargetDefault, Beneficiary: "partner2", Mode: core.ModePercent, Value: dec("0.5")},
+	}
+	for i := range edited {
+		if err := edited[i].Validate(); err != nil { // as the API checks edited rules
+			t.Fatal(err)
+		}
+	}
+	// period is what each owner gained from the orders after early.
+	book := func(e *earnEnv, after func()) (period map[core.Owner]decimal.Decimal) {
+		t.Helper()
+		if _, err := e.earner.ApplyOrder(ctx, e.shop, early, nil); err != nil {
+			t.Fatal(err)
+		}
+		before := e.booked(t, owners)
+		if after != nil {
+			after()
+		}
+		for _, o := range reviewOrders(mar) {
+			if _, err := e.earner.ApplyOrder(ctx, e.shop, o, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		period = e.booked(t, owners)
+		for _, o := range owners {
+			period[o] = period[o].Sub(before[o])
+		}
+		return period
+	}
+	e := newEarnEnv(t)
+	e.setYearCap(t, "12.00")
+	want := book(e, nil)
+	rules, err := e.dir.Rules(ctx, e.shop.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := mar.Add(-time.Minute)
+	same, err := core.Simulate(ctx, e.dir, e.shop, core.NewRuleSet(rules), since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.Orders != 3 {
+		t.Fatalf("replayed %d orders, want 3", same.Orders)
+	}
+	total := decimal.Zero
+	for _, o := range owners {
+		if !same.ByOwner[o].Equal(want[o]) {
+			t.Errorf("same rules: simulated %s for %s, the period booked %s", same.ByOwner[o], o, want[o])
+		}
+		total = total.Add(want[o])
+	}
+	if !same.Simulated.Equal(total) || !same.Current.Equal(total) {
+		t.Errorf("same rules: current %s simulated %s, booked %s", same.Current, same.Simulated, total)
+	}
+	// The cap cut the period: an empty budget would have found more.
+	orders, err := e.dir.SimulationOrders(ctx, e.shop, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := core.SimulateEarnings(e.shop.Settings, core.NewRuleSet(rules), "EUR", orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !empty.ByOwner[buyer].GreaterThan(want[buyer]) {
+		t.Fatalf("the cap did not cut the period (empty budget %s, booked %s): the test proves nothing", empty.ByOwner[buyer], want[buyer])
+	}
+
+	// Edited rules: simulated in the first shop, booked in a second whose
+	// earlier order was booked under the first shop's rules.
+	sim, err := core.Simulate(ctx, e.dir, e.shop, core.NewRuleSet(edited), since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := newEarnEnv(t)
+	e2.setYearCap(t, "12.00")
+	want2 := book(e2, func() { e2.replaceRules(t, edited) })
+	for _, o := range owners {
+		if !sim.ByOwner[o].Equal(want2[o]) {
+			t.Errorf("edited rules: simulated %s for %s, booking the period gave %s", sim.ByOwner[o], o, want2[o])
+		}
+	}
+}
+
+// TestSimulationStreamsManyOrders: more orders than one cursor page (and
+// than the old limit of a page-free load would hold comfortably) replay
+// in creation order with the yearly budget carried across pages, starting
+// from what booking had used.
+func TestSimulationStreamsManyOrders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEarnEnv(t)
+	e.setYearCap(t, "100.00")
+	start := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	o := core.Order{Platform: core.PlatformShopify, OrderID: "x", Currency: "EUR", Paid: true, Customer: core.CustomerRef{PlatformID: "88"},
+		UpdatedAt: start, CreatedAt: start, Lines: []core.OrderLine{{LineID: "1", ProductID: "11", Title: "Mug", Quantity: 1, NetTotal: dec("10.00")}}}
+	snap, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1201 // three pages of the cursor
+	if _, err := e.pool.Exec(ctx, `INSERT INTO orders (shop_id, order_id, snapshot, buyer_owner)
+SELECT $1, 'bulk-' || g, jsonb_set(jsonb_set($2::jsonb, '{OrderID}', to_jsonb('bulk-' || g)), '{CreatedAt}',
+	to_jsonb(to_char(($3::timestamptz + g * interval '1 minute') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))), 'c:88'
+FROM generate_series(1, $4::int) AS g`, e.shop.ID, string(snap), start, n); err != nil {
+		t.Fatal(err)
+	}
+	// Booking had used 30.00 of the buyer's 2026 budget (before the period).
+	if _, err := e.pool.Exec(ctx, `INSERT INTO earn_year_caps (shop_id, currency, owner_kind, owner_id, year, used) VALUES ($1, 'EUR', 'customer', 'c:88', 2026, 30)`,
+		e.shop.ID); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := e.dir.Rules(ctx, e.shop.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, last := 0, time.Time{}
+	if err := e.dir.EachSimulationOrder(ctx, e.shop, start, func(so core.SimOrder) error {
+		if so.State.Order.CreatedAt.Before(last) {
+			t.Fatalf("order %s out of creation order", so.State.Order.OrderID)
+		}
+		last = so.State.Order.CreatedAt
+		seen++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != n {
+		t.Fatalf("streamed %d orders, want %d", seen, n)
+	}
+	res, err := core.Simulate(ctx, e.dir, e.shop, core.NewRuleSet(rules), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buyer := core.Owner{Kind: core.OwnerCustomer, ID: "c:88"}
+	// 5 % of 10.00 a order, until the 70.00 left of the budget are used.
+	if res.Orders != n || !res.Current.IsZero() || !res.ByOwner[buyer].Equal(dec("70")) || !res.Simulated.Equal(dec("70")) {
+		t.Fatalf("simulated %d orders: current %s, buyer %s, total %s", res.Orders, res.Current, res.ByOwner[buyer], res.Simulated)
 	}
 }

@@ -91,6 +91,17 @@ func CheckOrigin(topic, shopDomain string, body []byte) error {
 			c.GID != "" && !strings.HasPrefix(c.GID, "gid://shopify/Customer/") {
 			return mismatch("not a customer")
 		}
+	case IsCollectionTopic(topic):
+		// A collection body names no shop either; a replay to another shop
+		// only makes it read a collection of its own rules from Shopify.
+		var c struct {
+			GID string `json:"admin_graphql_api_id"`
+		}
+		_ = json.Unmarshal(body, &c)
+		if !has("id") || !has("handle") && !has("title") || has("line_items") || has("order_id") || has("shop_domain") || hasMyshopify ||
+			hasFinancial || has("email") || c.GID != "" && !strings.HasPrefix(c.GID, "gid://shopify/Collection/") {
+			return mismatch("not a collection")
+		}
 	case topic == TopicAppUninstalled:
 		if !hasMyshopify || has("line_items") || has("shop_domain") || has("order_id") {
 			return mismatch("not a shop")

@@ -35,6 +35,9 @@ func originBodies(t *testing.T) map[string][]byte {
 		shopify.TopicShopRedact:           fix("shop-redact.json"),
 		shopify.TopicAppUninstalled:       fix("app-uninstalled.json"),
 		shopify.TopicCheckoutsCreate:      checkout,
+		// Shopify's docs example shape for collections/update.
+		shopify.TopicCollectionsUpdate: []byte(`{"id":1063001322,"handle":"ipods","title":"IPods","updated_at":"2026-03-11T11:03:41-04:00",` +
+			`"sort_order":"manual","published_scope":"web","admin_graphql_api_id":"gid://shopify/Collection/1063001322"}`),
 	}
 }
 

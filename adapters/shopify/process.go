@@ -69,6 +69,11 @@ type Processor struct {
 	// self-referral check (customers/create and customers/update, in
 	// shops with the check on); nil skips it.
 	Households HouseholdRecorder
+	// OnCollection reads the members of the shop's collection rules for a
+	// collection again from the Admin API (collections/update); nil
+	// ignores the topic. Rates are frozen per order line, so new members
+	// change only orders that earn after the refresh.
+	OnCollection func(ctx context.Context, shop core.Shop, collectionID string) error
 }
 
 // HouseholdRecorder keeps the addresses of a customer record
@@ -111,7 +116,7 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 			return core.Outcome{}, err
 		}
 	}
-	if !shop.Active && (IsOrderTopic(ev.Topic) || ev.Topic == TopicRefundsCreate || IsCheckoutTopic(ev.Topic)) {
+	if !shop.Active && (IsOrderTopic(ev.Topic) || ev.Topic == TopicRefundsCreate || IsCheckoutTopic(ev.Topic) || IsCollectionTopic(ev.Topic)) {
 		// Uninstalled: nothing is credited, reversed or held any more;
 		// compliance topics below still run.
 		return core.Outcome{Status: core.InboxSkipped, Note: core.NoteShopInactive}, nil
@@ -201,6 +206,18 @@ func (p *Processor) Handle(ctx context.Context, shop core.Shop, ev core.InboxEve
 			note += "; " + claimed
 		}
 		return core.Outcome{Status: core.InboxProcessed, Note: note}, nil
+	case IsCollectionTopic(ev.Topic):
+		id, err := ParseCollection(ev.Payload)
+		if err != nil {
+			return core.Outcome{}, err
+		}
+		if p.OnCollection == nil {
+			return core.Outcome{Status: core.InboxSkipped, Note: "collection refresh disabled"}, nil
+		}
+		if err := p.OnCollection(ctx, shop, id); err != nil {
+			return core.Outcome{}, err
+		}
+		return core.Outcome{Status: core.InboxProcessed, Note: "collection " + id + " read again"}, nil
 	case ev.Topic == TopicAppUninstalled:
 		if still, note, err := p.stillInstalled(ctx, shop); err != nil || still {
 			return core.Outcome{Status: core.InboxSkipped, Note: note}, err

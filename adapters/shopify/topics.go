@@ -46,7 +46,7 @@ func IsCheckoutTopic(topic string) bool {
 // delivery with any other topic is acknowledged and ignored.
 func KnownTopic(topic string) bool {
 	return IsOrderTopic(topic) || IsComplianceTopic(topic) || IsCheckoutTopic(topic) || IsCustomerTopic(topic) ||
-		topic == TopicRefundsCreate || topic == TopicAppUninstalled
+		IsCollectionTopic(topic) || topic == TopicRefundsCreate || topic == TopicAppUninstalled
 }
 
 // Topics lists every topic the adapter handles (KnownTopic), e.g. for
@@ -54,5 +54,5 @@ func KnownTopic(topic string) bool {
 func Topics() []string {
 	return []string{TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersPaid, TopicOrdersCancelled, TopicRefundsCreate,
 		TopicAppUninstalled, TopicCustomersDataRequest, TopicCustomersRedact, TopicShopRedact, TopicCheckoutsCreate, TopicCheckoutsUpdate,
-		TopicCustomersCreate, TopicCustomersUpdate}
+		TopicCustomersCreate, TopicCustomersUpdate, TopicCollectionsUpdate}
 }

@@ -21,6 +21,10 @@ type Block struct {
 	Target     string    `json:"target"`
 	JavaScript string    `json:"javascript"`
 	Settings   []Setting `json:"settings"`
+	// EnabledOn limits an app block to templates (nil: anywhere).
+	EnabledOn *struct {
+		Templates []string `json:"templates"`
+	} `json:"enabled_on"`
 }
 
 // Setting is one of a block's merchant settings.

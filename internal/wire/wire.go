@@ -81,6 +81,9 @@ type App struct {
 	// Shopify app: token-refreshing Admin API clients, store credit.
 	Shopify     *jobs.ShopifyClients
 	StoreCredit *jobs.StoreCreditHandler
+	// Collections keeps the products of Shopify collection rules current
+	// (periodically and on collections/update).
+	Collections *jobs.CollectionRefresh
 	Mail        *mail.Sender // nil without SMTP_HOST
 
 	HTTP   *fiber.App
@@ -206,6 +209,7 @@ func Build(ctx context.Context, cfg configs.Config, log *slog.Logger, opt Option
 	scBooker := &jobs.StoreCreditBooker{Admin: a.Shopify, Book: scStore, Notify: mfNotifier.Notify}
 	a.StoreCredit = &jobs.StoreCreditHandler{Shops: a.Shops, Ledger: a.Ledger, Mirrors: scStore, Admin: a.Shopify, Lock: jobs.RedisLocker{R: a.Redis},
 		Log: log, Notify: mfNotifier.Notify}
+	a.Collections = &jobs.CollectionRefresh{Shops: a.Shops, Rules: a.Directory, Admin: a.Shopify, Log: log}
 	// --- end Shopify app ---
 	// Second purchase within N days: the first paid order opens the offer.
 	// Bring a friend: a referred customer's first paid order rewards the
@@ -239,6 +243,7 @@ func Build(ctx context.Context, cfg configs.Config, log *slog.Logger, opt Option
 		Handlers: map[core.Platform]core.EventHandler{
 			core.PlatformShopify: &shopify.Processor{Earner: a.Earner, Compliance: compliance, OnCheckout: shopify.HoldCheckouts(a.Redeemer),
 				Installed: a.Shopify.Installed, ClaimGuest: a.claimGuest, Customers: a.Directory, Activities: a.Activities, Households: a.Directory,
+				OnCollection: a.Collections.RefreshCollection,
 				OnStoreCredit: func(ctx context.Context, shop core.Shop, o shopify.StoreCreditOrder) error {
 					return scBooker.BookOrder(ctx, shop, o.OrderID, o.OrderNumber)
 				}},
@@ -403,6 +408,13 @@ func (a *App) StartPeriodic(ctx context.Context, wg *sync.WaitGroup) {
 		_, booked, err := a.StoreCredit.Reconcile(ctx, a.Shops.ListShops)
 		if booked > 0 {
 			a.Log.Info("store credit changed in Shopify booked into the ledger", slog.Int("customers", booked))
+		}
+		return err
+	})
+	run("collection-refresh", cmp.Or(a.Config.CollectionRefresh, jobs.DefaultCollectionRefreshInterval), func(ctx context.Context) error {
+		n, err := a.Collections.Run(ctx)
+		if n > 0 {
+			a.Log.Info("collection rules with changed products refreshed", slog.Int("collections", n))
 		}
 		return err
 	})

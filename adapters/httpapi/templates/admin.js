@@ -378,7 +378,7 @@
       if (!who.value.trim()) { setFieldError(move, "move_partner", t("admin.err.partner")); who.focus(); return; }
       try {
         await call("PATCH", base + "/partners/" + encodeURIComponent(who.value.trim()), { sponsor_id: to.value.trim() });
-        toast(t("admin.partners.moved")); drawPartners(list);
+        toast(t("admin.partners.moved")); who.value = ""; to.value = ""; drawPartners(list);
       } catch (e) { setFieldError(move, e.status === 404 || /partner/.test(e.message) && !/sponsor/.test(e.message) ? "move_partner" : "move_to", apiError(e)); }
     });
     await drawPartners(list);
@@ -512,6 +512,8 @@
     { key: "earn_cap_order_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "earning" },
     { key: "earn_cap_order_amount", type: "money", nullable: true, group: "earning" },
     { key: "earn_cap_year_amount", type: "money", nullable: true, group: "earning" },
+    { key: "tax.prices_include_tax", type: "bool", group: "earning" },
+    { key: "tax.rate", type: "decimal", min: 0, max: 100, nullable: true, empty: "admin.set.none", group: "earning" },
     { key: "redeem_base", type: "select", options: ["", "net"], group: "checkout", platform: "woocommerce" },
     { key: "locale", type: "select", options: ["", "de", "en"], group: "texts" },
     { key: "discount_labels.de", type: "text", max: 60, group: "texts", placeholder: "Guthaben", platform: "shopify" },

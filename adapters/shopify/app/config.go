@@ -46,6 +46,39 @@ type Subscription struct {
 	Topics           []string `toml:"topics"`
 	ComplianceTopics []string `toml:"compliance_topics"`
 	URI              string   `toml:"uri"`
+	Filter           string   `toml:"filter"`
+	IncludeFields    []string `toml:"include_fields"`
+}
+
+// validateSubscriptions applies the checks Shopify CLI makes before it
+// deploys [webhooks] (validateInnerSubscriptions in the CLI's
+// packages/app/src/cli/models/extensions/specifications/
+// app_config_webhook_schemas/webhook_subscription_schema): every entry
+// has topics or compliance_topics, no topic is subscribed twice with the
+// same uri and filter, and no compliance topic twice with the same uri.
+func (c Config) validateSubscriptions() error {
+	seen := map[string]bool{}
+	seenCompliance := map[string]bool{}
+	for i, s := range c.Webhooks.Subscriptions {
+		if len(s.Topics) == 0 && len(s.ComplianceTopics) == 0 {
+			return fmt.Errorf("shopify.app.toml: webhooks.subscriptions[%d]: either topics or compliance_topics must be added", i)
+		}
+		for _, t := range s.Topics {
+			k := t + "::" + s.URI + "::" + s.Filter
+			if seen[k] {
+				return fmt.Errorf("shopify.app.toml: webhooks.subscriptions[%d]: topic %s is subscribed twice with the same uri and filter (Shopify CLI refuses duplicate subscriptions)", i, t)
+			}
+			seen[k] = true
+		}
+		for _, t := range s.ComplianceTopics {
+			k := t + "::" + s.URI
+			if seenCompliance[k] {
+				return fmt.Errorf("shopify.app.toml: webhooks.subscriptions[%d]: compliance topic %s is subscribed twice with the same uri", i, t)
+			}
+			seenCompliance[k] = true
+		}
+	}
+	return nil
 }
 
 // Parse decodes an app configuration file. Keys creditbridge does not
@@ -63,7 +96,7 @@ func Parse(b []byte) (Config, error) {
 			return c, fmt.Errorf("shopify.app.toml: unknown key %s", k)
 		}
 	}
-	return c, nil
+	return c, c.validateSubscriptions()
 }
 
 // Load parses the embedded shopify.app.toml.

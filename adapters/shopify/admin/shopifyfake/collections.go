@@ -41,3 +41,10 @@ func (s *Server) collection(gid, after string) any {
 		"__typename": "ProductConnection", "nodes": nodes,
 		"pageInfo": map[string]any{"__typename": "PageInfo", "hasNextPage": to < len(c.products), "endCursor": strconv.Itoa(to)}}}
 }
+
+// DeleteCollection removes a collection (collection(id) answers null).
+func (s *Server) DeleteCollection(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.collections, "gid://shopify/Collection/"+id)
+}

@@ -9,9 +9,10 @@ import (
 	"github.com/creditbridge/creditbridge/internal/themetest"
 )
 
-// TestExtensionLayout: a theme extension with a product block and a body
-// app embed, both asking the app proxy route the bridge serves
-// (adapters/httpapi: /proxy/earn behind https://{shop}/apps/credit).
+// TestExtensionLayout: a theme extension with a product block, a body
+// app embed and an account page block, asking the app proxy routes the
+// bridge serves (adapters/httpapi: /proxy/earn and /proxy/account behind
+// https://{shop}/apps/credit).
 func TestExtensionLayout(t *testing.T) {
 	t.Parallel()
 	themetest.CheckTheme(t, "creditbridge-earn")
@@ -23,7 +24,21 @@ func TestExtensionLayout(t *testing.T) {
 	if embed.Target != "body" || embed.JavaScript != "earn.js" {
 		t.Errorf("app embed: %+v", embed)
 	}
-	for _, b := range []themetest.Block{block, embed} {
+	// The account page block: only for logged-in customers, on the
+	// customers/account template, asking {proxy}/account.
+	accSrc, acc := themetest.ReadBlock(t, "blocks/account-credit.liquid")
+	if acc.Target != "section" || acc.JavaScript != "account.js" || acc.EnabledOn == nil || len(acc.EnabledOn.Templates) != 1 ||
+		acc.EnabledOn.Templates[0] != "customers/account" || !strings.Contains(accSrc, "{%- if customer -%}") || !strings.Contains(accSrc, "data-cb-account") {
+		t.Errorf("account block: %+v", acc)
+	}
+	accJS, err := os.ReadFile("assets/account.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(accJS, []byte("'/account'")) || bytes.Contains(accJS, []byte("innerHTML")) {
+		t.Error("account.js does not ask {proxy}/account, or sets HTML")
+	}
+	for _, b := range []themetest.Block{block, embed, acc} {
 		ok := false
 		for _, s := range b.Settings {
 			ok = ok || (s.ID == "proxy_path" && s.Default == "/apps/credit")

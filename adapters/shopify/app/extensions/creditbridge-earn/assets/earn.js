@@ -36,7 +36,9 @@
     return s.slice(0, -2) + '.' + s.slice(-2);
   }
 
-  // One line parameter; ':' cannot appear inside ids or SKUs.
+  // One line parameter; ':' cannot appear inside ids or SKUs. A line
+  // whose total after discounts on the whole cart (totalCents) is less
+  // than quantity × price carries it as a sixth field.
   function lineParam(l) {
     var price = centsToDecimal(l.priceCents);
     var qty = parseInt(l.quantity, 10);
@@ -44,7 +46,14 @@
       return null;
     }
     var clean = function (v) { return String(v == null ? '' : v).replace(/:/g, ''); };
-    return clean(l.product) + ':' + clean(l.variant) + ':' + clean(l.sku) + ':' + qty + ':' + price;
+    var out = clean(l.product) + ':' + clean(l.variant) + ':' + clean(l.sku) + ':' + qty + ':' + price;
+    if (l.totalCents != null && l.totalCents < qty * Number(l.priceCents)) {
+      var total = centsToDecimal(l.totalCents);
+      if (total !== null) {
+        out += ':' + total;
+      }
+    }
+    return out;
   }
 
   // The quote URL for lines (at most 100), or null without a valid line.
@@ -62,11 +71,34 @@
     return String(proxy || '/apps/credit').replace(/\/$/, '') + '/earn?' + parts.join('&');
   }
 
-  // Lines of a /cart.js answer.
+  // Lines of a /cart.js answer. Discounts on the whole cart (a code or a
+  // credit voucher: cart_level_discount_applications) are shared over the
+  // lines in proportion to their totals, to the cent, largest remainders
+  // first, as the order's discount allocations will share them, so the
+  // quote earns on what booking earns on.
   function cartLines(cart) {
-    return ((cart && cart.items) || []).map(function (it) {
+    var items = (cart && cart.items) || [];
+    var lines = items.map(function (it) {
       return { product: it.product_id, variant: it.variant_id, sku: it.sku, quantity: it.quantity, priceCents: it.final_price };
     });
+    var off = 0;
+    ((cart && cart.cart_level_discount_applications) || []).forEach(function (d) {
+      var c = Number(d && d.total_allocated_amount);
+      if (c > 0 && Math.floor(c) === c) {
+        off += c;
+      }
+    });
+    var totals = lines.map(function (l) { return Number(l.priceCents) * parseInt(l.quantity, 10) || 0; });
+    var sum = totals.reduce(function (a, b) { return a + b; }, 0);
+    if (off <= 0 || sum <= 0) {
+      return lines;
+    }
+    off = Math.min(off, sum);
+    var shares = totals.map(function (t, i) { return { i: i, cents: Math.floor(t * off / sum), rest: (t * off) % sum }; });
+    var left = off - shares.reduce(function (a, x) { return a + x.cents; }, 0);
+    shares.slice().sort(function (a, b) { return b.rest - a.rest || a.i - b.i; }).slice(0, left).forEach(function (x) { x.cents++; });
+    shares.forEach(function (x) { lines[x.i].totalCents = totals[x.i] - x.cents; });
+    return lines;
   }
 
   // Asks the bridge; resolves the text to show ('' for nothing).

@@ -36,3 +36,17 @@ test('the quote shows the bridge\'s text only when something is earned', async (
   assert.equal(await earn.quote(async () => { throw new Error('offline'); }, '/x'), '');
   assert.equal(await earn.quote(answer(200, {}), null), '');
 });
+
+test('a discount on the whole cart is shared over the lines, to the cent', () => {
+  const lines = earn.cartLines({
+    items: [{ product_id: 1, variant_id: 2, sku: 'A', quantity: 2, final_price: 1200 }, { product_id: 3, variant_id: 4, sku: 'B', quantity: 1, final_price: 601 }],
+    cart_level_discount_applications: [{ title: 'CB-TEST-1', total_allocated_amount: 1050 }]
+  });
+  // 2400 and 601 of 3001 share 1050: 839.72… and 210.27… → 840 and 210.
+  assert.equal(lines[0].totalCents + lines[1].totalCents, 3001 - 1050);
+  assert.deepEqual([lines[0].totalCents, lines[1].totalCents], [1560, 391]);
+  assert.equal(earn.lineParam(lines[0]), '1:2:A:2:12.00:15.60');
+  assert.equal(earn.lineParam(lines[1]), '3:4:B:1:6.01:3.91');
+  // Without one, no total is sent.
+  assert.equal(earn.cartLines({ items: [{ product_id: 1, variant_id: 2, sku: 'A', quantity: 1, final_price: 100 }] })[0].totalCents, undefined);
+});
