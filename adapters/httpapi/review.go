@@ -50,9 +50,8 @@ func (s *Server) review(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	posts, ok := s.deps.Ledger.(core.ProgramPostingSource)
-	src, ok2 := s.deps.Store.(reviewStore)
-	if !ok || !ok2 {
+	posts, src := s.deps.Accounting, s.deps.Store
+	if posts == nil {
 		return core.Errorf(core.ENOTFOUND, "the program review is not available")
 	}
 	ctx, cancel := reqCtx(c, 60*time.Second)
@@ -131,10 +130,7 @@ func (s *Server) simulate(c *fiber.Ctx) error {
 	if req.Days < 1 || req.Days > MaxSimulationDays {
 		return core.Errorf(core.EINVALID, "days must be 1..%d", MaxSimulationDays)
 	}
-	src, ok := s.deps.Store.(reviewStore)
-	if !ok {
-		return core.Errorf(core.ENOTFOUND, "the simulation is not available")
-	}
+	src := s.deps.Store
 	ctx, cancel := reqCtx(c, 60*time.Second)
 	defer cancel()
 	stored, err := s.deps.Store.ListRules(ctx, shop.ID)

@@ -114,10 +114,7 @@ func (s *Server) importRules(c *fiber.Ctx, shop core.Shop) error {
 	}
 	changes := plan.Changes()
 	if len(changes) > 0 {
-		w, ok := s.deps.Store.(rulesWriter)
-		if !ok {
-			return core.Errorf(core.EINTERNAL, "rule import is not available")
-		}
+		w := s.deps.Store
 		// New Shopify collection rules get their products now; a failure
 		// stores nothing.
 		for i := range changes {
@@ -196,10 +193,7 @@ func (s *Server) refreshCollection(c *fiber.Ctx) error {
 		if err := s.fillCollection(ctx, shop, &r); err != nil {
 			return err
 		}
-		w, ok := s.deps.Store.(rulesWriter)
-		if !ok {
-			return core.Errorf(core.EINTERNAL, "collection rules are not available")
-		}
+		w := s.deps.Store
 		if err := w.SetCollectionProducts(ctx, shop.ID, r.TargetID, r.Products); err != nil {
 			return err
 		}

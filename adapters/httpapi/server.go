@@ -46,6 +46,10 @@ type Store interface {
 	VouchersFor(ctx context.Context, shopID int64, owner core.Owner) ([]core.Voucher, error)
 	// SearchCustomers finds customers by id, e-mail or name (admin).
 	SearchCustomers(ctx context.Context, shopID int64, q string, limit int) ([]core.CustomerMatch, error)
+	// Rule imports and collection members (rules_io.go).
+	rulesWriter
+	// The program review and its simulation (review.go).
+	reviewStore
 }
 
 // Config is the HTTP layer's configuration.
