@@ -70,3 +70,37 @@ func TestCampaignWindowInShopTimeZone(t *testing.T) {
 	}
 
 }
+
+// The storefront's "you earn X" quote applies a campaign whose window
+// covers the moment asked about, in the shop's time zone, and only then.
+func TestQuoteEarningsAppliesCampaigns(t *testing.T) {
+	t.Parallel()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tzdata")
+	}
+	s := core.ShopSettings{TimeZone: "Europe/Berlin", ProgramSettings: core.ProgramSettings{Campaigns: []core.Campaign{
+		{Name: "Wochenende", Multiplier: d("2"), Target: core.CampaignProduct, TargetIDs: []string{"p1"}, Starts: "2026-03-28T00:00", Ends: "2026-03-30T00:00"},
+	}}}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rules := core.NewRuleSet([]core.Rule{{Target: core.TargetDefault, Beneficiary: core.BeneficiaryBuyer, Mode: core.ModePercent, Value: d("10")}})
+	lines := []core.OrderLine{{LineID: "1", ProductID: "p1", Quantity: 2, NetTotal: d("40.00")}, {LineID: "2", ProductID: "p2", Quantity: 1, NetTotal: d("10.00")}}
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 3, 27, 23, 59, 59, 0, berlin), "5"}, // 4 + 1
+		{time.Date(2026, 3, 28, 0, 0, 0, 0, berlin), "9"},    // 8 + 1: p1 doubled from local midnight
+		{time.Date(2026, 3, 30, 0, 0, 0, 0, berlin), "5"},
+	} {
+		got, err := core.QuoteEarnings(s, rules, "EUR", lines, c.at.UTC())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(d(c.want)) {
+			t.Errorf("at %s: quote %s, want %s", c.at, got, c.want)
+		}
+	}
+}

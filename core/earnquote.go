@@ -1,6 +1,10 @@
 package core
 
-import "github.com/shopspring/decimal"
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
 
 // QuoteEarnings is the credit a buyer would earn for lines with the shop's
 // rules and settings (the storefront's "you earn X with this order"); each
@@ -8,10 +12,12 @@ import "github.com/shopspring/decimal"
 // tax lines will split it (TaxSetup.SplitShown, see QuoteLine). The
 // rates are frozen as the earner freezes a paid order's first snapshot
 // (FreezeRatesWith, the per-article and per-order caps) and rounded per
-// line as booking rounds them. Yearly caps, campaigns by date and partners
-// are the earner's business at payment; this is a quote, not a promise.
-func QuoteEarnings(settings ShopSettings, rules RuleSet, currency string, lines []OrderLine) (decimal.Decimal, error) {
-	o := Order{OrderID: "quote", Currency: currency, Paid: true, Lines: lines}
+// line as booking rounds them. Campaigns apply as for an order placed at
+// placed (their window in the shop's time zone). Yearly caps, the buyer's
+// tier and partners are the earner's business at payment (the quote is
+// anonymous and cached); this is a quote, not a promise.
+func QuoteEarnings(settings ShopSettings, rules RuleSet, currency string, lines []OrderLine, placed time.Time) (decimal.Decimal, error) {
+	o := Order{OrderID: "quote", Currency: currency, Paid: true, Lines: lines, CreatedAt: placed}
 	buyer := Owner{Kind: OwnerCustomer, ID: "quote"}
 	rates := FreezeRatesWith(settings, o, nil, rules, buyer, nil)
 	ApplyOrderCap(settings, o, nil, rates)

@@ -94,7 +94,7 @@ func (s *Server) quoteFor(c *fiber.Ctx, shop core.Shop) error {
 	if err != nil {
 		return err
 	}
-	amount, err := core.QuoteEarnings(shop.Settings, core.NewRuleSet(rules), shop.Currency, lines)
+	amount, err := core.QuoteEarnings(shop.Settings, core.NewRuleSet(rules), shop.Currency, lines, time.Now())
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,9 @@ function is_wp_error( $thing ) {
 
 // Translation and escaping (identity / htmlspecialchars, as in WordPress for plain text).
 function __( $text, $domain = 'default' ) {
-	return $text;
+	// A test may load a catalogue (original => translation) to read pages
+	// in another language; without one, texts stay as written.
+	return isset( $GLOBALS['cbt']['catalogue'][ $text ] ) ? $GLOBALS['cbt']['catalogue'][ $text ] : $text;
 }
 function _n( $single, $plural, $number, $domain = 'default' ) {
 	return 1 === (int) $number ? $single : $plural;

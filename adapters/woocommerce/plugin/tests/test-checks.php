@@ -122,6 +122,60 @@ test(
 	}
 );
 
+test(
+	'checks: stored checks are shown in the reader\'s language, not the language of registration; older stored texts still show',
+	function () {
+		$c = Creditbridge_Checks::webhook_delivery( 'http://127.0.0.1:8090/webhooks/woocommerce/7', 101 );
+		assert_same( 'port', $c['code'] );
+		assert_same( array( 8090 ), $c['args'] );
+		update_option( Creditbridge_Settings::OPT_CHECKS, array( 'at' => time(), 'checks' => array( $c ) ) );
+		// The German catalogue entries of these two texts, as the .po has them.
+		$po      = file_get_contents( dirname( __DIR__ ) . '/creditbridge/languages/creditbridge-de_DE.po' );
+		$english = 'The bridge listens on port %d. WooCommerce sends webhooks with wp_safe_remote_request(), which only allows ports 80, 443 and 8080, so every order webhook would be dropped without an error; only the bridge\'s poller would pick up orders, minutes later.';
+		$german  = cbt_po_translation( $po, $english );
+		assert_true( '' !== $german && $german !== $english, 'the .po translates the port message' );
+		$GLOBALS['cbt']['catalogue'] = array( $english => $german );
+		$html = Creditbridge_Health::checks_html();
+		assert_contains( esc_html( sprintf( $german, 8090 ) ), $html );
+		$GLOBALS['cbt']['catalogue'] = array();
+		assert_contains( esc_html( sprintf( $english, 8090 ) ), Creditbridge_Health::checks_html() );
+		// A check stored before keys existed keeps its stored text.
+		update_option( Creditbridge_Settings::OPT_CHECKS, array( 'at' => time(), 'checks' => array( array( 'id' => 'webhooks', 'ok' => false, 'message' => 'Alter Text', 'fix' => 'Alte Abhilfe' ) ) ) );
+		$html = Creditbridge_Health::checks_html();
+		assert_contains( 'Alter Text', $html );
+		assert_contains( 'Alte Abhilfe', $html );
+	}
+);
+
+/** The msgstr of msgid in a .po file's text ('' when absent), unescaped. */
+function cbt_po_translation( $po, $msgid ) {
+	foreach ( explode( "\n\n", $po ) as $block ) {
+		$id  = '';
+		$str = '';
+		$cur = null;
+		foreach ( explode( "\n", $block ) as $line ) {
+			if ( 0 === strpos( $line, 'msgid ' ) ) {
+				$cur = 'id';
+			} elseif ( 0 === strpos( $line, 'msgstr ' ) ) {
+				$cur = 'str';
+			} elseif ( 0 !== strpos( $line, '"' ) ) {
+				continue;
+			}
+			if ( preg_match( '/"(.*)"/', $line, $m ) && null !== $cur ) {
+				if ( 'id' === $cur ) {
+					$id .= $m[1];
+				} else {
+					$str .= $m[1];
+				}
+			}
+		}
+		if ( stripcslashes( $id ) === $msgid ) {
+			return stripcslashes( $str );
+		}
+	}
+	return '';
+}
+
 /** A registered shop with a client of the stub HTTP layer. */
 function cbt_registered_client() {
 	update_option( Creditbridge_Settings::OPT_BRIDGE_URL, 'https://bridge.example.com' );

@@ -46,7 +46,19 @@ final class Creditbridge_Health {
 		}
 		$out  = '<h2>' . esc_html__( 'Checks at registration', 'creditbridge' ) . '</h2><ul class="creditbridge-checks">';
 		foreach ( $stored['checks'] as $c ) {
-			if ( ! is_array( $c ) || ! isset( $c['message'] ) ) {
+			if ( ! is_array( $c ) ) {
+				continue;
+			}
+			// Rendered in the reader's language from the stored key; checks
+			// stored before keys existed keep their stored texts.
+			if ( isset( $c['code'] ) ) {
+				list( $text, $fix ) = Creditbridge_Checks::texts( $c['code'], isset( $c['args'] ) ? (array) $c['args'] : array() );
+				if ( '' !== $text ) {
+					$c['message'] = $text;
+					$c['fix']     = $fix;
+				}
+			}
+			if ( ! isset( $c['message'] ) ) {
 				continue;
 			}
 			$ok   = ! empty( $c['ok'] );
