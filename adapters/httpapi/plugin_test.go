@@ -1059,6 +1059,8 @@ func TestPluginContractPHP(t *testing.T) {
 		Release        any            `json:"release"`
 		ActivityStatus int            `json:"activity_status"`
 		Activity       map[string]any `json:"activity"`
+		AddrStatus     int            `json:"addresses_status"`
+		Addresses      map[string]any `json:"addresses"`
 	}
 	runPHP(t, php, &calls, "calls", e.base, reg.Parsed["shop_id"], reg.Parsed["plugin_secret"], "42", plugHex(16))
 	q := calls.Quote
@@ -1078,6 +1080,10 @@ func TestPluginContractPHP(t *testing.T) {
 	// The activity hook's call (signed with the plugin secret on the shop's events route).
 	if calls.ActivityStatus != http.StatusCreated || calls.Activity["kind"] != "account_created" || calls.Activity["idempotency_key"] != "wc-account-42" {
 		t.Fatalf("plugin activity: %d %+v", calls.ActivityStatus, calls.Activity)
+	}
+	// The household hook's call: the shop's check is off, so nothing is kept.
+	if calls.AddrStatus != http.StatusOK || calls.Addresses["household_check"] != false || calls.Addresses["recorded"] != float64(0) {
+		t.Fatalf("plugin addresses: %d %+v", calls.AddrStatus, calls.Addresses)
 	}
 	if st, _, _ := holdRow(t, e.pool, fmt.Sprint(q["hold_id"])); st != "voided" {
 		t.Fatalf("hold is %s after the plugin released it", st)

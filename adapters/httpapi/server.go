@@ -37,6 +37,9 @@ type Store interface {
 	// GuestOwnerFor returns the guest owner of an e-mail if that guest ever
 	// earned (guest claims).
 	GuestOwnerFor(ctx context.Context, shop core.Shop, email string) (core.Owner, bool, error)
+	// RecordCustomerAddresses keeps a customer record's normalized
+	// addresses for the household check (household.go).
+	RecordCustomerAddresses(ctx context.Context, shop core.Shop, platformID string, addresses []string) error
 	DeadLetters(ctx context.Context, shop core.Shop, limit int) ([]core.InboxEvent, error)
 	RetryDeadLetter(ctx context.Context, shop core.Shop, id int64) (core.InboxEvent, error)
 	ProgramBalances(ctx context.Context, shopID int64) (map[string]map[core.Bucket]decimal.Decimal, error)

@@ -73,6 +73,12 @@ func (a APIStore) ReferralRefusals(ctx context.Context, shopID int64, before int
 	return a.Directory.ReferralRefusals(ctx, shopID, before, limit)
 }
 
+// RecordCustomerAddresses keeps a customer record's normalized addresses
+// (the WooCommerce plugin's account addresses) for the household check.
+func (a APIStore) RecordCustomerAddresses(ctx context.Context, shop core.Shop, platformID string, addresses []string) error {
+	return a.Directory.RecordCustomerAddresses(ctx, shop, platformID, addresses)
+}
+
 // ReferralRewards lists recorded referral rewards and refusals (see
 // ReferralStore).
 func (a APIStore) ReferralRewards(ctx context.Context, shopID int64, q core.ReferralQuery) (core.ReferralRewardPage, error) {

@@ -75,6 +75,8 @@ if ( 'register' === $argv[1] ) {
 	$req['subtotal'] = '40.00';
 	$req['lines']    = array( array( 'product_id' => '90', 'variant_id' => '0', 'sku' => 'TP-1', 'quantity' => 1, 'total' => '40.00' ) );
 
+	$addresses = array( array( 'address_1' => 'Hauptstrasse 1', 'postcode' => '10115', 'country' => 'DE' ) );
+
 	$calls = array(
 		'quote'     => array( 'POST', '/api/v1/plugin/quote', array(), $req, function () use ( $client, $req ) {
 			return $client->quote( $req );
@@ -87,6 +89,9 @@ if ( 'register' === $argv[1] ) {
 		} ),
 		'activity'  => array( 'POST', '/api/v1/shops/' . $argv[3] . '/events', array(), array( 'kind' => 'account_created', 'subject' => $customer, 'idempotency_key' => 'wc-account-' . $customer ), function () use ( $client, $customer ) {
 			return $client->activity( array( 'kind' => 'account_created', 'subject' => $customer, 'idempotency_key' => 'wc-account-' . $customer ) );
+		} ),
+		'addresses' => array( 'POST', '/api/v1/plugin/customers/' . $customer . '/addresses', array(), array( 'addresses' => $addresses ), function () use ( $client, $customer, $addresses ) {
+			return $client->customer_addresses( $customer, $addresses );
 		} ),
 	);
 	foreach ( $calls as $name => $c ) {

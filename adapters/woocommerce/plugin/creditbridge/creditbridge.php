@@ -40,6 +40,7 @@ require_once __DIR__ . '/includes/class-creditbridge-account.php';
 require_once __DIR__ . '/includes/class-creditbridge-referral.php';
 require_once __DIR__ . '/includes/class-creditbridge-guest-claim.php';
 require_once __DIR__ . '/includes/class-creditbridge-activities.php';
+require_once __DIR__ . '/includes/class-creditbridge-household.php';
 require_once __DIR__ . '/includes/class-creditbridge-health.php';
 require_once __DIR__ . '/includes/class-creditbridge-admin.php';
 require_once __DIR__ . '/includes/class-creditbridge-rules-admin.php';

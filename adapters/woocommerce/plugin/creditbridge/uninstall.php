@@ -37,3 +37,10 @@ if ( function_exists( 'wp_clear_scheduled_hook' ) ) {
 	wp_clear_scheduled_hook( 'creditbridge_category_sync' );
 	wp_clear_scheduled_hook( 'creditbridge_category_sync_retry' );
 }
+delete_transient( 'creditbridge_household_off' );
+if ( function_exists( 'delete_metadata' ) ) {
+	delete_metadata( 'user', 0, '_creditbridge_addresses_sent', '', true ); // every user's fingerprint
+}
+if ( function_exists( 'wp_unschedule_hook' ) ) {
+	wp_unschedule_hook( 'creditbridge_send_addresses' ); // pending retries of any user
+}

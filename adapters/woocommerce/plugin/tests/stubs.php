@@ -41,6 +41,7 @@ function cbt_reset() {
 		'redirects'  => array(),
 		'locale'     => 'en_US',
 		'scheduled'  => array(),
+		'user_meta'  => array(),
 	);
 	$GLOBALS['wpdb'] = new Cbt_Wpdb();
 }
@@ -532,6 +533,16 @@ function cbt_store_api_kept_extensions( $endpoint, array $posted ) {
 		}
 	}
 	return $kept;
+}
+
+// User meta: user id => key => value.
+function get_user_meta( $user_id, $key = '', $single = false ) {
+	$v = isset( $GLOBALS['cbt']['user_meta'][ $user_id ][ $key ] ) ? $GLOBALS['cbt']['user_meta'][ $user_id ][ $key ] : '';
+	return $single ? $v : ( '' === $v ? array() : array( $v ) );
+}
+function update_user_meta( $user_id, $key, $value ) {
+	$GLOBALS['cbt']['user_meta'][ $user_id ][ $key ] = $value;
+	return true;
 }
 
 // Users, notices, redirects, nonces (guest claims).

@@ -280,6 +280,24 @@ class Creditbridge_Client {
 	}
 
 	/**
+	 * Sends a customer's saved addresses for the household check.
+	 *
+	 * @param string $customer_id WooCommerce customer id.
+	 * @param array  $addresses   List of { address_1, postcode, country }.
+	 * @return array|WP_Error { recorded: int, household_check: bool }
+	 */
+	public function customer_addresses( $customer_id, array $addresses ) {
+		$res = $this->request( 'POST', '/api/v1/plugin/customers/' . rawurlencode( (string) $customer_id ) . '/addresses', array(), array( 'addresses' => array_values( $addresses ) ), array( 200 ) );
+		if ( is_wp_error( $res ) ) {
+			return $res;
+		}
+		return array(
+			'recorded'        => isset( $res['recorded'] ) ? (int) $res['recorded'] : 0,
+			'household_check' => ! empty( $res['household_check'] ),
+		);
+	}
+
+	/**
 	 * Turns credit into a single-use voucher.
 	 *
 	 * @param string $customer_id WooCommerce customer id.

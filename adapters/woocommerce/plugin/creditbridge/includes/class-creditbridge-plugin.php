@@ -43,6 +43,7 @@ final class Creditbridge_Plugin {
 		( new Creditbridge_Referral() )->hooks();
 		( new Creditbridge_Guest_Claim() )->hooks();
 		( new Creditbridge_Activities() )->hooks();
+		( new Creditbridge_Household() )->hooks();
 		if ( is_admin() ) {
 			( new Creditbridge_Admin() )->hooks();
 			( new Creditbridge_Rules_Admin() )->hooks();
