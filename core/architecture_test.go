@@ -87,7 +87,7 @@ func TestArchitectureImports(t *testing.T) {
 
 func TestBinariesCarryNoTestOnlyPackage(t *testing.T) {
 	testOnly := []string{"core/coretest", "adapters/postgres/pgtest", "adapters/woocommerce/wcfake", "adapters/shopify/admin/shopifyfake", "adapters/sharedfixtures",
-		"internal/leaktest", "internal/themetest"}
+		"internal/leaktest", "internal/themetest", "internal/browsertest"}
 	deps := goList(t, "-deps", "./cmd/...")
 	if len(deps) < 20 {
 		t.Fatalf("go list -deps ./cmd/... listed %d packages", len(deps))

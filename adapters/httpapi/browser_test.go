@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -29,11 +28,12 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/adapters/shopify"
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/internal/browsertest"
 	"github.com/shopspring/decimal"
 )
 
@@ -46,15 +46,7 @@ func browserPrereqs(t *testing.T) (chromium, axe string) {
 		}
 		t.Skip(msg)
 	}
-	chromium = os.Getenv("CHROMIUM")
-	if chromium == "" {
-		for _, n := range []string{"chromium", "chromium-browser"} {
-			if p, err := exec.LookPath(n); err == nil {
-				chromium = p
-				break
-			}
-		}
-	}
+	chromium = browsertest.Chromium()
 	if chromium == "" {
 		need("browser tests skipped: chromium is not installed (apt-get install -y chromium, or set CHROMIUM)")
 	}
@@ -63,17 +55,6 @@ func browserPrereqs(t *testing.T) (chromium, axe string) {
 		need("browser tests skipped: axe-core is not installed (npm ci --prefix adapters/httpapi/testdata/browser)")
 	}
 	return chromium, axe
-}
-
-func screenshotDir(t *testing.T) string {
-	dir := os.Getenv("CREDITBRIDGE_SCREENSHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "creditbridge-screenshots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // appBridgeStub stands in for https://cdn.shopify.com/shopifycloud/app-bridge.js
@@ -242,59 +223,27 @@ func storefront(t *testing.T, bridge, shop, secret string, code func(string) (in
 	return "http://" + ln.Addr().String()
 }
 
+// browser is one tab of the page tests.
 type browser struct {
-	t    *testing.T
-	ctx  context.Context
-	axe  string
-	dir  string
-	name string // width and language, for screenshot names
+	*browsertest.Page
+	t   *testing.T
+	axe string
 }
 
 func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.shot("FAILED-" + strings.ReplaceAll(what, " ", "-"))
-		b.t.Fatalf("%s %s: %v", b.name, what, err)
-	}
+	b.Run(what, actions...)
 }
 
-func (b *browser) shot(name string) {
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	p := filepath.Join(b.dir, b.name+"-"+name+".png")
-	if err := os.WriteFile(p, buf, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-}
+func (b *browser) shot(name string) { b.Shot(name) }
 
 // check screenshots the page and runs axe-core on it: serious and
 // critical violations fail the test.
 func (b *browser) check(name string) {
 	b.t.Helper()
 	b.shot(name)
-	src, err := os.ReadFile(b.axe)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	b.run("axe "+name, chromedp.Evaluate[chromedp.Void](string(src)))
-	res := evalT[string](b, `axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
-  return JSON.stringify(r.violations.filter(function (v) { return v.impact === "serious" || v.impact === "critical"; }).map(function (v) {
-    return v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.slice(0, 3).map(function (n) { return n.target.join(" "); }).join(", ");
-  }));
-})`, chromedp.EvalAwaitPromise)
-	var violations []string
-	if err := json.Unmarshal([]byte(res), &violations); err != nil {
-		b.t.Fatalf("axe result %q: %v", res, err)
-	}
-	for _, v := range violations {
-		b.t.Errorf("%s %s: accessibility: %s", b.name, name, v)
+	for _, v := range b.Axe(b.axe, "") {
+		b.t.Errorf("%s %s: accessibility: %s", b.Name, name, v.Text)
 	}
 }
 
@@ -312,14 +261,7 @@ func setValue(sel, v string) chromedp.Action[chromedp.Void] {
 // evalT evaluates js in the page and returns its value.
 func evalT[T any](b *browser, js string, opts ...chromedp.EvaluateOption) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, opts...))
-	if err != nil {
-		b.shot("FAILED-eval")
-		b.t.Fatalf("%s: evaluate %.60s: %v", b.name, js, err)
-	}
-	return v
+	return browsertest.Eval[T](b.Page, js, opts...)
 }
 
 // waitToast waits until App Bridge was asked to show the toast msg.
@@ -333,7 +275,7 @@ func (b *browser) waitToast(msg string) {
 		}
 		if time.Now().After(deadline) {
 			b.shot("FAILED-toast")
-			b.t.Fatalf("%s: no toast %q; toasts %v", b.name, msg, toasts)
+			b.t.Fatalf("%s: no toast %q; toasts %v", b.Name, msg, toasts)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -343,13 +285,13 @@ func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function(){var e=document.querySelector(`+strconv.Quote(sel)+`);return e?e.innerText:"";})()`))
+		s, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(function(){var e=document.querySelector(`+strconv.Quote(sel)+`);return e?e.innerText:"";})()`))
 		if strings.Contains(s, want) {
 			return
 		}
 		if time.Now().After(deadline) {
 			b.shot("FAILED-wait")
-			b.t.Fatalf("%s: %s never showed %q; it shows %q", b.name, sel, want, s)
+			b.t.Fatalf("%s: %s never showed %q; it shows %q", b.Name, sel, want, s)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -412,7 +354,8 @@ VALUES ($1, '1002', '1', 'buyer', 'order', 'EUR', $2, $3, '#1002', 3.00)`, shop.
 		}
 	}
 	if hasPartners {
-		for _, p := range []string{`anna {"name":"Anna Sommer"}`, `carl {"name":"Carl Winter"}`, `ben {"name":"Ben Herbst","sponsor_id":"anna"}`} {
+		for _, p := range []string{`anna {"name":"Anna Sommer"}`, `carl {"name":"Carl Winter"}`, `ben {"name":"Ben Herbst","sponsor_id":"anna"}`,
+			`dora {"name":"Dora Lenz","sponsor_id":"anna","status":"pending"}`, `emil {"name":"Emil Graf","sponsor_id":"carl","status":"pending"}`} {
 			id, body, _ := strings.Cut(p, " ")
 			req := httptest.NewRequest(http.MethodPut, "/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/partners/"+id, strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+e.fake.SessionToken())
@@ -426,6 +369,13 @@ VALUES ($1, '1002', '1', 'buyer', 'order', 'EUR', $2, $3, '#1002', 3.00)`, shop.
 	($1, 'c:502', '7002', '#1002', 'partner', 'ben', 'reversed', NULL, 'EUR', 80.00, 10, 5, now() - interval '1 day', now())`, shop.ID); err != nil {
 			t.Fatal(err)
 		}
+		// 23 self-referrals refused (the Partners view pages them, newest first).
+		if _, err := e.pool.Exec(ctx, `INSERT INTO referral_refusals (shop_id, order_id, order_number, buyer_owner, partner_id, reason, created_at)
+SELECT $1, (8000 + i)::text, '#' || (3000 + i), 'c:' || (700 + i), CASE WHEN i % 2 = 0 THEN 'anna' ELSE 'ben' END,
+	(ARRAY['customer', 'email', 'household'])[1 + i % 3], now() - (30 - i) * interval '1 hour'
+FROM generate_series(1, 23) AS i ORDER BY i`, shop.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -437,25 +387,13 @@ VALUES ($1, '1002', '1', 'buyer', 'order', 'EUR', $2, $3, '#1002', 3.00)`, shop.
 	bridge := "http://" + ln.Addr().String()
 	store := storefront(t, bridge, e.fake.ShopDomain(), e.fake.ClientSecret(), vouchers.amountOf)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelA)
-	dirShots := screenshotDir(t)
+	actx := browsertest.Allocator(t, chromium)
+	dirShots := browsertest.ScreenshotDir(t)
 
 	for _, width := range []int64{1280, 390} {
 		for _, lang := range []string{"de", "en"} {
-			bctx, cancel := chromedp.NewContext(actx)
-			b := &browser{t: t, ctx: bctx, axe: axe, dir: dirShots, name: fmt.Sprintf("%d-%s", width, lang)}
-			// Start the browser and the tab on the tab's own context (not on
-			// a child with a timeout, whose end would close them).
-			if err := chromedp.Do(bctx); err != nil {
-				t.Fatalf("start chromium: %v", err)
-			}
-			var vp []chromedp.EmulateViewportOption
-			if width < 600 {
-				vp = append(vp, chromedp.EmulateMobile)
-			}
+			page, cancel := browsertest.NewPage(t, actx, dirShots, fmt.Sprintf("%d-%s", width, lang), width, 900)
+			b := &browser{Page: page, t: t, axe: axe}
 			// App Bridge from the CDN is kept out; the stub stands in for it
 			// with session tokens minted by the test.
 			b.run("start", chromedp.ExposeFunc("cbSessionToken", func(context.Context, string) (string, error) { return e.fake.SessionToken(), nil }),
@@ -467,10 +405,9 @@ VALUES ($1, '1002', '1', 'buyer', 'order', 'EUR', $2, $3, '#1002', 3.00)`, shop.
 						{URLPattern: "https://cdn.shopify.com/*", Block: true}}}); err != nil {
 						return err
 					}
-					_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: appBridgeStub})
+					_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: appBridgeStub})
 					return err
-				}),
-				chromedp.EmulateViewport(width, 900, vp...))
+				}))
 			adminFlows(b, bridge, e, shop, lang, width == 1280, hasPartners)
 			storefrontFlows(b, store, lang, width == 1280, vouchers)
 			cancel()
@@ -506,7 +443,7 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 	b.check("admin-rules")
 	tall := evalT[int64](b, `document.documentElement.scrollHeight`)
 	if tall > 4000 {
-		t.Errorf("%s: the rules page is %d px tall with 46 rules", b.name, tall)
+		t.Errorf("%s: the rules page is %d px tall with 46 rules", b.Name, tall)
 	}
 	// Search narrows the list.
 	b.run("search", chromedp.SendKeys(chromedp.CSS("#cb-rule-search"), "Nr. 07"))
@@ -538,7 +475,7 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 			}
 		}
 		if !found {
-			t.Fatalf("%s: the picked rule was not stored: %+v", b.name, rules)
+			t.Fatalf("%s: the picked rule was not stored: %+v", b.Name, rules)
 		}
 		// Delete asks first; Cancel keeps the rule, Delete removes it.
 		del := `button[aria-label="` + pick("Regel für Teekanne Classic (Produkt 632910392) löschen", "Delete rule for Teekanne Classic (Product 632910392)") + `"]`
@@ -586,14 +523,14 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 			switch {
 			case r.Target == core.TargetCollection:
 				if len(r.Products) != 3 {
-					t.Errorf("%s: imported collection rule %+v, want its 3 products", b.name, r)
+					t.Errorf("%s: imported collection rule %+v, want its 3 products", b.Name, r)
 				}
 				if err := e.srv.deps.Store.DeleteRule(context.Background(), shop.ID, r.ID); err != nil {
 					t.Fatal(err)
 				}
 			case r.Target == core.TargetProduct && r.TargetID == "1001":
 				if !r.Value.Equal(decimal.RequireFromString("0.75")) {
-					t.Errorf("%s: imported product rule %+v, want 0.75", b.name, r)
+					t.Errorf("%s: imported product rule %+v, want 0.75", b.Name, r)
 				}
 				r.Value = decimal.RequireFromString("0.50")
 				if _, err := e.srv.deps.Store.PutRule(context.Background(), shop.ID, r); err != nil {
@@ -607,7 +544,7 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 	hold := evalT[string](b, `document.getElementById("f-hold_minutes").value`)
 	days := evalT[string](b, `document.getElementById("f-voucher_days").value`)
 	if hold != "60" || days != "90" {
-		t.Errorf("%s: settings show hold %q, voucher days %q; want the defaults 60 and 90", b.name, hold, days)
+		t.Errorf("%s: settings show hold %q, voucher days %q; want the defaults 60 and 90", b.Name, hold, days)
 	}
 	b.check("admin-settings")
 	if full {
@@ -615,13 +552,14 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 		b.waitText("#f-pending_days-error", pick("ganze Zahl von 0 bis 365", "whole number from 0 to 365"))
 		saveBar := evalT[string](b, `window.__cb.saveBar`)
 		if saveBar != "shown" {
-			t.Errorf("%s: the save bar was not shown after a change", b.name)
+			t.Errorf("%s: the save bar was not shown after a change", b.Name)
 		}
 		label := pick("Treuebonus", "Loyalty credit")
 		b.run("good setting", setValue("#f-pending_days", "14"), setValue("#f-max_percent", "12,5"),
 			setValue(`#f-discount_labels\.`+lang, label),
 			setValue(`#f-referral\.reward_amount`, pick("7,50", "7.50")), setValue(`#f-referral\.welcome_amount`, "2"),
 			setValue(`#f-referral\.max_rewards_per_month`, "3"), setValue(`#f-referral\.reward_min_order_net`, "25"),
+			setValue(`#f-referral\.signup`, "open"), chromedp.Evaluate[chromedp.Void](`document.getElementById("f-referral.binding").checked = true`),
 			chromedp.Click(chromedp.CSS(`#cb-settings button[type=submit]`)))
 		deadline := time.Now().Add(5 * time.Second)
 		for {
@@ -632,15 +570,16 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 			ref := sh.Settings.Referral
 			if sh.Settings.MaxPercent.Valid && sh.Settings.MaxPercent.Decimal.Equal(decimal.RequireFromString("12.5")) && sh.Settings.HoldMinutes == 60 &&
 				sh.Settings.DiscountLabels[lang] == label && ref.RewardAmount.Decimal.Equal(decimal.RequireFromString("7.5")) &&
-				ref.WelcomeAmount.Decimal.Equal(decimal.RequireFromString("2")) && ref.MaxRewardsPerMonth == 3 && ref.MinOrderNet.Decimal.Equal(decimal.RequireFromString("25")) {
+				ref.WelcomeAmount.Decimal.Equal(decimal.RequireFromString("2")) && ref.MaxRewardsPerMonth == 3 && ref.MinOrderNet.Decimal.Equal(decimal.RequireFromString("25")) &&
+				ref.Signup == core.SignupOpen && ref.Binding {
 				// The checkout label is recorded for recognising orders.
 				if !slices.Contains(sh.IssuedLabels, label) {
-					t.Errorf("%s: label %q saved but not recorded as issued: %v", b.name, label, sh.IssuedLabels)
+					t.Errorf("%s: label %q saved but not recorded as issued: %v", b.Name, label, sh.IssuedLabels)
 				}
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: settings not saved: %+v", b.name, sh.Settings)
+				t.Fatalf("%s: settings not saved: %+v", b.Name, sh.Settings)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -688,20 +627,100 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 	if hasPartners {
 		admin("partners")
 		b.waitText("#cb-partner-list", "Ben Herbst (ben)")
+		b.waitText("#cb-partner-list", pick("Wartet auf Freigabe", "Waiting for approval"))
 		b.waitText("#referral-rewards", pick("unter dem Mindestbestellwert", "below the minimum order value"))
 		b.waitText("#referral-rewards", pick("Zurückgenommen", "Taken back"))
+		// Self-referrals refused: newest first, the kind in the reader's
+		// language, the order and the partner, no buyer.
+		b.waitText("#cb-refusal-list", "#3023")
+		b.waitText("#cb-refusal-list", pick("Eigenempfehlung: die Bestelladresse ist der Haushalt des Partners", "self-referral: the order's address is the partner's household"))
+		b.waitText("#cb-refusal-list", pick("Eigenempfehlung: die E-Mail-Adresse gehört dem Partner", "self-referral: the buyer's e-mail address is the partner's"))
+		if list := b.text("#cb-refusal-list"); strings.Contains(list, "c:7") || strings.Contains(list, "admin.") {
+			t.Errorf("%s: the self-referral list shows buyer ids or message keys:\n%s", b.Name, list)
+		}
 		b.check("admin-partners")
+		// The next page: 20 a page at 1280 px, 10 on a phone.
+		b.run("refusals older", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Ältere Eigenempfehlungen", "Older self-referrals")+`"]`)))
+		b.waitText("#cb-refusal-list", map[bool]string{true: "#3003", false: "#3013"}[full])
+		if list := b.text("#cb-refusal-list"); strings.Contains(list, "#3023") {
+			t.Errorf("%s: the second page of self-referrals still shows the newest:\n%s", b.Name, list)
+		}
+		b.check("admin-selfref-page2")
+		b.run("refusals newer", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Neuere Eigenempfehlungen", "Newer self-referrals")+`"]`)))
+		b.waitText("#cb-refusal-list", "#3023")
+		// The tree: Anna's direct downline.
+		b.run("downline", chromedp.Click(chromedp.CSS(`button[aria-label^="`+pick("Direkte Downline von Anna Sommer (anna) anzeigen", "Show the direct downline of Anna Sommer (anna)")+`"]`)))
+		b.waitText("#cb-partner-scope", pick("Direkte Downline von anna", "Direct downline of anna"))
+		b.waitText("#cb-partner-list", "Dora Lenz (dora)")
+		if list := b.text("#cb-partner-list"); strings.Contains(list, "Carl Winter") || strings.Contains(list, "Emil Graf") {
+			t.Errorf("%s: Anna's downline lists partners of another sponsor:\n%s", b.Name, list)
+		}
+		b.check("admin-partners-downline")
 		if full {
+			patchPartner := func(id, body string) {
+				t.Helper()
+				req := httptest.NewRequest(http.MethodPatch, "/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/partners/"+id, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.fake.SessionToken())
+				req.Header.Set("Content-Type", "application/json")
+				wantStatus(t, e.do(req), http.StatusOK)
+			}
+			partnerStatus := func(id string) (status, sponsor, customer string) {
+				t.Helper()
+				p, err := e.srv.deps.Store.Partner(context.Background(), shop.ID, id)
+				if err != nil {
+					t.Fatalf("%s: partner %s: %v", b.Name, id, err)
+				}
+				return string(p.Status), p.SponsorID, p.CustomerID
+			}
+			// Self-signups waiting for approval: approve Dora, refuse Emil (after confirming).
+			b.run("all partners", setValue("#f-partner_sponsor", ""), setValue("#f-partner_status", "pending"), chromedp.Click(chromedp.CSS(`#partners form[role=search] button[type=submit]`)))
+			b.waitText("#cb-partner-list", "Emil Graf (emil)")
+			b.run("approve", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Anmeldung von Dora Lenz (dora) freigeben", "Approve the signup of Dora Lenz (dora)")+`"]`)))
+			b.waitToast(pick("Partner gespeichert", "Partner saved"))
+			b.run("refuse", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Anmeldung von Emil Graf (emil) ablehnen", "Refuse the signup of Emil Graf (emil)")+`"]`)),
+				chromedp.WaitVisible(chromedp.CSS("#cb-confirm")))
+			b.waitText("#cb-confirm", pick("Diese Anmeldung ablehnen?", "Refuse this signup?"))
+			b.shot("admin-partners-refuse-confirm")
+			b.run("refuse ok", chromedp.Click(chromedp.CSS("#cb-confirm-ok")))
+			b.waitToast(pick("Partner gespeichert", "Partner saved"))
+			b.waitText("#cb-partner-list", pick("Keine Partner gefunden.", "No partners found."))
+			if st, _, _ := partnerStatus("dora"); st != "active" {
+				t.Errorf("%s: dora is %s after approval", b.Name, st)
+			}
+			if st, _, _ := partnerStatus("emil"); st != "inactive" {
+				t.Errorf("%s: emil is %s after the refusal", b.Name, st)
+			}
+			// Make a customer a partner: a wrong id is shown at its field; a
+			// customer under Anna with a chosen code is enrolled and listed.
+			cust := map[string]string{"de": "601", "en": "602"}[lang]
+			b.run("enrol bad", setValue("#f-enrol_customer", "Lena"), chromedp.Click(chromedp.CSS(`#cb-enrol button[type=submit]`)))
+			b.waitText("#f-enrol_customer-error", pick("Gib die Kunden-ID ein (eine Zahl).", "Enter the customer ID (a number)."))
+			b.run("enrol", setValue("#f-enrol_customer", cust), setValue("#f-enrol_sponsor", "anna"), setValue("#f-enrol_code", "LENA-"+cust),
+				setValue("#f-enrol_name", "Lena Berg"), chromedp.Click(chromedp.CSS(`#cb-enrol button[type=submit]`)))
+			b.waitToast(pick("Partner Lena Berg (c-"+cust+") angelegt, Empfehlungscode LENA-"+cust, "Partner Lena Berg (c-"+cust+") enrolled, share code LENA-"+cust))
+			b.waitText("#cb-partner-list", "LENA-"+cust)
+			if st, sp, cu := partnerStatus("c-" + cust); st != "active" || sp != "anna" || cu != cust {
+				t.Errorf("%s: enrolled partner: status %s, sponsor %s, customer %s", b.Name, st, sp, cu)
+			}
+			b.check("admin-partners-enrolled")
+			// The same customer again: refused at the customer field.
+			b.run("enrol again", setValue("#f-enrol_customer", cust), chromedp.Click(chromedp.CSS(`#cb-enrol button[type=submit]`)))
+			b.waitText("#f-enrol_customer-error", pick("Kunde "+cust+" ist bereits Partner", "Customer "+cust+" is a partner already"))
+			// Back for the next language.
+			patchPartner("dora", `{"status":"pending"}`)
+			patchPartner("emil", `{"status":"pending"}`)
+			admin("partners")
+			b.waitText("#cb-partner-list", "Ben Herbst (ben)")
 			// Move Ben under Carl, then deactivate Carl (after confirming).
 			b.run("move", chromedp.SendKeys(chromedp.CSS("#f-move_partner"), "ben"), chromedp.SendKeys(chromedp.CSS("#f-move_to"), "carl"),
 				chromedp.Click(chromedp.CSS(`#partner-move button[type=submit]`)))
 			b.waitToast(pick("Partner verschoben", "Partner moved"))
 			if left := evalT[string](b, `document.getElementById("f-move_partner").value + document.getElementById("f-move_to").value`); left != "" {
-				t.Errorf("%s: the move form still shows %q after the move", b.name, left)
+				t.Errorf("%s: the move form still shows %q after the move", b.Name, left)
 			}
 			var sponsor string
 			if err := e.pool.QueryRow(context.Background(), `SELECT coalesce(sponsor_id, '') FROM partners WHERE shop_id = $1 AND partner_id = 'ben'`, shop.ID).Scan(&sponsor); err != nil || sponsor != "carl" {
-				t.Fatalf("%s: ben's sponsor is %q (%v), want carl", b.name, sponsor, err)
+				t.Fatalf("%s: ben's sponsor is %q (%v), want carl", b.Name, sponsor, err)
 			}
 			deact := `button[aria-label="` + pick("Partner Carl Winter (carl) deaktivieren", "Deactivate partner Carl Winter (carl)") + `"]`
 			b.run("deactivate", chromedp.Click(chromedp.CSS(deact)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")), chromedp.Click(chromedp.CSS("#cb-confirm-ok")))
@@ -732,16 +751,16 @@ func storefrontFlows(b *browser, store, lang string, full bool, vouchers *limite
 	page := b.text(".creditbridge-statement")
 	if want := pick("Nicht gutgeschrieben · Bestellung #1002 · 3,00\u00a0€ über der Obergrenze des Shops pro Bestellung",
 		"Not credited · Order #1002 · €3.00 above the shop's limit per order"); !strings.Contains(page, want) {
-		t.Errorf("%s: storefront lacks the capped credit %q:\n%s", b.name, want, page)
+		t.Errorf("%s: storefront lacks the capped credit %q:\n%s", b.Name, want, page)
 	}
 	for _, bad := range []string{pick("An der Kasse reserviert", "Reserved at checkout"), "EUR</"} {
 		if strings.Contains(page, bad) {
-			t.Errorf("%s: storefront shows %q", b.name, bad)
+			t.Errorf("%s: storefront shows %q", b.Name, bad)
 		}
 	}
 	for _, want := range []string{pick("Deine Stufe", "Your tier"), "Teefreund", pick("Noch 150,00\u00a0€ bis Teekenner", "€150.00 more to reach Teekenner")} {
 		if !strings.Contains(page, want) {
-			t.Errorf("%s: storefront statement lacks the tier %q:\n%s", b.name, want, page)
+			t.Errorf("%s: storefront statement lacks the tier %q:\n%s", b.Name, want, page)
 		}
 	}
 	b.check("store-statement")
@@ -755,7 +774,7 @@ func storefrontFlows(b *browser, store, lang string, full bool, vouchers *limite
 		b.waitText(".creditbridge-statement", pick("Dein Gutscheincode über 10,50\u00a0€", "Your voucher code for €10.50"))
 		b.check("store-voucher")
 		if got := vouchers.lastIssued(); !got.Equal(decimal.RequireFromString("10.5")) {
-			t.Errorf("%s: voucher of %s, want 10.5", b.name, got)
+			t.Errorf("%s: voucher of %s, want 10.5", b.Name, got)
 		}
 		// Apply the credit in the cart: the voucher page's link (Shopify's
 		// discount link) applies the code and opens the cart, whose earn

@@ -360,16 +360,23 @@
     return [el("p", { "class": "help", text: t("admin.import.help") }), el("div", { "class": "actions" }, [exportBtn]), form, out];
   }
 
-  // Partners: the sponsor tree, search, move, deactivate.
-  var partnerState = { q: "", status: "", cursors: [""] };
+  // Partners: enrol a customer, the sponsor tree (search, a partner's
+  // direct downline), move, approve or refuse self-signups, deactivate;
+  // bring-a-friend rewards and the self-referrals refused.
+  var partnerState = { q: "", status: "", sponsor: "", cursors: [""] };
+  var refusalState = { cursors: [""] };
   views.partners = async function () {
     var q = el("input", { type: "search", autocomplete: "off", value: partnerState.q });
     var status = el("select", {}, ["", "active", "pending", "inactive"].map(function (v) { return el("option", { value: v, text: t("admin.partners.status." + (v || "all")) }); }));
     status.value = partnerState.status;
+    var sponsor = el("input", { autocomplete: "off", value: partnerState.sponsor });
     var list = el("div", { id: "cb-partner-list" });
     var search = el("form", { "class": "form-inline", role: "search" }, [field("partner_q", t("admin.partners.search"), q), field("partner_status", t("admin.partners.col.status"), status),
+      field("partner_sponsor", t("admin.partners.sponsor_filter"), sponsor, t("admin.partners.sponsor_filter_help")),
       button(t("admin.partners.find"), null, { type: "submit", cls: "btn primary" })]);
-    search.addEventListener("submit", function (ev) { ev.preventDefault(); partnerState = { q: q.value.trim(), status: status.value, cursors: [""] }; drawPartners(list); });
+    search.addEventListener("submit", function (ev) { ev.preventDefault(); partnerState = { q: q.value.trim(), status: status.value, sponsor: sponsor.value.trim(), cursors: [""] }; drawPartners(list); });
+    // Showing a partner's downline (or a new partner) fills the search form.
+    list.show = function (sq, sp) { q.value = sq; status.value = ""; sponsor.value = sp; partnerState = { q: sq, status: "", sponsor: sp, cursors: [""] }; return drawPartners(list); };
     var who = el("input", { autocomplete: "off" }), to = el("input", { autocomplete: "off" });
     var move = el("form", { "class": "form-inline", novalidate: true }, [field("move_partner", t("admin.partners.move_who"), who), field("move_to", t("admin.partners.move_to"), to, t("admin.partners.move_help")),
       button(t("admin.partners.move"), null, { type: "submit", cls: "btn primary" })]);
@@ -389,29 +396,103 @@
     });
     var rtbl = table([{ label: t("admin.referral.col.date") }, { label: t("admin.referral.col.order") }, { label: t("admin.referral.col.referrer") }, { label: t("admin.referral.col.net"), num: true },
       { label: t("admin.referral.col.reward"), num: true }, { label: t("admin.referral.col.welcome"), num: true }, { label: t("admin.referral.col.status") }], rrows, t("admin.referral.none"));
+    var refusals = el("div", { id: "cb-refusal-list" });
+    refusalState = { cursors: [""] };
+    await drawRefusals(refusals);
     return [card(t("admin.partners.title"), [el("p", { "class": "help", text: t("admin.partners.help") }), search, list], "partners"),
+      card(t("admin.partners.enrol_title"), [el("p", { "class": "help", text: t("admin.partners.enrol_help") }), enrolForm(list)], "partner-enrol"),
       card(t("admin.partners.move_title"), [move], "partner-move"),
-      card(t("admin.referral.title"), [el("p", { "class": "help", text: t("admin.referral.help") }), rtbl], "referral-rewards")];
+      card(t("admin.referral.title"), [el("p", { "class": "help", text: t("admin.referral.help") }), rtbl], "referral-rewards"),
+      card(t("admin.selfref.title"), [el("p", { "class": "help", text: t("admin.selfref.help") }), refusals], "referral-refusals")];
   };
+  function partnerName(p) { return p.name ? p.name + " (" + p.id + ")" : p.id; }
+  // setStatus changes a partner's status (after confirming when asked).
+  function setStatus(list, p, to, confirmKeys) {
+    return async function () {
+      var name = partnerName(p);
+      if (confirmKeys && !(await confirmAction(t(confirmKeys[0]), t(confirmKeys[1], name), t(confirmKeys[2])))) { return; }
+      try { await call("PATCH", base + "/partners/" + encodeURIComponent(p.id), { status: to }); toast(t("admin.partners.saved")); drawPartners(list); } catch (e) { fail(e); }
+    };
+  }
   async function drawPartners(list) {
     var cur = partnerState.cursors[partnerState.cursors.length - 1];
-    var qs = "?limit=20" + (partnerState.q ? "&q=" + encodeURIComponent(partnerState.q) : "") + (partnerState.status ? "&status=" + partnerState.status : "") + (cur ? "&cursor=" + encodeURIComponent(cur) : "");
+    var qs = "?limit=20" + (partnerState.q ? "&q=" + encodeURIComponent(partnerState.q) : "") + (partnerState.status ? "&status=" + partnerState.status : "") +
+      (partnerState.sponsor ? "&sponsor=" + encodeURIComponent(partnerState.sponsor) : "") + (cur ? "&cursor=" + encodeURIComponent(cur) : "");
     var data = await call("GET", base + "/partners" + qs);
     var rows = (data.partners || []).map(function (p) {
-      var name = p.name ? p.name + " (" + p.id + ")" : p.id, active = p.status !== "inactive";
-      return [name, p.code || "", p.sponsor_id || t("admin.partners.root"), String(p.downline || 0), t("admin.partners.status." + (p.status || "active")),
-        button(active ? t("admin.partners.deactivate") : t("admin.partners.activate"), async function () {
-          if (active && !(await confirmAction(t("admin.partners.deactivate_title"), t("admin.partners.deactivate_text", name), t("admin.partners.deactivate")))) { return; }
-          try { await call("PATCH", base + "/partners/" + encodeURIComponent(p.id), { status: active ? "inactive" : "active" }); toast(t("admin.partners.saved")); drawPartners(list); } catch (e) { fail(e); }
-        }, { cls: active ? "btn critical" : "btn secondary", aria: (active ? t("admin.partners.deactivate_aria", name) : t("admin.partners.activate_aria", name)) })];
+      var name = partnerName(p), st = p.status || "active", actions;
+      if (st === "pending") {
+        actions = el("div", { "class": "actions" }, [
+          button(t("admin.partners.approve"), setStatus(list, p, "active"), { cls: "btn primary", aria: t("admin.partners.approve_aria", name) }),
+          button(t("admin.partners.refuse"), setStatus(list, p, "inactive", ["admin.partners.refuse_title", "admin.partners.refuse_text", "admin.partners.refuse"]),
+            { cls: "btn critical", aria: t("admin.partners.refuse_aria", name) })]);
+      } else if (st === "inactive") {
+        actions = button(t("admin.partners.activate"), setStatus(list, p, "active"), { cls: "btn secondary", aria: t("admin.partners.activate_aria", name) });
+      } else {
+        actions = button(t("admin.partners.deactivate"), setStatus(list, p, "inactive", ["admin.partners.deactivate_title", "admin.partners.deactivate_text", "admin.partners.deactivate"]),
+          { cls: "btn critical", aria: t("admin.partners.deactivate_aria", name) });
+      }
+      var down = p.downline ? button(String(p.downline), function () { list.show("", p.id).catch(fail); }, { cls: "btn secondary", aria: t("admin.partners.downline_aria", name, p.downline) }) : "0";
+      return [name, p.code || "", p.customer_id || "–", p.sponsor_id || t("admin.partners.root"), down, t("admin.partners.status." + st), actions];
     });
-    var tbl = table([{ label: t("admin.partners.col.partner") }, { label: t("admin.partners.col.code") }, { label: t("admin.partners.col.sponsor") }, { label: t("admin.partners.col.downline"), num: true },
-      { label: t("admin.partners.col.status") }, { label: t("admin.col.actions") }], rows, t("admin.partners.none"));
+    var empty = partnerState.sponsor ? t("admin.partners.no_downline", partnerState.sponsor) : t("admin.partners.none");
+    var tbl = table([{ label: t("admin.partners.col.partner") }, { label: t("admin.partners.col.code") }, { label: t("admin.partners.col.customer") }, { label: t("admin.partners.col.sponsor") },
+      { label: t("admin.partners.col.downline"), num: true }, { label: t("admin.partners.col.status") }, { label: t("admin.col.actions") }], rows, empty);
     var pager = el("nav", { "class": "pager", "aria-label": t("admin.pages") }, [
       button(t("admin.prev"), function () { partnerState.cursors.pop(); drawPartners(list); }, { cls: "btn secondary", aria: t("admin.prev_page") }),
       button(t("admin.next"), function () { partnerState.cursors.push(data.next_cursor); drawPartners(list); }, { cls: "btn secondary", aria: t("admin.next_page") })]);
     pager.firstChild.disabled = partnerState.cursors.length < 2; pager.lastChild.disabled = !data.next_cursor;
-    list.replaceChildren(tbl, pager);
+    var kids = [];
+    if (partnerState.sponsor) { kids.push(el("p", { id: "cb-partner-scope", text: t("admin.partners.downline_of", partnerState.sponsor) })); }
+    list.replaceChildren.apply(list, kids.concat([tbl, pager]));
+  }
+  // Enrol: a shop customer becomes a partner (active: the merchant's own
+  // decision), optionally under a sponsor and with a chosen share code.
+  function enrolForm(list) {
+    var cust = el("input", { autocomplete: "off", inputmode: "numeric" }), sponsor = el("input", { autocomplete: "off" });
+    var code = el("input", { autocomplete: "off", maxlength: "40" }), name = el("input", { autocomplete: "off", maxlength: "200" });
+    var form = el("form", { "class": "form-grid", novalidate: true, id: "cb-enrol" }, [
+      field("enrol_customer", t("admin.partners.enrol_customer"), cust, t("admin.partners.enrol_customer_help")),
+      field("enrol_sponsor", t("admin.partners.enrol_sponsor"), sponsor, t("admin.partners.move_help")),
+      field("enrol_code", t("admin.partners.enrol_code"), code, t("admin.partners.enrol_code_help")),
+      field("enrol_name", t("admin.partners.enrol_name"), name),
+      el("div", { "class": "actions" }, [button(t("admin.partners.enrol"), null, { type: "submit", cls: "btn primary" })])]);
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault(); clearErrors(form);
+      var id = cust.value.trim(), bad = false;
+      if (!/^[0-9]{1,20}$/.test(id)) { setFieldError(form, "enrol_customer", t("admin.err.customer_id")); bad = true; }
+      if (code.value.trim() && !/^[A-Za-z0-9_-]{3,40}$/.test(code.value.trim())) { setFieldError(form, "enrol_code", t("admin.err.code")); bad = true; }
+      if (bad) { form.querySelector("[aria-invalid]").focus(); return; }
+      var body = { customer_id: id, sponsor_id: sponsor.value.trim(), code: code.value.trim(), name: name.value.trim() };
+      try {
+        var p = await call("POST", base + "/partners", body);
+        toast(t("admin.partners.enrolled", partnerName(p), p.code)); form.reset();
+        list.show(p.id, "").catch(fail);
+      } catch (e) {
+        if (e.code === "conflict") { setFieldError(form, "enrol_customer", t("admin.partners.already", id)); cust.focus(); return; }
+        var f = /sponsor|cycle/.test(e.message) ? "enrol_sponsor" : /code/.test(e.message) ? "enrol_code" : /name/.test(e.message) ? "enrol_name" : "enrol_customer";
+        setFieldError(form, f, apiError(e));
+      }
+    });
+    return form;
+  }
+  // Self-referrals refused: the reason in the reader's language (kinds
+  // this page does not know show the API's own text), no buyer data.
+  async function drawRefusals(out) {
+    var cur = refusalState.cursors[refusalState.cursors.length - 1];
+    var data = await call("GET", base + "/referral-refusals?limit=" + PAGE + (cur ? "&cursor=" + encodeURIComponent(cur) : ""));
+    var rows = (data.refusals || []).map(function (r) {
+      var key = "admin.referral.self." + r.reason, api = r["text_" + lang] || r.text;
+      var kind = M[key] ? t(key) : (api && api !== key ? api : r.reason || "");
+      return [date(r.created_at, true), r.order_number || r.order_id, r.partner || "", kind];
+    });
+    var tbl = table([{ label: t("admin.selfref.col.date") }, { label: t("admin.selfref.col.order") }, { label: t("admin.selfref.col.partner") }, { label: t("admin.selfref.col.kind") }],
+      rows, t("admin.selfref.none"));
+    var pager = el("nav", { "class": "pager", "aria-label": t("admin.selfref.pages") }, [
+      button(t("admin.newer"), function () { refusalState.cursors.pop(); drawRefusals(out).catch(fail); }, { cls: "btn secondary", aria: t("admin.selfref.newer") }),
+      button(t("admin.older"), function () { refusalState.cursors.push(data.next_cursor); drawRefusals(out).catch(fail); }, { cls: "btn secondary", aria: t("admin.selfref.older") })]);
+    pager.firstChild.disabled = refusalState.cursors.length < 2; pager.lastChild.disabled = !data.next_cursor;
+    out.replaceChildren(tbl, pager);
   }
 
   // Customers: balance, statement (with holds, for the merchant), adjustment.
@@ -507,6 +588,8 @@
     { key: "referral.max_rewards_per_month", type: "int", min: 0, max: 100000, def: 0, group: "referral" },
     { key: "referral.reward_min_order_net", type: "money", nullable: true, empty: "admin.set.none", group: "referral" },
     { key: "referral.household_check", type: "bool", group: "referral" },
+    { key: "referral.signup", type: "select", options: ["", "open", "closed"], group: "referral" },
+    { key: "referral.binding", type: "bool", group: "referral" },
     { key: "earn_base", type: "select", options: ["", "gross"], group: "earning" },
     { key: "rounding", type: "select", options: ["", "half_even"], group: "earning" },
     { key: "earn_cap_order_percent", type: "decimal", min: 0, max: 100, nullable: true, group: "earning" },

@@ -21,6 +21,9 @@ package plugin_test
 //	REALWP_TIER=Silber                    optional: the customer's tier My Account must show
 //	REALWP_ORDER=1                        optional: place the order (cash on delivery must
 //	                                      be on) at 1280 px, classic or block checkout
+//	REALWP_ADDRESS="Hauptstr. 5;10115"    optional: the customer saves this billing street and
+//	                                      postcode under My Account > Addresses at 1280 px (the
+//	                                      rest of their billing address must be complete)
 //
 // Screenshots go to $CREDITBRIDGE_SCREENSHOTS (default
 // $TMPDIR/creditbridge-screenshots/realwp). axe-core comes from
@@ -31,10 +34,8 @@ package plugin_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -44,15 +45,14 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/creditbridge/creditbridge/internal/browsertest"
 )
 
 type wpBrowser struct {
+	*browsertest.Page
 	t    *testing.T
-	ctx  context.Context
 	base string
 	axe  string
-	dir  string
-	name string
 	de   bool
 }
 
@@ -65,40 +65,17 @@ func (b *wpBrowser) pick(de, en string) string {
 
 func (b *wpBrowser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.shot("FAILED-" + strings.ReplaceAll(what, " ", "-"))
-		b.t.Fatalf("%s %s: %v", b.name, what, err)
-	}
+	b.Run(what, actions...)
 }
 
-func (b *wpBrowser) shot(name string) {
-	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
-	defer cancel()
-	// The viewport is tall already: a full-page screenshot resizes it,
-	// and the block checkout re-lays itself out on a resize, so what it
-	// caught was not what a visitor sees.
-	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		b.t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(b.dir, b.name+"-"+name+".png"), buf, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-}
+// shot screenshots the viewport: it is tall already, and a full-page
+// screenshot resizes it, and the block checkout re-lays itself out on a
+// resize, so what it caught was not what a visitor sees.
+func (b *wpBrowser) shot(name string) { b.Shot(name) }
 
 func wpEval[T any](b *wpBrowser, js string, opts ...chromedp.EvaluateOption) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, opts...))
-	if err != nil {
-		b.shot("FAILED-eval")
-		b.t.Fatalf("%s: evaluate %.60s: %v", b.name, js, err)
-	}
-	return v
+	return browsertest.Eval[T](b.Page, js, opts...)
 }
 
 // waitText waits until an element matching sel contains want.
@@ -107,14 +84,14 @@ func (b *wpBrowser) waitText(sel, want string) string {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// Only what a person sees: hidden copies (a collapsed summary) do not count.
-		s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function(){var a=document.querySelectorAll(`+strconv.Quote(sel)+
+		s, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(function(){var a=document.querySelectorAll(`+strconv.Quote(sel)+
 			`);return Array.prototype.filter.call(a,function(e){return e.getClientRects().length>0&&getComputedStyle(e).visibility!=="hidden";}).map(function(e){return e.innerText;}).join("\n");})()`))
 		if strings.Contains(s, want) {
 			return s
 		}
 		if time.Now().After(deadline) {
 			b.shot("FAILED-wait")
-			b.t.Fatalf("%s: %s never showed %q; it shows %q", b.name, sel, want, s)
+			b.t.Fatalf("%s: %s never showed %q; it shows %q", b.Name, sel, want, s)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -125,30 +102,11 @@ func (b *wpBrowser) waitText(sel, want string) string {
 func (b *wpBrowser) check(name, scope string) {
 	b.t.Helper()
 	b.shot(name)
-	src, err := os.ReadFile(b.axe)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	b.run("axe "+name, chromedp.Evaluate[chromedp.Void](string(src)))
-	res := wpEval[string](b, `axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
-  var scope = `+strconv.Quote(scope)+`;
-  return JSON.stringify(r.violations.filter(function (v) { return v.impact === "serious" || v.impact === "critical"; }).map(function (v) {
-    var ours = v.nodes.filter(function (n) { try { var e = document.querySelector(n.target[0]); return !!(e && scope && e.closest(scope)); } catch (x) { return false; } });
-    return {ours: ours.length > 0, text: v.id + " (" + v.impact + "): " + v.help + " at " + (ours.length ? ours : v.nodes).slice(0, 3).map(function (n) { return n.target.join(" "); }).join(", ")};
-  }));
-})`, chromedp.EvalAwaitPromise)
-	var found []struct {
-		Ours bool   `json:"ours"`
-		Text string `json:"text"`
-	}
-	if err := json.Unmarshal([]byte(res), &found); err != nil {
-		b.t.Fatalf("axe result %q: %v", res, err)
-	}
-	for _, v := range found {
-		if v.Ours {
-			b.t.Errorf("%s %s: accessibility: %s", b.name, name, v.Text)
+	for _, v := range b.Axe(b.axe, scope) {
+		if v.Inside {
+			b.t.Errorf("%s %s: accessibility: %s", b.Name, name, v.Text)
 		} else {
-			b.t.Logf("%s %s: accessibility outside the plugin (WordPress, WooCommerce or theme): %s", b.name, name, v.Text)
+			b.t.Logf("%s %s: accessibility outside the plugin (WordPress, WooCommerce or theme): %s", b.Name, name, v.Text)
 		}
 	}
 }
@@ -168,7 +126,7 @@ func (b *wpBrowser) login(cred string) {
 		chromedp.Click(chromedp.CSS("#wp-submit")), chromedp.Sleep(500*time.Millisecond))
 	if strings.Contains(wpEval[string](b, `location.pathname`), "wp-login.php") {
 		b.shot("FAILED-login")
-		b.t.Fatalf("%s: login as %s failed", b.name, user)
+		b.t.Fatalf("%s: login as %s failed", b.Name, user)
 	}
 }
 
@@ -177,15 +135,7 @@ func TestRealWordPress(t *testing.T) {
 	if base == "" {
 		t.Skip("REALWP_URL is not set: this test drives a running WordPress + WooCommerce with the plugin active and registered (see the comment at the top of realwp_test.go); it never installs one")
 	}
-	chromium := os.Getenv("CHROMIUM")
-	for _, n := range []string{"chromium", "chromium-browser"} {
-		if chromium != "" {
-			break
-		}
-		if p, err := exec.LookPath(n); err == nil {
-			chromium = p
-		}
-	}
+	chromium := browsertest.Chromium()
 	if chromium == "" {
 		t.Fatal("REALWP_URL is set but chromium is not installed (apt-get install -y chromium, or set CHROMIUM)")
 	}
@@ -193,35 +143,18 @@ func TestRealWordPress(t *testing.T) {
 	if _, err := os.Stat(axe); err != nil {
 		t.Fatal("REALWP_URL is set but axe-core is not installed (npm ci --prefix adapters/httpapi/testdata/browser)")
 	}
-	dir := os.Getenv("CREDITBRIDGE_SCREENSHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "creditbridge-screenshots")
-	}
-	dir = filepath.Join(dir, "realwp")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := browsertest.ScreenshotDir(t, "realwp")
 	lang := os.Getenv("REALWP_LANG")
 	if lang == "" {
 		lang = "de"
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancelA()
+	actx := browsertest.Allocator(t, chromium, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true))
 	register := os.Getenv("REALWP_REGISTER")
 	for _, width := range []int64{1280, 390} {
-		bctx, cancel := chromedp.NewContext(actx)
-		b := &wpBrowser{t: t, ctx: bctx, base: base, axe: axe, dir: dir, name: fmt.Sprintf("%d-%s", width, lang), de: lang == "de"}
-		if err := chromedp.Do(bctx); err != nil {
-			t.Fatalf("start chromium: %v", err)
-		}
-		var vp []chromedp.EmulateViewportOption
-		if width < 600 {
-			vp = append(vp, chromedp.EmulateMobile)
-		}
-		b.run("viewport", chromedp.EmulateViewport(width, 1800, vp...))
+		page, cancel := browsertest.NewPage(t, actx, dir, fmt.Sprintf("%d-%s", width, lang), width, 1800)
+		page.Timeout, page.Viewport = 45*time.Second, true
+		b := &wpBrowser{Page: page, t: t, base: base, axe: axe, de: lang == "de"}
 		if cred := os.Getenv("REALWP_ADMIN"); cred != "" {
 			realWPAdmin(b, cred, register)
 			register = "" // once
@@ -305,7 +238,7 @@ func realWPStorefront(b *wpBrowser, cred string) {
 		b.run("product", chromedp.Navigate(b.base+p), chromedp.WaitVisible(chromedp.CSS("form.cart")))
 		line := b.waitText(".creditbridge-earn", earn)
 		if b.de && !strings.Contains(line, "\u00a0€") {
-			b.t.Errorf("%s: the product line %q is not in the German format", b.name, line)
+			b.t.Errorf("%s: the product line %q is not in the German format", b.Name, line)
 		}
 		b.check("product", ".creditbridge-earn")
 		b.run("add to cart", chromedp.Click(chromedp.CSS("form.cart button[type=submit]")), chromedp.Sleep(time.Second))
@@ -315,7 +248,7 @@ func realWPStorefront(b *wpBrowser, cred string) {
 		b.run("checkout page", chromedp.Navigate(b.base+checkoutPath(b)), chromedp.Sleep(500*time.Millisecond))
 		b.waitText(earnSel, earn)
 		b.check("checkout", ".creditbridge-earn, .creditbridge-block-earn, .creditbridge-balance, .creditbridge-block-notice")
-		if os.Getenv("REALWP_ORDER") != "" && strings.HasPrefix(b.name, "1280") {
+		if os.Getenv("REALWP_ORDER") != "" && strings.HasPrefix(b.Name, "1280") {
 			if wpEval[bool](b, `!!document.querySelector("#place_order")`) { // classic
 				b.run("classic order", chromedp.Evaluate[chromedp.Void](`(function(){var r=document.querySelector("#payment_method_cod");if(r){r.click();}})()`),
 					chromedp.Sleep(2*time.Second), chromedp.Click(chromedp.CSS("#place_order")))
@@ -325,13 +258,13 @@ func realWPStorefront(b *wpBrowser, cred string) {
 			for deadline := time.Now().Add(60 * time.Second); !strings.Contains(wpEval[string](b, `location.href`), "order-received"); {
 				if time.Now().After(deadline) {
 					b.shot("FAILED-order")
-					b.t.Fatalf("%s: the order was not placed; the page is %s", b.name, wpEval[string](b, `location.href`))
+					b.t.Fatalf("%s: the order was not placed; the page is %s", b.Name, wpEval[string](b, `location.href`))
 				}
 				time.Sleep(500 * time.Millisecond)
 			}
 			b.run("order received", chromedp.WaitVisible(chromedp.CSS(".woocommerce-order, .wc-block-order-confirmation-status, .woocommerce-thankyou-order-received")))
 			b.shot("order-received")
-			b.t.Logf("%s: order placed: %s", b.name, wpEval[string](b, `location.href`))
+			b.t.Logf("%s: order placed: %s", b.Name, wpEval[string](b, `location.href`))
 		}
 	}
 	b.run("my account", chromedp.Navigate(b.base+"/my-account/store-credit/"), chromedp.WaitVisible(chromedp.CSS("table.creditbridge-balance")))
@@ -341,6 +274,18 @@ func realWPStorefront(b *wpBrowser, cred string) {
 		b.waitText(".creditbridge-tier", b.pick("Noch ", " more to reach "))
 	}
 	b.check("my-account", ".woocommerce-MyAccount-content")
+	// The household check learns the customer's saved address: a new
+	// billing street and postcode saved under My Account > Addresses (the
+	// plugin sends them to the bridge when the request ends).
+	if a := os.Getenv("REALWP_ADDRESS"); a != "" && strings.HasPrefix(b.Name, "1280") {
+		street, postcode, _ := strings.Cut(a, ";")
+		b.run("edit address", chromedp.Navigate(b.base+"/my-account/edit-address/billing/"), chromedp.WaitVisible(chromedp.CSS("#billing_address_1")),
+			chromedp.SetValue(chromedp.CSS("#billing_address_1"), street), chromedp.SetValue(chromedp.CSS("#billing_postcode"), postcode))
+		b.run("save address", chromedp.Click(chromedp.CSS(`button[name="save_address"]`)), chromedp.Sleep(time.Second),
+			chromedp.WaitVisible(chromedp.CSS(".woocommerce-message")))
+		b.shot("address-saved")
+		b.t.Logf("%s: billing address saved: %s", b.Name, wpEval[string](b, `document.querySelector(".woocommerce-message").innerText`))
+	}
 }
 
 // cartPath and checkoutPath: REALWP_CART / REALWP_CHECKOUT, else
