@@ -476,18 +476,38 @@
     });
     return form;
   }
-  // Self-referrals refused: the reason in the reader's language (kinds
-  // this page does not know show the API's own text), no buyer data.
+  // Self-referrals refused: the reason and status in the reader's
+  // language (kinds this page does not know show the API's own text), no
+  // buyer data. One found after the order earned ("review") can have its
+  // partner credit taken back, after confirming.
+  function apiText(r, field, key) {
+    var api = r[field + "_" + lang] || r[field];
+    return M[key] ? t(key) : (api && api !== key ? api : "");
+  }
   async function drawRefusals(out) {
     var cur = refusalState.cursors[refusalState.cursors.length - 1];
     var data = await call("GET", base + "/referral-refusals?limit=" + PAGE + (cur ? "&cursor=" + encodeURIComponent(cur) : ""));
-    var rows = (data.refusals || []).map(function (r) {
-      var key = "admin.referral.self." + r.reason, api = r["text_" + lang] || r.text;
-      var kind = M[key] ? t(key) : (api && api !== key ? api : r.reason || "");
-      return [date(r.created_at, true), r.order_number || r.order_id, r.partner || "", kind];
+    var list = data.refusals || [];
+    var withStatus = list.some(function (r) { return r.status; });
+    var rows = list.map(function (r) {
+      var order = r.order_number || r.order_id;
+      var row = [date(r.created_at, true), order, r.partner || "", apiText(r, "text", "admin.referral.self." + r.reason) || r.reason || ""];
+      if (withStatus) {
+        var st = r.status || "refused";
+        row.push(apiText(r, "status_text", "admin.referral.self.status." + st) + (r.reversed_at ? " · " + date(r.reversed_at, true) : "") || st);
+        row.push(st !== "review" ? "" : button(t("admin.selfref.reverse"), async function () {
+          if (!(await confirmAction(t("admin.selfref.reverse_title"), t("admin.selfref.reverse_text", order, r.partner || ""), t("admin.selfref.reverse")))) { return; }
+          try {
+            await call("POST", base + "/referral-refusals/" + encodeURIComponent(r.order_id) + "/reverse");
+            toast(t("admin.selfref.reversed", order)); await drawRefusals(out);
+          } catch (e) { fail(e); }
+        }, { cls: "btn critical", aria: t("admin.selfref.reverse_aria", order) }));
+      }
+      return row;
     });
-    var tbl = table([{ label: t("admin.selfref.col.date") }, { label: t("admin.selfref.col.order") }, { label: t("admin.selfref.col.partner") }, { label: t("admin.selfref.col.kind") }],
-      rows, t("admin.selfref.none"));
+    var cols = [{ label: t("admin.selfref.col.date") }, { label: t("admin.selfref.col.order") }, { label: t("admin.selfref.col.partner") }, { label: t("admin.selfref.col.kind") }];
+    if (withStatus) { cols.push({ label: t("admin.selfref.col.status") }, { label: t("admin.col.actions") }); }
+    var tbl = table(cols, rows, t("admin.selfref.none"));
     var pager = el("nav", { "class": "pager", "aria-label": t("admin.selfref.pages") }, [
       button(t("admin.newer"), function () { refusalState.cursors.pop(); drawRefusals(out).catch(fail); }, { cls: "btn secondary", aria: t("admin.selfref.newer") }),
       button(t("admin.older"), function () { refusalState.cursors.push(data.next_cursor); drawRefusals(out).catch(fail); }, { cls: "btn secondary", aria: t("admin.selfref.older") })]);
