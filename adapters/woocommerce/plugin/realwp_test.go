@@ -279,12 +279,13 @@ func realWPStorefront(b *wpBrowser, cred string) {
 	// plugin sends them to the bridge when the request ends).
 	if a := os.Getenv("REALWP_ADDRESS"); a != "" && strings.HasPrefix(b.Name, "1280") {
 		street, postcode, _ := strings.Cut(a, ";")
+		notice := ".woocommerce-message, .wc-block-components-notice-banner.is-success" // classic and block themes
 		b.run("edit address", chromedp.Navigate(b.base+"/my-account/edit-address/billing/"), chromedp.WaitVisible(chromedp.CSS("#billing_address_1")),
 			chromedp.SetValue(chromedp.CSS("#billing_address_1"), street), chromedp.SetValue(chromedp.CSS("#billing_postcode"), postcode))
 		b.run("save address", chromedp.Click(chromedp.CSS(`button[name="save_address"]`)), chromedp.Sleep(time.Second),
-			chromedp.WaitVisible(chromedp.CSS(".woocommerce-message")))
+			chromedp.WaitVisible(chromedp.CSS(notice)))
 		b.shot("address-saved")
-		b.t.Logf("%s: billing address saved: %s", b.Name, wpEval[string](b, `document.querySelector(".woocommerce-message").innerText`))
+		b.t.Logf("%s: billing address saved: %s", b.Name, wpEval[string](b, `document.querySelector(`+strconv.Quote(notice)+`).innerText`))
 	}
 }
 
