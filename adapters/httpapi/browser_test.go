@@ -347,7 +347,7 @@ VALUES ($1, '1002', '1', 'buyer', 'order', 'EUR', $2, $3, '#1002', 3.00)`, shop.
 	}
 
 	// Partners (when the affiliate routes are there): two roots, one below the first.
-	hasPartners := false
+	hasPartners, foundLater := false, false
 	for _, r := range e.app.GetRoutes() {
 		if r.Method == http.MethodGet && r.Path == "/api/v1/shops/:shop/partners" {
 			hasPartners = true
@@ -375,6 +375,16 @@ SELECT $1, (8000 + i)::text, '#' || (3000 + i), 'c:' || (700 + i), CASE WHEN i %
 	(ARRAY['customer', 'email', 'household'])[1 + i % 3], now() - (30 - i) * interval '1 hour'
 FROM generate_series(1, 23) AS i ORDER BY i`, shop.ID); err != nil {
 			t.Fatal(err)
+		}
+		// A self-referral found after the order earned (when the bridge
+		// records them): Hanna's referred order #9501 ships to an address
+		// learned only afterwards as Hanna's own, from her customer record.
+		if err := e.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+	AND table_name = 'referral_refusals' AND column_name = 'found_later')`).Scan(&foundLater); err != nil {
+			t.Fatal(err)
+		}
+		if foundLater {
+			shop = seedFoundLater(t, e, shop)
 		}
 	}
 
@@ -408,14 +418,49 @@ FROM generate_series(1, 23) AS i ORDER BY i`, shop.ID); err != nil {
 					_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: appBridgeStub})
 					return err
 				}))
-			adminFlows(b, bridge, e, shop, lang, width == 1280, hasPartners)
+			adminFlows(b, bridge, e, shop, lang, width == 1280, hasPartners, foundLater)
 			storefrontFlows(b, store, lang, width == 1280, vouchers)
 			cancel()
 		}
 	}
 }
 
-func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang string, full, hasPartners bool) {
+// seedFoundLater books Hanna's (customer 88) partner credit from order
+// #9501 of customer 77 shipped to Sendlinger Str. 1, then learns that
+// address from Hanna's customer record: the order is listed for review.
+func seedFoundLater(t *testing.T, e *sappEnv, shop core.Shop) core.Shop {
+	t.Helper()
+	ctx := context.Background()
+	base := "/api/v1/shops/" + strconv.FormatInt(shop.ID, 10)
+	for _, r := range []struct{ method, path, body string }{
+		{http.MethodPut, "/partners/hanna", `{"name":"Hanna Roth","customer_id":"88"}`},
+		{http.MethodPatch, "/settings", `{"partner_levels":1,"referral":{"household_check":true}}`},
+		{http.MethodPut, "/rules", `{"target":"default","beneficiary":"partner1","mode":"percent","value":"10"}`},
+	} {
+		req := httptest.NewRequest(r.method, base+r.path, strings.NewReader(r.body))
+		req.Header.Set("Authorization", "Bearer "+e.fake.SessionToken())
+		req.Header.Set("Content-Type", "application/json")
+		wantStatus(t, e.do(req), http.StatusOK)
+	}
+	shop, err := e.shops.ShopByID(ctx, shop.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := core.NormalizeAddress("Sendlinger Str. 1", "80331", "DE")
+	at := time.Now().UTC().Add(-3 * time.Hour)
+	o := core.Order{Platform: core.PlatformShopify, OrderID: "9501", OrderNumber: "#9501", Currency: "EUR", Paid: true, CreatedAt: at, UpdatedAt: at,
+		Customer: core.CustomerRef{PlatformID: "77"}, PartnerRef: "hanna", Addresses: []string{home},
+		Lines: []core.OrderLine{{LineID: "1", ProductID: "5", Quantity: 1, NetTotal: decimal.RequireFromString("100.00")}}}
+	if _, err := e.earner.ApplyOrder(ctx, shop, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.NewDirectory(e.pool).RecordCustomerAddresses(ctx, shop, "88", []string{home}); err != nil {
+		t.Fatal(err)
+	}
+	return shop
+}
+
+func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang string, full, hasPartners, foundLater bool) {
 	t := b.t
 	de := lang == "de"
 	pick := func(deText, enText string) string {
@@ -648,6 +693,33 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 		b.check("admin-selfref-page2")
 		b.run("refusals newer", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Neuere Eigenempfehlungen", "Newer self-referrals")+`"]`)))
 		b.waitText("#cb-refusal-list", "#3023")
+		if foundLater {
+			// Found after the order earned: the status says so; German
+			// first takes the partner credit back (after confirming), the
+			// other runs see it taken back.
+			reverse := `button[aria-label="` + pick("Partnerguthaben aus Bestellung #9501 zurückbuchen", "Take back the partner credit of order #9501") + `"]`
+			if full && lang == "de" {
+				b.waitText("#cb-refusal-list", "bitte prüfen")
+				b.run("reverse", chromedp.Click(chromedp.CSS(reverse)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")))
+				b.waitText("#cb-confirm", "Dieses Partnerguthaben zurückbuchen?")
+				b.shot("admin-selfref-reverse-confirm")
+				b.run("reverse cancel", chromedp.Click(chromedp.CSS("#cb-confirm-cancel")), chromedp.WaitNotVisible(chromedp.CSS("#cb-confirm")))
+				b.run("reverse ok", chromedp.Click(chromedp.CSS(reverse)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")), chromedp.Click(chromedp.CSS("#cb-confirm-ok")))
+				b.waitToast("Partnerguthaben aus Bestellung #9501 zurückgebucht")
+				var bal struct {
+					Available, Pending string
+				}
+				body := wantStatus(t, e.get("/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/customers/88/balance", "Authorization", "Bearer "+e.fake.SessionToken()), http.StatusOK)
+				if err := json.Unmarshal([]byte(body), &bal); err != nil || bal.Available != "0.00" || bal.Pending != "0.00" {
+					t.Errorf("%s: Hanna's credit after the reversal: %s (%v)", b.Name, body, err)
+				}
+			}
+			b.waitText("#cb-refusal-list", pick("Partnerguthaben zurückgebucht", "partner credit taken back"))
+			if n := evalT[int](b, `document.querySelectorAll(`+strconv.Quote(reverse)+`).length`); n != 0 {
+				t.Errorf("%s: a reversed entry still offers %d reverse buttons", b.Name, n)
+			}
+			b.check("admin-selfref-reversed")
+		}
 		// The tree: Anna's direct downline.
 		b.run("downline", chromedp.Click(chromedp.CSS(`button[aria-label^="`+pick("Direkte Downline von Anna Sommer (anna) anzeigen", "Show the direct downline of Anna Sommer (anna)")+`"]`)))
 		b.waitText("#cb-partner-scope", pick("Direkte Downline von anna", "Direct downline of anna"))
