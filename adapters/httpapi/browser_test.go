@@ -347,7 +347,7 @@ VALUES ($1, '1002', '1', 'buyer', 'order', 'EUR', $2, $3, '#1002', 3.00)`, shop.
 	}
 
 	// Partners (when the affiliate routes are there): two roots, one below the first.
-	hasPartners, foundLater := false, false
+	hasPartners := false
 	for _, r := range e.app.GetRoutes() {
 		if r.Method == http.MethodGet && r.Path == "/api/v1/shops/:shop/partners" {
 			hasPartners = true
@@ -375,16 +375,6 @@ SELECT $1, (8000 + i)::text, '#' || (3000 + i), 'c:' || (700 + i), CASE WHEN i %
 	(ARRAY['customer', 'email', 'household'])[1 + i % 3], now() - (30 - i) * interval '1 hour'
 FROM generate_series(1, 23) AS i ORDER BY i`, shop.ID); err != nil {
 			t.Fatal(err)
-		}
-		// A self-referral found after the order earned (when the bridge
-		// records them): Hanna's referred order #9501 ships to an address
-		// learned only afterwards as Hanna's own, from her customer record.
-		if err := e.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
-	AND table_name = 'referral_refusals' AND column_name = 'found_later')`).Scan(&foundLater); err != nil {
-			t.Fatal(err)
-		}
-		if foundLater {
-			shop = seedFoundLater(t, e, shop)
 		}
 	}
 
@@ -418,33 +408,48 @@ FROM generate_series(1, 23) AS i ORDER BY i`, shop.ID); err != nil {
 					_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: appBridgeStub})
 					return err
 				}))
-			adminFlows(b, bridge, e, shop, lang, width == 1280, hasPartners, foundLater)
+			adminFlows(b, bridge, e, shop, lang, width == 1280, hasPartners)
 			storefrontFlows(b, store, lang, width == 1280, vouchers)
 			cancel()
 		}
 	}
 }
 
-// seedFoundLater books Hanna's (customer 88) partner credit from order
-// #9501 of customer 77 shipped to Sendlinger Str. 1, then learns that
-// address from Hanna's customer record: the order is listed for review.
-func seedFoundLater(t *testing.T, e *sappEnv, shop core.Shop) core.Shop {
-	t.Helper()
+// TestBrowserSelfReferralFoundLater: a self-referral found after the order
+// earned (Hanna's referred order #9501 ships to an address learned only
+// afterwards, from her customer record, as her own) is listed for review
+// on the Partners view; in German at 1280 px its partner credit is taken
+// back after confirming (cancel first keeps it), the other runs show it
+// taken back, with no button. Skips while the bridge does not record
+// such entries (no referral_refusals.found_later).
+func TestBrowserSelfReferralFoundLater(t *testing.T) {
+	chromium, axe := browserPrereqs(t)
+	t.Parallel()
+	e := newSappEnv(t, nil)
 	ctx := context.Background()
+	var ok bool
+	if err := e.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+	AND table_name = 'referral_refusals' AND column_name = 'found_later')`).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Skip("the bridge records no self-referrals found later (referral_refusals.found_later)")
+	}
+	shop, err := e.shops.CreateShop(ctx, core.Shop{Platform: core.PlatformShopify, Domain: e.fake.ShopDomain(), Name: "Teeladen", Currency: "EUR",
+		Settings: core.ShopSettings{TimeZone: "Europe/Berlin", PartnerLevels: 1, Referral: core.ReferralSettings{HouseholdCheck: true}},
+		Secrets:  core.ShopSecrets{AccessToken: e.fake.AccessToken(), CustomerKey: "customer-key"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	base := "/api/v1/shops/" + strconv.FormatInt(shop.ID, 10)
 	for _, r := range []struct{ method, path, body string }{
 		{http.MethodPut, "/partners/hanna", `{"name":"Hanna Roth","customer_id":"88"}`},
-		{http.MethodPatch, "/settings", `{"partner_levels":1,"referral":{"household_check":true}}`},
 		{http.MethodPut, "/rules", `{"target":"default","beneficiary":"partner1","mode":"percent","value":"10"}`},
 	} {
 		req := httptest.NewRequest(r.method, base+r.path, strings.NewReader(r.body))
 		req.Header.Set("Authorization", "Bearer "+e.fake.SessionToken())
 		req.Header.Set("Content-Type", "application/json")
 		wantStatus(t, e.do(req), http.StatusOK)
-	}
-	shop, err := e.shops.ShopByID(ctx, shop.ID)
-	if err != nil {
-		t.Fatal(err)
 	}
 	home := core.NormalizeAddress("Sendlinger Str. 1", "80331", "DE")
 	at := time.Now().UTC().Add(-3 * time.Hour)
@@ -454,13 +459,79 @@ func seedFoundLater(t *testing.T, e *sappEnv, shop core.Shop) core.Shop {
 	if _, err := e.earner.ApplyOrder(ctx, shop, o, nil); err != nil {
 		t.Fatal(err)
 	}
+	balance := func() string {
+		t.Helper()
+		return wantStatus(t, e.get(base+"/customers/88/balance", "Authorization", "Bearer "+e.fake.SessionToken()), http.StatusOK)
+	}
+	if b := balance(); !strings.Contains(b, `"available":"10.00"`) {
+		t.Fatalf("Hanna's partner credit before: %s", b)
+	}
 	if err := postgres.NewDirectory(e.pool).RecordCustomerAddresses(ctx, shop, "88", []string{home}); err != nil {
 		t.Fatal(err)
 	}
-	return shop
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.app.Listener(ln) }()
+	t.Cleanup(func() { _ = e.app.ShutdownWithTimeout(5 * time.Second) })
+	bridge := "http://" + ln.Addr().String()
+	actx := browsertest.Allocator(t, chromium)
+	dir := browsertest.ScreenshotDir(t)
+	for _, width := range []int64{1280, 390} {
+		for _, lang := range []string{"de", "en"} {
+			page, cancel := browsertest.NewPage(t, actx, dir, fmt.Sprintf("%d-%s", width, lang), width, 900)
+			b := &browser{Page: page, t: t, axe: axe}
+			b.run("start", chromedp.ExposeFunc("cbSessionToken", func(context.Context, string) (string, error) { return e.fake.SessionToken(), nil }),
+				chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+						return err
+					}
+					if _, err := cdp.Call(ctx, tg, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{
+						{URLPattern: "https://cdn.shopify.com/*", Block: true}}}); err != nil {
+						return err
+					}
+					_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: appBridgeStub})
+					return err
+				}))
+			pick := func(de, en string) string {
+				if lang == "de" {
+					return de
+				}
+				return en
+			}
+			b.run("open partners", chromedp.Navigate(bridge+"/shopify/admin/partners?shop="+e.fake.ShopDomain()+"&host=x&embedded=1&locale="+lang),
+				chromedp.WaitVisible(chromedp.CSS("#cb-refusal-list")))
+			b.waitText("#cb-refusal-list", "#9501")
+			reverse := `button[aria-label="` + pick("Partnerguthaben aus Bestellung #9501 zurückbuchen", "Take back the partner credit of order #9501") + `"]`
+			if width == 1280 && lang == "de" {
+				b.waitText("#cb-refusal-list", "bitte prüfen")
+				b.check("admin-selfref-review")
+				b.run("reverse", chromedp.Click(chromedp.CSS(reverse)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")))
+				b.waitText("#cb-confirm", "Dieses Partnerguthaben zurückbuchen?")
+				b.shot("admin-selfref-reverse-confirm")
+				b.run("reverse cancel", chromedp.Click(chromedp.CSS("#cb-confirm-cancel")), chromedp.WaitNotVisible(chromedp.CSS("#cb-confirm")))
+				if bal := balance(); !strings.Contains(bal, `"available":"10.00"`) {
+					t.Fatalf("cancelling took the credit back: %s", bal)
+				}
+				b.run("reverse ok", chromedp.Click(chromedp.CSS(reverse)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")), chromedp.Click(chromedp.CSS("#cb-confirm-ok")))
+				b.waitToast("Partnerguthaben aus Bestellung #9501 zurückgebucht")
+				if bal := balance(); !strings.Contains(bal, `"available":"0.00"`) || !strings.Contains(bal, `"pending":"0.00"`) {
+					t.Errorf("Hanna's credit after the reversal: %s", bal)
+				}
+			}
+			b.waitText("#cb-refusal-list", pick("Partnerguthaben zurückgebucht", "partner credit taken back"))
+			if n := evalT[int](b, `document.querySelectorAll(`+strconv.Quote(reverse)+`).length`); n != 0 {
+				t.Errorf("%s: a reversed entry still offers %d reverse buttons", b.Name, n)
+			}
+			b.check("admin-selfref-reversed")
+			cancel()
+		}
+	}
 }
 
-func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang string, full, hasPartners, foundLater bool) {
+func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang string, full, hasPartners bool) {
 	t := b.t
 	de := lang == "de"
 	pick := func(deText, enText string) string {
@@ -693,33 +764,6 @@ func adminFlows(b *browser, bridge string, e *sappEnv, shop core.Shop, lang stri
 		b.check("admin-selfref-page2")
 		b.run("refusals newer", chromedp.Click(chromedp.CSS(`button[aria-label="`+pick("Neuere Eigenempfehlungen", "Newer self-referrals")+`"]`)))
 		b.waitText("#cb-refusal-list", "#3023")
-		if foundLater {
-			// Found after the order earned: the status says so; German
-			// first takes the partner credit back (after confirming), the
-			// other runs see it taken back.
-			reverse := `button[aria-label="` + pick("Partnerguthaben aus Bestellung #9501 zurückbuchen", "Take back the partner credit of order #9501") + `"]`
-			if full && lang == "de" {
-				b.waitText("#cb-refusal-list", "bitte prüfen")
-				b.run("reverse", chromedp.Click(chromedp.CSS(reverse)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")))
-				b.waitText("#cb-confirm", "Dieses Partnerguthaben zurückbuchen?")
-				b.shot("admin-selfref-reverse-confirm")
-				b.run("reverse cancel", chromedp.Click(chromedp.CSS("#cb-confirm-cancel")), chromedp.WaitNotVisible(chromedp.CSS("#cb-confirm")))
-				b.run("reverse ok", chromedp.Click(chromedp.CSS(reverse)), chromedp.WaitVisible(chromedp.CSS("#cb-confirm")), chromedp.Click(chromedp.CSS("#cb-confirm-ok")))
-				b.waitToast("Partnerguthaben aus Bestellung #9501 zurückgebucht")
-				var bal struct {
-					Available, Pending string
-				}
-				body := wantStatus(t, e.get("/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/customers/88/balance", "Authorization", "Bearer "+e.fake.SessionToken()), http.StatusOK)
-				if err := json.Unmarshal([]byte(body), &bal); err != nil || bal.Available != "0.00" || bal.Pending != "0.00" {
-					t.Errorf("%s: Hanna's credit after the reversal: %s (%v)", b.Name, body, err)
-				}
-			}
-			b.waitText("#cb-refusal-list", pick("Partnerguthaben zurückgebucht", "partner credit taken back"))
-			if n := evalT[int](b, `document.querySelectorAll(`+strconv.Quote(reverse)+`).length`); n != 0 {
-				t.Errorf("%s: a reversed entry still offers %d reverse buttons", b.Name, n)
-			}
-			b.check("admin-selfref-reversed")
-		}
 		// The tree: Anna's direct downline.
 		b.run("downline", chromedp.Click(chromedp.CSS(`button[aria-label^="`+pick("Direkte Downline von Anna Sommer (anna) anzeigen", "Show the direct downline of Anna Sommer (anna)")+`"]`)))
 		b.waitText("#cb-partner-scope", pick("Direkte Downline von anna", "Direct downline of anna"))
