@@ -299,7 +299,7 @@ ON CONFLICT (shop_id, order_id, kind, code) DO UPDATE SET currency = EXCLUDED.cu
 	if n := len(bt.rates.shop); n > 0 {
 		c := bt.rates
 		bt.rates = rateCols{}
-		bt.queue(`INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate)
+		bt.queue(`INSERT INTO order_rate_sets (shop_id, order_id, first_line_id, first_beneficiary, rates)
 SELECT s, o, l, b, r::jsonb FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, o, l, b, r) ON CONFLICT DO NOTHING`,
 			c.shop, c.order, c.line, c.bene, c.docs)
 	}
@@ -491,16 +491,21 @@ WHERE NOT order_refunds.lines_known AND EXCLUDED.lines_known`, o.shop, o.order, 
 	return nil
 }
 
+// SaveRates queues the rates the order's unit of work freezes now as one
+// set (migration 0025): one row, keyed by its first rate's line and
+// beneficiary. They are new: the order's row is locked while its frozen
+// rates are read and these chosen.
 func (o *orderTx) SaveRates(ctx context.Context, rates []core.FrozenRate) error {
-	c := &o.bt.rates
-	for _, r := range rates {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		c.shop, c.order = append(c.shop, o.shop), append(c.order, o.order)
-		c.line, c.bene, c.docs = append(c.line, r.LineID), append(c.bene, r.Beneficiary), append(c.docs, string(b))
+	if len(rates) == 0 {
+		return nil
 	}
+	b, err := json.Marshal(rates)
+	if err != nil {
+		return err
+	}
+	c := &o.bt.rates
+	c.shop, c.order = append(c.shop, o.shop), append(c.order, o.order)
+	c.line, c.bene, c.docs = append(c.line, rates[0].LineID), append(c.bene, rates[0].Beneficiary), append(c.docs, string(b))
 	return nil
 }
 
