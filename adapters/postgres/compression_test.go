@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -51,7 +52,7 @@ func TestInboxPayloadCompression(t *testing.T) {
 	if stored != "lz4" {
 		t.Fatalf("stored payload compression = %q, want lz4", stored)
 	}
-	if string(back) != string(payload) {
+	if !bytes.Equal(back, payload) {
 		t.Fatal("payload did not read back byte for byte")
 	}
 }
