@@ -386,12 +386,18 @@ func (o *orderTx) queue(sql string, args ...any) { o.bt.queue(sql, args...) }
 // (holds, vouchers, redemptions, yearly caps, deferred posting).
 var _ core.OrderTx = (*orderTx)(nil)
 
+// orderStateCols reads an order's state. The owner link of each frozen
+// rate is a primary-key probe per rate (OFFSET 0 keeps it one): the view
+// order_rates expands rate sets with jsonb_array_elements, which the
+// planner guesses at 100 rows, and with a plain join it then hashed the
+// shop's whole owner_links table for every order.
 const orderStateCols = `o.snapshot, o.buyer_owner,
 	(SELECT coalesce(json_agg(json_build_object('RefundID', r.refund_id, 'LinesKnown', r.lines_known, 'Amount', r.amount::text, 'Lines', r.lines, 'CreatedAt', r.created_at)), '[]')
 	   FROM order_refunds r WHERE r.shop_id = o.shop_id AND r.order_id = o.order_id),
 	(SELECT coalesce(json_agg(CASE WHEN l.to_id IS NULL THEN x.rate ELSE jsonb_set(x.rate, '{owner}', jsonb_build_object('kind', l.to_kind, 'id', l.to_id)) END
 	   ORDER BY x.line_id, x.beneficiary), '[]')
-	   FROM order_rates x LEFT JOIN owner_links l ON l.shop_id = x.shop_id AND l.from_kind = x.rate->'owner'->>'kind' AND l.from_id = x.rate->'owner'->>'id'
+	   FROM order_rates x LEFT JOIN LATERAL (SELECT to_kind, to_id FROM owner_links
+	     WHERE shop_id = x.shop_id AND from_kind = x.rate->'owner'->>'kind' AND from_id = x.rate->'owner'->>'id' OFFSET 0) l ON true
 	   WHERE x.shop_id = o.shop_id AND x.order_id = o.order_id)`
 
 const orderStateSQL = `SELECT ` + orderStateCols + `
