@@ -36,33 +36,33 @@ type FrozenRate struct {
 	Product     string          `json:"product,omitempty"`
 
 	// Exact rates (zero Quantity: a rate frozen before exact rounding).
-	Mode     RuleMode            `json:"mode,omitempty"`      // the rule's mode
-	Value    decimal.NullDecimal `json:"value,omitempty"`     // the rule's value (percent or amount per unit)
-	Base     EarnBase            `json:"base,omitempty"`      // the price the percentage applied to
-	LineNet  decimal.NullDecimal `json:"line_net,omitempty"`  // the line's net total when frozen (tax excluded)
-	LineBase decimal.NullDecimal `json:"line_base,omitempty"` // the line total the percentage applied to (net or gross)
-	Quantity int64               `json:"quantity,omitempty"`  // units ordered when frozen
-	Full     decimal.NullDecimal `json:"full,omitempty"`      // exact credit for Quantity units, after caps, unrounded
+	Mode     RuleMode            `json:"mode,omitempty"`     // the rule's mode
+	Value    decimal.NullDecimal `json:"value,omitzero"`     // the rule's value (percent or amount per unit)
+	Base     EarnBase            `json:"base,omitempty"`     // the price the percentage applied to
+	LineNet  decimal.NullDecimal `json:"line_net,omitzero"`  // the line's net total when frozen (tax excluded)
+	LineBase decimal.NullDecimal `json:"line_base,omitzero"` // the line total the percentage applied to (net or gross)
+	Quantity int64               `json:"quantity,omitempty"` // units ordered when frozen
+	Full     decimal.NullDecimal `json:"full,omitzero"`      // exact credit for Quantity units, after caps, unrounded
 	Rounding RoundingMode        `json:"rounding,omitempty"`
 	// Cap names the earning cap that cut the credit (CapArticle,
 	// CapOrder, CapCustomerYear); Uncapped is Full before it.
 	Cap      string              `json:"cap,omitempty"`
-	Uncapped decimal.NullDecimal `json:"uncapped,omitempty"`
+	Uncapped decimal.NullDecimal `json:"uncapped,omitzero"`
 	// Cuts says how much of the rounded credit for all Quantity units
 	// each cap took, in the order they applied (article, order, year);
 	// they add up to the rounded Uncapped minus the rounded Full.
 	Cuts []CapCut `json:"cuts,omitempty"`
 	// Multiplier of the campaign that covered the line when it first
 	// earned (Campaign names it); already part of Full.
-	Multiplier decimal.NullDecimal `json:"multiplier,omitempty"`
+	Multiplier decimal.NullDecimal `json:"multiplier,omitzero"`
 	Campaign   string              `json:"campaign,omitempty"`
 	// Tier is the buyer's tier when the line first earned; its multiplier
 	// (TierMultiplier) and a members-only rule's (MemberMultiplier) are
 	// already part of Full. MembersOnly: the line earned nothing because
 	// the buyer was no member.
 	Tier             string              `json:"tier,omitempty"`
-	TierMultiplier   decimal.NullDecimal `json:"tier_multiplier,omitempty"`
-	MemberMultiplier decimal.NullDecimal `json:"member_multiplier,omitempty"`
+	TierMultiplier   decimal.NullDecimal `json:"tier_multiplier,omitzero"`
+	MemberMultiplier decimal.NullDecimal `json:"member_multiplier,omitzero"`
 	MembersOnly      bool                `json:"members_only,omitempty"`
 }
 

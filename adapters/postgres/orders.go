@@ -299,7 +299,7 @@ ON CONFLICT (shop_id, order_id, kind, code) DO UPDATE SET currency = EXCLUDED.cu
 	if n := len(bt.rates.shop); n > 0 {
 		c := bt.rates
 		bt.rates = rateCols{}
-		bt.queue(`INSERT INTO order_rates (shop_id, order_id, line_id, beneficiary, rate)
+		bt.queue(`INSERT INTO order_rate_sets (shop_id, order_id, first_line_id, first_beneficiary, rates)
 SELECT s, o, l, b, r::jsonb FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, o, l, b, r) ON CONFLICT DO NOTHING`,
 			c.shop, c.order, c.line, c.bene, c.docs)
 	}
@@ -386,12 +386,18 @@ func (o *orderTx) queue(sql string, args ...any) { o.bt.queue(sql, args...) }
 // (holds, vouchers, redemptions, yearly caps, deferred posting).
 var _ core.OrderTx = (*orderTx)(nil)
 
+// orderStateCols reads an order's state. The owner link of each frozen
+// rate is a primary-key probe per rate (OFFSET 0 keeps it one): the view
+// order_rates expands rate sets with jsonb_array_elements, which the
+// planner guesses at 100 rows, and with a plain join it then hashed the
+// shop's whole owner_links table for every order.
 const orderStateCols = `o.snapshot, o.buyer_owner,
 	(SELECT coalesce(json_agg(json_build_object('RefundID', r.refund_id, 'LinesKnown', r.lines_known, 'Amount', r.amount::text, 'Lines', r.lines, 'CreatedAt', r.created_at)), '[]')
 	   FROM order_refunds r WHERE r.shop_id = o.shop_id AND r.order_id = o.order_id),
 	(SELECT coalesce(json_agg(CASE WHEN l.to_id IS NULL THEN x.rate ELSE jsonb_set(x.rate, '{owner}', jsonb_build_object('kind', l.to_kind, 'id', l.to_id)) END
 	   ORDER BY x.line_id, x.beneficiary), '[]')
-	   FROM order_rates x LEFT JOIN owner_links l ON l.shop_id = x.shop_id AND l.from_kind = x.rate->'owner'->>'kind' AND l.from_id = x.rate->'owner'->>'id'
+	   FROM order_rates x LEFT JOIN LATERAL (SELECT to_kind, to_id FROM owner_links
+	     WHERE shop_id = x.shop_id AND from_kind = x.rate->'owner'->>'kind' AND from_id = x.rate->'owner'->>'id' OFFSET 0) l ON true
 	   WHERE x.shop_id = o.shop_id AND x.order_id = o.order_id)`
 
 const orderStateSQL = `SELECT ` + orderStateCols + `
@@ -491,16 +497,21 @@ WHERE NOT order_refunds.lines_known AND EXCLUDED.lines_known`, o.shop, o.order, 
 	return nil
 }
 
+// SaveRates queues the rates the order's unit of work freezes now as one
+// set (migration 0025): one row, keyed by its first rate's line and
+// beneficiary. They are new: the order's row is locked while its frozen
+// rates are read and these chosen.
 func (o *orderTx) SaveRates(ctx context.Context, rates []core.FrozenRate) error {
-	c := &o.bt.rates
-	for _, r := range rates {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		c.shop, c.order = append(c.shop, o.shop), append(c.order, o.order)
-		c.line, c.bene, c.docs = append(c.line, r.LineID), append(c.bene, r.Beneficiary), append(c.docs, string(b))
+	if len(rates) == 0 {
+		return nil
 	}
+	b, err := json.Marshal(rates)
+	if err != nil {
+		return err
+	}
+	c := &o.bt.rates
+	c.shop, c.order = append(c.shop, o.shop), append(c.order, o.order)
+	c.line, c.bene, c.docs = append(c.line, rates[0].LineID), append(c.bene, rates[0].Beneficiary), append(c.docs, string(b))
 	return nil
 }
 

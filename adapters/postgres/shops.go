@@ -262,7 +262,7 @@ func (s *ShopStore) ListShops(ctx context.Context, p core.Platform) ([]core.Shop
 // here (TestPurgeShopLeavesNoRow checks it).
 var purgedTables = []string{"ledger_entries", "ledger_postings", "ledger_holds", "ledger_balances", "vouchers", "activity_events",
 	"referral_rewards", "second_purchase_offers", "notification_deliveries", "notifications", "program_cursors", "ledger_transactions",
-	"order_rates", "order_refunds", "orders", "inbox", "owner_links", "partner_moves", "referral_bindings", "customers", "partners",
+	"order_rate_rows", "order_rate_sets", "order_refunds", "orders", "inbox", "owner_links", "partner_moves", "referral_bindings", "customers", "partners",
 	"credit_rules", "poll_cursors", "earn_year_caps", "earn_withheld", "order_redemptions", "store_credit_mirror", "checkout_labels",
 	"collection_products", "tier_activity", "memberships", "customer_tiers", "tier_changes", "data_requests", "shop_health",
 	"household_addresses", "referral_refusals"}

@@ -47,8 +47,9 @@ func TestPurgeShopLeavesNoRow(t *testing.T) {
 	if err := shops.PurgeShop(ctx, shop.ID); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := pool.Query(ctx, `SELECT table_name FROM information_schema.columns
-WHERE column_name = 'shop_id' AND table_schema = current_schema() ORDER BY table_name`)
+	rows, err := pool.Query(ctx, `SELECT c.table_name FROM information_schema.columns c
+JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+WHERE c.column_name = 'shop_id' AND c.table_schema = current_schema() ORDER BY c.table_name`)
 	if err != nil {
 		t.Fatal(err)
 	}

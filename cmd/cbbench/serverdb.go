@@ -45,7 +45,7 @@ func (p *postgresPool) creditedOrders(ctx context.Context, shopID int64) (int64,
 // a plan made for an empty partners table scans the shop's partners for
 // every referral.
 var maintainedTables = []string{"ledger_transactions", "ledger_postings", "ledger_balances", "ledger_entries", "ledger_holds",
-	"inbox", "orders", "order_rates", "order_refunds", "customers", "vouchers",
+	"inbox", "orders", "order_rate_sets", "order_refunds", "customers", "vouchers",
 	"partners", "owner_links", "referral_bindings", "tier_activity", "memberships", "customer_tiers", "earn_withheld", "earn_year_caps"}
 
 // autovacuumStandIn stands in for PostgreSQL's autovacuum when the server

@@ -65,6 +65,11 @@ func run(args []string, getenv func(string) string, lookup func(string) (string,
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
+	case "serve", "worker", "demo":
+		gc, fromEnv := applyServeGC(lookup)
+		log.Info("garbage collector", slog.Int("gogc", gc), slog.Bool("from_env", fromEnv))
+	}
+	switch cmd {
 	case "serve", "worker":
 		err = serve(ctx, cfg, log, nil)
 	case "migrate":
