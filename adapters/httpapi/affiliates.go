@@ -16,8 +16,10 @@ package httpapi
 //	GET   /api/v1/shops/:shop/referral-refusals             admin; self-referrals refused (customer, email, household), ?cursor=&limit=
 //	GET   /api/v1/me/referral, POST /api/v1/me/referral     customer token; share code / self-signup
 //	GET   /api/v1/plugin/customers/:customer/referral, POST …  signed (WooCommerce plugin)
+//	POST  /proxy/referral                                   Shopify app proxy; the statement page's signup form
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -33,7 +35,10 @@ func init() { extraRouteFuncs = append(extraRouteFuncs, affiliateRoutes) }
 // and /me (customerAuth) groups, whose middleware therefore runs before
 // these handlers; the plugin routes carry their own pluginAuth because
 // the plugin group may be registered after them.
-func affiliateRoutes(s *Server, _ *fiber.App, api fiber.Router) {
+func affiliateRoutes(s *Server, app *fiber.App, api fiber.Router) {
+	for _, p := range []string{"/proxy", "/shopify/proxy"} {
+		app.Post(p+"/referral", s.proxyReferralSignup) // storefront statement's signup form (shopifyapp.go)
+	}
 	api.Get("/shops/:shop/partners", s.listPartners)
 	api.Post("/shops/:shop/partners", s.enrolPartner)
 	api.Get("/shops/:shop/partners/:partner", s.getPartner)
@@ -314,35 +319,45 @@ func customerPlatformID(o core.Owner) (string, bool) {
 // when the shop's signup is open, pending its approval otherwise. The
 // sponsor is the partner the customer is bound to, if any.
 func (s *Server) referralSignup(c *fiber.Ctx, shop core.Shop, owner core.Owner) error {
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	created, err := s.selfEnrol(ctx, shop, owner)
+	if err != nil {
+		return err
+	}
+	if created {
+		c.Status(fiber.StatusCreated)
+	}
+	return s.referralJSON(c, shop, owner)
+}
+
+// selfEnrol makes the customer a partner (self-signup) unless they are
+// one; created says whether it did.
+func (s *Server) selfEnrol(ctx context.Context, shop core.Shop, owner core.Owner) (bool, error) {
 	pid, ok := customerPlatformID(owner)
 	if !ok {
-		return core.Errorf(core.EINVALID, "only registered customers can become partners")
+		return false, core.Errorf(core.EINVALID, "only registered customers can become partners")
 	}
 	mode := shop.Settings.Referral.SignupMode()
 	if mode == core.SignupClosed {
-		return core.Errorf(core.EINVALID, "this shop enrols partners itself (self-signup is closed)")
+		return false, core.Errorf(core.EINVALID, "this shop enrols partners itself (self-signup is closed)")
 	}
-	ctx, cancel := reqCtx(c, 5*time.Second)
-	defer cancel()
-	if _, found, err := s.deps.Store.PartnerByCustomer(ctx, shop.ID, pid); err != nil {
-		return err
-	} else if found {
-		return s.referralJSON(c, shop, owner)
+	if _, found, err := s.deps.Store.PartnerByCustomer(ctx, shop.ID, pid); err != nil || found {
+		return false, err
 	}
 	p := core.Partner{ID: core.PartnerIDForCustomer(pid), CustomerID: pid, Status: core.PartnerPending}
 	if mode == core.SignupOpen {
 		p.Status = core.PartnerActive
 	}
 	if sponsor, ok, err := s.deps.Store.BoundPartner(ctx, shop.ID, owner); err != nil {
-		return err
+		return false, err
 	} else if ok && sponsor != p.ID {
 		p.SponsorID = sponsor
 	}
 	if _, err := s.deps.Store.SavePartner(ctx, shop, p, "self-signup"); err != nil {
-		return err
+		return false, err
 	}
-	c.Status(fiber.StatusCreated)
-	return s.referralJSON(c, shop, owner)
+	return true, nil
 }
 
 func (s *Server) meReferral(c *fiber.Ctx) error {
