@@ -962,23 +962,12 @@ func TestBrowserPartnerStorefront(t *testing.T) {
 	go func() { _ = e.app.Listener(ln) }()
 	t.Cleanup(func() { _ = e.app.ShutdownWithTimeout(5 * time.Second) })
 	store := storefront(t, "http://"+ln.Addr().String(), e.fake.ShopDomain(), e.fake.ClientSecret(), func(string) (int64, bool) { return 0, false })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelA)
-	dir := screenshotDir(t)
+	actx := browsertest.Allocator(t, chromium)
+	dir := browsertest.ScreenshotDir(t)
 	for i, width := range []int64{1280, 390} {
 		for j, lang := range []string{"de", "en"} {
-			bctx, cancel := chromedp.NewContext(actx)
-			b := &browser{t: t, ctx: bctx, axe: axe, dir: dir, name: fmt.Sprintf("%d-%s", width, lang)}
-			if err := chromedp.Do(bctx); err != nil {
-				t.Fatalf("start chromium: %v", err)
-			}
-			var vp []chromedp.EmulateViewportOption
-			if width < 600 {
-				vp = append(vp, chromedp.EmulateMobile)
-			}
-			b.run("start", chromedp.EmulateViewport(width, 900, vp...))
+			page, cancel := browsertest.NewPage(t, actx, dir, fmt.Sprintf("%d-%s", width, lang), width, 900)
+			b := &browser{Page: page, t: t, axe: axe}
 			partnerStorefront(b, store, lang, strconv.Itoa(601+2*i+j))
 			cancel()
 		}
@@ -1003,14 +992,14 @@ func partnerStorefront(b *browser, store, lang, newcomer string) {
 	for _, want := range []string{pick("Empfiehl uns", "Recommend us"), pick("Dein Empfehlungscode: DORA", "Your referral code: DORA"),
 		pick("Gutgeschrieben · Bestellung #1003 · Empfehlung (Stufe 2)", "Earned · Order #1003 · referral (level 2)")} {
 		if !strings.Contains(page, want) {
-			t.Errorf("%s: partner statement lacks %q:\n%s", b.name, want, page)
+			t.Errorf("%s: partner statement lacks %q:\n%s", b.Name, want, page)
 		}
 	}
 	if link := evalT[string](b, `document.getElementById("cb-ref-link").value`); !strings.HasSuffix(link, "/?ref=DORA") || !strings.HasPrefix(link, "https://") {
-		t.Errorf("%s: share link %q", b.name, link)
+		t.Errorf("%s: share link %q", b.Name, link)
 	}
 	if strings.Contains(page, pick("Meinen Empfehlungslink holen", "Get my referral link")) {
-		t.Errorf("%s: a partner is offered the signup", b.name)
+		t.Errorf("%s: a partner is offered the signup", b.Name)
 	}
 	b.check("store-partner")
 	b.run("partner account", chromedp.Navigate(store+"/account"), chromedp.WaitVisible(chromedp.CSS(".cb-account")))
@@ -1032,6 +1021,6 @@ func partnerStorefront(b *browser, store, lang, newcomer string) {
 	// Sent again (reload of the POST): nothing changes, still one partner.
 	b.run("statement again", chromedp.Navigate(store+"/apps/credit/statement"), chromedp.WaitVisible(chromedp.CSS("#cb-ref-link")))
 	if n := evalT[int](b, `document.querySelectorAll(".creditbridge-referral form").length`); n != 0 {
-		t.Errorf("%s: a pending partner still sees the signup form", b.name)
+		t.Errorf("%s: a pending partner still sees the signup form", b.Name)
 	}
 }
