@@ -91,15 +91,29 @@ func nudgeCron(b *wpBrowser) {
 
 var orderReceivedID = regexp.MustCompile(`order-received/(\d+)`)
 
-// placeReferralOrder logs in as cred, optionally follows ?ref=link (and
-// checks the cookie), adds the product to the cart and places the order,
-// typing typed into the checkout's referral field when given. It returns
-// the order id and whether the checkout was classic.
+// placeReferralOrder follows ?ref=link as a visitor and then signs in as
+// cred (checking the cookie), or signs in with no cookie; it adds the
+// product to the cart and places the order, typing typed into the
+// checkout's referral field when given. It returns the order id and
+// whether the checkout was classic.
 func placeReferralOrder(b *wpBrowser, tag, cred, product, link, typed string) (string, bool) {
 	b.t.Helper()
-	b.login(cred)
 	if link != "" {
+		// A visitor follows the link, then signs in (the cookie must
+		// survive that).
+		b.run(tag+" clear cookies", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
+			return err
+		}))
 		b.run(tag+" referral link", chromedp.Navigate(b.base+"/?ref="+url.QueryEscape(link)), chromedp.Sleep(300*time.Millisecond))
+		user, pass, _ := strings.Cut(cred, ":")
+		b.run(tag+" login form", chromedp.Navigate(b.base+"/wp-login.php"), chromedp.WaitVisible(chromedp.CSS("#user_login")),
+			chromedp.SetValue(chromedp.CSS("#user_login"), user), chromedp.SetValue(chromedp.CSS("#user_pass"), pass),
+			chromedp.Click(chromedp.CSS("#wp-submit")), chromedp.Sleep(500*time.Millisecond))
+		if strings.Contains(wpEval[string](b, `location.pathname`), "wp-login.php") {
+			b.shot("FAILED-" + tag + "-login")
+			b.t.Fatalf("%s: login as %s failed", tag, user)
+		}
 		var cookies []*network.Cookie
 		b.run(tag+" cookies", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			res, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/"}})
@@ -117,8 +131,10 @@ func placeReferralOrder(b *wpBrowser, tag, cred, product, link, typed string) (s
 		}
 		if !found {
 			b.shot("FAILED-" + tag + "-cookie")
-			b.t.Fatalf("%s: no creditbridge_ref cookie after following ?ref=%s", tag, link)
+			b.t.Fatalf("%s: no creditbridge_ref cookie after following ?ref=%s and signing in", tag, link)
 		}
+	} else {
+		b.login(cred) // a fresh session: no referral cookie
 	}
 	b.run(tag+" product", chromedp.Navigate(b.base+product), chromedp.WaitVisible(chromedp.CSS("form.cart")))
 	b.run(tag+" add to cart", chromedp.Click(chromedp.CSS("form.cart button[type=submit]")), chromedp.Sleep(time.Second))

@@ -42,7 +42,9 @@ package plugin_test
 // adapters/httpapi/testdata/browser (npm ci there). The test adds the
 // product to the customer's cart; it places no order and changes no
 // setting (a rule with an invalid value is refused by the form), unless
-// REALWP_REGISTER asks for the registration and rules.
+// REALWP_REGISTER asks for the registration and rules, or REALWP_ORDER or
+// REALWP_REFERRAL for orders. Classic and block checkout are whichever
+// the site's checkout page uses: run once per mode.
 
 import (
 	"context"
