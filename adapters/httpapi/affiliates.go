@@ -14,10 +14,13 @@ package httpapi
 //	POST  /api/v1/shops/:shop/customers/:customer/claim-guest  admin; {email}: the guest's credit moves to the customer
 //	GET   /api/v1/shops/:shop/referral-rewards              admin; bring-a-friend rewards and refusals, ?status=&cursor=&limit=
 //	GET   /api/v1/shops/:shop/referral-refusals             admin; self-referrals refused (customer, email, household), ?cursor=&limit=
+//	POST  /api/v1/shops/:shop/referral-refusals/:order/reverse admin; take back the partner credit of one found later
 //	GET   /api/v1/me/referral, POST /api/v1/me/referral     customer token; share code / self-signup
 //	GET   /api/v1/plugin/customers/:customer/referral, POST …  signed (WooCommerce plugin)
+//	POST  /proxy/referral                                   Shopify app proxy; the statement page's signup form
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -33,7 +36,10 @@ func init() { extraRouteFuncs = append(extraRouteFuncs, affiliateRoutes) }
 // and /me (customerAuth) groups, whose middleware therefore runs before
 // these handlers; the plugin routes carry their own pluginAuth because
 // the plugin group may be registered after them.
-func affiliateRoutes(s *Server, _ *fiber.App, api fiber.Router) {
+func affiliateRoutes(s *Server, app *fiber.App, api fiber.Router) {
+	for _, p := range []string{"/proxy", "/shopify/proxy"} {
+		app.Post(p+"/referral", s.proxyReferralSignup) // storefront statement's signup form (shopifyapp.go)
+	}
 	api.Get("/shops/:shop/partners", s.listPartners)
 	api.Post("/shops/:shop/partners", s.enrolPartner)
 	api.Get("/shops/:shop/partners/:partner", s.getPartner)
@@ -43,6 +49,7 @@ func affiliateRoutes(s *Server, _ *fiber.App, api fiber.Router) {
 	api.Post("/shops/:shop/customers/:customer/claim-guest", s.claimGuest)
 	api.Get("/shops/:shop/referral-rewards", s.listReferralRewards)
 	api.Get("/shops/:shop/referral-refusals", s.listReferralRefusals)
+	api.Post("/shops/:shop/referral-refusals/:order/reverse", s.reverseReferralRefusal)
 	api.Get("/me/referral", s.meReferral)
 	api.Post("/me/referral", s.meReferralSignup)
 	api.Get("/plugin/customers/:customer/referral", s.pluginAuth, s.pluginReferral)
@@ -314,35 +321,45 @@ func customerPlatformID(o core.Owner) (string, bool) {
 // when the shop's signup is open, pending its approval otherwise. The
 // sponsor is the partner the customer is bound to, if any.
 func (s *Server) referralSignup(c *fiber.Ctx, shop core.Shop, owner core.Owner) error {
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	defer cancel()
+	created, err := s.selfEnrol(ctx, shop, owner)
+	if err != nil {
+		return err
+	}
+	if created {
+		c.Status(fiber.StatusCreated)
+	}
+	return s.referralJSON(c, shop, owner)
+}
+
+// selfEnrol makes the customer a partner (self-signup) unless they are
+// one; created says whether it did.
+func (s *Server) selfEnrol(ctx context.Context, shop core.Shop, owner core.Owner) (bool, error) {
 	pid, ok := customerPlatformID(owner)
 	if !ok {
-		return core.Errorf(core.EINVALID, "only registered customers can become partners")
+		return false, core.Errorf(core.EINVALID, "only registered customers can become partners")
 	}
 	mode := shop.Settings.Referral.SignupMode()
 	if mode == core.SignupClosed {
-		return core.Errorf(core.EINVALID, "this shop enrols partners itself (self-signup is closed)")
+		return false, core.Errorf(core.EINVALID, "this shop enrols partners itself (self-signup is closed)")
 	}
-	ctx, cancel := reqCtx(c, 5*time.Second)
-	defer cancel()
-	if _, found, err := s.deps.Store.PartnerByCustomer(ctx, shop.ID, pid); err != nil {
-		return err
-	} else if found {
-		return s.referralJSON(c, shop, owner)
+	if _, found, err := s.deps.Store.PartnerByCustomer(ctx, shop.ID, pid); err != nil || found {
+		return false, err
 	}
 	p := core.Partner{ID: core.PartnerIDForCustomer(pid), CustomerID: pid, Status: core.PartnerPending}
 	if mode == core.SignupOpen {
 		p.Status = core.PartnerActive
 	}
 	if sponsor, ok, err := s.deps.Store.BoundPartner(ctx, shop.ID, owner); err != nil {
-		return err
+		return false, err
 	} else if ok && sponsor != p.ID {
 		p.SponsorID = sponsor
 	}
 	if _, err := s.deps.Store.SavePartner(ctx, shop, p, "self-signup"); err != nil {
-		return err
+		return false, err
 	}
-	c.Status(fiber.StatusCreated)
-	return s.referralJSON(c, shop, owner)
+	return true, nil
 }
 
 func (s *Server) meReferral(c *fiber.Ctx) error {
@@ -489,13 +506,57 @@ func (s *Server) listReferralRefusals(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	de, en := i18n.New(i18n.Match("de", ""), shop.Settings.TimeZone), i18n.New(i18n.Match("en", ""), shop.Settings.TimeZone)
-	loc := localeFor(c, shop, "")
 	out := make([]fiber.Map, len(list))
 	for i, r := range list {
-		key := "admin.referral.self." + r.Reason
-		out[i] = fiber.Map{"order_id": r.OrderID, "order_number": r.OrderNumber, "buyer": r.Buyer, "partner": r.Partner, "reason": r.Reason,
-			"created_at": r.CreatedAt, "text": loc.T(key), "text_de": de.T(key), "text_en": en.T(key)}
+		out[i] = s.refusalJSON(c, shop, r)
 	}
 	return c.JSON(fiber.Map{"refusals": out, "next_cursor": next})
+}
+
+// refusalJSON is one recorded self-referral with its reason and status
+// in the shop's language ("text", "status_text") and in both.
+func (s *Server) refusalJSON(c *fiber.Ctx, shop core.Shop, r core.ReferralRefusal) fiber.Map {
+	de, en := i18n.New(i18n.Match("de", ""), shop.Settings.TimeZone), i18n.New(i18n.Match("en", ""), shop.Settings.TimeZone)
+	loc := localeFor(c, shop, "")
+	key, st := "admin.referral.self."+r.Reason, "admin.referral.self.status."+r.Status()
+	m := fiber.Map{"order_id": r.OrderID, "order_number": r.OrderNumber, "buyer": r.Buyer, "partner": r.Partner, "reason": r.Reason,
+		"found_later": r.FoundLater, "status": r.Status(), "created_at": r.CreatedAt,
+		"text": loc.T(key), "text_de": de.T(key), "text_en": en.T(key),
+		"status_text": loc.T(st), "status_text_de": de.T(st), "status_text_en": en.T(st)}
+	if r.ReversedAt != nil {
+		m["reversed_at"], m["reversed_by"] = r.ReversedAt, r.ReversedBy
+	}
+	return m
+}
+
+// reverseReferralRefusal takes back the partner credit (every level, and
+// the bring-a-friend reward and welcome credit it paid) of an order whose
+// self-referral was found after it earned: correction entries pointing at
+// what they correct, never below zero without a recorded overdraft. A
+// repeat books nothing and answers the same refusal.
+func (s *Server) reverseReferralRefusal(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	orderID := utils.CopyString(c.Params("order"))
+	if orderID == "" || len(orderID) > 64 {
+		return core.Errorf(core.EINVALID, "order must be an order id")
+	}
+	ctx, cancel := reqCtx(c, 15*time.Second)
+	defer cancel()
+	r, txs, changed, err := s.deps.Store.ReverseReferralRefusal(ctx, shop, orderID, getPrincipal(c).actor)
+	if err != nil {
+		return err
+	}
+	if s.deps.Notify != nil && len(changed) > 0 {
+		s.deps.Notify(ctx, shop, changed)
+	}
+	ids := make([]int64, 0, len(txs))
+	for _, t := range txs {
+		ids = append(ids, t.ID)
+	}
+	out := s.refusalJSON(c, shop, r)
+	out["transaction_ids"] = ids
+	return c.JSON(out)
 }

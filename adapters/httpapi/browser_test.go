@@ -792,3 +792,111 @@ func storefrontFlows(b *browser, store, lang string, full bool, vouchers *limite
 	b.waitText(".creditbridge-statement", pick("2,5 % des Preises", "2.5% of the price"))
 	b.check("store-empty")
 }
+
+// TestBrowserPartnerStorefront: issue 9 on the Shopify storefront (app
+// proxy page and the theme extension's account block), 1280 and 390 px,
+// German and English, axe clean.
+func TestBrowserPartnerStorefront(t *testing.T) {
+	chromium, axe := browserPrereqs(t)
+	t.Parallel()
+	e := newSappEnv(t, nil)
+	ctx := context.Background()
+	shop, err := e.shops.CreateShop(ctx, core.Shop{Platform: core.PlatformShopify, Domain: e.fake.ShopDomain(), Name: "Teeladen", Currency: "EUR",
+		Settings: core.ShopSettings{TimeZone: "Europe/Berlin"}, Secrets: core.ShopSecrets{AccessToken: e.fake.AccessToken(), CustomerKey: "customer-key"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{`ben {"name":"Ben Herbst"}`, `dora {"name":"Dora Lenz","sponsor_id":"ben","customer_id":"44","code":"DORA"}`} {
+		id, body, _ := strings.Cut(p, " ")
+		req := httptest.NewRequest(http.MethodPut, "/api/v1/shops/"+strconv.FormatInt(shop.ID, 10)+"/partners/"+id, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.fake.SessionToken())
+		req.Header.Set("Content-Type", "application/json")
+		wantStatus(t, e.do(req), http.StatusOK)
+	}
+	// Dora (customer 44) earned on order #1003 of her downline, level 2.
+	dora := core.Owner{Kind: core.OwnerCustomer, ID: core.CustomerOwnerID("44")}
+	four := decimal.RequireFromString("4.00")
+	e.post(shop, "earn:dora", core.Reason{Kind: core.ReasonEarn, OrderID: "7003", OrderNumber: "#1003", Beneficiary: "partner2"},
+		core.Posting{Owner: dora, Bucket: core.BucketAvailable, Amount: four},
+		core.Posting{Owner: core.ProgramOwner, Bucket: core.ProgramIssued, Amount: four.Neg()})
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.app.Listener(ln) }()
+	t.Cleanup(func() { _ = e.app.ShutdownWithTimeout(5 * time.Second) })
+	store := storefront(t, "http://"+ln.Addr().String(), e.fake.ShopDomain(), e.fake.ClientSecret(), func(string) (int64, bool) { return 0, false })
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelA)
+	dir := screenshotDir(t)
+	for i, width := range []int64{1280, 390} {
+		for j, lang := range []string{"de", "en"} {
+			bctx, cancel := chromedp.NewContext(actx)
+			b := &browser{t: t, ctx: bctx, axe: axe, dir: dir, name: fmt.Sprintf("%d-%s", width, lang)}
+			if err := chromedp.Do(bctx); err != nil {
+				t.Fatalf("start chromium: %v", err)
+			}
+			var vp []chromedp.EmulateViewportOption
+			if width < 600 {
+				vp = append(vp, chromedp.EmulateMobile)
+			}
+			b.run("start", chromedp.EmulateViewport(width, 900, vp...))
+			partnerStorefront(b, store, lang, strconv.Itoa(601+2*i+j))
+			cancel()
+		}
+	}
+}
+
+// partnerStorefront: a partner's statement page shows the share code and
+// link and each booking from the downline with its order and level; the
+// account block shows code and link; a customer who is no partner gets
+// the offer, signs up (the shop approves new partners) and sees the code
+// waiting for approval.
+func partnerStorefront(b *browser, store, lang, newcomer string) {
+	t := b.t
+	pick := func(deText, enText string) string {
+		if lang == "de" {
+			return deText
+		}
+		return enText
+	}
+	b.run("partner statement", chromedp.Navigate(store+"/login?customer=44&lang="+lang), chromedp.WaitVisible(chromedp.CSS(".creditbridge-referral")))
+	page := b.text(".creditbridge-statement")
+	for _, want := range []string{pick("Empfiehl uns", "Recommend us"), pick("Dein Empfehlungscode: DORA", "Your referral code: DORA"),
+		pick("Gutgeschrieben · Bestellung #1003 · Empfehlung (Stufe 2)", "Earned · Order #1003 · referral (level 2)")} {
+		if !strings.Contains(page, want) {
+			t.Errorf("%s: partner statement lacks %q:\n%s", b.name, want, page)
+		}
+	}
+	if link := evalT[string](b, `document.getElementById("cb-ref-link").value`); !strings.HasSuffix(link, "/?ref=DORA") || !strings.HasPrefix(link, "https://") {
+		t.Errorf("%s: share link %q", b.name, link)
+	}
+	if strings.Contains(page, pick("Meinen Empfehlungslink holen", "Get my referral link")) {
+		t.Errorf("%s: a partner is offered the signup", b.name)
+	}
+	b.check("store-partner")
+	b.run("partner account", chromedp.Navigate(store+"/account"), chromedp.WaitVisible(chromedp.CSS(".cb-account")))
+	b.waitText(".cb-account", pick("Dein Empfehlungscode: DORA", "Your referral code: DORA"))
+	b.waitText(".cb-account", "/?ref=DORA")
+	b.check("store-partner-account")
+
+	// A customer who is no partner: the offer, then the signup.
+	b.run("newcomer account", chromedp.Navigate(store+"/login?customer="+newcomer+"&lang="+lang+"&to=/account"), chromedp.WaitVisible(chromedp.CSS(".cb-account")))
+	b.waitText(".cb-account", pick("Meinen Empfehlungslink holen", "Get my referral link"))
+	b.run("offer", chromedp.Click(chromedp.Search(`//a[contains(., "`+pick("Meinen Empfehlungslink holen", "Get my referral link")+`")]`)),
+		chromedp.WaitVisible(chromedp.CSS(".creditbridge-referral button")))
+	b.waitText(".creditbridge-referral", pick("Der Shop gibt neue Partner frei.", "The shop approves new partners."))
+	b.check("store-partner-offer")
+	b.run("signup", chromedp.Click(chromedp.CSS(".creditbridge-referral button")), chromedp.WaitVisible(chromedp.CSS("#cb-ref-link")))
+	b.waitText("[role=status]", pick("der Shop muss dein Partnerkonto noch freigeben", "the shop still has to approve your partner account"))
+	b.waitText(".creditbridge-referral", pick("Der Shop muss dein Partnerkonto noch freigeben", "The shop still has to approve your partner account"))
+	b.check("store-partner-signed-up")
+	// Sent again (reload of the POST): nothing changes, still one partner.
+	b.run("statement again", chromedp.Navigate(store+"/apps/credit/statement"), chromedp.WaitVisible(chromedp.CSS("#cb-ref-link")))
+	if n := evalT[int](b, `document.querySelectorAll(".creditbridge-referral form").length`); n != 0 {
+		t.Errorf("%s: a pending partner still sees the signup form", b.name)
+	}
+}

@@ -16,6 +16,7 @@ package httpapi
 //	GET  /proxy, /proxy/statement         customer statement (app proxy; also under
 //	                                      /shopify/proxy, the app_proxy url in shopify.app.toml)
 //	POST /proxy/vouchers                  turn credit into a voucher (app proxy)
+//	POST /proxy/referral                  become a partner (app proxy; affiliates.go)
 //	GET  /proxy/account                   the customer's balance as JSON for the
 //	                                      theme's account page block (app proxy)
 //	POST /api/v1/shops/:shop/shopify/discount  (re)create the automatic credit discount
@@ -571,6 +572,12 @@ func (s *Server) proxyStatement(c *fiber.Ctx) error {
 	if asJSON {
 		return s.statementJSON(c, pr.shop, pr.owner)
 	}
+	return s.renderStatement(c, pr, fiber.StatusOK, "")
+}
+
+// renderStatement renders the logged-in customer's statement page, with
+// notice (already in their language) above it when not empty.
+func (s *Server) renderStatement(c *fiber.Ctx, pr proxyRequest, status int, notice string) error {
 	l := localeFor(c, pr.shop, "")
 	before, _ := strconv.ParseInt(c.Query("cursor"), 10, 64)
 	after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
@@ -580,22 +587,97 @@ func (s *Server) proxyStatement(c *fiber.Ctx) error {
 	if err != nil {
 		return s.proxyFailure(c, pr, err)
 	}
-	d := proxyPageData{L: l, S: cs, Action: pr.prefix + "/vouchers", FormToken: voucherFormToken(pr), Request: formRequestID()}
+	d := proxyPageData{L: l, S: cs, Action: pr.prefix + "/vouchers", FormToken: voucherFormToken(pr), Request: formRequestID(), Notice: notice}
 	if cs.HasOlder {
 		d.Older = pr.prefix + "/statement?cursor=" + strconv.FormatInt(cs.OlderCursor, 10)
 	}
 	if cs.HasNewer {
 		d.Newer = pr.prefix + "/statement?after=" + strconv.FormatInt(cs.NewerCursor, 10)
 	}
-	return sendLiquidPage(c, fiber.StatusOK, "proxy_statement.html", d)
+	if before == 0 && after == 0 {
+		if d.Ref, err = s.proxyReferralOf(ctx, pr); err != nil {
+			return s.proxyFailure(c, pr, err)
+		}
+	}
+	return sendLiquidPage(c, status, "proxy_statement.html", d)
+}
+
+// proxyReferral is the statement page's "recommend us" part: the
+// partner's share code and link, or the offer to become one.
+type proxyReferral struct {
+	Code, Link        string
+	Pending           bool // enrolled, waiting for the merchant's approval
+	Offer, Approval   bool // may sign up; the merchant approves new partners
+	Action, FormToken string
+}
+
+// proxyReferralOf looks up the customer's partner account (nil when the
+// customer is none and the shop enrols partners itself).
+func (s *Server) proxyReferralOf(ctx context.Context, pr proxyRequest) (*proxyReferral, error) {
+	p, found, err := s.deps.Store.PartnerByCustomer(ctx, pr.shop.ID, pr.customerID)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		if p.Code == "" || p.Status == core.PartnerInactive {
+			return nil, nil
+		}
+		return &proxyReferral{Code: p.Code, Link: core.ShareLink(pr.shop, p.Code), Pending: p.Status == core.PartnerPending}, nil
+	}
+	mode := pr.shop.Settings.Referral.SignupMode()
+	if mode == core.SignupClosed {
+		return nil, nil
+	}
+	return &proxyReferral{Offer: true, Approval: mode == core.SignupApproval, Action: pr.prefix + "/referral", FormToken: referralFormToken(pr)}, nil
+}
+
+// referralFormToken binds the signup form to one customer of one shop.
+func referralFormToken(pr proxyRequest) string {
+	m := hmac.New(sha256.New, []byte(pr.shop.Secrets.CustomerKey))
+	m.Write([]byte("creditbridge-referral-form\x00" + strconv.FormatInt(pr.shop.ID, 10) + "\x00" + pr.owner.ID))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// proxyReferralSignup is the statement page's signup form: the logged-in
+// customer becomes a partner (pending the merchant's approval unless the
+// shop's signup is open), and the page shows their code and link. A form
+// sent again changes nothing.
+func (s *Server) proxyReferralSignup(c *fiber.Ctx) error {
+	pr, err := s.verifyProxy(c)
+	if err == nil && !pr.loggedIn {
+		err = core.Errorf(core.EUNAUTHORIZED, "log in to become a partner")
+	}
+	if err == nil && !hmac.Equal([]byte(c.FormValue("form_token")), []byte(referralFormToken(pr))) {
+		err = core.Errorf(core.EUNAUTHORIZED, "invalid form token (reload the page)")
+	}
+	if err != nil {
+		return s.proxyFailure(c, pr, err)
+	}
+	ctx, cancel := reqCtx(c, 5*time.Second)
+	created, err := s.selfEnrol(ctx, pr.shop, pr.owner)
+	cancel()
+	if err != nil {
+		return s.proxyFailure(c, pr, err)
+	}
+	l := localeFor(c, pr.shop, "")
+	notice := l.T("stmt.ref_ready")
+	if pr.shop.Settings.Referral.SignupMode() != core.SignupOpen {
+		notice = l.T("stmt.ref_requested")
+	}
+	status := fiber.StatusOK
+	if created {
+		status = fiber.StatusCreated
+	}
+	return s.renderStatement(c, pr, status, notice)
 }
 
 // proxyAccount answers the account page block of the theme extension
 // (creditbridge-earn blocks/account-credit.liquid, assets/account.js):
 // the logged-in customer's balance (available, pending with the day it
 // becomes available, reserved), tier, usable voucher codes, or how to
-// earn while empty, worded in the shop's language as JSON, and where the
-// full statement is. Customer data: never cached.
+// earn while empty, the share code and link of a partner (or the offer to
+// become one), worded in the shop's language as JSON, and where the full
+// statement is. Customer data: never cached.
 func (s *Server) proxyAccount(c *fiber.Ctx) error {
 	pr, err := s.verifyProxy(c)
 	if err != nil {
@@ -640,6 +722,22 @@ func (s *Server) proxyAccount(c *fiber.Ctx) error {
 	if len(cs.EarnHints) > 0 {
 		out["earn_hints"], out["earn_title"] = cs.EarnHints, l.T("stmt.earn_how")
 	}
+	ref, err := s.proxyReferralOf(ctx, pr)
+	if err != nil {
+		return err
+	}
+	switch {
+	case ref != nil && ref.Code != "":
+		lines := []string{l.T("stmt.ref_code") + " " + ref.Code, l.T("stmt.ref_link") + ": " + ref.Link}
+		if ref.Pending {
+			lines = append(lines, l.T("stmt.ref_pending"))
+		}
+		out["referral"] = fiber.Map{"title": l.T("stmt.ref_title"), "lines": append(lines, l.T("stmt.ref_levels"))}
+	case ref != nil && ref.Offer:
+		// The signup form is on the statement page (its form token).
+		out["referral"] = fiber.Map{"title": l.T("stmt.ref_title"), "lines": []string{l.T("stmt.ref_offer")},
+			"link_text": l.T("stmt.ref_button"), "link_url": pr.prefix + "/statement#cb-ref-h"}
+	}
 	return c.JSON(out)
 }
 
@@ -650,6 +748,8 @@ type proxyPageData struct {
 	S                          custStatement
 	Action, FormToken, Request string
 	Newer, Older               string
+	Notice                     string         // the result of a form, above the page
+	Ref                        *proxyReferral // share code and link, or the signup offer
 }
 
 // proxyFailure answers a storefront request that failed with a page in

@@ -5,7 +5,8 @@
  * Asks the bridge through the app proxy (GET {proxy}/account, signed by
  * Shopify with the logged-in customer) for the balance worded in the
  * shop's language: available, pending with the day it becomes available,
- * reserved, the tier, usable voucher codes and a link to every booking
+ * reserved, the tier, usable voucher codes, a partner's share code and
+ * link (or the offer to become a partner) and a link to every booking
  * ({proxy}/statement). Everything is set as text, never as HTML. Nothing
  * is shown when the bridge does not answer.
  */
@@ -65,6 +66,14 @@
     if (hints.length && str(a.earn_title)) {
       kids.push({ tag: 'h3', text: a.earn_title });
       kids.push({ tag: 'ul', children: hints.filter(str).map(function (h) { return { tag: 'li', text: h }; }) });
+    }
+    var ref = a.referral;
+    if (ref && typeof ref === 'object' && str(ref.title)) {
+      kids.push({ tag: 'h3', text: ref.title });
+      (Array.isArray(ref.lines) ? ref.lines : []).filter(str).forEach(function (t) { kids.push({ tag: 'p', text: t }); });
+      if (str(ref.link_url) && ref.link_url.charAt(0) === '/' && str(ref.link_text)) {
+        kids.push({ tag: 'p', children: [{ tag: 'a', text: ref.link_text, attrs: { href: ref.link_url } }] });
+      }
     }
     if (str(a.statement_url) && a.statement_url.charAt(0) === '/') {
       kids.push({ tag: 'p', children: [{ tag: 'a', text: str(a.statement_text), attrs: { href: a.statement_url } }] });

@@ -55,3 +55,20 @@ test('show fills the block from the bridge and leaves it empty on failure', asyn
   await account.show({ document: doc, fetch: async () => { throw new Error('offline'); } }, empty);
   assert.equal(empty.kids.length, 0);
 });
+
+test('a partner sees the share code and link; a customer the offer to become one', () => {
+  const texts = (v) => {
+    const out = [];
+    (function walk(n) { if (n.text) { out.push(n.tag + ':' + n.text); } (n.children || []).forEach(walk); })(v);
+    return out;
+  };
+  const partner = account.view({ logged_in: true, title: 'Store credit', lines: [],
+    referral: { title: 'Recommend us', lines: ['Your referral code: LEAF', 'Your link to share: https://tea.example/?ref=LEAF'] } });
+  assert.deepEqual(texts(partner).slice(1), ['h3:Recommend us', 'p:Your referral code: LEAF', 'p:Your link to share: https://tea.example/?ref=LEAF']);
+  const offer = account.view({ logged_in: true, title: 'Store credit', lines: [],
+    referral: { title: 'Recommend us', lines: ['Get your own referral link.'], link_text: 'Get my referral link', link_url: '/apps/credit/statement#cb-ref-h' } });
+  const link = offer.children[offer.children.length - 1].children[0];
+  assert.deepEqual([link.tag, link.text, link.attrs.href], ['a', 'Get my referral link', '/apps/credit/statement#cb-ref-h']);
+  const foreign = account.view({ logged_in: true, title: 'x', lines: [], referral: { title: 'R', lines: [], link_text: 'go', link_url: 'https://evil.example/' } });
+  assert.equal(texts(foreign).includes('a:go'), false);
+});
