@@ -294,8 +294,8 @@ func realWPReferral(b *wpBrowser, spec string) {
 	}
 	for _, o := range []string{linked, typed} {
 		e := level1(o)
-		if e.Kind != "earn" || (strings.TrimLeft(e.Delta, "0.") == "" && strings.TrimLeft(e.Pending, "0.") == "") ||
-			!(strings.Contains(e.Description, "(level 1)") || strings.Contains(e.Description, "(Stufe 1)")) {
+		named := strings.Contains(e.Description, "(level 1)") || strings.Contains(e.Description, "(Stufe 1)")
+		if e.Kind != "earn" || (strings.TrimLeft(e.Delta, "0.") == "" && strings.TrimLeft(e.Pending, "0.") == "") || !named {
 			b.t.Errorf("order %s: partner booking %+v, want an earn with an amount, level 1 in its description", o, *e)
 		}
 		b.t.Logf("partner %s, order %s: %s %s (pending %s): %s", partner, o, e.Kind, e.Delta, e.Pending, e.Description)
