@@ -142,6 +142,9 @@ type OrderState struct {
 	Refunds map[string]Refund // by refund id
 	Rates   []FrozenRate
 	Buyer   Owner // the buyer's owner as stored with the snapshot
+	// Claimed is the customer a guest buyer's credit moved to (the guest's
+	// e-mail claimed), read when OrderWork.Guest names that guest.
+	Claimed Owner
 	buyer   Owner
 }
 

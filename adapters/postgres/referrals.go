@@ -254,6 +254,13 @@ func (s ReferralStore) grant(ctx context.Context, tx pgx.Tx, shop core.Shop, st 
 		if err := core.CheckScale(cur, p.amount); err != nil {
 			return ids, nil, err
 		}
+		// Credit goes where the owner's credit now is (a claimed guest's
+		// customer account).
+		owner, err := currentOwner(ctx, tx, shop.ID, p.owner)
+		if err != nil {
+			return ids, nil, err
+		}
+		p.owner = owner
 		t, err := s.L.postInTx(ctx, tx, mustValid(core.Transaction{ShopID: shop.ID, Key: core.ReferralTxKey(buyer, p.part),
 			Reason: core.Reason{Kind: p.kind, OrderID: st.Order.OrderID, OrderNumber: st.Order.OrderNumber, Rule: "referral"},
 			Postings: []core.Posting{
