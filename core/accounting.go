@@ -469,6 +469,8 @@ func reasonLabel(k ReasonKind, forward bool) string {
 		label = "Kundenguthaben gewährt"
 	case ReasonEarnReversal:
 		label = "Kundenguthaben storniert"
+	case ReasonSelfReferralReversal:
+		label = "Kundenguthaben storniert (Eigenempfehlung)"
 	case ReasonHoldCapture, ReasonRedeem:
 		label = "Kundenguthaben eingelöst"
 	case ReasonVoucherSettle:

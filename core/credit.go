@@ -142,6 +142,9 @@ type OrderState struct {
 	Refunds map[string]Refund // by refund id
 	Rates   []FrozenRate
 	Buyer   Owner // the buyer's owner as stored with the snapshot
+	// Claimed is the customer a guest buyer's credit moved to (the guest's
+	// e-mail claimed), read when OrderWork.Guest names that guest.
+	Claimed Owner
 	buyer   Owner
 }
 
@@ -504,7 +507,7 @@ func DesiredCredit(s OrderState) (map[string]decimal.Decimal, error) {
 func PostedCredit(txs []Transaction) (amounts map[string]decimal.Decimal, versions map[string]int) {
 	amounts, versions = map[string]decimal.Decimal{}, map[string]int{}
 	for _, t := range txs {
-		if t.Reason.Kind != ReasonEarn && t.Reason.Kind != ReasonEarnReversal {
+		if t.Reason.Kind != ReasonEarn && t.Reason.Kind != ReasonEarnReversal && t.Reason.Kind != ReasonSelfReferralReversal {
 			continue
 		}
 		if len(t.Reason.Lines) > 0 {
@@ -550,9 +553,57 @@ type earnGroup struct {
 // available; what the owner already spent becomes a recorded overdraft,
 // paid back by later earnings.
 func PlanEarnings(s OrderState, posted []Transaction, funds func(Owner) OwnerFunds, pending bool) ([]Transaction, error) {
+	return planEarnings(s, posted, funds, pending, nil)
+}
+
+// PlanPartnerRevocation returns the correction transactions that take
+// back every partner level's credit still booked on the order (a
+// self-referral found after the order earned, reversed by the merchant):
+// one per beneficiary and owner, reason ReasonSelfReferralReversal,
+// pointing at the earn transaction it corrects, pending first, then
+// available, the rest a recorded overdraft. The order's later
+// convergences (refunds, replays) see those lines as revoked and never
+// book them again; a repeat plans nothing.
+func PlanPartnerRevocation(s OrderState, posted []Transaction, funds func(Owner) OwnerFunds) ([]Transaction, error) {
+	revoke := map[string]bool{}
+	for _, r := range s.Rates {
+		if strings.HasPrefix(r.Beneficiary, "partner") {
+			revoke[r.Beneficiary] = true
+		}
+	}
+	return planEarnings(s, posted, funds, false, revoke)
+}
+
+// revokedKeys are the (line, beneficiary) slots a self-referral reversal
+// took back: their desired credit is zero from then on.
+func revokedKeys(posted []Transaction) map[string]bool {
+	var out map[string]bool
+	for _, t := range posted {
+		if t.Reason.Kind != ReasonSelfReferralReversal {
+			continue
+		}
+		if out == nil {
+			out = map[string]bool{}
+		}
+		for _, l := range t.Reason.Lines {
+			out[l.LineID+"/"+t.Reason.Beneficiary] = true
+		}
+	}
+	return out
+}
+
+func planEarnings(s OrderState, posted []Transaction, funds func(Owner) OwnerFunds, pending bool, revoke map[string]bool) ([]Transaction, error) {
 	desired, err := DesiredCredit(s)
 	if err != nil {
 		return nil, err
+	}
+	for k := range revokedKeys(posted) {
+		desired[k] = decimal.Zero
+	}
+	for _, r := range s.Rates {
+		if revoke[r.Beneficiary] {
+			desired[r.Key()] = decimal.Zero
+		}
 	}
 	have, versions := PostedCredit(posted)
 	rates := append([]FrozenRate(nil), s.Rates...)
@@ -561,6 +612,9 @@ func PlanEarnings(s OrderState, posted []Transaction, funds func(Owner) OwnerFun
 	var groups []*earnGroup
 	idx := map[string]*earnGroup{}
 	for _, r := range rates {
+		if revoke != nil && !revoke[r.Beneficiary] {
+			continue // a revocation books only the revoked lines
+		}
 		k := r.Key()
 		diff := desired[k].Sub(have[k])
 		if diff.IsZero() {
@@ -609,6 +663,10 @@ func PlanEarnings(s OrderState, posted []Transaction, funds func(Owner) OwnerFun
 		} else {
 			t.Reason.Kind = ReasonEarnReversal
 			t.Key = fmt.Sprintf("order:%s:%s:reverse:v%d", o.OrderID, g.ben, v)
+			if revoke[g.ben] {
+				t.Reason.Kind = ReasonSelfReferralReversal
+				t.Key = fmt.Sprintf("order:%s:%s:revoke:v%d", o.OrderID, g.ben, v)
+			}
 			t.Reverses = lastEarn(posted, g)
 			f, ok := used[g.owner]
 			if !ok {

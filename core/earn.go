@@ -64,6 +64,12 @@ type OrderWork struct {
 	OrderID string
 	Done    *EventRef
 	Fn      func(OrderTx) error
+	// Guest, when set, is the order's guest buyer: the store reads, with
+	// the order's state, the account that guest's credit moved to (a
+	// claimed guest, OrderState.Claimed), so a claimed address's later
+	// guest orders book to the claiming customer whichever process
+	// claimed it, without a read of its own.
+	Guest Owner
 }
 
 // OrderStore runs units of work on orders.
@@ -185,12 +191,30 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order, done *Event
 		return res, err
 	}
 	follow, done := e.following(shop, done)
-	err = e.Orders.WithOrder(ctx, OrderWork{ShopID: shop.ID, OrderID: o.OrderID, Done: done, Fn: func(tx OrderTx) error {
+	var guest Owner // a guest buyer: its claimed account, if any, is read with the order's state
+	if o.Customer.PlatformID == "" {
+		guest = buyer
+	}
+	applied := buyer // the buyer the order books to (a claimed guest's customer)
+	err = e.Orders.WithOrder(ctx, OrderWork{ShopID: shop.ID, OrderID: o.OrderID, Done: done, Guest: guest, Fn: func(tx OrderTx) error {
 		res = ApplyResult{}
 		st, err := tx.State(ctx)
 		if err != nil {
 			return err
 		}
+		// booked is whom the order's fresh rates credit; identity is the
+		// buyer stored with the snapshot and told to followers. A claimed
+		// guest's order books to the customer it moved to; an order
+		// stored for the guest before the claim keeps the guest as its
+		// buyer (its rates and rewards resolve through the owner link).
+		booked, identity := buyer, buyer
+		if st.Claimed.Kind != "" && guest.Kind != "" {
+			booked = st.Claimed
+			if st.Buyer != guest {
+				identity = st.Claimed
+			}
+		}
+		applied = identity
 		if st.Refunds == nil {
 			st.Refunds = map[string]Refund{}
 		}
@@ -205,7 +229,7 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order, done *Event
 		if st.Order.OrderID != "" && IsStale(o.UpdatedAt, st.Order.UpdatedAt) {
 			res.Stale = true
 		} else {
-			if err := tx.SaveSnapshot(ctx, o, buyer); err != nil {
+			if err := tx.SaveSnapshot(ctx, o, identity); err != nil {
 				return err
 			}
 			st.Order = o
@@ -216,7 +240,7 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order, done *Event
 		if err := st.checkRefundedQuantities(); err != nil {
 			return err
 		}
-		st.buyer = buyer
+		st.buyer = booked
 		if res.Stale && st.Buyer.Kind != "" {
 			st.buyer = st.Buyer
 		}
@@ -245,7 +269,7 @@ func (e *Earner) ApplyOrder(ctx context.Context, shop Shop, o Order, done *Event
 	e.settleOverdrafts(ctx, shop, res.Posted)
 	e.notify(ctx, shop, res)
 	if follow && !res.Stale {
-		if err := e.AfterOrder.OrderApplied(ctx, shop, o, buyer); err != nil {
+		if err := e.AfterOrder.OrderApplied(ctx, shop, o, applied); err != nil {
 			return res, err
 		}
 	}

@@ -27,15 +27,39 @@ const (
 )
 
 // ReferralRefusal is a recorded self-referral: the order credited no
-// partner because its buyer is one of the chain's partners.
+// partner because its buyer is one of the chain's partners, or
+// (FoundLater) the order had already credited the chain when the fact
+// became known (an address learned later, a partner linked later): its
+// partner credit stands until the merchant reverses it
+// (ReasonSelfReferralReversal entries, ReversedAt).
 type ReferralRefusal struct {
-	OrderID     string    `json:"order_id"`
-	OrderNumber string    `json:"order_number,omitempty"`
-	Buyer       string    `json:"buyer"`   // owner id (c:… or g:…)
-	Partner     string    `json:"partner"` // the partner of the chain the buyer matched
-	Reason      string    `json:"reason"`  // a SelfReferral* code
-	CreatedAt   time.Time `json:"created_at"`
+	OrderID     string     `json:"order_id"`
+	OrderNumber string     `json:"order_number,omitempty"`
+	Buyer       string     `json:"buyer"`   // owner id (c:… or g:…)
+	Partner     string     `json:"partner"` // the partner of the chain the buyer matched
+	Reason      string     `json:"reason"`  // a SelfReferral* code
+	FoundLater  bool       `json:"found_later"`
+	ReversedAt  *time.Time `json:"reversed_at,omitempty"`
+	ReversedBy  string     `json:"reversed_by,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
 }
+
+// Status is the refusal's state for the merchant: "refused" (no partner
+// was credited), "review" (found later, the partner credit stands) or
+// "reversed" (found later, the merchant took the partner credit back).
+func (r ReferralRefusal) Status() string {
+	switch {
+	case !r.FoundLater:
+		return "refused"
+	case r.ReversedAt != nil:
+		return "reversed"
+	}
+	return "review"
+}
+
+// ReasonSelfReferralReversal: the partner credit of an order found to be a
+// self-referral after it earned, taken back by the merchant.
+const ReasonSelfReferralReversal ReasonKind = "self_referral_reversal"
 
 // ReferralRefusalStore lists recorded self-referrals for the merchant,
 // newest first (before: keyset cursor, 0 for the first page).

@@ -14,6 +14,7 @@ package httpapi
 //	POST  /api/v1/shops/:shop/customers/:customer/claim-guest  admin; {email}: the guest's credit moves to the customer
 //	GET   /api/v1/shops/:shop/referral-rewards              admin; bring-a-friend rewards and refusals, ?status=&cursor=&limit=
 //	GET   /api/v1/shops/:shop/referral-refusals             admin; self-referrals refused (customer, email, household), ?cursor=&limit=
+//	POST  /api/v1/shops/:shop/referral-refusals/:order/reverse admin; take back the partner credit of one found later
 //	GET   /api/v1/me/referral, POST /api/v1/me/referral     customer token; share code / self-signup
 //	GET   /api/v1/plugin/customers/:customer/referral, POST …  signed (WooCommerce plugin)
 //	POST  /proxy/referral                                   Shopify app proxy; the statement page's signup form
@@ -48,6 +49,7 @@ func affiliateRoutes(s *Server, app *fiber.App, api fiber.Router) {
 	api.Post("/shops/:shop/customers/:customer/claim-guest", s.claimGuest)
 	api.Get("/shops/:shop/referral-rewards", s.listReferralRewards)
 	api.Get("/shops/:shop/referral-refusals", s.listReferralRefusals)
+	api.Post("/shops/:shop/referral-refusals/:order/reverse", s.reverseReferralRefusal)
 	api.Get("/me/referral", s.meReferral)
 	api.Post("/me/referral", s.meReferralSignup)
 	api.Get("/plugin/customers/:customer/referral", s.pluginAuth, s.pluginReferral)
@@ -504,13 +506,57 @@ func (s *Server) listReferralRefusals(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	de, en := i18n.New(i18n.Match("de", ""), shop.Settings.TimeZone), i18n.New(i18n.Match("en", ""), shop.Settings.TimeZone)
-	loc := localeFor(c, shop, "")
 	out := make([]fiber.Map, len(list))
 	for i, r := range list {
-		key := "admin.referral.self." + r.Reason
-		out[i] = fiber.Map{"order_id": r.OrderID, "order_number": r.OrderNumber, "buyer": r.Buyer, "partner": r.Partner, "reason": r.Reason,
-			"created_at": r.CreatedAt, "text": loc.T(key), "text_de": de.T(key), "text_en": en.T(key)}
+		out[i] = s.refusalJSON(c, shop, r)
 	}
 	return c.JSON(fiber.Map{"refusals": out, "next_cursor": next})
+}
+
+// refusalJSON is one recorded self-referral with its reason and status
+// in the shop's language ("text", "status_text") and in both.
+func (s *Server) refusalJSON(c *fiber.Ctx, shop core.Shop, r core.ReferralRefusal) fiber.Map {
+	de, en := i18n.New(i18n.Match("de", ""), shop.Settings.TimeZone), i18n.New(i18n.Match("en", ""), shop.Settings.TimeZone)
+	loc := localeFor(c, shop, "")
+	key, st := "admin.referral.self."+r.Reason, "admin.referral.self.status."+r.Status()
+	m := fiber.Map{"order_id": r.OrderID, "order_number": r.OrderNumber, "buyer": r.Buyer, "partner": r.Partner, "reason": r.Reason,
+		"found_later": r.FoundLater, "status": r.Status(), "created_at": r.CreatedAt,
+		"text": loc.T(key), "text_de": de.T(key), "text_en": en.T(key),
+		"status_text": loc.T(st), "status_text_de": de.T(st), "status_text_en": en.T(st)}
+	if r.ReversedAt != nil {
+		m["reversed_at"], m["reversed_by"] = r.ReversedAt, r.ReversedBy
+	}
+	return m
+}
+
+// reverseReferralRefusal takes back the partner credit (every level, and
+// the bring-a-friend reward and welcome credit it paid) of an order whose
+// self-referral was found after it earned: correction entries pointing at
+// what they correct, never below zero without a recorded overdraft. A
+// repeat books nothing and answers the same refusal.
+func (s *Server) reverseReferralRefusal(c *fiber.Ctx) error {
+	shop, err := s.scopedShop(c)
+	if err != nil {
+		return err
+	}
+	orderID := utils.CopyString(c.Params("order"))
+	if orderID == "" || len(orderID) > 64 {
+		return core.Errorf(core.EINVALID, "order must be an order id")
+	}
+	ctx, cancel := reqCtx(c, 15*time.Second)
+	defer cancel()
+	r, txs, changed, err := s.deps.Store.ReverseReferralRefusal(ctx, shop, orderID, getPrincipal(c).actor)
+	if err != nil {
+		return err
+	}
+	if s.deps.Notify != nil && len(changed) > 0 {
+		s.deps.Notify(ctx, shop, changed)
+	}
+	ids := make([]int64, 0, len(txs))
+	for _, t := range txs {
+		ids = append(ids, t.ID)
+	}
+	out := s.refusalJSON(c, shop, r)
+	out["transaction_ids"] = ids
+	return c.JSON(out)
 }

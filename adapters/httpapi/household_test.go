@@ -35,6 +35,10 @@ func shopifyHomeOrder(t *testing.T, domain string, id, customer int64, street, s
 	c["id"], c["email"] = customer, email
 	bill := m["billing_address"].(map[string]any)
 	bill["address1"], bill["zip"], bill["country_code"] = street, "10115", "DE"
+	// The customer record's default address is the billing address (the
+	// fixture's own would make every test customer one household).
+	home := c["default_address"].(map[string]any)
+	home["customer_id"], home["address1"], home["zip"], home["country_code"] = customer, street, "10115", "DE"
 	shipTo := map[string]any{}
 	for k, v := range bill {
 		shipTo[k] = v

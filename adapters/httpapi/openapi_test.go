@@ -171,3 +171,67 @@ func TestOpenAPIReferencesResolve(t *testing.T) {
 		t.Error("the error format is not documented")
 	}
 }
+
+// specSchemaProperties returns the property names of a schema under
+// components/schemas of openapi.yaml (block style: schema names indented
+// by four spaces, "properties:" by six, property names by eight).
+func specSchemaProperties(t *testing.T, name string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]bool{}
+	in, inProps := false, false
+	for _, line := range strings.Split(string(b), "\n") {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" {
+			continue
+		}
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		switch {
+		case indent == 4:
+			in, inProps = trimmed == name+":", false
+		case in && indent == 6:
+			inProps = trimmed == "properties:"
+		case in && inProps && indent == 8:
+			key, _, _ := strings.Cut(trimmed, ":")
+			props[key] = true
+		}
+	}
+	if len(props) == 0 {
+		t.Fatalf("openapi.yaml has no schema %s with properties", name)
+	}
+	return props
+}
+
+// TestOpenAPIReferralRefusal checks the documented shape of a recorded
+// self-referral (the e2e tests compare every field the API answers with
+// it) and that its reversal is documented with its conflict.
+func TestOpenAPIReferralRefusal(t *testing.T) {
+	t.Parallel()
+	props := specSchemaProperties(t, "ReferralRefusal")
+	for _, k := range []string{"order_id", "reason", "found_later", "status", "status_text_de", "status_text_en", "reversed_at", "reversed_by"} {
+		if !props[k] {
+			t.Errorf("ReferralRefusal lacks %s", k)
+		}
+	}
+	b, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i := strings.Index(doc, "  /api/v1/shops/{shop}/referral-refusals/{order}/reverse:")
+	if i < 0 {
+		t.Fatal("the reversal is not documented")
+	}
+	op := doc[i:]
+	if j := strings.Index(op[3:], "\n  /"); j >= 0 {
+		op = op[:j+3]
+	}
+	for _, want := range []string{`"409"`, "transaction_ids", "self_referral_reversal", "Idempotent"} {
+		if !strings.Contains(op, want) {
+			t.Errorf("the reversal's documentation lacks %s", want)
+		}
+	}
+}

@@ -34,6 +34,11 @@ type Store interface {
 	ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error)
 	core.ReferralRewardStore
 	core.ReferralRefusalStore
+	// ReverseReferralRefusal takes back the partner credit of an order
+	// whose self-referral was found after it earned (correction entries;
+	// a repeat books nothing): the refusal as now recorded, the
+	// transactions booked and the owners whose balances changed.
+	ReverseReferralRefusal(ctx context.Context, shop core.Shop, orderID, actor string) (core.ReferralRefusal, []core.Transaction, []core.Owner, error)
 	// GuestOwnerFor returns the guest owner of an e-mail if that guest ever
 	// earned (guest claims).
 	GuestOwnerFor(ctx context.Context, shop core.Shop, email string) (core.Owner, bool, error)

@@ -291,7 +291,7 @@ ORDER BY ordered_at, bound_at LIMIT 1`, shop.ID, keys).Scan(&bound, &boundAt, &b
 		out = append(out, o)
 	}
 	if household && len(members) > 0 {
-		i, err := d.householdMatch(ctx, shop, ord, members)
+		i, err := d.householdMatch(ctx, shop, ord, buyer, members)
 		if err != nil {
 			return nil, err
 		}

@@ -32,6 +32,9 @@ var _ core.OrderStore = OrderStore{}
 // w.Done, when set, is marked processed in the same transaction.
 func (s OrderStore) WithOrder(ctx context.Context, w core.OrderWork) error {
 	r := &orderReq{ctx: ctx, shopID: w.ShopID, orderID: w.OrderID, mark: w.Done, fn: w.Fn}
+	if w.Guest.Kind == core.OwnerCustomer {
+		r.guest = w.Guest.ID
+	}
 	if s.Batcher != nil {
 		return s.Batcher.do(r)
 	}
@@ -57,6 +60,7 @@ type orderReq struct {
 	orderID string
 	fn      func(core.OrderTx) error
 	mark    *core.EventRef // inbox event to mark processed with the order
+	guest   string         // the order's guest buyer (owner id): its claiming customer is read with the state
 }
 
 // NewOrderBatcher returns a batcher with committers concurrent commits of
@@ -135,7 +139,7 @@ func runBatch(ctx context.Context, l *LedgerStore, tx pgx.Tx, batch []*orderReq)
 	bt := &batchTx{l: l, tx: tx}
 	orders := make([]*orderTx, len(batch))
 	for i, r := range batch {
-		orders[i] = &orderTx{s: l, tx: tx, shop: r.shopID, order: r.orderID, bt: bt}
+		orders[i] = &orderTx{s: l, tx: tx, shop: r.shopID, order: r.orderID, bt: bt, guest: r.guest}
 	}
 	if err := prefetchBatch(ctx, tx, orders); err != nil {
 		return err
@@ -156,8 +160,12 @@ FROM unnest($1::bigint[], $2::bigint[]) AS u(s, i) WHERE inbox.shop_id = u.s AND
 	return bt.flush(ctx)
 }
 
-const batchStateSQL = `SELECT o.shop_id, o.order_id, ` + orderStateCols + `
-FROM unnest($1::bigint[], $2::text[]) AS u(s, id) JOIN orders o ON o.shop_id = u.s AND o.order_id = u.id`
+// batchStateSQL also reads, for an order of a guest buyer (u.g), the
+// customer that guest's credit moved to (a claimed guest; no probe for
+// registered buyers).
+const batchStateSQL = `SELECT o.shop_id, o.order_id, ` + orderStateCols + `,
+	CASE WHEN u.g <> '' THEN (SELECT l.to_id FROM owner_links l WHERE l.shop_id = u.s AND l.from_kind = 'customer' AND l.from_id = u.g AND l.to_kind = 'customer') END
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(s, id, g) JOIN orders o ON o.shop_id = u.s AND o.order_id = u.id`
 
 // batchTxsSQL is orderTxsSQL for many orders (with the same pinned plan).
 const batchTxsSQL = `SELECT u.s, u.id, t.id, t.idem_key, t.reason, t.reverses, t.created_at,
@@ -173,21 +181,22 @@ ORDER BY u.n, t.id, p.seq`
 func prefetchBatch(ctx context.Context, tx pgx.Tx, orders []*orderTx) error {
 	shops := make([]int64, len(orders))
 	ids := make([]string, len(orders))
+	guests := make([]string, len(orders))
 	byKey := make(map[orderKey]*orderTx, len(orders))
 	for i, o := range orders {
-		shops[i], ids[i] = o.shop, o.order
+		shops[i], ids[i], guests[i] = o.shop, o.order, o.guest
 		byKey[orderKey{o.shop, o.order}] = o
 		o.txs, o.txsValid = nil, true
 	}
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO orders (shop_id, order_id) SELECT * FROM unnest($1::bigint[], $2::text[])
 ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`, shops, ids)
-	b.Queue(batchStateSQL, shops, ids).Query(func(rows pgx.Rows) error {
+	b.Queue(batchStateSQL, shops, ids, guests).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var k orderKey
 			var snap, refunds, rates []byte
-			var buyer *string
-			if err := rows.Scan(&k.shop, &k.order, &snap, &buyer, &refunds, &rates); err != nil {
+			var buyer, claimed *string
+			if err := rows.Scan(&k.shop, &k.order, &snap, &buyer, &refunds, &rates, &claimed); err != nil {
 				return err
 			}
 			st, err := parseOrderState(snap, buyer, refunds, rates)
@@ -195,6 +204,10 @@ ON CONFLICT (shop_id, order_id) DO UPDATE SET updated_at = orders.updated_at`, s
 				return err
 			}
 			if o := byKey[k]; o != nil {
+				if claimed != nil && *claimed != "" {
+					o.claimed = core.Owner{Kind: core.OwnerCustomer, ID: *claimed}
+				}
+				st.Claimed = o.claimed
 				o.state = &st
 			}
 		}
@@ -372,8 +385,10 @@ type orderTx struct {
 	state    *core.OrderState   // prefetched; nil once stale
 	txs      []core.Transaction // prefetched; valid while txsValid
 	txsValid bool
-	bt       *batchTx // the batch this order is applied in (possibly alone)
-	hadReds  bool     // a stored snapshot had redemptions (their records may need replacing)
+	bt       *batchTx   // the batch this order is applied in (possibly alone)
+	hadReds  bool       // a stored snapshot had redemptions (their records may need replacing)
+	guest    string     // the order's guest buyer, if any (orderReq.guest)
+	claimed  core.Owner // the customer that guest's credit moved to (read with the prefetched state)
 }
 
 // flush sends the batch's queued writes (of every order) and its deferred
@@ -417,6 +432,7 @@ func (o *orderTx) State(ctx context.Context) (core.OrderState, error) {
 	}
 	st, err := scanOrderState(o.tx.QueryRow(ctx, orderStateSQL, o.shop, o.order))
 	o.hadReds = o.hadReds || len(st.Order.Redemptions) > 0
+	st.Claimed = o.claimed
 	return st, err
 }
 

@@ -254,6 +254,13 @@ func (s ReferralStore) grant(ctx context.Context, tx pgx.Tx, shop core.Shop, st 
 		if err := core.CheckScale(cur, p.amount); err != nil {
 			return ids, nil, err
 		}
+		// Credit goes where the owner's credit now is (a claimed guest's
+		// customer account).
+		owner, err := currentOwner(ctx, tx, shop.ID, p.owner)
+		if err != nil {
+			return ids, nil, err
+		}
+		p.owner = owner
 		t, err := s.L.postInTx(ctx, tx, mustValid(core.Transaction{ShopID: shop.ID, Key: core.ReferralTxKey(buyer, p.part),
 			Reason: core.Reason{Kind: p.kind, OrderID: st.Order.OrderID, OrderNumber: st.Order.OrderNumber, Rule: "referral"},
 			Postings: []core.Posting{
@@ -364,4 +371,32 @@ ORDER BY id DESC LIMIT $4`, shopID, string(q.Status), before, limit+1)
 		page.Rewards = append(page.Rewards, r)
 	}
 	return page, rows.Err()
+}
+
+// revokeForOrder reverses the reward and welcome credit paid for the
+// buyer's referral when orderID is the order they were paid for (a
+// self-referral found later and reversed by the merchant); nothing
+// otherwise, and nothing again on a repeat.
+func (s ReferralStore) revokeForOrder(ctx context.Context, shop core.Shop, buyer core.Owner, orderID string) ([]core.Owner, error) {
+	var owners []core.Owner
+	err := s.L.inTx(ctx, func(tx pgx.Tx) error {
+		owners = nil
+		if err := referralLock(ctx, tx, "referral", shop.ID, buyer.ID); err != nil {
+			return err
+		}
+		recID, rec, err := scanReferral(tx.QueryRow(ctx, `SELECT `+referralCols+` FROM referral_rewards
+WHERE shop_id = $1 AND referred_owner = $2 AND order_id = $3 AND status = 'rewarded'`, shop.ID, buyer.ID, orderID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: referral reward: %w", err)
+		}
+		if owners, err = s.reverse(ctx, tx, shop, rec, buyer); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE referral_rewards SET status = 'reversed', reversed_at = $3 WHERE shop_id = $1 AND id = $2 AND status = 'rewarded'`, shop.ID, recID, s.now().UTC())
+		return err
+	})
+	return owners, err
 }

@@ -24,13 +24,30 @@ package plugin_test
 //	REALWP_ADDRESS="Hauptstr. 5;10115"    optional: the customer saves this billing street and
 //	                                      postcode under My Account > Addresses at 1280 px (the
 //	                                      rest of their billing address must be complete)
+//	REALWP_REFERRAL="PETRA5 partnerin:pw" optional, at 1280 px (realwp_referral_test.go): the
+//	                                      code of an active partner linked to this WooCommerce
+//	                                      user, whose shop has a partner1 rule; the customer
+//	                                      places one order after following /?ref=CODE (the
+//	                                      HttpOnly cookie is checked) and one with the code typed
+//	                                      at checkout, the partner one through her own link; the
+//	                                      orders must carry _creditbridge_partner (REST API, as
+//	                                      REALWP_ADMIN), the partner's statement must show a
+//	                                      level-1 earn for both referred orders without the
+//	                                      buyer's billing data, and her own order must be among
+//	                                      the bridge's referral refusals. Places three orders
+//	                                      (cash on delivery must be on; the site must let
+//	                                      WooCommerce deliver webhooks to the bridge's port, see
+//	                                      http_allowed_safe_ports). Needs:
+//	REALWP_BRIDGE="URL TOKEN SHOP"        the bridge, its admin token and the shop's id there
 //
 // Screenshots go to $CREDITBRIDGE_SCREENSHOTS (default
 // $TMPDIR/creditbridge-screenshots/realwp). axe-core comes from
 // adapters/httpapi/testdata/browser (npm ci there). The test adds the
 // product to the customer's cart; it places no order and changes no
 // setting (a rule with an invalid value is refused by the form), unless
-// REALWP_REGISTER asks for the registration and rules.
+// REALWP_REGISTER asks for the registration and rules, or REALWP_ORDER or
+// REALWP_REFERRAL for orders. Classic and block checkout are whichever
+// the site's checkout page uses: run once per mode.
 
 import (
 	"context"
@@ -161,6 +178,9 @@ func TestRealWordPress(t *testing.T) {
 		}
 		if cred := os.Getenv("REALWP_CUSTOMER"); cred != "" {
 			realWPStorefront(b, cred)
+		}
+		if spec := os.Getenv("REALWP_REFERRAL"); spec != "" && width == 1280 {
+			realWPReferral(b, spec)
 		}
 		cancel()
 	}
