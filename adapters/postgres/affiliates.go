@@ -376,8 +376,10 @@ func (a Affiliates) BoundPartner(ctx context.Context, shopID int64, buyer core.O
 // platformID: one balanced transfer per currency, and the guest's frozen
 // rates resolve to the customer, so a later refund of a guest order
 // reverses from the customer's account (into a recorded overdraft if the
-// credit was spent). Idempotent; ENOTFOUND when that e-mail never earned
-// as a guest. The caller vouches that the customer owns the address (a
+// credit was spent), and the guest's later orders book to the customer
+// (core.OrderWork.Guest). A membership bought as a guest and the
+// customer's own become one chain (rechainMemberships). Idempotent;
+// ENOTFOUND when that e-mail never earned as a guest. The caller vouches that the customer owns the address (a
 // verified e-mail, a confirmed link).
 func (a Affiliates) ClaimGuest(ctx context.Context, shop core.Shop, email, platformID, actor string) ([]core.Transaction, error) {
 	if core.NormalizeEmail(email) == "" || !strings.Contains(email, "@") {
@@ -402,7 +404,12 @@ func (a Affiliates) ClaimGuest(ctx context.Context, shop core.Shop, email, platf
 		}
 		var err error
 		out, err = a.Ledger.linkOwnerTx(ctx, tx, shop.ID, guest, to, core.Reason{Kind: core.ReasonTransfer, Actor: actor, Note: "guest orders claimed by the registered customer"})
-		return err
+		if err != nil {
+			return err
+		}
+		// A membership bought as a guest and the customer's own are one
+		// chain, whichever was booked first.
+		return rechainMemberships(ctx, tx, shop.ID, to)
 	})
 	return out, err
 }

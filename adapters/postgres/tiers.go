@@ -115,16 +115,83 @@ func (o *orderTx) SaveTierActivity(ctx context.Context, a core.TierActivity) err
 	for _, m := range a.Memberships {
 		if m.Active {
 			// Start and end are frozen by the first paid snapshot; a
-			// membership bought while another runs starts at its end.
-			o.queue(`INSERT INTO memberships (shop_id, order_id, line_id, owner_id, tier, starts_at, ends_at)
-SELECT $1, $2, $3, $4, $5, x.s, x.s + make_interval(months => $7)
+			// membership bought while another runs starts at its end,
+			// also one of the same person's other account (a claimed
+			// guest and the customer it moved to: memberLinks).
+			o.queue(`INSERT INTO memberships (shop_id, order_id, line_id, owner_id, tier, starts_at, ends_at, months)
+SELECT $1, $2, $3, $4, $5, x.s, x.s + make_interval(months => $7), $7
 FROM (SELECT greatest($6::timestamptz, coalesce((SELECT max(ends_at) FROM memberships
-	WHERE shop_id = $1 AND owner_id = $4 AND ended_at IS NULL AND NOT (order_id = $2 AND line_id = $3)), $6::timestamptz)) AS s) x
+	WHERE shop_id = $1 AND owner_id IN (`+memberLinks("$1", "$4")+`) AND ended_at IS NULL AND NOT (order_id = $2 AND line_id = $3)), $6::timestamptz)) AS s) x
 ON CONFLICT (shop_id, order_id, line_id) DO UPDATE SET ended_at = NULL, updated_at = now() WHERE memberships.ended_at IS NOT NULL`,
 				o.shop, o.order, m.LineID, a.Owner.ID, m.Tier, a.PlacedAt.UTC(), m.Months)
 		} else {
 			o.queue(`UPDATE memberships SET ended_at = $4, updated_at = now() WHERE shop_id = $1 AND order_id = $2 AND line_id = $3 AND ended_at IS NULL`,
 				o.shop, o.order, m.LineID, m.EndedAt.UTC())
+		}
+	}
+	return nil
+}
+
+// memberLinks returns SQL listing the owners that are one person with
+// owner ownerP of shop shopP (placeholders): the customer the owner moved
+// to (a claimed guest) or the owner itself, and every guest claimed by
+// that customer.
+func memberLinks(shopP, ownerP string) string {
+	return `WITH c AS (SELECT coalesce((SELECT l.to_id FROM owner_links l WHERE l.shop_id = ` + shopP + ` AND l.from_kind = 'customer'
+	AND l.from_id = ` + ownerP + ` AND l.to_kind = 'customer'), ` + ownerP + `::text) AS id)
+SELECT id FROM c UNION SELECT l.from_id FROM owner_links l, c WHERE l.shop_id = ` + shopP + ` AND l.to_kind = 'customer' AND l.to_id = c.id AND l.from_kind = 'customer'`
+}
+
+// rechainMemberships makes the running memberships of a customer and the
+// guests claimed by it one chain, in the order they were bought: each
+// starts when it was bought or when the one before ends, whichever is
+// later, and keeps its length (a guest's membership claimed after the
+// customer bought their own no longer overlaps it). Called when a guest
+// is claimed; a repeat changes nothing.
+func rechainMemberships(ctx context.Context, tx pgx.Tx, shopID int64, customer core.Owner) error {
+	rows, err := tx.Query(ctx, `SELECT m.order_id, m.line_id, m.starts_at, m.ends_at, coalesce(a.placed_at, m.starts_at)
+FROM memberships m LEFT JOIN tier_activity a ON a.shop_id = m.shop_id AND a.order_id = m.order_id
+WHERE m.shop_id = $1 AND m.owner_id IN (`+memberLinks("$1", "$2")+`) AND m.ended_at IS NULL
+ORDER BY coalesce(a.placed_at, m.starts_at), m.order_id, m.line_id FOR UPDATE OF m`, shopID, customer.ID)
+	if err != nil {
+		return fmt.Errorf("postgres: memberships: %w", err)
+	}
+	type row struct {
+		order, line          string
+		starts, ends, placed time.Time
+	}
+	var list []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.order, &r.line, &r.starts, &r.ends, &r.placed); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var prevEnd time.Time
+	for _, r := range list {
+		start := r.placed
+		if prevEnd.After(start) {
+			start = prevEnd
+		}
+		ends := r.ends
+		if !start.Equal(r.starts) {
+			// Its months again from the new start (a row written before
+			// months were kept keeps its duration).
+			if err := tx.QueryRow(ctx, `UPDATE memberships SET starts_at = $4::timestamptz,
+	ends_at = CASE WHEN months IS NOT NULL THEN $4::timestamptz + make_interval(months => months) ELSE $4::timestamptz + (ends_at - starts_at) END,
+	updated_at = now()
+WHERE shop_id = $1 AND order_id = $2 AND line_id = $3 RETURNING ends_at`, shopID, r.order, r.line, start).Scan(&ends); err != nil {
+				return fmt.Errorf("postgres: rechain membership: %w", err)
+			}
+		}
+		if ends.After(prevEnd) {
+			prevEnd = ends
 		}
 	}
 	return nil

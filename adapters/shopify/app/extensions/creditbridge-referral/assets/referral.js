@@ -8,7 +8,8 @@
  * the code is valid, the cart carries it in the attribute
  * creditbridge_partner (POST /cart/update.js), which Shopify copies into
  * the order; a code typed into the referral code field is remembered the
- * same way. The bridge decides what a code earns: this script only
+ * same way. Cart requests use the locale-aware root the theme publishes
+ * (window.Shopify.routes.root, e.g. /de/), as Shopify's Ajax API asks. The bridge decides what a code earns: this script only
  * carries it.
  */
 (function (root, factory) {
@@ -120,6 +121,12 @@
     return '';
   }
 
+  // cartRoot is the storefront's locale-aware root ("/" or "/de/").
+  function cartRoot(env) {
+    var r = env.root;
+    return typeof r === 'string' && /^\/([A-Za-z0-9_-]+\/)*$/.test(r) ? r : '/';
+  }
+
   // syncCart writes the remembered code into the cart attribute once per
   // (code, cart); it resolves to true when it wrote.
   function syncCart(env, cfg) {
@@ -139,7 +146,7 @@
       return Promise.resolve(false);
     }
     return env
-      .fetch('/cart.js', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .fetch(cartRoot(env) + 'cart.js', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) {
         return r.ok ? r.json() : {};
       })
@@ -151,7 +158,7 @@
         var attrs = {};
         attrs[attr] = code;
         return env
-          .fetch('/cart/update.js', {
+          .fetch(cartRoot(env) + 'cart/update.js', {
             method: 'POST',
             credentials: 'same-origin',
             headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -215,6 +222,7 @@
       localStorage: win.localStorage,
       sessionStorage: win.sessionStorage,
       fetch: win.fetch.bind(win),
+      root: win.Shopify && win.Shopify.routes ? win.Shopify.routes.root : '/',
       now: function () {
         return Date.now();
       },

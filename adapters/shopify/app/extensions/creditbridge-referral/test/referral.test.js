@@ -154,3 +154,19 @@ test('a failing cart endpoint is retried on a later page view', async () => {
   assert.equal(await ref.syncCart(s.env, cfg), true);
   assert.equal(s.cart.attributes.creditbridge_partner, 'RETRY');
 });
+
+test('cart requests go to the locale-aware root the theme publishes', async () => {
+  const s = shop('?ref=ANNA10');
+  const urls = [];
+  const inner = s.env.fetch;
+  s.env.fetch = (url, opts) => { urls.push(url); return inner(url.replace(/^\/de\//, '/'), opts); };
+  s.env.root = '/de/';
+  ref.captureFromURL(s.env, cfg);
+  assert.equal(await ref.syncCart(s.env, cfg), true);
+  assert.deepEqual(urls, ['/de/cart.js', '/de/cart/update.js']);
+  s.env.root = '//evil.example/';
+  s.newCart('c9');
+  urls.length = 0;
+  await ref.syncCart(s.env, cfg);
+  assert.equal(urls[0], '/cart.js');
+});
