@@ -72,6 +72,9 @@ type envOptions struct {
 	NoWorker         bool // do not start the asynq worker (call startWorker later)
 	MetricsToken     string
 	FailedPerIPMin   int // httpapi.Config.FailedPerIPMinute
+	// ShopifyHTTPClient sends the Admin API requests (a shopifyfake's
+	// HTTPClient; nil: the real network).
+	ShopifyHTTPClient *http.Client
 }
 
 // env is one isolated creditbridge: its own schema, queue and listener.
@@ -146,7 +149,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		ShopifyScopes: admin.DefaultScopes, PublicURL: e.base, Queue: e.queue, BodyLimit: cmp.Or(opt.BodyLimit, 1<<20),
 		CustomerTokenTTL: cmp.Or(opt.CustomerTokenTTL, 15*time.Minute), FailedPerIPMinute: cmp.Or(opt.FailedPerIPMin, 600),
 		LedgerCommitters: 2, WorkerConcurrency: 4, ShutdownTimeout: 6 * time.Second}
-	a, err := wire.Build(ctx, cfg, e.log, wire.Options{Pool: e.pool, Redis: e.rdb, WrapBatches: func(b core.BatchEnqueuer) core.BatchEnqueuer {
+	a, err := wire.Build(ctx, cfg, e.log, wire.Options{Pool: e.pool, Redis: e.rdb, ShopifyHTTPClient: opt.ShopifyHTTPClient, WrapBatches: func(b core.BatchEnqueuer) core.BatchEnqueuer {
 		e.batches = &countingBatches{BatchEnqueuer: b}
 		return e.batches
 	}})

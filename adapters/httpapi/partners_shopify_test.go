@@ -55,6 +55,16 @@ func fixtureOrder(t *testing.T, domain string, id, customer int64, email, ref st
 	return b
 }
 
+// proxyJSON sends a JSON request through the app proxy as Shopify would
+// for the logged-in customer (signed query).
+func (e *env) proxyJSON(domain, customer, method, path string, body any) response {
+	e.t.Helper()
+	vals := url.Values{"shop": {domain}, "path_prefix": {"/apps/credit"}, "timestamp": {strconv.FormatInt(time.Now().Unix(), 10)},
+		"logged_in_customer_id": {customer}}
+	vals.Set("signature", shopify.SignAppProxy(vals, shopifySecret))
+	return e.do(method, path+"?"+vals.Encode(), body)
+}
+
 // proxyPage fetches the app proxy statement page as Shopify would for the
 // logged-in customer (signed query, English).
 func (e *env) proxyPage(domain, customer string) string {

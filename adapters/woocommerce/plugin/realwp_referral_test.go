@@ -328,5 +328,21 @@ func realWPReferral(b *wpBrowser, spec string) {
 	if !refused {
 		b.t.Errorf("self-referral: order %s is not among the bridge's referral refusals: %+v", own, refusals.Refusals)
 	}
+	// The partner sees the bookings, with level and order but not the
+	// buyer, and her share code in My Account.
+	b.login(partnerCred)
+	b.run("partner my account", chromedp.Navigate(b.base+"/my-account/store-credit/"), chromedp.WaitVisible(chromedp.CSS("table.creditbridge-balance")))
+	shown := b.waitText(".woocommerce-MyAccount-content", b.pick("Empfehlung (Stufe 1)", "referral (level 1)"))
+	for _, want := range []string{linked, code} {
+		if !strings.Contains(shown, want) {
+			b.t.Errorf("the partner's My Account does not show %q: %s", want, shown)
+		}
+	}
+	for _, pii := range buyerPII {
+		if strings.Contains(shown, pii) {
+			b.t.Errorf("the partner's My Account shows the buyer's %q", pii)
+		}
+	}
+	b.check("referral-partner-account", ".woocommerce-MyAccount-content")
 	b.t.Logf("referral: orders %s (link), %s (typed), %s (own code) in %s checkout", linked, typed, own, map[bool]string{true: "classic", false: "block"}[classic])
 }

@@ -34,7 +34,8 @@ package plugin_test
 //	                                      REALWP_ADMIN), the partner's statement must show a
 //	                                      level-1 earn for both referred orders without the
 //	                                      buyer's billing data, and her own order must be among
-//	                                      the bridge's referral refusals. Places three orders
+//	                                      the bridge's referral refusals; her My Account shows the
+//	                                      level-1 bookings and her code. Places three orders
 //	                                      (cash on delivery must be on; the site must let
 //	                                      WooCommerce deliver webhooks to the bridge's port, see
 //	                                      http_allowed_safe_ports). Needs:

@@ -168,6 +168,8 @@ test(
 		$html = ob_get_clean();
 		assert_contains( 'K7Q2M9XA', $html );
 		assert_contains( 'value="https://shop.example.com/?ref=K7Q2M9XA"', $html );
+		// The link field has a label (axe "label", critical, on a real site).
+		assert_true( 1 === preg_match( '/<label for="([^"]+)">Your link:<\/label> <input type="text" id="([^"]+)" readonly/', $html, $m ) && $m[1] === $m[2], 'the link field is labelled: ' . $html );
 		assert_contains( 'approve', $html, 'a pending partner is told' );
 		$sent = $GLOBALS['cbt']['http_log'][0];
 		assert_same( 'GET', $sent['args']['method'] );

@@ -111,7 +111,8 @@ final class Creditbridge_Referral {
 			$status = isset( $ref['partner']['status'] ) ? (string) $ref['partner']['status'] : '';
 			echo '<p>' . esc_html__( 'Your referral code:', 'creditbridge' ) . ' <strong>' . esc_html( $code ) . '</strong></p>';
 			if ( '' !== $link ) {
-				echo '<p>' . esc_html__( 'Your link:', 'creditbridge' ) . ' <input type="text" readonly value="' . esc_attr( $link ) . '" size="40"></p>';
+				// A labelled field: a screen reader names it, and a click on the label selects it.
+				echo '<p><label for="creditbridge-share-link">' . esc_html__( 'Your link:', 'creditbridge' ) . '</label> <input type="text" id="creditbridge-share-link" readonly value="' . esc_attr( $link ) . '" size="40"></p>';
 			}
 			if ( 'pending' === $status ) {
 				echo '<p>' . esc_html__( 'The shop still has to approve your partner account; referrals count once it does.', 'creditbridge' ) . '</p>';
