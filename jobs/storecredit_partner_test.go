@@ -9,6 +9,7 @@ import (
 	"github.com/creditbridge/creditbridge/adapters/postgres"
 	"github.com/creditbridge/creditbridge/adapters/postgres/pgtest"
 	"github.com/creditbridge/creditbridge/core"
+	"github.com/creditbridge/creditbridge/internal/wire"
 	"github.com/creditbridge/creditbridge/jobs"
 	"github.com/shopspring/decimal"
 )
@@ -28,24 +29,7 @@ func TestStoreCreditPartnerEarnings(t *testing.T) {
 	if shop.Settings.Mode() != core.RedemptionStoreCredit {
 		t.Fatalf("mode %s", shop.Settings.Mode())
 	}
-	for _, r := range []core.Rule{
-		{Target: core.TargetDefault, Beneficiary: core.BeneficiaryBuyer, Mode: core.ModePercent, Value: decimal.RequireFromString("10")},
-		{Target: core.TargetDefault, Beneficiary: core.PartnerLevel(1), Mode: core.ModePercent, Value: decimal.RequireFromString("5")},
-	} {
-		if _, err := base.dir.PutRule(ctx, shop.ID, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := (postgres.Affiliates{Dir: base.dir, Ledger: base.ledger}).SavePartner(ctx, shop, core.Partner{ID: "c-501", CustomerID: "501", Code: "PONE"}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
-	o := core.Order{Platform: core.PlatformShopify, OrderID: "8001", OrderNumber: "#8001", Customer: core.CustomerRef{PlatformID: "42", Email: "c42@example.com"},
-		Currency: "EUR", Status: "paid", Paid: true, PartnerRef: "PONE", UpdatedAt: at, CreatedAt: at,
-		Lines: []core.OrderLine{{LineID: "1", ProductID: "7", Quantity: 1, NetTotal: decimal.RequireFromString("100.00")}}}
-	if _, err := a.Earner.ApplyOrder(ctx, shop, o, nil); err != nil {
-		t.Fatal(err)
-	}
+	referPartnerOrder(t, base, a, shop, "8001")
 	partner := core.Owner{Kind: core.OwnerCustomer, ID: "c:501"}
 	gid := "gid://shopify/Customer/501"
 	mirrors := postgres.StoreCreditStore{L: base.ledger}
@@ -95,24 +79,7 @@ func TestVoucherFromPartnerCredit(t *testing.T) {
 	base, a := newWiredShopifyEnv(t, pool)
 	ctx := context.Background()
 	shop := base.createShop(t, core.ShopSettings{PartnerLevels: 1, RedemptionMode: core.RedemptionCodes}, core.ShopSecrets{AccessToken: base.fake.AccessToken()})
-	for _, r := range []core.Rule{
-		{Target: core.TargetDefault, Beneficiary: core.BeneficiaryBuyer, Mode: core.ModePercent, Value: decimal.RequireFromString("10")},
-		{Target: core.TargetDefault, Beneficiary: core.PartnerLevel(1), Mode: core.ModePercent, Value: decimal.RequireFromString("5")},
-	} {
-		if _, err := base.dir.PutRule(ctx, shop.ID, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := (postgres.Affiliates{Dir: base.dir, Ledger: base.ledger}).SavePartner(ctx, shop, core.Partner{ID: "c-501", CustomerID: "501", Code: "PONE"}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
-	o := core.Order{Platform: core.PlatformShopify, OrderID: "8101", OrderNumber: "#8101", Customer: core.CustomerRef{PlatformID: "42", Email: "c42@example.com"},
-		Currency: "EUR", Status: "paid", Paid: true, PartnerRef: "PONE", UpdatedAt: at, CreatedAt: at,
-		Lines: []core.OrderLine{{LineID: "1", ProductID: "7", Quantity: 1, NetTotal: decimal.RequireFromString("100.00")}}}
-	if _, err := a.Earner.ApplyOrder(ctx, shop, o, nil); err != nil {
-		t.Fatal(err)
-	}
+	referPartnerOrder(t, base, a, shop, "8101")
 	partner := core.Owner{Kind: core.OwnerCustomer, ID: "c:501"}
 	var first core.Voucher
 	for i := range 2 {
@@ -141,5 +108,31 @@ func TestVoucherFromPartnerCredit(t *testing.T) {
 	r, err := postgres.Audit(ctx, pool, shop.ID)
 	if err != nil || !r.OK() {
 		t.Fatalf("audit: %v\n%s", err, r)
+	}
+}
+
+// referPartnerOrder gives the shop a 10 % buyer and a 5 % level-1 rule and
+// partner c-501 (customer 501, code PONE), then applies a paid 100.00
+// order of customer 42 referred with that code.
+func referPartnerOrder(t *testing.T, base *shopifyEnv, a *wire.App, shop core.Shop, orderID string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, r := range []core.Rule{
+		{Target: core.TargetDefault, Beneficiary: core.BeneficiaryBuyer, Mode: core.ModePercent, Value: decimal.RequireFromString("10")},
+		{Target: core.TargetDefault, Beneficiary: core.PartnerLevel(1), Mode: core.ModePercent, Value: decimal.RequireFromString("5")},
+	} {
+		if _, err := base.dir.PutRule(ctx, shop.ID, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := (postgres.Affiliates{Dir: base.dir, Ledger: base.ledger}).SavePartner(ctx, shop, core.Partner{ID: "c-501", CustomerID: "501", Code: "PONE"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	o := core.Order{Platform: core.PlatformShopify, OrderID: orderID, OrderNumber: "#" + orderID, Customer: core.CustomerRef{PlatformID: "42", Email: "c42@example.com"},
+		Currency: "EUR", Status: "paid", Paid: true, PartnerRef: "PONE", UpdatedAt: at, CreatedAt: at,
+		Lines: []core.OrderLine{{LineID: "1", ProductID: "7", Quantity: 1, NetTotal: decimal.RequireFromString("100.00")}}}
+	if _, err := a.Earner.ApplyOrder(ctx, shop, o, nil); err != nil {
+		t.Fatal(err)
 	}
 }
